@@ -1,0 +1,118 @@
+#!/bin/bash
+# The README's test command: set-up, build, run every suite but perf, then
+# print one closing line "N passed, N failed, N skipped" summed over all of
+# them. Exits non-zero when any test fails.
+#
+# Environment (for local use; CI sets none of these but CI=true):
+#   SUITES   suites to run in the main build (default: fast interop vm fuzz)
+#   ASAN     1 (default) also builds with ASan+UBSan and runs fast and fuzz there
+#   BUILD    build directory (default: build); the sanitizer build is BUILD-asan
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+SUITES=${SUITES:-fast interop vm fuzz}
+ASAN=${ASAN:-1}
+BUILD=${BUILD:-build}
+
+log() { echo "test.sh: $*"; }
+
+if [ "$(id -u)" = 0 ]; then
+	scripts/setup.sh || exit 1
+else
+	log "not root: skipping scripts/setup.sh (packages and hugepages must already be there)"
+fi
+
+configure() { # dir [meson options...]
+	local dir=$1
+	shift
+	if [ -f "$dir/build.ninja" ]; then
+		return 0
+	fi
+	meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || {
+		cat "$dir.setup.log"
+		log "meson setup $dir failed"
+		return 1
+	}
+}
+
+PASSED=0
+FAILED=0
+SKIPPED=0
+BROKEN=0
+
+run_suites() { # build-dir suites...
+	local dir=$1
+	shift
+	local args=() s
+	for s in "$@"; do
+		local listed
+		listed=$(meson test -C "$dir" --no-rebuild --list --suite "$s" 2>/dev/null || true)
+		if [ -n "$listed" ]; then
+			args+=(--suite "$s")
+		else
+			log "$dir: suite $s has no tests yet"
+		fi
+	done
+	[ ${#args[@]} -gt 0 ] || return 0
+	local start=$SECONDS
+	rm -f "$dir/meson-logs/testlog.json"
+	meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 2 "${args[@]}"
+	local rc=$?
+	local json="$dir/meson-logs/testlog.json"
+	if [ ! -f "$json" ]; then
+		log "$dir: meson test left no testlog.json (rc $rc)"
+		BROKEN=$((BROKEN + 1))
+		return
+	fi
+	local summary ok fail skip
+	summary=$(python3 scripts/testlog-summary.py "$json") || {
+		log "$dir: cannot read $json"
+		BROKEN=$((BROKEN + 1))
+		return
+	}
+	read -r ok fail skip <<<"$(head -1 <<<"$summary")"
+	log "$dir ($*): $ok passed, $fail failed, $skip skipped in $((SECONDS - start)) s"
+	tail -n +2 <<<"$summary"
+	PASSED=$((PASSED + ok))
+	FAILED=$((FAILED + fail))
+	SKIPPED=$((SKIPPED + skip))
+	if [ $rc -ne 0 ] && [ "$fail" -eq 0 ]; then
+		log "$dir: meson test failed (rc $rc) without a failed test"
+		BROKEN=$((BROKEN + 1))
+	fi
+}
+
+build() { # dir [meson options...]
+	local dir=$1
+	configure "$@" || { BROKEN=$((BROKEN + 1)); return 1; }
+	log "building $dir"
+	ninja -C "$dir" >"$dir.ninja.log" 2>&1 || {
+		tail -50 "$dir.ninja.log"
+		log "build of $dir failed"
+		BROKEN=$((BROKEN + 1))
+		return 1
+	}
+}
+
+# shellcheck disable=SC2086
+if build "$BUILD"; then
+	run_suites "$BUILD" $SUITES
+fi
+
+if [ "$ASAN" = 1 ]; then
+	# ASan+UBSan build: the fast and fuzz suites. The DPDK parts are
+	# included; tests that cannot run under ASan skip themselves.
+	if build "$BUILD-asan" -Db_sanitize=address,undefined -Db_lundef=false; then
+		ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
+			UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+			run_suites "$BUILD-asan" fast fuzz
+	fi
+fi
+
+if [ $BROKEN -gt 0 ]; then
+	log "$BROKEN build or harness failure(s) counted as failed"
+	FAILED=$((FAILED + BROKEN))
+fi
+echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+[ $FAILED -eq 0 ]
