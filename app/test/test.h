@@ -40,7 +40,7 @@ void vt_register(struct vt_test *t);
 
 /**
  * Registers @p func as test @p name in suite @p suite (a bare word: fast,
- * interop, vm, perf or fuzz). Must appear at file scope, on one line, so the
+ * interop, vm, perf, fuzz, or guest for tests run inside a QEMU guest by a vm test). Must appear at file scope, on one line, so the
  * configure-time scanner finds it.
  */
 #define REGISTER_TEST(name, suite, func)                                                           \
