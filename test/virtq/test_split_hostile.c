@@ -8,72 +8,20 @@
  */
 #include <errno.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 
 #include "test.h"
-#include "vq_harness.h"
+#include "vq_hostile.h"
 
 #define F(bit) VQ_FEATURE(bit)
 #define RING 8
-#define HUGE_GA 0x1000000000ULL
-#define HUGE_LEN (5ULL << 30) /* > 4 GiB, reserved, never accessible */
+#define HUGE_GA VQ_HUGE_GA
 
-/* Taking (TX mode) or placing a packet (RX mode) must both refuse it. */
-enum mode { TAKE, TAKE_RX };
-
-static void *huge;
-
-/* A PROT_NONE region the map translates into, for lengths near 2^32. */
+/* Chains are writable so that RX mode, which skips readable elements,
+ * walks them the same way. */
 static int
-add_huge_region(struct vq_env *e)
+run_hostile(vq_hostile_setup setup, uint64_t features, int err, unsigned int good_before)
 {
-	huge = mmap(NULL, HUGE_LEN, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (huge == MAP_FAILED) {
-		huge = NULL;
-		return -errno;
-	}
-	return vq_memmap_add(&e->map, HUGE_GA, HUGE_LEN, huge);
-}
-
-typedef int (*setup_fn)(struct vq_env *e);
-
-static int
-run_mode(setup_fn setup, uint64_t features, int err, unsigned int good_before, enum mode mode)
-{
-	struct vq_env e;
-	struct vq_burst b;
-	uint32_t len[4] = {64, 64, 64, 64};
-	unsigned int n;
-
-	TEST_ASSERT_SUCCESS(vq_env_raw(&e, RING, features, 65536), "env");
-	TEST_ASSERT_SUCCESS(setup(&e), "setup");
-	n = mode == TAKE ? vq_dev_take(&e.dev, &b, 32) : vq_dev_take_rx(&e.dev, &b, len, 4);
-	TEST_ASSERT_EQUAL(n, good_before, "valid chains before the bad one are taken (mode %d)",
-			  mode);
-	TEST_ASSERT_EQUAL(vq_dev_error(&e.dev), err, "broken with the reason (mode %d): %s", mode,
-			  e.log_msg);
-	TEST_ASSERT_EQUAL(e.log_calls, 1, "logged once");
-	TEST_ASSERT_EQUAL(e.log_err, err, "log carries the reason");
-	vq_dev_return(&e.dev, &b); /* the good ones can still be returned */
-	TEST_ASSERT_EQUAL(vq_dev_take(&e.dev, &b, 32), 0, "broken queue takes nothing");
-	TEST_ASSERT_EQUAL(vq_dev_take_rx(&e.dev, &b, len, 4), 0, "nor places packets");
-	TEST_ASSERT_EQUAL(e.log_calls, 1, "still logged once");
-	vq_env_free(&e);
-	if (huge != NULL) {
-		munmap(huge, HUGE_LEN);
-		huge = NULL;
-	}
-	return TEST_SUCCESS;
-}
-
-/* Runs @p setup in both modes. Chains are writable so that RX mode, which
- * skips readable elements, walks them the same way. */
-static int
-run_hostile(setup_fn setup, uint64_t features, int err, unsigned int good_before)
-{
-	TEST_RUN(run_mode(setup, features, err, good_before, TAKE));
-	TEST_RUN(run_mode(setup, features, err, good_before, TAKE_RX));
-	return TEST_SUCCESS;
+	return vq_hostile_run(setup, RING, features, err, good_before);
 }
 
 #define W VQ_DESC_F_WRITE
@@ -230,7 +178,7 @@ REGISTER_TEST(virtq_split_rejects_element_whose_address_wraps, fast, test_addr_w
 static int
 setup_len_overflow(struct vq_env *e)
 {
-	int rc = add_huge_region(e);
+	int rc = vq_hostile_add_huge_region(e);
 
 	/* 0x80000000 + 0x80000000 = 2^32: longer than a chain may be (2.7.5.2). */
 	vq_env_split_desc(e, 0, HUGE_GA, 0x80000000u, W | N, 1);
@@ -254,7 +202,7 @@ setup_len_overflow_indirect(struct vq_env *e)
 		{HUGE_GA, 1, W | N, 2},
 		{HUGE_GA, 1, W, 0},
 	};
-	int rc = add_huge_region(e);
+	int rc = vq_hostile_add_huge_region(e);
 
 	vq_env_split_desc(e, 0, vq_env_put_table(e, 4096, t, sizeof(t)), sizeof(t), I, 0);
 	vq_env_split_push(e, 0);
