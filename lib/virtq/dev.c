@@ -92,8 +92,8 @@ vq_dev_init(struct vq_dev *q, const struct vq_dev_config *cfg)
 	q->map = cfg->map;
 	vq_memcache_reset(&q->cache);
 	/* Nothing returned yet: the next call decision covers from here. */
-	q->signalled = packed ? (uint32_t)(q->used_idx + (q->used_wrap ? 0 : q->size))
-			      : q->used_idx;
+	q->signalled =
+		packed ? (uint32_t)(q->used_idx + (q->used_wrap ? 0 : q->size)) : q->used_idx;
 	q->log = cfg->log;
 	q->log_arg = cfg->log_arg;
 	return 0;

@@ -20,12 +20,12 @@ struct walk {
 	struct vq_dev *q;
 	struct vq_burst *b;
 	unsigned int mode;
-	uint16_t seg0;    /* first segment of this chain in the burst */
-	uint16_t room;    /* segments left in the burst */
-	uint16_t nseg;    /* segments stored */
-	uint16_t nread;   /* readable segments stored */
-	bool oversize;    /* segments stopped fitting in an empty burst */
-	bool seen_write;  /* a writable element was seen */
+	uint16_t seg0;	 /* first segment of this chain in the burst */
+	uint16_t room;	 /* segments left in the burst */
+	uint16_t nseg;	 /* segments stored */
+	uint16_t nread;	 /* readable segments stored */
+	bool oversize;	 /* segments stopped fitting in an empty burst */
+	bool seen_write; /* a writable element was seen */
 	uint64_t rlen;
 	uint64_t wlen;
 };
@@ -152,7 +152,8 @@ read_indirect(struct vq_dev *q, uint64_t table, uint32_t i, void *out)
 	const void *p = vq_memmap_translate(q->map, &q->cache, table + (uint64_t)i * 16, 16);
 
 	if (p == NULL)
-		return vq_dev_fail(q, -EFAULT, "indirect table 0x%llx entry %u outside guest memory",
+		return vq_dev_fail(q, -EFAULT,
+				   "indirect table 0x%llx entry %u outside guest memory",
 				   (unsigned long long)table, i);
 	/* A table need not be aligned (2.7.5.3 gives no alignment): copy it,
 	 * then a compiler barrier so the copy is never re-read from the guest. */
@@ -184,9 +185,9 @@ int
 vq_split_dev_walk(struct vq_dev *q, uint16_t head, struct vq_burst *b, unsigned int mode)
 {
 	struct walk w;
-	uint64_t table = 0;   /* guest address of the indirect table, in_table */
+	uint64_t table = 0; /* guest address of the indirect table, in_table */
 	uint32_t tsize = q->size;
-	uint32_t count = 0;   /* descriptors visited in the current table */
+	uint32_t count = 0; /* descriptors visited in the current table */
 	bool in_table = false;
 	uint16_t idx = head;
 	int rc;
@@ -239,8 +240,9 @@ vq_split_dev_walk(struct vq_dev *q, uint16_t head, struct vq_burst *b, unsigned 
 			break;
 		idx = d.next;
 		if (idx >= tsize)
-			return vq_dev_fail(q, -ERANGE, "split: next %u out of a table of %u at head %u",
-					   idx, tsize, head);
+			return vq_dev_fail(q, -ERANGE,
+					   "split: next %u out of a table of %u at head %u", idx,
+					   tsize, head);
 	}
 	walk_finish(&w, head, 1);
 	return 0;
@@ -332,7 +334,8 @@ vq_packed_dev_walk(struct vq_dev *q, uint16_t slot, uint8_t wrap, uint16_t flags
 	}
 	/* The buffer id is in the last descriptor (2.8.6). */
 	if (id >= q->size)
-		return vq_dev_fail(q, -ERANGE, "packed: buffer id %u >= queue size %u", id, q->size);
+		return vq_dev_fail(q, -ERANGE, "packed: buffer id %u >= queue size %u", id,
+				   q->size);
 	walk_finish(&w, id, (uint16_t)ndesc);
 	return 0;
 }

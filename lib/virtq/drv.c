@@ -163,8 +163,8 @@ vq_drv_reset(struct vq_drv *q, void (*fn)(void *cookie, void *arg), void *arg)
 {
 	unsigned int n = 0;
 	size_t len = rings_size(&q->layout) + (size_t)q->size * q->indirect_max * 16;
-	uint8_t *mem = (q->flags & VQ_QF_PACKED) ? (uint8_t *)q->packed.desc
-						  : (uint8_t *)q->split.desc;
+	uint8_t *mem =
+		(q->flags & VQ_QF_PACKED) ? (uint8_t *)q->packed.desc : (uint8_t *)q->split.desc;
 
 	for (unsigned int i = 0; i < q->size; i++) {
 		if (q->slot[i].cookie != NULL) {

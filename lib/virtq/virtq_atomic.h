@@ -15,8 +15,8 @@
 
 #include <stdint.h>
 
-#define VQ_LIKELY(x)   __builtin_expect(!!(x), 1)
-#define VQ_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define VQ_LIKELY(x)	 __builtin_expect(!!(x), 1)
+#define VQ_UNLIKELY(x)	 __builtin_expect(!!(x), 0)
 #define VQ_ALWAYS_INLINE inline __attribute__((always_inline))
 
 /* Ring fields are read and written at several widths (a descriptor as two

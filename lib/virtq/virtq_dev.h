@@ -45,7 +45,8 @@ struct vq_seg {
 	uint32_t resv;
 };
 
-/** The chain has more segments than a burst holds: nseg is 0; drop it, return it with used_len 0. */
+/** The chain has more segments than a burst holds: nseg is 0; drop it, return it with used_len 0.
+ */
 #define VQ_CHAIN_F_OVERSIZE 0x1
 
 /**
@@ -59,25 +60,25 @@ struct vq_seg {
  */
 struct vq_chain {
 	struct vq_seg *seg; /**< @c nseg segments, inside the burst */
-	uint32_t rlen;      /**< device-readable bytes */
-	uint32_t wlen;      /**< device-writable bytes */
+	uint32_t rlen;	    /**< device-readable bytes */
+	uint32_t wlen;	    /**< device-writable bytes */
 	uint32_t used_len;  /**< bytes written, reported by vq_dev_return(); set by the caller
 				 (0 after vq_dev_take(), computed by vq_dev_take_rx()) */
-	uint16_t id;        /**< split: head index; packed: buffer id */
-	uint16_t ndesc;     /**< packed: ring slots the chain occupies */
-	uint16_t nseg;      /**< segments */
-	uint16_t nread;     /**< leading device-readable segments */
-	uint16_t flags;     /**< VQ_CHAIN_F_* */
+	uint16_t id;	    /**< split: head index; packed: buffer id */
+	uint16_t ndesc;	    /**< packed: ring slots the chain occupies */
+	uint16_t nseg;	    /**< segments */
+	uint16_t nread;	    /**< leading device-readable segments */
+	uint16_t flags;	    /**< VQ_CHAIN_F_* */
 	uint16_t resv;
 };
 
 /** One packet placed by vq_dev_take_rx(): the writable room of its chains. */
 struct vq_pkt {
 	struct vq_seg *seg; /**< writable segments of all its chains, in order */
-	uint32_t len;       /**< bytes to write (as requested) */
-	uint16_t nseg;      /**< segments */
-	uint16_t nbufs;     /**< chains (the virtio-net header's num_buffers) */
-	uint16_t chain;     /**< index of its first chain in the burst */
+	uint32_t len;	    /**< bytes to write (as requested) */
+	uint16_t nseg;	    /**< segments */
+	uint16_t nbufs;	    /**< chains (the virtio-net header's num_buffers) */
+	uint16_t chain;	    /**< index of its first chain in the burst */
 	uint16_t resv;
 };
 
@@ -87,8 +88,8 @@ struct vq_pkt {
  */
 struct vq_burst {
 	uint16_t nchain; /**< chains taken */
-	uint16_t nseg;   /**< segments used */
-	uint16_t npkt;   /**< packets placed (vq_dev_take_rx()) */
+	uint16_t nseg;	 /**< segments used */
+	uint16_t npkt;	 /**< packets placed (vq_dev_take_rx()) */
 	uint16_t resv;
 	struct vq_chain chain[VQ_BURST_CHAINS];
 	struct vq_pkt pkt[VQ_BURST_MAX];
@@ -118,22 +119,22 @@ struct vq_dev_state {
 
 /** How to set up a device queue. */
 struct vq_dev_config {
-	unsigned int size;    /**< queue size: split a power of two, both <= 32768 */
-	uint64_t features;    /**< negotiated feature bits (VQ_FEATURE(VQ_F_*)) */
-	void *desc;           /**< split: descriptor table; packed: descriptor ring */
-	void *driver_area;    /**< split: available ring; packed: driver event suppression */
-	void *device_area;    /**< split: used ring; packed: device event suppression */
+	unsigned int size;	     /**< queue size: split a power of two, both <= 32768 */
+	uint64_t features;	     /**< negotiated feature bits (VQ_FEATURE(VQ_F_*)) */
+	void *desc;		     /**< split: descriptor table; packed: descriptor ring */
+	void *driver_area;	     /**< split: available ring; packed: driver event suppression */
+	void *device_area;	     /**< split: used ring; packed: device event suppression */
 	const struct vq_memmap *map; /**< translation of buffer addresses */
 	struct vq_dev_state state;   /**< where to start */
-	vq_log_fn log;        /**< NULL: log to stderr */
-	void *log_arg;        /**< passed to @c log */
+	vq_log_fn log;		     /**< NULL: log to stderr */
+	void *log_arg;		     /**< passed to @c log */
 };
 
 /* Queue flags derived from the features (internal). */
-#define VQ_QF_PACKED    0x01
+#define VQ_QF_PACKED	0x01
 #define VQ_QF_EVENT_IDX 0x02
-#define VQ_QF_INDIRECT  0x04
-#define VQ_QF_IN_ORDER  0x08
+#define VQ_QF_INDIRECT	0x04
+#define VQ_QF_IN_ORDER	0x08
 #define VQ_QF_MRG_RXBUF 0x10
 
 /**
@@ -141,15 +142,15 @@ struct vq_dev_config {
  * private and use the functions.
  */
 struct vq_dev {
-	uint16_t size;       /**< queue size */
-	uint16_t mask;       /**< split: size - 1 */
+	uint16_t size;	     /**< queue size */
+	uint16_t mask;	     /**< split: size - 1 */
 	uint16_t last_avail; /**< split: free-running; packed: slot */
 	uint16_t used_idx;   /**< split: free-running; packed: slot */
 	uint8_t avail_wrap;  /**< packed */
 	uint8_t used_wrap;   /**< packed */
-	uint8_t flags;       /**< VQ_QF_* */
+	uint8_t flags;	     /**< VQ_QF_* */
 	uint8_t kick_off;    /**< kicks currently suppressed through the flags */
-	int error;           /**< 0, or the negative errno that broke the queue */
+	int error;	     /**< 0, or the negative errno that broke the queue */
 	union {
 		struct {
 			struct vq_desc *desc;
@@ -274,6 +275,56 @@ int vq_split_dev_walk(struct vq_dev *q, uint16_t head, struct vq_burst *b, unsig
  */
 int vq_packed_dev_walk(struct vq_dev *q, uint16_t slot, uint8_t wrap, uint16_t flags,
 		       struct vq_burst *b, unsigned int mode);
+
+/*
+ * Fast-path state of one take call (internal). The inline take loops keep
+ * it in registers: stores into the burst could alias the queue's fields,
+ * so the queue is read once per call, not once per chain.
+ */
+struct vq_take {
+	struct vq_memcache mc; /* copy of the queue's cached region */
+	unsigned int nchain;   /* chains in the burst so far */
+	unsigned int nseg;     /* segments in the burst so far */
+};
+
+/* Whether [addr, addr + len) lies in the call's copy of the cached region. */
+static inline __attribute__((always_inline)) bool
+vq_take_hit(const struct vq_take *t, uint64_t addr, uint32_t len)
+{
+	uint64_t off = addr - t->mc.start;
+
+	return off < t->mc.size && len <= t->mc.size - off;
+}
+
+/* Host pointer of @p addr after vq_take_hit() said yes. */
+static inline __attribute__((always_inline)) uint8_t *
+vq_take_ptr(const struct vq_take *t, uint64_t addr)
+{
+	return (uint8_t *)(uintptr_t)(addr + t->mc.delta);
+}
+
+/* Appends a one-element chain @p id at host pointer @p p. */
+static inline __attribute__((always_inline)) void
+vq_take_one(struct vq_take *t, struct vq_burst *b, uint8_t *p, uint32_t len, uint16_t id,
+	    uint16_t flags)
+{
+	struct vq_chain *c = &b->chain[t->nchain++];
+	struct vq_seg *s = &b->seg[t->nseg++];
+	const uint32_t w = flags & VQ_DESC_F_WRITE ? 1 : 0;
+
+	s->addr = p;
+	s->len = len;
+	c->seg = s;
+	c->rlen = w ? 0 : len;
+	c->wlen = w ? len : 0;
+	c->used_len = 0;
+	c->id = id;
+	c->ndesc = 1;
+	c->nseg = 1;
+	c->nread = (uint16_t)(w ^ 1);
+	c->flags = 0;
+	c->resv = 0;
+}
 
 #ifdef __cplusplus
 }

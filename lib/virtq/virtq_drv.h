@@ -32,36 +32,36 @@ extern "C" {
 
 /** One element to post: a guest address (as the device sees it) and a length. */
 struct vq_drv_seg {
-	uint64_t addr;  /**< guest address / IOVA */
-	uint32_t len;   /**< bytes */
+	uint64_t addr;	/**< guest address / IOVA */
+	uint32_t len;	/**< bytes */
 	uint16_t flags; /**< VQ_DESC_F_WRITE for a device-writable element, else 0 */
 	uint16_t resv;
 };
 
 /** One chain to post: readable elements first, then writable ones. */
 struct vq_drv_chain {
-	void *cookie;                 /**< returned when the chain is reaped; not NULL */
+	void *cookie;		      /**< returned when the chain is reaped; not NULL */
 	const struct vq_drv_seg *seg; /**< the elements */
-	uint16_t nseg;                /**< elements, >= 1 */
+	uint16_t nseg;		      /**< elements, >= 1 */
 };
 
 /** How to set up a driver queue. */
 struct vq_drv_config {
-	unsigned int size;        /**< queue size: split a power of two, both <= 32768 */
-	uint64_t features;        /**< negotiated feature bits */
+	unsigned int size;	   /**< queue size: split a power of two, both <= 32768 */
+	uint64_t features;	   /**< negotiated feature bits */
 	unsigned int indirect_max; /**< elements per indirect table; 0: no indirect */
-	void *mem;                /**< vq_drv_mem_size() bytes, 64-byte aligned, shared with the device */
-	uint64_t mem_iova;        /**< the device's address of @c mem */
-	vq_log_fn log;            /**< NULL: log to stderr */
-	void *log_arg;            /**< passed to @c log */
+	void *mem;	   /**< vq_drv_mem_size() bytes, 64-byte aligned, shared with the device */
+	uint64_t mem_iova; /**< the device's address of @c mem */
+	vq_log_fn log;	   /**< NULL: log to stderr */
+	void *log_arg;	   /**< passed to @c log */
 };
 
 /** Per-chain bookkeeping, indexed by head (split) or buffer id (packed). Internal. */
 struct vq_drv_slot {
-	void *cookie;   /**< NULL when not in flight */
-	uint32_t wlen;  /**< device-writable bytes posted */
+	void *cookie;	/**< NULL when not in flight */
+	uint32_t wlen;	/**< device-writable bytes posted */
 	uint16_t ndesc; /**< ring descriptors it occupies */
-	uint16_t last;  /**< split: its last descriptor (for the free list) */
+	uint16_t last;	/**< split: its last descriptor (for the free list) */
 };
 
 /**
@@ -69,23 +69,23 @@ struct vq_drv_slot {
  * private and use the functions.
  */
 struct vq_drv {
-	uint16_t size;       /**< queue size */
-	uint16_t mask;       /**< split: size - 1 */
-	uint16_t avail_idx;  /**< split: free-running avail idx; packed: next slot */
-	uint16_t used_idx;   /**< split: next used idx to read; packed: next used slot */
-	uint8_t avail_wrap;  /**< packed */
-	uint8_t used_wrap;   /**< packed */
-	uint8_t flags;       /**< VQ_QF_* */
-	uint8_t call_off;    /**< calls currently suppressed through the flags */
-	uint16_t num_free;   /**< free descriptors (ring slots) */
-	uint16_t free_head;  /**< split: first free descriptor; packed: first free id;
-				  in order: the next descriptor / slot to use */
-	uint16_t inflight;   /**< chains posted and not reaped */
-	uint16_t reap_next;  /**< in order: head / id of the oldest chain in flight */
-	uint32_t kicked;     /**< split: avail idx at the last kick decision; packed: position */
-	int32_t batch_end;   /**< in order: id ending the batch being reaped, or -1 */
-	uint32_t batch_len;  /**< in order: its used length */
-	int error;           /**< 0, or the negative errno that broke the queue */
+	uint16_t size;	       /**< queue size */
+	uint16_t mask;	       /**< split: size - 1 */
+	uint16_t avail_idx;    /**< split: free-running avail idx; packed: next slot */
+	uint16_t used_idx;     /**< split: next used idx to read; packed: next used slot */
+	uint8_t avail_wrap;    /**< packed */
+	uint8_t used_wrap;     /**< packed */
+	uint8_t flags;	       /**< VQ_QF_* */
+	uint8_t call_off;      /**< calls currently suppressed through the flags */
+	uint16_t num_free;     /**< free descriptors (ring slots) */
+	uint16_t free_head;    /**< split: first free descriptor; packed: first free id;
+				    in order: the next descriptor / slot to use */
+	uint16_t inflight;     /**< chains posted and not reaped */
+	uint16_t reap_next;    /**< in order: head / id of the oldest chain in flight */
+	uint32_t kicked;       /**< split: avail idx at the last kick decision; packed: position */
+	int32_t batch_end;     /**< in order: id ending the batch being reaped, or -1 */
+	uint32_t batch_len;    /**< in order: its used length */
+	int error;	       /**< 0, or the negative errno that broke the queue */
 	uint16_t indirect_max; /**< elements per indirect table, 0 without */
 	union {
 		struct {
@@ -100,10 +100,10 @@ struct vq_drv {
 		} packed;
 	};
 	struct vq_drv_slot *slot; /**< [size] */
-	uint16_t *next;           /**< [size] split: descriptor links; packed: free id list */
-	uint8_t *indirect;        /**< size tables of indirect_max entries */
-	uint64_t indirect_iova;   /**< device address of @c indirect */
-	uint64_t mem_iova;        /**< device address of the rings */
+	uint16_t *next;		  /**< [size] split: descriptor links; packed: free id list */
+	uint8_t *indirect;	  /**< size tables of indirect_max entries */
+	uint64_t indirect_iova;	  /**< device address of @c indirect */
+	uint64_t mem_iova;	  /**< device address of the rings */
 	struct vq_ring_layout layout;
 	vq_log_fn log;
 	void *log_arg;

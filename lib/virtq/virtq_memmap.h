@@ -38,7 +38,7 @@ extern "C" {
 /** One region of guest memory and where it is mapped here. */
 struct vq_mem_region {
 	uint64_t guest_addr; /**< guest address of the first byte */
-	uint64_t size;       /**< bytes, > 0 */
+	uint64_t size;	     /**< bytes, > 0 */
 	uint64_t host_addr;  /**< host virtual address of the first byte */
 };
 
@@ -55,7 +55,7 @@ struct vq_memmap {
  */
 struct vq_memcache {
 	uint64_t start; /**< guest address of the region */
-	uint64_t size;  /**< region size; 0 when empty */
+	uint64_t size;	/**< region size; 0 when empty */
 	uint64_t delta; /**< host address minus guest address (mod 2^64) */
 };
 

@@ -96,10 +96,10 @@ vq_packed_advance(uint16_t *slot, uint8_t *wrap, uint16_t n, uint16_t size)
  *         nothing taken); another negative errno (queue broken)
  */
 static VQ_ALWAYS_INLINE int
-vq_packed_dev_chain(struct vq_dev *q, uint16_t *slot, uint8_t *wrap, struct vq_burst *b,
-		    unsigned int mode)
+vq_packed_dev_chain(struct vq_dev *q, const struct vq_pdesc *desc, uint16_t size, struct vq_take *t,
+		    uint16_t *slot, uint8_t *wrap, struct vq_burst *b, unsigned int mode)
 {
-	const struct vq_pdesc *d = &q->packed.desc[*slot];
+	const struct vq_pdesc *d = &desc[*slot];
 	/* Acquire: the descriptor's other fields (and the rest of its chain)
 	 * were written before its flags (2.8.21.1). */
 	const uint16_t flags = vq_ld16_acq(&d->flags);
@@ -108,41 +108,27 @@ vq_packed_dev_chain(struct vq_dev *q, uint16_t *slot, uint8_t *wrap, struct vq_b
 	if (!vq_packed_desc_avail(flags, *wrap))
 		return 1;
 	if (VQ_LIKELY(!(flags & (VQ_DESC_F_NEXT | VQ_DESC_F_INDIRECT)) &&
-		      (mode == VQ_WALK_TX || (flags & VQ_DESC_F_WRITE)) && b->nseg < VQ_BURST_SEGS)) {
+		      (mode == VQ_WALK_TX || (flags & VQ_DESC_F_WRITE)) &&
+		      t->nseg < VQ_BURST_SEGS)) {
 		const uint64_t addr = vq_ld64(&d->addr);
 		const uint64_t w1 = vq_ld64(&d->len); /* len | id << 32 */
 		const uint32_t len = (uint32_t)w1;
 		const uint16_t id = (uint16_t)(w1 >> 32);
-		uint8_t *p = (uint8_t *)vq_memmap_translate(q->map, &q->cache, addr, len);
 
-		if (VQ_LIKELY(p != NULL && id < q->size)) {
-			struct vq_chain *c = &b->chain[b->nchain++];
-			struct vq_seg *s = &b->seg[b->nseg++];
-
-			s->addr = p;
-			s->len = len;
-			c->seg = s;
-			c->used_len = 0;
-			c->id = id;
-			c->ndesc = 1;
-			c->nseg = 1;
-			c->flags = 0;
-			if (flags & VQ_DESC_F_WRITE) {
-				c->nread = 0;
-				c->rlen = 0;
-				c->wlen = len;
-			} else {
-				c->nread = 1;
-				c->rlen = len;
-				c->wlen = 0;
-			}
-			vq_packed_advance(slot, wrap, 1, q->size);
+		if (VQ_LIKELY(id < size && vq_take_hit(t, addr, len))) {
+			vq_take_one(t, b, vq_take_ptr(t, addr), len, id, flags);
+			vq_packed_advance(slot, wrap, 1, size);
 			return 0;
 		}
 	}
+	b->nchain = (uint16_t)t->nchain;
+	b->nseg = (uint16_t)t->nseg;
 	rc = vq_packed_dev_walk(q, *slot, *wrap, flags, b, mode);
+	t->nchain = b->nchain;
+	t->nseg = b->nseg;
+	t->mc = q->cache;
 	if (rc == 0)
-		vq_packed_advance(slot, wrap, b->chain[b->nchain - 1].ndesc, q->size);
+		vq_packed_advance(slot, wrap, b->chain[t->nchain - 1].ndesc, size);
 	return rc;
 }
 
@@ -152,25 +138,29 @@ vq_packed_dev_chain(struct vq_dev *q, uint16_t *slot, uint8_t *wrap, struct vq_b
 static VQ_ALWAYS_INLINE unsigned int
 vq_packed_dev_take(struct vq_dev *q, struct vq_burst *b, unsigned int max)
 {
+	const struct vq_pdesc *desc = q->packed.desc;
+	const uint16_t size = q->size;
 	uint16_t slot = q->last_avail;
 	uint8_t wrap = q->avail_wrap;
-	unsigned int i;
+	struct vq_take t = {q->cache, 0, 0};
 
-	b->nchain = 0;
-	b->nseg = 0;
 	b->npkt = 0;
 	if (VQ_UNLIKELY(q->error))
-		return 0;
+		goto out;
 	if (max > VQ_BURST_MAX)
 		max = VQ_BURST_MAX;
-	for (i = 0; i < max; i++) {
-		vq_prefetch(&q->packed.desc[slot + 4 < q->size ? slot + 4 : 0]);
-		if (vq_packed_dev_chain(q, &slot, &wrap, b, VQ_WALK_TX) != 0)
+	while (t.nchain < max) {
+		/* The descriptors ahead are the next buffers: fetch them early. */
+		vq_prefetch(&desc[slot + 4u < size ? slot + 4u : 0]);
+		if (vq_packed_dev_chain(q, desc, size, &t, &slot, &wrap, b, VQ_WALK_TX) != 0)
 			break;
 	}
 	q->last_avail = slot;
 	q->avail_wrap = wrap;
-	return i;
+out:
+	b->nchain = (uint16_t)t.nchain;
+	b->nseg = (uint16_t)t.nseg;
+	return t.nchain;
 }
 
 /**
@@ -181,19 +171,20 @@ static VQ_ALWAYS_INLINE unsigned int
 vq_packed_dev_take_rx(struct vq_dev *q, struct vq_burst *b, const uint32_t *len, unsigned int n)
 {
 	const bool mrg = q->flags & VQ_QF_MRG_RXBUF;
+	const struct vq_pdesc *desc = q->packed.desc;
+	const uint16_t size = q->size;
 	uint16_t slot = q->last_avail;
 	uint8_t wrap = q->avail_wrap;
-	unsigned int p;
+	struct vq_take t = {q->cache, 0, 0};
+	unsigned int p = 0;
 
-	b->nchain = 0;
-	b->nseg = 0;
-	b->npkt = 0;
 	if (VQ_UNLIKELY(q->error))
-		return 0;
+		goto out;
 	if (n > VQ_BURST_MAX)
 		n = VQ_BURST_MAX;
 	for (p = 0; p < n; p++) {
-		const uint16_t c0 = b->nchain, s0 = b->nseg, slot0 = slot;
+		const unsigned int c0 = t.nchain, s0 = t.nseg;
+		const uint16_t slot0 = slot;
 		const uint8_t wrap0 = wrap;
 		const uint32_t need = len[p];
 		uint32_t have = 0;
@@ -203,10 +194,12 @@ vq_packed_dev_take_rx(struct vq_dev *q, struct vq_burst *b, const uint32_t *len,
 			struct vq_chain *c;
 			uint32_t room;
 
-			if (b->nchain == VQ_BURST_CHAINS ||
-			    vq_packed_dev_chain(q, &slot, &wrap, b, VQ_WALK_RX) != 0)
+			vq_prefetch(&desc[slot + 4u < size ? slot + 4u : 0]);
+			if (t.nchain == VQ_BURST_CHAINS ||
+			    vq_packed_dev_chain(q, desc, size, &t, &slot, &wrap, b, VQ_WALK_RX) !=
+				    0)
 				goto undo;
-			c = &b->chain[b->nchain - 1];
+			c = &b->chain[t.nchain - 1];
 			room = c->wlen;
 			if (!mrg) {
 				if (room < need)
@@ -221,20 +214,24 @@ vq_packed_dev_take_rx(struct vq_dev *q, struct vq_burst *b, const uint32_t *len,
 		pk = &b->pkt[p];
 		pk->seg = &b->seg[s0];
 		pk->len = need;
-		pk->nseg = (uint16_t)(b->nseg - s0);
-		pk->nbufs = (uint16_t)(b->nchain - c0);
-		pk->chain = c0;
+		pk->nseg = (uint16_t)(t.nseg - s0);
+		pk->nbufs = (uint16_t)(t.nchain - c0);
+		pk->chain = (uint16_t)c0;
+		pk->resv = 0;
 		continue;
-undo:
-		b->nchain = c0;
-		b->nseg = s0;
+	undo:
+		t.nchain = c0;
+		t.nseg = s0;
 		slot = slot0;
 		wrap = wrap0;
 		break;
 	}
-	b->npkt = (uint16_t)p;
 	q->last_avail = slot;
 	q->avail_wrap = wrap;
+out:
+	b->nchain = (uint16_t)t.nchain;
+	b->nseg = (uint16_t)t.nseg;
+	b->npkt = (uint16_t)p;
 	return p;
 }
 
@@ -246,7 +243,9 @@ vq_packed_dev_return(struct vq_dev *q, const struct vq_burst *b)
 {
 	const unsigned int n = b->nchain;
 	const bool in_order = q->flags & VQ_QF_IN_ORDER;
-	struct vq_pdesc *head = &q->packed.desc[q->used_idx];
+	struct vq_pdesc *const desc = q->packed.desc;
+	const uint16_t size = q->size;
+	struct vq_pdesc *head = &desc[q->used_idx];
 	uint16_t slot = q->used_idx, at = slot, head_flags = 0;
 	uint8_t wrap = q->used_wrap, at_wrap = wrap;
 	bool first = true;
@@ -258,13 +257,13 @@ vq_packed_dev_return(struct vq_dev *q, const struct vq_burst *b)
 		struct vq_pdesc *d;
 		uint16_t f;
 
-		vq_packed_advance(&slot, &wrap, c->ndesc, q->size);
+		vq_packed_advance(&slot, &wrap, c->ndesc, size);
 		/* In order (2.8.9): one used descriptor, at the batch's first
 		 * slot, stands for every buffer before it; those count as used
 		 * completely, so only buffers with nothing written are skipped. */
 		if (in_order && c->wlen == 0 && i + 1 < n)
 			continue;
-		d = &q->packed.desc[at];
+		d = &desc[at];
 		f = at_wrap ? (VQ_DESC_F_AVAIL | VQ_DESC_F_USED) : 0;
 		if (c->used_len)
 			f |= VQ_DESC_F_WRITE;
@@ -277,8 +276,7 @@ vq_packed_dev_return(struct vq_dev *q, const struct vq_burst *b)
 		} else {
 			/* len, id and flags in one store: the descriptor is
 			 * never seen used with a stale id. */
-			vq_st64(&d->len,
-				c->used_len | (uint64_t)c->id << 32 | (uint64_t)f << 48);
+			vq_st64(&d->len, c->used_len | (uint64_t)c->id << 32 | (uint64_t)f << 48);
 		}
 		at = slot;
 		at_wrap = wrap;
@@ -338,9 +336,8 @@ static VQ_ALWAYS_INLINE bool
 vq_packed_dev_kick_enable(struct vq_dev *q)
 {
 	if (q->flags & VQ_QF_EVENT_IDX)
-		vq_st32(q->packed.device,
-			(uint32_t)VQ_EVENT_F_DESC << 16 | q->last_avail |
-				(q->avail_wrap ? VQ_EVENT_WRAP : 0));
+		vq_st32(q->packed.device, (uint32_t)VQ_EVENT_F_DESC << 16 | q->last_avail |
+						  (q->avail_wrap ? VQ_EVENT_WRAP : 0));
 	else if (q->kick_off)
 		vq_st32(q->packed.device, (uint32_t)VQ_EVENT_F_ENABLE << 16);
 	q->kick_off = 0;
@@ -382,9 +379,9 @@ vq_packed_drv_post(struct vq_drv *q, const struct vq_drv_chain *ch, unsigned int
 		if (!in_order)
 			q->free_head = q->next[id];
 		if (ind) {
-			struct vq_pdesc *t = (struct vq_pdesc *)(q->indirect +
-								 (size_t)id * q->indirect_max *
-									 sizeof(struct vq_pdesc));
+			struct vq_pdesc *t =
+				(struct vq_pdesc *)(q->indirect + (size_t)id * q->indirect_max *
+									  sizeof(struct vq_pdesc));
 			struct vq_pdesc *d = &q->packed.desc[slot];
 			uint16_t f = VQ_DESC_F_INDIRECT | (wrap ? VQ_DESC_F_AVAIL : VQ_DESC_F_USED);
 
@@ -565,9 +562,8 @@ static VQ_ALWAYS_INLINE bool
 vq_packed_drv_call_enable(struct vq_drv *q)
 {
 	if (q->flags & VQ_QF_EVENT_IDX)
-		vq_st32(q->packed.driver,
-			(uint32_t)VQ_EVENT_F_DESC << 16 | q->used_idx |
-				(q->used_wrap ? VQ_EVENT_WRAP : 0));
+		vq_st32(q->packed.driver, (uint32_t)VQ_EVENT_F_DESC << 16 | q->used_idx |
+						  (q->used_wrap ? VQ_EVENT_WRAP : 0));
 	else if (q->call_off)
 		vq_st32(q->packed.driver, (uint32_t)VQ_EVENT_F_ENABLE << 16);
 	q->call_off = 0;

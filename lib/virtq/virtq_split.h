@@ -34,50 +34,36 @@ extern "C" {
  *         errno (queue broken)
  */
 static VQ_ALWAYS_INLINE int
-vq_split_dev_chain(struct vq_dev *q, uint16_t head, struct vq_burst *b, unsigned int mode)
+vq_split_dev_chain(struct vq_dev *q, const struct vq_desc *desc, uint16_t size, struct vq_take *t,
+		   uint16_t head, struct vq_burst *b, unsigned int mode)
 {
 	const uint8_t *d;
 	uint64_t addr, w1;
 	uint32_t len;
 	uint16_t flags;
-	uint8_t *p;
+	int rc;
 
-	if (VQ_UNLIKELY(head >= q->size))
+	if (VQ_UNLIKELY(head >= size))
 		return vq_dev_fail(q, -ERANGE, "split: available head %u >= queue size %u", head,
-				   q->size);
-	d = (const uint8_t *)&q->split.desc[head];
+				   size);
+	d = (const uint8_t *)&desc[head];
 	addr = vq_ld64(d);
 	w1 = vq_ld64(d + 8); /* len | flags << 32 | next << 48 */
 	len = (uint32_t)w1;
 	flags = (uint16_t)(w1 >> 32);
 	if (VQ_LIKELY(!(flags & (VQ_DESC_F_NEXT | VQ_DESC_F_INDIRECT)) &&
-		      (mode == VQ_WALK_TX || (flags & VQ_DESC_F_WRITE)) && b->nseg < VQ_BURST_SEGS)) {
-		p = (uint8_t *)vq_memmap_translate(q->map, &q->cache, addr, len);
-		if (VQ_LIKELY(p != NULL)) {
-			struct vq_chain *c = &b->chain[b->nchain++];
-			struct vq_seg *s = &b->seg[b->nseg++];
-
-			s->addr = p;
-			s->len = len;
-			c->seg = s;
-			c->used_len = 0;
-			c->id = head;
-			c->ndesc = 1;
-			c->nseg = 1;
-			c->flags = 0;
-			if (flags & VQ_DESC_F_WRITE) {
-				c->nread = 0;
-				c->rlen = 0;
-				c->wlen = len;
-			} else {
-				c->nread = 1;
-				c->rlen = len;
-				c->wlen = 0;
-			}
-			return 0;
-		}
+		      (mode == VQ_WALK_TX || (flags & VQ_DESC_F_WRITE)) &&
+		      t->nseg < VQ_BURST_SEGS && vq_take_hit(t, addr, len))) {
+		vq_take_one(t, b, vq_take_ptr(t, addr), len, head, flags);
+		return 0;
 	}
-	return vq_split_dev_walk(q, head, b, mode);
+	b->nchain = (uint16_t)t->nchain;
+	b->nseg = (uint16_t)t->nseg;
+	rc = vq_split_dev_walk(q, head, b, mode);
+	t->nchain = b->nchain;
+	t->nseg = b->nseg;
+	t->mc = q->cache;
+	return rc;
 }
 
 /**
@@ -85,15 +71,15 @@ vq_split_dev_chain(struct vq_dev *q, uint16_t head, struct vq_burst *b, unsigned
  * that the driver did not move it further than the ring holds.
  */
 static VQ_ALWAYS_INLINE uint16_t
-vq_split_dev_avail(struct vq_dev *q)
+vq_split_dev_avail(struct vq_dev *q, uint16_t last)
 {
 	/* Acquire: the ring entries and descriptors published before avail->idx
 	 * (2.7.13) are read after it. */
-	uint16_t n = (uint16_t)(vq_ld16_acq(&q->split.avail->idx) - q->last_avail);
+	uint16_t n = (uint16_t)(vq_ld16_acq(&q->split.avail->idx) - last);
 
 	if (VQ_UNLIKELY(n > q->size)) {
-		vq_dev_fail(q, -ERANGE, "split: avail idx moved %u entries ahead, queue size %u",
-			    n, q->size);
+		vq_dev_fail(q, -ERANGE, "split: avail idx moved %u entries ahead, queue size %u", n,
+			    q->size);
 		return 0;
 	}
 	return n;
@@ -105,18 +91,17 @@ vq_split_dev_avail(struct vq_dev *q)
 static VQ_ALWAYS_INLINE unsigned int
 vq_split_dev_take(struct vq_dev *q, struct vq_burst *b, unsigned int max)
 {
+	const struct vq_desc *desc = q->split.desc;
+	const uint16_t *ring = q->split.avail->ring;
+	const uint16_t size = q->size, mask = q->mask, last = q->last_avail;
+	struct vq_take t = {q->cache, 0, 0};
 	uint16_t heads[VQ_BURST_MAX];
-	uint16_t last = q->last_avail;
 	unsigned int n, i;
 
-	b->nchain = 0;
-	b->nseg = 0;
 	b->npkt = 0;
 	if (VQ_UNLIKELY(q->error))
-		return 0;
-	n = vq_split_dev_avail(q);
-	if (n == 0)
-		return 0;
+		goto out;
+	n = vq_split_dev_avail(q, last);
 	if (n > max)
 		n = max;
 	if (n > VQ_BURST_MAX)
@@ -125,14 +110,17 @@ vq_split_dev_take(struct vq_dev *q, struct vq_burst *b, unsigned int max)
 	 * below finds them in cache. A bad head is caught by the walk; the
 	 * mask only keeps the prefetch inside the table. */
 	for (i = 0; i < n; i++) {
-		heads[i] = vq_ld16(&q->split.avail->ring[(uint16_t)(last + i) & q->mask]);
-		vq_prefetch(&q->split.desc[heads[i] & q->mask]);
+		heads[i] = vq_ld16(&ring[(uint16_t)(last + i) & mask]);
+		vq_prefetch(&desc[heads[i] & mask]);
 	}
 	for (i = 0; i < n; i++)
-		if (VQ_UNLIKELY(vq_split_dev_chain(q, heads[i], b, VQ_WALK_TX) < 0))
+		if (VQ_UNLIKELY(vq_split_dev_chain(q, desc, size, &t, heads[i], b, VQ_WALK_TX) < 0))
 			break;
-	q->last_avail = (uint16_t)(last + i);
-	return i;
+	q->last_avail = (uint16_t)(last + t.nchain);
+out:
+	b->nchain = (uint16_t)t.nchain;
+	b->nseg = (uint16_t)t.nseg;
+	return t.nchain;
 }
 
 /**
@@ -143,22 +131,25 @@ static VQ_ALWAYS_INLINE unsigned int
 vq_split_dev_take_rx(struct vq_dev *q, struct vq_burst *b, const uint32_t *len, unsigned int n)
 {
 	const bool mrg = q->flags & VQ_QF_MRG_RXBUF;
-	uint16_t last = q->last_avail;
-	unsigned int navail, pos = 0, p;
+	const struct vq_desc *desc = q->split.desc;
+	const uint16_t *ring = q->split.avail->ring;
+	const uint16_t size = q->size, mask = q->mask, last = q->last_avail;
+	struct vq_take t = {q->cache, 0, 0};
+	unsigned int navail, pos = 0, p = 0;
+	uint16_t next;
 
-	b->nchain = 0;
-	b->nseg = 0;
-	b->npkt = 0;
 	if (VQ_UNLIKELY(q->error))
-		return 0;
-	navail = vq_split_dev_avail(q);
+		goto out;
+	navail = vq_split_dev_avail(q, last);
 	if (navail == 0)
-		return 0;
+		goto out;
 	if (n > VQ_BURST_MAX)
 		n = VQ_BURST_MAX;
+	/* Heads are read one ahead, to prefetch the next descriptor. */
+	next = vq_ld16(&ring[last & mask]);
+	vq_prefetch(&desc[next & mask]);
 	for (p = 0; p < n; p++) {
-		const uint16_t c0 = b->nchain, s0 = b->nseg;
-		const unsigned int pos0 = pos;
+		const unsigned int c0 = t.nchain, s0 = t.nseg, pos0 = pos;
 		const uint32_t need = len[p];
 		uint32_t have = 0;
 		struct vq_pkt *pk;
@@ -168,13 +159,16 @@ vq_split_dev_take_rx(struct vq_dev *q, struct vq_burst *b, const uint32_t *len, 
 			uint16_t head;
 			uint32_t room;
 
-			if (pos == navail || b->nchain == VQ_BURST_CHAINS)
+			if (pos == navail || t.nchain == VQ_BURST_CHAINS)
 				goto undo;
-			head = vq_ld16(&q->split.avail->ring[(uint16_t)(last + pos) & q->mask]);
-			if (VQ_UNLIKELY(vq_split_dev_chain(q, head, b, VQ_WALK_RX) < 0))
+			head = next;
+			next = vq_ld16(&ring[(uint16_t)(last + pos + 1) & mask]);
+			vq_prefetch(&desc[next & mask]);
+			if (VQ_UNLIKELY(vq_split_dev_chain(q, desc, size, &t, head, b, VQ_WALK_RX) <
+					0))
 				goto undo;
 			pos++;
-			c = &b->chain[b->nchain - 1];
+			c = &b->chain[t.nchain - 1];
 			room = c->wlen;
 			if (!mrg) {
 				/* One chain per packet (5.1.6.3.1): it must hold it all. */
@@ -190,19 +184,23 @@ vq_split_dev_take_rx(struct vq_dev *q, struct vq_burst *b, const uint32_t *len, 
 		pk = &b->pkt[p];
 		pk->seg = &b->seg[s0];
 		pk->len = need;
-		pk->nseg = (uint16_t)(b->nseg - s0);
-		pk->nbufs = (uint16_t)(b->nchain - c0);
-		pk->chain = c0;
+		pk->nseg = (uint16_t)(t.nseg - s0);
+		pk->nbufs = (uint16_t)(t.nchain - c0);
+		pk->chain = (uint16_t)c0;
+		pk->resv = 0;
 		continue;
-undo:
+	undo:
 		/* Not enough room for this packet now: leave its chains available. */
-		b->nchain = c0;
-		b->nseg = s0;
+		t.nchain = c0;
+		t.nseg = s0;
 		pos = pos0;
 		break;
 	}
-	b->npkt = (uint16_t)p;
 	q->last_avail = (uint16_t)(last + pos);
+out:
+	b->nchain = (uint16_t)t.nchain;
+	b->nseg = (uint16_t)t.nseg;
+	b->npkt = (uint16_t)p;
 	return p;
 }
 
@@ -215,6 +213,7 @@ vq_split_dev_return(struct vq_dev *q, const struct vq_burst *b)
 	const unsigned int n = b->nchain;
 	const bool in_order = q->flags & VQ_QF_IN_ORDER;
 	struct vq_used_elem *ring = q->split.used->ring;
+	const uint16_t mask = q->mask;
 	uint16_t used = q->used_idx, pos = used;
 
 	if (n == 0)
@@ -228,7 +227,7 @@ vq_split_dev_return(struct vq_dev *q, const struct vq_burst *b)
 		 * completely, so only chains with nothing to write are skipped. */
 		if (in_order && c->wlen == 0 && i + 1 < n)
 			continue;
-		e = &ring[pos & q->mask];
+		e = &ring[pos & mask];
 		vq_st32(&e->id, c->id);
 		vq_st32(&e->len, c->used_len);
 		pos = (uint16_t)(used + i + 1);
@@ -300,7 +299,7 @@ static VQ_ALWAYS_INLINE uint32_t
 vq_split_drv_fill_indirect(struct vq_drv *q, uint16_t head, const struct vq_drv_chain *c)
 {
 	struct vq_desc *t = (struct vq_desc *)(q->indirect + (size_t)head * q->indirect_max *
-							       sizeof(struct vq_desc));
+								     sizeof(struct vq_desc));
 	uint32_t wlen = 0;
 
 	for (uint16_t j = 0; j < c->nseg; j++) {
@@ -355,8 +354,8 @@ vq_split_drv_post(struct vq_drv *q, const struct vq_drv_chain *ch, unsigned int 
 				const struct vq_drv_seg *s = &c->seg[j];
 				struct vq_desc *d = &q->split.desc[idx];
 				/* In order (2.7.5.1): descriptors go round the table. */
-				uint16_t nx = in_order ? (uint16_t)((idx + 1) & q->mask)
-						       : q->next[idx];
+				uint16_t nx =
+					in_order ? (uint16_t)((idx + 1) & q->mask) : q->next[idx];
 
 				d->addr = s->addr;
 				d->len = s->len;
@@ -420,8 +419,8 @@ vq_split_drv_reap_in_order(struct vq_drv *q, void **cookie, uint32_t *len, unsig
 		struct vq_drv_slot *sl = &q->slot[h];
 
 		if (q->batch_end < 0) {
-			const struct vq_used_elem *e = &q->split.used->ring[(uint16_t)(last + k) &
-									    q->mask];
+			const struct vq_used_elem *e =
+				&q->split.used->ring[(uint16_t)(last + k) & q->mask];
 			uint32_t id = vq_ld32(&e->id);
 
 			if (VQ_UNLIKELY(id >= q->size || q->slot[id].cookie == NULL)) {
@@ -514,8 +513,7 @@ vq_split_drv_kick_needed(struct vq_drv *q)
 	vq_mb();
 	q->kicked = new_idx;
 	if (q->flags & VQ_QF_EVENT_IDX)
-		return vq_need_event(vq_ld16(&q->split.used->ring[q->size]),
-				     new_idx, old);
+		return vq_need_event(vq_ld16(&q->split.used->ring[q->size]), new_idx, old);
 	return !(vq_ld16(&q->split.used->flags) & VQ_USED_F_NO_NOTIFY);
 }
 

@@ -10,7 +10,7 @@
 #include "vq_harness.h"
 
 #define F(bit) VQ_FEATURE(bit)
-#define PK VQ_FEATURE(VQ_F_RING_PACKED)
+#define PK     VQ_FEATURE(VQ_F_RING_PACKED)
 
 static int cookies[64];
 
@@ -57,9 +57,10 @@ packed_used(struct vq_env *e, uint16_t slot, uint16_t id, uint32_t len, int wrap
 {
 	pdesc(e, slot)->id = id;
 	pdesc(e, slot)->len = len;
-	__atomic_store_n(&pdesc(e, slot)->flags,
-			 (uint16_t)(VQ_DESC_F_WRITE | (wrap ? VQ_DESC_F_AVAIL | VQ_DESC_F_USED : 0)),
-			 __ATOMIC_RELEASE);
+	__atomic_store_n(
+		&pdesc(e, slot)->flags,
+		(uint16_t)(VQ_DESC_F_WRITE | (wrap ? VQ_DESC_F_AVAIL | VQ_DESC_F_USED : 0)),
+		__ATOMIC_RELEASE);
 }
 
 static int
@@ -167,7 +168,7 @@ test_packed_bad_id(void)
 REGISTER_TEST(virtq_driver_packed_rejects_used_id_not_in_flight, fast, test_packed_bad_id)
 
 static int
-test_in_order_skips(void)
+test_skips(void)
 {
 	void *ck[8];
 	uint32_t len[8];
@@ -202,8 +203,7 @@ test_in_order_skips(void)
 	vq_env_free(&e);
 	return TEST_SUCCESS;
 }
-REGISTER_TEST(virtq_driver_in_order_counts_skipped_buffers_as_used_completely, fast,
-	      test_in_order_skips)
+REGISTER_TEST(virtq_driver_in_order_counts_skipped_buffers_as_used_completely, fast, test_skips)
 
 static int
 test_post(void)
@@ -215,7 +215,10 @@ test_post(void)
 		{VQ_ENV_BUF_GA + 400, 300, VQ_DESC_F_WRITE, 0},
 	};
 	struct vq_drv_chain ch[4] = {
-		{&cookies[0], seg, 3}, {&cookies[1], seg, 3}, {NULL, seg, 1}, {&cookies[3], seg, 1},
+		{&cookies[0], seg, 3},
+		{&cookies[1], seg, 3},
+		{NULL, seg, 1},
+		{&cookies[3], seg, 1},
 	};
 	struct vq_desc *d;
 
@@ -240,7 +243,8 @@ test_post(void)
 		struct vq_burst b;
 
 		TEST_ASSERT_EQUAL(vq_dev_take(&e.dev, &b, 32), 2, "device sees both");
-		TEST_ASSERT(b.chain[0].nseg == 3 && b.chain[0].rlen == 212 && b.chain[0].wlen == 300,
+		TEST_ASSERT(b.chain[0].nseg == 3 && b.chain[0].rlen == 212 &&
+				    b.chain[0].wlen == 300,
 			    "through the table");
 	}
 	TEST_ASSERT_EQUAL(vq_drv_reset(&e.drv, NULL, NULL), 2, "reset releases both");

@@ -53,7 +53,7 @@ test_packed_layout(void)
 REGISTER_TEST(virtq_packed_layout_sizes_and_alignment, fast, test_packed_layout)
 
 static int
-test_translate_bounds(void)
+test_bounds(void)
 {
 	struct vq_guard g;
 	struct vq_memmap m;
@@ -83,7 +83,7 @@ test_translate_bounds(void)
 	vq_guard_free(&g);
 	return TEST_SUCCESS;
 }
-REGISTER_TEST(virtq_memmap_translates_only_whole_ranges_inside_a_region, fast, test_translate_bounds)
+REGISTER_TEST(virtq_memmap_translates_only_whole_ranges_inside_a_region, fast, test_bounds)
 
 static int
 test_add_rejects(void)

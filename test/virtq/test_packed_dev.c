@@ -9,9 +9,9 @@
 #include "vq_harness.h"
 
 #define F(bit) VQ_FEATURE(bit)
-#define PK VQ_FEATURE(VQ_F_RING_PACKED)
-#define W VQ_DESC_F_WRITE
-#define N VQ_DESC_F_NEXT
+#define PK     VQ_FEATURE(VQ_F_RING_PACKED)
+#define W      VQ_DESC_F_WRITE
+#define N      VQ_DESC_F_NEXT
 
 static struct vq_pdesc *
 pdesc(struct vq_env *e, uint16_t slot)

@@ -10,12 +10,12 @@
 #include "vq_hostile.h"
 
 #define F(bit) VQ_FEATURE(bit)
-#define PK VQ_FEATURE(VQ_F_RING_PACKED)
-#define IND VQ_FEATURE(VQ_F_INDIRECT_DESC)
-#define RING 8
-#define W VQ_DESC_F_WRITE
-#define N VQ_DESC_F_NEXT
-#define I VQ_DESC_F_INDIRECT
+#define PK     VQ_FEATURE(VQ_F_RING_PACKED)
+#define IND    VQ_FEATURE(VQ_F_INDIRECT_DESC)
+#define RING   8
+#define W      VQ_DESC_F_WRITE
+#define N      VQ_DESC_F_NEXT
+#define I      VQ_DESC_F_INDIRECT
 
 static int
 run_hostile(vq_hostile_setup setup, uint64_t features, int err, unsigned int good_before)
@@ -156,12 +156,11 @@ setup_readable_after_writable(struct vq_env *e)
 }
 
 static int
-test_readable_after_writable(void)
+test_r_after_w(void)
 {
 	return run_hostile(setup_readable_after_writable, 0, -EINVAL, 0);
 }
-REGISTER_TEST(virtq_packed_rejects_readable_element_after_writable, fast,
-	      test_readable_after_writable)
+REGISTER_TEST(virtq_packed_rejects_readable_element_after_writable, fast, test_r_after_w)
 
 static int
 setup_indirect_no_feature(struct vq_env *e)
@@ -214,8 +213,7 @@ test_indirect_len_odd(void)
 {
 	return run_hostile(setup_indirect_len_odd, IND, -EINVAL, 0);
 }
-REGISTER_TEST(virtq_packed_rejects_indirect_length_not_multiple_of_16, fast,
-	      test_indirect_len_odd)
+REGISTER_TEST(virtq_packed_rejects_indirect_length_not_multiple_of_16, fast, test_indirect_len_odd)
 
 static int
 setup_indirect_len_zero(struct vq_env *e)
@@ -285,8 +283,7 @@ test_indirect_outside(void)
 {
 	return run_hostile(setup_indirect_outside, IND, -EFAULT, 1);
 }
-REGISTER_TEST(virtq_packed_rejects_indirect_table_outside_guest_memory, fast,
-	      test_indirect_outside)
+REGISTER_TEST(virtq_packed_rejects_indirect_table_outside_guest_memory, fast, test_indirect_outside)
 
 static int
 setup_indirect_too_long(struct vq_env *e)

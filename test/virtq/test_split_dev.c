@@ -54,7 +54,7 @@ test_single_desc(void)
 REGISTER_TEST(virtq_split_device_takes_single_descriptor_chains, fast, test_single_desc)
 
 static int
-test_chained_and_indirect(void)
+test_chained(void)
 {
 	struct vq_env e;
 	struct vq_burst b;
@@ -86,15 +86,15 @@ test_chained_and_indirect(void)
 	c = &b.chain[1];
 	TEST_ASSERT(c->id == 4 && c->nseg == 4 && c->nread == 2, "chain 1 shape");
 	TEST_ASSERT(c->rlen == 18 && c->wlen == 50, "chain 1 lengths");
-	TEST_ASSERT(c->seg[1].addr == vq_env_hp(&e, 1000) && c->seg[2].addr == vq_env_hp(&e, 2000) &&
+	TEST_ASSERT(c->seg[1].addr == vq_env_hp(&e, 1000) &&
+			    c->seg[2].addr == vq_env_hp(&e, 2000) &&
 			    c->seg[3].addr == vq_env_hp(&e, 3000),
 		    "indirect segments follow the table's next links");
 	TEST_ASSERT_EQUAL(vq_dev_error(&e.dev), 0, "healthy");
 	vq_env_free(&e);
 	return TEST_SUCCESS;
 }
-REGISTER_TEST(virtq_split_device_walks_chained_and_indirect_descriptors, fast,
-	      test_chained_and_indirect)
+REGISTER_TEST(virtq_split_device_walks_chained_and_indirect_descriptors, fast, test_chained)
 
 static int
 test_span_regions(void)
@@ -142,8 +142,8 @@ test_oversize(void)
 	}
 	vq_env_split_desc(&e, 1, vq_env_ga(&e, 0), 64, 0, 0);
 	vq_env_split_push(&e, 1);
-	vq_env_split_desc(&e, 2, vq_env_put_table(&e, 32768, t, n * sizeof(*t)),
-			  n * sizeof(*t), VQ_DESC_F_INDIRECT, 0);
+	vq_env_split_desc(&e, 2, vq_env_put_table(&e, 32768, t, n * sizeof(*t)), n * sizeof(*t),
+			  VQ_DESC_F_INDIRECT, 0);
 	vq_env_split_push(&e, 2);
 	vq_env_split_desc(&e, 3, vq_env_ga(&e, 64), 64, 0, 0);
 	vq_env_split_push(&e, 3);
@@ -155,7 +155,8 @@ test_oversize(void)
 	TEST_ASSERT_EQUAL(b.chain[0].nseg, 0, "no segments");
 	TEST_ASSERT_EQUAL(b.chain[0].id, 2, "its head, to return it");
 	TEST_ASSERT_EQUAL(b.chain[1].id, 3, "queue goes on");
-	TEST_ASSERT_EQUAL(vq_dev_error(&e.dev), 0, "not broken: it is valid, only too long to carry");
+	TEST_ASSERT_EQUAL(vq_dev_error(&e.dev), 0,
+			  "not broken: it is valid, only too long to carry");
 	vq_dev_return(&e.dev, &b);
 	TEST_ASSERT_EQUAL(used_ring(&e)->idx, 3, "all three returned");
 	vq_env_free(&e);
@@ -281,7 +282,7 @@ test_call_event_idx(void)
 REGISTER_TEST(virtq_split_device_call_follows_used_event, fast, test_call_event_idx)
 
 static int
-test_kick_suppression(void)
+test_kick(void)
 {
 	struct vq_env e;
 	struct vq_burst b;
@@ -313,8 +314,7 @@ test_kick_suppression(void)
 	vq_env_free(&e);
 	return TEST_SUCCESS;
 }
-REGISTER_TEST(virtq_split_device_kick_suppression_flags_and_avail_event, fast,
-	      test_kick_suppression)
+REGISTER_TEST(virtq_split_device_kick_suppression_flags_and_avail_event, fast, test_kick)
 
 static int
 test_take_rx(void)

@@ -12,8 +12,8 @@
 #include "test.h"
 #include "vq_hostile.h"
 
-#define F(bit) VQ_FEATURE(bit)
-#define RING 8
+#define F(bit)	VQ_FEATURE(bit)
+#define RING	8
 #define HUGE_GA VQ_HUGE_GA
 
 /* Chains are writable so that RX mode, which skips readable elements,
@@ -226,12 +226,11 @@ setup_readable_after_writable(struct vq_env *e)
 }
 
 static int
-test_readable_after_writable(void)
+test_r_after_w(void)
 {
 	return run_hostile(setup_readable_after_writable, 0, -EINVAL, 0);
 }
-REGISTER_TEST(virtq_split_rejects_readable_element_after_writable, fast,
-	      test_readable_after_writable)
+REGISTER_TEST(virtq_split_rejects_readable_element_after_writable, fast, test_r_after_w)
 
 static int
 setup_indirect_not_negotiated(struct vq_env *e)
@@ -376,12 +375,11 @@ setup_indirect_table_outside(struct vq_env *e)
 }
 
 static int
-test_indirect_table_outside(void)
+test_ind_outside(void)
 {
 	return run_hostile(setup_indirect_table_outside, F(VQ_F_INDIRECT_DESC), -EFAULT, 0);
 }
-REGISTER_TEST(virtq_split_rejects_indirect_table_outside_guest_memory, fast,
-	      test_indirect_table_outside)
+REGISTER_TEST(virtq_split_rejects_indirect_table_outside_guest_memory, fast, test_ind_outside)
 
 static int
 setup_indirect_too_long(struct vq_env *e)

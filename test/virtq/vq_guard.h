@@ -13,9 +13,9 @@
 #include <stdint.h>
 
 struct vq_guard {
-	uint8_t *mem;  /* the usable block */
-	size_t len;    /* its length */
-	uint8_t *map;  /* the whole mapping, guards included */
+	uint8_t *mem; /* the usable block */
+	size_t len;   /* its length */
+	uint8_t *map; /* the whole mapping, guards included */
 	size_t maplen;
 };
 

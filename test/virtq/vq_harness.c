@@ -16,8 +16,7 @@ capture_log(void *arg, int err, const char *msg)
 }
 
 static int
-env_common(struct vq_env *e, unsigned int size, uint64_t features, size_t ring_len,
-	   size_t buf_len)
+env_common(struct vq_env *e, unsigned int size, uint64_t features, size_t ring_len, size_t buf_len)
 {
 	int rc;
 
@@ -159,9 +158,10 @@ vq_env_packed_put(struct vq_env *e, uint64_t addr, uint32_t len, uint16_t id, ui
 	d->len = len;
 	d->id = id;
 	if (!defer)
-		__atomic_store_n(&d->flags,
-				 (uint16_t)(flags | (e->avail_wrap ? VQ_DESC_F_AVAIL : VQ_DESC_F_USED)),
-				 __ATOMIC_RELEASE);
+		__atomic_store_n(
+			&d->flags,
+			(uint16_t)(flags | (e->avail_wrap ? VQ_DESC_F_AVAIL : VQ_DESC_F_USED)),
+			__ATOMIC_RELEASE);
 	if (++e->avail_slot == e->size) {
 		e->avail_slot = 0;
 		e->avail_wrap ^= 1;

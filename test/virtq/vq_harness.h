@@ -33,8 +33,8 @@ struct vq_env {
 	bool has_drv;
 	/* raw mode ring pointers */
 	struct vq_ring_layout layout;
-	uint16_t avail_idx;   /* split: next avail idx the test writes */
-	uint16_t avail_slot;  /* packed: next slot the test writes */
+	uint16_t avail_idx;  /* split: next avail idx the test writes */
+	uint16_t avail_slot; /* packed: next slot the test writes */
 	uint8_t avail_wrap;
 	/* captured log */
 	int log_calls;

@@ -28,10 +28,10 @@
 #include "vq_pair.h"
 
 #define BUF_SIZE  2048
-#define HDR_LEN   12 /* virtio_net_hdr_mrg_rxbuf */
-#define MRG_BUF   512
-#define MAX_Q     16
-#define TOTAL     70000
+#define HDR_LEN	  12 /* virtio_net_hdr_mrg_rxbuf */
+#define MRG_BUF	  512
+#define MAX_Q	  16
+#define TOTAL	  70000
 #define MAX_STEPS 20000000
 
 struct track {
@@ -257,7 +257,8 @@ tx_device(struct pair *p, uint32_t *seq)
 		got = vq_segs_copy_out(c->seg, c->nread, 0, p->scratch, c->rlen);
 		TEST_ASSERT_EQUAL(got, c->rlen, "segments hold rlen");
 		pattern(p->want, *seq, c->rlen);
-		TEST_ASSERT(memcmp(p->scratch, p->want, c->rlen) == 0, "tx payload of seq %u", *seq);
+		TEST_ASSERT(memcmp(p->scratch, p->want, c->rlen) == 0, "tx payload of seq %u",
+			    *seq);
 		(*seq)++;
 	}
 	vq_dev_return(&p->e.dev, &b);
@@ -298,8 +299,8 @@ run_tx(uint64_t features)
 	TEST_ASSERT_NOT_NULL(p, "alloc");
 	TEST_ASSERT_SUCCESS(pair_init(p, features, 0x1234u ^ (uint32_t)features), "pair");
 	while (reaped < TOTAL) {
-		TEST_ASSERT(++steps < MAX_STEPS, "no progress: posted %u taken %u reaped %u", posted,
-			    taken, reaped);
+		TEST_ASSERT(++steps < MAX_STEPS, "no progress: posted %u taken %u reaped %u",
+			    posted, taken, reaped);
 		switch (rnd(p, 3)) {
 		case 0:
 			TEST_RUN(tx_post(p, &posted));
@@ -324,11 +325,11 @@ run_tx(uint64_t features)
 /* ---- receive: device -> driver ---- */
 
 struct rx_state {
-	uint32_t dev_seq;  /* next packet the device sends */
-	uint32_t drv_seq;  /* next packet the driver expects */
-	uint32_t got;      /* bytes of it gathered so far */
-	uint16_t bufs;     /* buffers of it so far */
-	uint16_t nbufs;    /* its num_buffers */
+	uint32_t dev_seq; /* next packet the device sends */
+	uint32_t drv_seq; /* next packet the driver expects */
+	uint32_t got;	  /* bytes of it gathered so far */
+	uint16_t bufs;	  /* buffers of it so far */
+	uint16_t nbufs;	  /* its num_buffers */
 };
 
 static int
@@ -383,9 +384,9 @@ rx_device(struct pair *p, struct rx_state *s)
 		pattern(p->want, s->dev_seq, pk->len - HDR_LEN);
 		TEST_ASSERT_EQUAL(vq_segs_copy_in(pk->seg, pk->nseg, 0, hdr, HDR_LEN), HDR_LEN,
 				  "header fits");
-		TEST_ASSERT_EQUAL(vq_segs_copy_in(pk->seg, pk->nseg, HDR_LEN, p->want,
-						  pk->len - HDR_LEN),
-				  pk->len - HDR_LEN, "payload fits");
+		TEST_ASSERT_EQUAL(
+			vq_segs_copy_in(pk->seg, pk->nseg, HDR_LEN, p->want, pk->len - HDR_LEN),
+			pk->len - HDR_LEN, "payload fits");
 		s->dev_seq++;
 	}
 	vq_dev_return(&p->e.dev, &b);
