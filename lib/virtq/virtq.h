@@ -113,6 +113,50 @@ vq_dev_take_rx(struct vq_dev *q, struct vq_burst *b, const uint32_t *len, unsign
 }
 
 /**
+ * How many chains vq_dev_take() would find, at most @p max, to size an mbuf
+ * allocation before taking: exact for a split ring; for a packed ring the
+ * count of available descriptors ahead, an upper bound.
+ *
+ * @param q the queue
+ * @param max most to count
+ * @return chains available (0 when broken)
+ */
+static VQ_ALWAYS_INLINE unsigned int
+vq_dev_avail_hint(struct vq_dev *q, unsigned int max)
+{
+	if (q->flags & VQ_QF_PACKED)
+		return vq_packed_dev_avail_hint(q, max);
+	return vq_split_dev_avail_hint(q, max);
+}
+
+/**
+ * Gives the chains [@p keep, b->nchain) of the last take back to the ring,
+ * unconsumed: the next take finds them again (for example when mbufs ran
+ * out). Only right after vq_dev_take() / vq_dev_take_rx() on @p b, before
+ * vq_dev_return(); b->nchain (and, after take_rx, b->npkt) are trimmed.
+ * After vq_dev_take_rx(), @p keep must be the first chain of a packet
+ * (b->pkt[i].chain) so that no packet is cut.
+ *
+ * @param q the queue
+ * @param b the burst just taken
+ * @param keep chains to keep, <= b->nchain
+ */
+static VQ_ALWAYS_INLINE void
+vq_dev_untake(struct vq_dev *q, struct vq_burst *b, unsigned int keep)
+{
+	if (keep >= b->nchain)
+		return;
+	if (q->flags & VQ_QF_PACKED)
+		vq_packed_dev_untake(q, b, keep);
+	else
+		vq_split_dev_untake(q, b, keep);
+	b->nchain = (uint16_t)keep;
+	b->nseg = keep ? (uint16_t)(b->chain[keep - 1].seg + b->chain[keep - 1].nseg - b->seg) : 0;
+	while (b->npkt && b->pkt[b->npkt - 1].chain >= keep)
+		b->npkt--;
+}
+
+/**
  * Returns every chain of @p b to the driver as used, each with its
  * used_len, with one release store of the used index (split) or of the
  * burst's first used descriptor (packed). With VIRTIO_F_IN_ORDER a run of

@@ -236,6 +236,44 @@ out:
 }
 
 /**
+ * Device: an upper bound of the available buffers, at most @p max: the
+ * available descriptors ahead (see vq_dev_avail_hint()).
+ */
+static VQ_ALWAYS_INLINE unsigned int
+vq_packed_dev_avail_hint(struct vq_dev *q, unsigned int max)
+{
+	uint16_t slot = q->last_avail;
+	uint8_t wrap = q->avail_wrap;
+	unsigned int n = 0;
+
+	if (VQ_UNLIKELY(q->error))
+		return 0;
+	if (max > q->size)
+		max = q->size;
+	while (n < max && vq_packed_desc_avail(vq_ld16(&q->packed.desc[slot].flags), wrap)) {
+		n++;
+		vq_packed_advance(&slot, &wrap, 1, q->size);
+	}
+	return n;
+}
+
+/** Device: gives buffers [keep, nchain) of @p b back (see vq_dev_untake()). */
+static VQ_ALWAYS_INLINE void
+vq_packed_dev_untake(struct vq_dev *q, struct vq_burst *b, unsigned int keep)
+{
+	unsigned int back = 0;
+
+	for (unsigned int i = keep; i < b->nchain; i++)
+		back += b->chain[i].ndesc;
+	if (back > q->last_avail) {
+		q->last_avail = (uint16_t)(q->last_avail + q->size - back);
+		q->avail_wrap ^= 1;
+	} else {
+		q->last_avail = (uint16_t)(q->last_avail - back);
+	}
+}
+
+/**
  * Device: returns every buffer of @p b as used (see vq_dev_return()).
  */
 static VQ_ALWAYS_INLINE void

@@ -204,6 +204,25 @@ out:
 	return p;
 }
 
+/** Device: available chains, at most @p max (see vq_dev_avail_hint()). */
+static VQ_ALWAYS_INLINE unsigned int
+vq_split_dev_avail_hint(struct vq_dev *q, unsigned int max)
+{
+	unsigned int n;
+
+	if (VQ_UNLIKELY(q->error))
+		return 0;
+	n = vq_split_dev_avail(q, q->last_avail);
+	return n < max ? n : max;
+}
+
+/** Device: gives chains [keep, nchain) of @p b back (see vq_dev_untake()). */
+static VQ_ALWAYS_INLINE void
+vq_split_dev_untake(struct vq_dev *q, struct vq_burst *b, unsigned int keep)
+{
+	q->last_avail = (uint16_t)(q->last_avail - (b->nchain - keep));
+}
+
 /**
  * Device: returns every chain of @p b as used (see vq_dev_return()).
  */

@@ -268,3 +268,42 @@ test_state(void)
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(virtq_packed_device_restarts_from_position_with_wrap_counters, fast, test_state)
+
+static int
+test_untake(void)
+{
+	struct vq_env e;
+	struct vq_burst b;
+	uint16_t s;
+
+	TEST_ASSERT_SUCCESS(vq_env_raw(&e, 4, PK, 8192), "env");
+	/* Consume slots 0 and 1 of lap 1. */
+	vq_env_packed_put(&e, vq_env_ga(&e, 0), 64, 0, 0, false);
+	vq_env_packed_put(&e, vq_env_ga(&e, 0), 64, 1, 0, false);
+	TEST_ASSERT_EQUAL(vq_dev_take(&e.dev, &b, 32), 2, "two");
+	vq_dev_return(&e.dev, &b);
+	/* Slot 2; a chain over slots 3 and 0 (across the wrap); slot 1. */
+	vq_env_packed_put(&e, vq_env_ga(&e, 0), 64, 2, 0, false);
+	s = vq_env_packed_put(&e, vq_env_ga(&e, 64), 8, 0, N, true);
+	vq_env_packed_put(&e, vq_env_ga(&e, 128), 64, 3, 0, false);
+	vq_env_packed_expose(&e, s, N, 1);
+	vq_env_packed_put(&e, vq_env_ga(&e, 256), 64, 0, 0, false);
+	TEST_ASSERT_EQUAL(vq_dev_avail_hint(&e.dev, 32), 4, "four descriptors ahead");
+	TEST_ASSERT_EQUAL(vq_dev_avail_hint(&e.dev, 2), 2, "capped");
+	TEST_ASSERT_EQUAL(vq_dev_take(&e.dev, &b, 32), 3, "three buffers");
+	TEST_ASSERT(e.dev.last_avail == 2 && e.dev.avail_wrap == 0, "now in lap 2");
+	vq_dev_untake(&e.dev, &b, 0);
+	TEST_ASSERT(e.dev.last_avail == 2 && e.dev.avail_wrap == 1, "back to slot 2 of lap 1");
+	TEST_ASSERT_EQUAL(b.nchain, 0, "burst emptied");
+	TEST_ASSERT_EQUAL(vq_dev_take(&e.dev, &b, 32), 3, "taken again");
+	vq_dev_untake(&e.dev, &b, 1);
+	TEST_ASSERT(e.dev.last_avail == 3 && e.dev.avail_wrap == 1 && b.nchain == 1,
+		    "the chain and the last single given back");
+	vq_dev_return(&e.dev, &b);
+	TEST_ASSERT_EQUAL(vq_dev_take(&e.dev, &b, 32), 2, "found again");
+	TEST_ASSERT(b.chain[0].id == 3 && b.chain[0].ndesc == 2 && b.chain[1].id == 0,
+		    "whole chain, then the single");
+	vq_env_free(&e);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(virtq_packed_device_untake_gives_buffers_back_across_wrap, fast, test_untake)

@@ -412,3 +412,34 @@ test_state(void)
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(virtq_split_device_reports_and_restarts_from_ring_position, fast, test_state)
+
+static int
+test_untake(void)
+{
+	struct vq_env e;
+	struct vq_burst b;
+	uint32_t len[3] = {700, 700, 700};
+
+	TEST_ASSERT_SUCCESS(vq_env_raw(&e, 8, F(VQ_NET_F_MRG_RXBUF), 8192), "env");
+	TEST_ASSERT_EQUAL(vq_dev_avail_hint(&e.dev, 32), 0, "empty");
+	for (uint16_t i = 0; i < 6; i++) {
+		vq_env_split_desc(&e, i, vq_env_ga(&e, i * 512u), 512, VQ_DESC_F_WRITE, 0);
+		vq_env_split_push(&e, i);
+	}
+	TEST_ASSERT_EQUAL(vq_dev_avail_hint(&e.dev, 32), 6, "six available");
+	TEST_ASSERT_EQUAL(vq_dev_avail_hint(&e.dev, 4), 4, "capped");
+	TEST_ASSERT_EQUAL(vq_dev_take(&e.dev, &b, 5), 5, "take five");
+	vq_dev_untake(&e.dev, &b, 2);
+	TEST_ASSERT(b.nchain == 2 && b.nseg == 2, "burst trimmed");
+	TEST_ASSERT_EQUAL(vq_dev_avail_hint(&e.dev, 32), 4, "three given back");
+	vq_dev_return(&e.dev, &b);
+	TEST_ASSERT_EQUAL(vq_dev_take_rx(&e.dev, &b, len, 3), 2, "two packets of two buffers");
+	vq_dev_untake(&e.dev, &b, b.pkt[1].chain);
+	TEST_ASSERT(b.npkt == 1 && b.nchain == 2, "second packet given back whole");
+	vq_dev_return(&e.dev, &b);
+	TEST_ASSERT_EQUAL(vq_dev_take(&e.dev, &b, 32), 2, "its chains are available again");
+	TEST_ASSERT(b.chain[0].id == 4 && b.chain[1].id == 5, "heads 4 and 5");
+	vq_env_free(&e);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(virtq_split_device_untake_gives_chains_back, fast, test_untake)
