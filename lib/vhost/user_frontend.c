@@ -381,7 +381,12 @@ vh_user_frontend_set_log_base(struct vh_user_frontend *fe, const struct vh_log_a
 	m.payload.log.mmap_offset = log->offset;
 	m.fds[0] = log->fd;
 	m.nfds = 1;
-	/* With LOG_SHMFD the back-end always replies (vhost-user "Communication"). */
+	/*
+	 * With LOG_SHMFD the back-end always replies (vhost-user
+	 * "Communication"); need_reply makes that one reply carry a failure too.
+	 */
+	if (has_pf(fe, VH_USER_PROTOCOL_F_REPLY_ACK))
+		m.hdr.flags |= VH_USER_NEED_REPLY_MASK;
 	rc = call(fe, &m, &r);
 	if (rc < 0)
 		return rc;

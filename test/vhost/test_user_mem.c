@@ -100,7 +100,7 @@ test_rejects_overlaps(void)
 	int base_maps;
 
 	TEST_ASSERT_SUCCESS(vt_guest_mem_create(&a, 1 << 20, 0), "memfd");
-	base_maps = vt_count_maps();
+	base_maps = vt_count_maps_matching("memfd:");
 	TEST_ASSERT_SUCCESS(vh_mem_map_region(DESC(0, 8192, 0x10000, 0), a.fd, &m[0]), "map");
 	TEST_ASSERT_SUCCESS(vh_mem_map_region(DESC(4096, 8192, 0x80000, 0), a.fd, &m[1]), "map");
 	errno = 0;
@@ -111,7 +111,7 @@ test_rejects_overlaps(void)
 	TEST_ASSERT(vh_mem_table_build(m, 2) == NULL && errno == EEXIST, "uva overlap");
 	vh_mem_unmap_region(&m[0]);
 	vh_mem_unmap_region(&m[1]);
-	TEST_ASSERT_EQUAL(vt_count_maps(), base_maps, "unmapped");
+	TEST_ASSERT_EQUAL(vt_count_maps_matching("memfd:"), base_maps, "unmapped");
 	vt_guest_mem_destroy(&a);
 	return TEST_SUCCESS;
 }
@@ -154,7 +154,7 @@ test_same_and_keep(void)
 	int base_maps;
 
 	TEST_ASSERT_SUCCESS(vt_guest_mem_create(&a, 1 << 20, 0), "memfd");
-	base_maps = vt_count_maps();
+	base_maps = vt_count_maps_matching("memfd:");
 	TEST_ASSERT_SUCCESS(vh_mem_map_region(DESC(0, 65536, 0x100000, 0), a.fd, &m[0]), "map");
 	TEST_ASSERT_SUCCESS(vh_mem_map_region(DESC(65536, 65536, 0x200000, 65536), a.fd, &m[1]),
 			    "map");
@@ -170,7 +170,7 @@ test_same_and_keep(void)
 	TEST_ASSERT_EQUAL(*(volatile uint8_t *)vh_mem_table_gpa_to_host(t2, 65536, 1), 0,
 			  "and readable");
 	vh_mem_table_free(t2, NULL, true);
-	TEST_ASSERT_EQUAL(vt_count_maps(), base_maps, "every mapping released exactly once");
+	TEST_ASSERT_EQUAL(vt_count_maps_matching("memfd:"), base_maps, "every mapping released exactly once");
 	vt_guest_mem_destroy(&a);
 	return TEST_SUCCESS;
 }
@@ -258,7 +258,7 @@ test_inflight_areas(void)
 {
 	struct vh_inflight inf, back;
 	struct vh_inflight_split *q1;
-	int fd, fd2, base_fds = vt_count_fds(), base_maps = vt_count_maps();
+	int fd, fd2, base_fds = vt_count_fds(), base_maps = vt_count_maps_matching("memfd:");
 
 	TEST_ASSERT_EQUAL(vh_inflight_queue_region_size(256, false), 4160, "split: 16 + 16 * 256, 64-aligned");
 	TEST_ASSERT_EQUAL(vh_inflight_queue_region_size(3, false), 64, "rounded to 64");
@@ -288,7 +288,7 @@ test_inflight_areas(void)
 	vh_inflight_unmap(&inf);
 	close(fd);
 	TEST_ASSERT_EQUAL(vt_count_fds(), base_fds, "fds");
-	TEST_ASSERT_EQUAL(vt_count_maps(), base_maps, "maps");
+	TEST_ASSERT_EQUAL(vt_count_maps_matching("memfd:"), base_maps, "maps");
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(inflight_areas_are_bounded_and_shared, fast, test_inflight_areas)

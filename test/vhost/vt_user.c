@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -18,6 +20,28 @@
 /* ---- the recording device ---- */
 
 #define DEV(p) ((struct vt_dev *)(p))
+
+/* Appends to the event log; called with the lock held. */
+static void __attribute__((format(printf, 2, 3)))
+dev_event(struct vt_dev *d, const char *fmt, ...)
+{
+	size_t n = strlen(d->events);
+	va_list ap;
+
+	if (n + 16 >= sizeof(d->events))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(d->events + n, sizeof(d->events) - n, fmt, ap);
+	va_end(ap);
+}
+
+void
+vt_dev_clear_events(struct vt_dev *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->events[0] = '\0';
+	pthread_mutex_unlock(&d->lock);
+}
 
 static uint64_t
 dev_get_features(void *p)
@@ -68,6 +92,9 @@ dev_ring_started(void *p, const struct vh_user_ring *r)
 		rec->started = true;
 		rec->last = *r;
 		rec->enabled = r->enabled;
+		dev_event(d, "S%u ", r->idx);
+		if (r->inflight != NULL)
+			d->inflight_byte = *(volatile uint8_t *)r->inflight;
 		/* Touching the areas proves they are mapped where the library says. */
 		if (d->touch_rings) {
 			volatile uint8_t *desc = r->desc, *used = r->used;
@@ -98,6 +125,7 @@ dev_ring_stopped(void *p, unsigned int idx, struct vh_user_ring_base *b)
 	b->used_wrap ^= rec->advance.used_wrap;
 	rec->stops++;
 	rec->started = false;
+	dev_event(d, "P%u ", idx);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -140,6 +168,7 @@ dev_mem_changed(void *p, const struct vh_mem_table *mem)
 	d->mem_changes++;
 	d->mem_null = mem == NULL;
 	d->mem_nregions = mem != NULL ? mem->nregions : 0;
+	dev_event(d, "M%u ", d->mem_nregions);
 	pthread_mutex_unlock(&d->lock);
 	return 0;
 }
@@ -178,6 +207,7 @@ dev_reset(void *p)
 {
 	pthread_mutex_lock(&DEV(p)->lock);
 	DEV(p)->resets++;
+	dev_event(DEV(p), "R%u ", 0);
 	pthread_mutex_unlock(&DEV(p)->lock);
 }
 
@@ -252,6 +282,22 @@ vt_dev_snapshot(struct vt_dev *d, struct vt_dev *out)
 	pthread_mutex_lock(&d->lock);
 	*out = *d;
 	pthread_mutex_unlock(&d->lock);
+}
+
+int
+vt_count_maps_matching(const char *needle)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[1024];
+	int n = 0;
+
+	if (f == NULL)
+		return -errno;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, needle) != NULL)
+			n++;
+	fclose(f);
+	return n;
 }
 
 /* ---- guest memory ---- */

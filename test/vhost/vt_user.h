@@ -67,7 +67,12 @@ struct vt_dev {
 	bool refuse_features;  /* make set_features() fail */
 	bool touch_rings;      /* read the rings' memory in ring_started() (mapping check) */
 	bool no_inband;        /* the device does not offer in-band kicks */
+	uint8_t inflight_byte; /* first byte of the last started ring's inflight region */
+	char events[512];      /* "S<idx> " start, "P<idx> " stop, "M<n> " memory, "R " reset */
 };
+
+/* Clears the device's event log. */
+void vt_dev_clear_events(struct vt_dev *d);
 
 extern const struct vh_user_device_ops vt_dev_ops;
 extern const struct vh_user_device_ops vt_dev_ops_no_kick;
@@ -92,6 +97,13 @@ struct vh_mem_region vt_guest_mem_region(const struct vt_guest_mem *m);
 
 /* Split-ring addresses for ring @idx of up to 1024 entries inside @m. */
 struct vh_vring_addr vt_ring_addr(const struct vt_guest_mem *m, unsigned int idx);
+
+/*
+ * Mappings of this process whose /proc/self/maps line contains @needle
+ * ("memfd:" counts the shared-memory mappings a back-end makes; unlike
+ * vt_count_maps() it is not disturbed by allocator growth under ASan).
+ */
+int vt_count_maps_matching(const char *needle);
 
 /* Back-end server thread. */
 struct vt_server {
