@@ -1006,10 +1006,34 @@ fb_get_features(struct vh_backend *b, uint64_t *f)
 	return rc;
 }
 
+/* Virtio device status bits (virtio 1.1, 2.1). */
+#define STATUS_ACKNOWLEDGE 1
+#define STATUS_DRIVER 2
+#define STATUS_DRIVER_OK 4
+#define STATUS_FEATURES_OK 8
+
+/* ORs @p bits into the device status, as QEMU's vhost_user_add_status(). */
+static int
+add_status(struct vh_user_frontend *fe, uint8_t bits)
+{
+	uint8_t s;
+	int rc;
+
+	if (!has_pf(fe, VH_USER_PROTOCOL_F_STATUS))
+		return 0;
+	rc = vh_user_frontend_get_status(fe, &s);
+	if (rc < 0 || (s & bits) == bits)
+		return rc;
+	return vh_user_frontend_set_status(fe, (uint8_t)(s | bits));
+}
+
 static int
 fb_set_features(struct vh_backend *b, uint64_t f)
 {
-	return vh_user_frontend_set_features(FE(b), f);
+	int rc = vh_user_frontend_set_features(FE(b), f);
+
+	/* With STATUS, a back-end learns the features are final from FEATURES_OK. */
+	return rc < 0 ? rc : add_status(FE(b), STATUS_FEATURES_OK);
 }
 
 static int
@@ -1136,7 +1160,17 @@ fb_set_vring_err(struct vh_backend *b, unsigned int idx, int fd)
 static int
 fb_set_vring_enable(struct vh_backend *b, unsigned int idx, int enable)
 {
-	return vh_user_frontend_set_vring_enable(FE(b), idx, enable != 0);
+	int rc = 0;
+
+	/*
+	 * The common interface has no "start": enabling a ring is the point
+	 * where the driver is done, so with STATUS the device gets DRIVER_OK
+	 * first (back-ends such as DPDK's wait for it before processing).
+	 */
+	if (enable)
+		rc = add_status(FE(b), STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK |
+					       STATUS_DRIVER_OK);
+	return rc < 0 ? rc : vh_user_frontend_set_vring_enable(FE(b), idx, enable != 0);
 }
 
 static void

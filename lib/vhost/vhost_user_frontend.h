@@ -19,6 +19,11 @@
  * The front-end also implements the common struct vh_backend interface of
  * vhost_backend.h (kind VH_BACKEND_USER), so a caller can drive a
  * vhost-user device like a kernel vhost one: vh_user_frontend_backend().
+ * That view adds what a kernel device does not need, as QEMU does: with
+ * STATUS negotiated, set_features also sets FEATURES_OK and enabling a ring
+ * first sets ACKNOWLEDGE|DRIVER|FEATURES_OK|DRIVER_OK; with
+ * CONFIGURE_MEM_SLOTS, set_mem_table sends REM_MEM_REG/ADD_MEM_REG for the
+ * difference to the previous table instead of SET_MEM_TABLE.
  *
  * Back-end requests arrive on the channel of SET_BACKEND_REQ_FD: watch
  * vh_user_frontend_channel_fd() and call vh_user_frontend_handle_channel(),

@@ -230,3 +230,237 @@ test_virtio_user_packed_4q(void)
 	return run_virtio_user(4, true);
 }
 REGISTER_TEST(user_interop_testpmd_virtio_user_packed_4q, interop, test_virtio_user_packed_4q)
+
+/* ---- our front-end against testpmd's net_vhost ---- */
+
+#define RING_SIZE 256
+#define NET_HDR 12 /* struct virtio_net_hdr_mrg_rxbuf, always with VERSION_1 */
+#define FRAME 60
+#define RX_BUFS 8
+
+struct vring_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+struct split_ring {
+	struct vring_desc *desc;
+	volatile uint16_t *avail; /* flags, idx, ring[] */
+	volatile uint16_t *used;  /* flags, idx, then {u32 id, u32 len}[] */
+};
+
+static struct split_ring
+ring_at(const struct vt_guest_mem *m, unsigned int idx)
+{
+	struct vh_vring_addr a = vt_ring_addr(m, idx);
+	struct split_ring r = {(struct vring_desc *)(uintptr_t)a.desc_user_addr,
+			       (volatile uint16_t *)(uintptr_t)a.avail_user_addr,
+			       (volatile uint16_t *)(uintptr_t)a.used_user_addr};
+
+	return r;
+}
+
+static int
+start_vhost(struct vt_proc *p, const char *sock, const char *prefix)
+{
+	char vdev[512];
+	const char *argv[] = {"dpdk-testpmd",
+			      "--lcores=0@0,1@0",
+			      "--no-pci",
+			      "--file-prefix",
+			      prefix,
+			      "-m",
+			      "256",
+			      "--single-file-segments",
+			      "--vdev",
+			      vdev,
+			      "--",
+			      "-i",
+			      "--total-num-mbufs=8192",
+			      "--port-topology=loop",
+			      "--forward-mode=io",
+			      /* "start" would otherwise drain our frame before forwarding. */
+			      "--no-flush-rx",
+			      NULL};
+
+	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=1", sock);
+	return vt_proc_start(p, argv, -1);
+}
+
+/* The driver side of the rings, through the common backend interface. */
+static int
+drive_vhost(struct vh_backend *b, struct vt_guest_mem *m, int kick[2], int call[2])
+{
+	struct vh_mem_region r = vt_guest_mem_region(m);
+	uint64_t features;
+	int rc;
+
+	rc = vh_backend_set_owner(b);
+	if (rc == 0)
+		rc = vh_backend_get_features(b, &features);
+	if (rc == 0)
+		rc = vh_backend_set_features(
+			b, features & ((1ULL << VH_VIRTIO_F_VERSION_1) | (1ULL << VT_NET_F_MRG_RXBUF)));
+	if (rc == 0)
+		rc = vh_backend_set_mem_table(b, &r, 1);
+	for (unsigned int i = 0; i < 2 && rc == 0; i++) {
+		struct vh_vring_addr a = vt_ring_addr(m, i);
+
+		kick[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		call[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		rc = vh_backend_set_vring_num(b, i, RING_SIZE);
+		if (rc == 0)
+			rc = vh_backend_set_vring_base(b, i, 0);
+		if (rc == 0)
+			rc = vh_backend_set_vring_addr(b, i, &a);
+		if (rc == 0)
+			rc = vh_backend_set_vring_kick(b, i, kick[i]);
+		if (rc == 0)
+			rc = vh_backend_set_vring_call(b, i, call[i]);
+		if (rc == 0)
+			rc = vh_backend_set_vring_enable(b, i, 1);
+	}
+	return rc;
+}
+
+/* Posts RX buffers on ring 0 and one frame on ring 1 (the driver's TX), then kicks. */
+static void
+post_buffers(struct vt_guest_mem *m, const int kick[2])
+{
+	struct split_ring rx = ring_at(m, 0), tx = ring_at(m, 1);
+	uint64_t one = 1, buf = 1 << 20;
+	uint8_t *frame = m->base + buf + 0x10000 + NET_HDR;
+
+	for (int i = 0; i < RX_BUFS; i++) {
+		rx.desc[i] = (struct vring_desc){m->gpa + buf + (uint64_t)i * 2048, 2048, 2, 0};
+		rx.avail[2 + i] = (uint16_t)i;
+	}
+	memset(m->base + buf + 0x10000, 0, NET_HDR);
+	memset(frame, 0xff, 6);
+	memcpy(frame + 6, "\x02\x00\x00\x00\x00\x07\x08\x00", 8);
+	for (int i = 14; i < FRAME; i++)
+		frame[i] = (uint8_t)i;
+	tx.desc[0] = (struct vring_desc){m->gpa + buf + 0x10000, NET_HDR + FRAME, 0, 0};
+	tx.avail[2] = 0;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	rx.avail[1] = RX_BUFS;
+	tx.avail[1] = 1;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (write(kick[0], &one, 8) != 8 || write(kick[1], &one, 8) != 8)
+		printf("kick failed\n");
+}
+
+static int
+frame_came_back(struct vt_guest_mem *m)
+{
+	struct split_ring rx = ring_at(m, 0);
+	uint64_t deadline = vt_now_ms() + 10000;
+	const volatile uint32_t *elem = (const volatile uint32_t *)(rx.used + 2);
+	uint8_t *sent = m->base + (1 << 20) + 0x10000 + NET_HDR, *got;
+
+	while (rx.used[1] == 0) {
+		if (vt_now_ms() > deadline) {
+			struct split_ring tx = ring_at(m, 1);
+
+			printf("FAIL: no frame came back on the receive ring (rx avail %u used %u, "
+			       "tx avail %u used %u)\n",
+			       rx.avail[1], rx.used[1], tx.avail[1], tx.used[1]);
+			return 0;
+		}
+		usleep(10 * 1000);
+	}
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (elem[0] >= RX_BUFS || elem[1] != NET_HDR + FRAME) {
+		printf("FAIL: used element id %u len %u\n", elem[0], elem[1]);
+		return 0;
+	}
+	got = m->base + (1 << 20) + (uint64_t)elem[0] * 2048 + NET_HDR;
+	if (memcmp(got, sent, FRAME) != 0) {
+		printf("FAIL: the frame changed on its way\n");
+		return 0;
+	}
+	return 1;
+}
+
+static int
+test_frontend_drives_testpmd_vhost(void)
+{
+	struct vh_user_frontend_config cfg = {.timeout_ms = 10000, .backend_channel = true};
+	char why[256], sock[256], prefix[64];
+	struct vh_user_frontend *fe = NULL;
+	int kick[2] = {-1, -1}, call[2] = {-1, -1}, rc = TEST_SUCCESS, st;
+	struct vt_guest_mem m;
+	struct vt_proc p;
+	uint32_t base[2] = {0, 0};
+
+	if (testpmd_skip_reason(why, sizeof(why)))
+		TEST_SKIP("%s", why);
+	vt_path(sock, sizeof(sock), "tp-vhost.sock");
+	snprintf(prefix, sizeof(prefix), "vhost-user-fe-%d", (int)getpid());
+	TEST_ASSERT_SUCCESS(vt_guest_mem_create(&m, 4 << 20, 0), "memfd guest memory");
+	TEST_ASSERT_SUCCESS(start_vhost(&p, sock, prefix), "testpmd");
+	/* testpmd creates the socket once EAL is up; connect retries until then. */
+	st = vh_user_frontend_connect(sock, TESTPMD_TIMEOUT_MS, &cfg, &fe);
+	if (st < 0) {
+		printf("FAIL: connect/negotiate with net_vhost: %s\n", strerror(-st));
+		rc = TEST_FAILED;
+		goto out;
+	}
+	printf("net_vhost offers features 0x%" PRIx64 " protocol 0x%" PRIx64
+	       ", negotiated 0x%" PRIx64 "\n",
+	       vh_user_frontend_offered_features(fe), vh_user_frontend_offered_protocol_features(fe),
+	       vh_user_frontend_protocol_features(fe));
+	st = drive_vhost(vh_user_frontend_backend(fe), &m, kick, call);
+	if (st < 0) {
+		printf("FAIL: driving net_vhost through the backend interface: %s\n", strerror(-st));
+		rc = TEST_FAILED;
+		goto out;
+	}
+	if (vt_proc_wait_output(&p, "virtio is now ready for processing", 10000) != 0 ||
+	    vt_proc_write(&p, "show port info 0\n") != 0 ||
+	    vt_proc_wait_output(&p, "Link status: up", 10000) != 0) {
+		printf("FAIL: testpmd did not report the device ready and the link up\n");
+		rc = TEST_FAILED;
+		goto out;
+	}
+	/* A frame through DPDK's vhost: our TX ring -> io forwarding -> our RX ring. */
+	post_buffers(&m, kick);
+	if (vt_proc_write(&p, "start\n") != 0 || !frame_came_back(&m)) {
+		vt_proc_write(&p, "stop\n");
+		vt_proc_wait_output(&p, "Done.", 5000);
+		rc = TEST_FAILED;
+		goto out;
+	}
+	vt_proc_write(&p, "stop\n");
+	vt_proc_wait_output(&p, "Done.", 5000);
+	if (vh_user_frontend_get_vring_base(fe, 0, &base[0]) != 0 ||
+	    vh_user_frontend_get_vring_base(fe, 1, &base[1]) != 0 || base[0] != 1 ||
+	    base[1] != 1) {
+		printf("FAIL: GET_VRING_BASE gave %u/%u, expected 1/1\n", base[0], base[1]);
+		rc = TEST_FAILED;
+	}
+out:
+	if (rc != TEST_SUCCESS)
+		vt_proc_dump(&p, "testpmd");
+	vh_user_frontend_destroy(fe);
+	st = vt_proc_stop(&p, "quit\n", 10000);
+	if (rc == TEST_SUCCESS && st != 0) {
+		vt_proc_dump(&p, "testpmd");
+		printf("FAIL: testpmd exit status %d\n", st);
+		rc = TEST_FAILED;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (kick[i] >= 0)
+			close(kick[i]);
+		if (call[i] >= 0)
+			close(call[i]);
+	}
+	vt_guest_mem_destroy(&m);
+	vt_proc_cleanup(&p);
+	cleanup_prefix(prefix);
+	unlink(sock);
+	return rc;
+}
+REGISTER_TEST(user_interop_frontend_drives_testpmd_vhost, interop, test_frontend_drives_testpmd_vhost)
