@@ -50,7 +50,6 @@ struct vh_vring {
 	bool kick_set;      /* a kick source exists: fd, no-fd polling, or in-band */
 	bool enabled;
 	bool started;
-	bool restart;       /* stopped for a change, to be started again */
 };
 
 struct vh_user_backend {
@@ -240,7 +239,6 @@ ring_start(struct vh_user_backend *be, unsigned int idx)
 	struct vh_user_ring r;
 	int rc;
 
-	vr->restart = false;
 	if (vr->started || !ring_ready(be, vr))
 		return 0;
 	rc = build_ring(be, idx, &r);
@@ -271,19 +269,18 @@ ring_stop(struct vh_user_backend *be, unsigned int idx)
 	VH_DEBUG("%s: ring %u stopped at 0x%x", be->name, idx, vr->base_raw);
 }
 
-/* Stops every started ring and marks it to be started again. */
+/*
+ * Stops every started ring before a change of what they use; a stopped ring
+ * keeps its kick, so rings_start_after_change() starts it again.
+ */
 static void
 rings_stop_for_change(struct vh_user_backend *be)
 {
-	for (unsigned int i = 0; i < be->cfg.max_rings; i++) {
-		if (be->vrings[i].started) {
-			ring_stop(be, i);
-			be->vrings[i].restart = true;
-		}
-	}
+	for (unsigned int i = 0; i < be->cfg.max_rings; i++)
+		ring_stop(be, i);
 }
 
-/* Starts rings stopped for a change and rings that became ready. */
+/* Starts every ring that is ready: those stopped for a change and new ones. */
 static void
 rings_start_after_change(struct vh_user_backend *be)
 {
@@ -291,7 +288,7 @@ rings_start_after_change(struct vh_user_backend *be)
 		ring_start(be, i);
 }
 
-/* Applies @p change to ring @p idx, stopping and starting it around it. */
+/* Stops and starts ring @p idx so that the device sees its new description. */
 static int
 ring_restart(struct vh_user_backend *be, unsigned int idx)
 {
