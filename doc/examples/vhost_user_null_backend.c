@@ -90,7 +90,7 @@ drain(struct ring *q)
 	for (; q->last_avail != end; q->last_avail++, used_idx++, q->dropped++) {
 		uint16_t head = avail[2 + q->last_avail % q->r.size];
 
-		elems[2 * (used_idx % q->r.size)] = head; /* id */
+		elems[2 * (used_idx % q->r.size)] = head;  /* id */
 		elems[2 * (used_idx % q->r.size) + 1] = 0; /* nothing written */
 	}
 	__atomic_store_n(&used[1], used_idx, __ATOMIC_RELEASE);
@@ -136,7 +136,8 @@ serve(struct vh_user_backend *be)
 		uint64_t v;
 
 		for (int i = 0; i < RINGS; i++)
-			p[1 + i] = (struct pollfd){rings[i].started ? rings[i].r.kick_fd : -1, POLLIN, 0};
+			p[1 + i] = (struct pollfd){rings[i].started ? rings[i].r.kick_fd : -1,
+						   POLLIN, 0};
 		if (poll(p, 1 + RINGS, 500) <= 0)
 			continue;
 		for (int i = 1; i < RINGS; i += 2) {

@@ -46,8 +46,8 @@ map_area(struct vh_inflight *inf, int fd, uint64_t size, uint64_t offset)
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	uint64_t map_off = offset & ~(page - 1), head = offset - map_off;
 	uint64_t len = (head + size + page - 1) & ~(page - 1);
-	void *base = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-			  (off_t)map_off);
+	void *base =
+		mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)map_off);
 
 	if (base == MAP_FAILED)
 		return -errno;
@@ -59,8 +59,8 @@ map_area(struct vh_inflight *inf, int fd, uint64_t size, uint64_t offset)
 }
 
 int
-vh_inflight_create(struct vh_inflight *inf, uint16_t num_queues, uint16_t queue_size,
-		   bool packed, int *fd)
+vh_inflight_create(struct vh_inflight *inf, uint16_t num_queues, uint16_t queue_size, bool packed,
+		   int *fd)
 {
 	uint64_t size;
 	int rc, mfd;

@@ -25,7 +25,7 @@
 /* A handler that prepared be->reply. */
 #define HANDLED_REPLY 1
 
-#define PF(f) VH_USER_PF(VH_USER_PROTOCOL_F_##f)
+#define PF(f)  VH_USER_PF(VH_USER_PROTOCOL_F_##f)
 #define F(bit) (1ULL << (bit))
 
 /* What this library implements; the rest is never offered. */
@@ -40,14 +40,14 @@
 	 PF(INBAND_NOTIFICATIONS) | PF(CONFIGURE_MEM_SLOTS) | PF(STATUS))
 
 struct vh_vring {
-	uint32_t num;       /* SET_VRING_NUM, 0 until set */
+	uint32_t num; /* SET_VRING_NUM, 0 until set */
 	bool addr_set;
 	struct vh_user_vring_addr addr;
-	uint32_t base_raw;  /* position in the wire encoding of SET/GET_VRING_BASE */
+	uint32_t base_raw; /* position in the wire encoding of SET/GET_VRING_BASE */
 	int kick_fd;
 	int call_fd;
 	int err_fd;
-	bool kick_set;      /* a kick source exists: fd, no-fd polling, or in-band */
+	bool kick_set; /* a kick source exists: fd, no-fd polling, or in-band */
 	bool enabled;
 	bool started;
 };
@@ -211,8 +211,9 @@ build_ring(const struct vh_user_backend *be, unsigned int idx, struct vh_user_ri
 	r->log_used_gpa = vr->addr.log_guest_addr;
 	if (logging(be)) {
 		/* vhost-user "Migration": the used ring's last byte must lie in the log. */
-		if (r->log_used && (r->log_used_gpa > UINT64_MAX - used_len ||
-				    (r->log_used_gpa + used_len - 1) / VH_LOG_PAGE / 8 >= be->log.size)) {
+		if (r->log_used &&
+		    (r->log_used_gpa > UINT64_MAX - used_len ||
+		     (r->log_used_gpa + used_len - 1) / VH_LOG_PAGE / 8 >= be->log.size)) {
 			VH_WARN("%s: ring %u: used ring log address 0x%" PRIx64
 				" lies beyond the log",
 				be->name, idx, r->log_used_gpa);
@@ -345,8 +346,7 @@ mem_replace(struct vh_user_backend *be, struct vh_mem_table *t, bool stop_rings)
 		rings_stop_for_change(be);
 	rc = be->cfg.ops->mem_changed(be->cfg.device, t);
 	if (rc < 0) {
-		VH_WARN("%s: the device refused the new memory table: %s", be->name,
-			strerror(-rc));
+		VH_WARN("%s: the device refused the new memory table: %s", be->name, strerror(-rc));
 		vh_mem_table_free(t, old, true);
 		rings_start_after_change(be);
 		return rc;
@@ -650,7 +650,7 @@ handle_set_vring_fd(struct vh_user_backend *be, struct vh_user_msg *m)
 	if (rc < 0)
 		return rc;
 	vr = &be->vrings[idx];
-	slot = m->hdr.request == VH_USER_SET_VRING_KICK   ? &vr->kick_fd
+	slot = m->hdr.request == VH_USER_SET_VRING_KICK	  ? &vr->kick_fd
 	       : m->hdr.request == VH_USER_SET_VRING_CALL ? &vr->call_fd
 							  : &vr->err_fd;
 	/* The data path must have let go of the old fd before it is closed. */
@@ -850,8 +850,8 @@ handle_set_inflight_fd(struct vh_user_backend *be, struct vh_user_msg *m)
 	int rc = check_inflight_counts(be, in);
 
 	if (rc == 0)
-		rc = vh_inflight_map(&ni, m->fds[0], in->mmap_size, in->mmap_offset,
-				     in->num_queues, in->queue_size, is_packed(be));
+		rc = vh_inflight_map(&ni, m->fds[0], in->mmap_size, in->mmap_offset, in->num_queues,
+				     in->queue_size, is_packed(be));
 	if (rc < 0)
 		return rc;
 	inflight_replace(be, &ni);
@@ -1082,8 +1082,7 @@ process_msg(struct vh_user_backend *be)
 		 m->nfds);
 	if (rc == -EBADMSG) {
 		VH_WARN("%s: %s (%u) with size %u and %u fds breaks the framing", be->name,
-			vh_user_request_name(m->hdr.request), m->hdr.request, m->hdr.size,
-			m->nfds);
+			vh_user_request_name(m->hdr.request), m->hdr.request, m->hdr.size, m->nfds);
 		return rc;
 	}
 	if (rc == -ENOSYS)
@@ -1139,8 +1138,8 @@ static uint64_t
 offered_protocol(const struct vh_user_backend_config *cfg)
 {
 	const struct vh_user_device_ops *ops = cfg->ops;
-	uint64_t pf = cfg->protocol_features != 0 ? cfg->protocol_features
-						  : DEFAULT_PROTOCOL_FEATURES;
+	uint64_t pf =
+		cfg->protocol_features != 0 ? cfg->protocol_features : DEFAULT_PROTOCOL_FEATURES;
 
 	pf &= LIB_PROTOCOL_FEATURES;
 	if (ops->get_config == NULL)
@@ -1149,8 +1148,8 @@ offered_protocol(const struct vh_user_backend_config *cfg)
 		pf &= ~PF(RARP);
 	if (ops->set_mtu == NULL)
 		pf &= ~PF(NET_MTU);
-	if (ops->ring_kick == NULL || (pf & (PF(BACKEND_REQ) | PF(REPLY_ACK))) !=
-					      (PF(BACKEND_REQ) | PF(REPLY_ACK)))
+	if (ops->ring_kick == NULL ||
+	    (pf & (PF(BACKEND_REQ) | PF(REPLY_ACK))) != (PF(BACKEND_REQ) | PF(REPLY_ACK)))
 		pf &= ~PF(INBAND_NOTIFICATIONS);
 	return pf;
 }
@@ -1323,8 +1322,7 @@ backend_channel_fail(struct vh_user_backend *be, int rc)
 
 int
 vh_user_backend_send_request(struct vh_user_backend *be, uint32_t request, const void *payload,
-			     uint32_t size, const int *fds, unsigned int nfds,
-			     uint64_t *reply_u64)
+			     uint32_t size, const int *fds, unsigned int nfds, uint64_t *reply_u64)
 {
 	const struct vh_user_req_rule *rule = vh_user_backend_request_rule(request);
 	struct vh_user_msg msg;
@@ -1345,7 +1343,8 @@ vh_user_backend_send_request(struct vh_user_backend *be, uint32_t request, const
 	for (unsigned int i = 0; i < nfds; i++)
 		msg.fds[i] = fds[i];
 	msg.nfds = nfds;
-	want_reply = rule->reply == VH_USER_REPLY_ALWAYS || has_pf(be, VH_USER_PROTOCOL_F_REPLY_ACK);
+	want_reply =
+		rule->reply == VH_USER_REPLY_ALWAYS || has_pf(be, VH_USER_PROTOCOL_F_REPLY_ACK);
 	if (has_pf(be, VH_USER_PROTOCOL_F_REPLY_ACK))
 		msg.hdr.flags |= VH_USER_NEED_REPLY_MASK;
 	rc = vh_user_send(be->backend_req_fd, &msg, be->cfg.backend_req_timeout_ms);
@@ -1377,8 +1376,8 @@ vh_user_backend_send_config_change(struct vh_user_backend *be)
 {
 	if (!has_pf(be, VH_USER_PROTOCOL_F_CONFIG))
 		return -ENOTSUP;
-	return vh_user_backend_send_request(be, VH_USER_BACKEND_CONFIG_CHANGE_MSG, NULL, 0, NULL,
-					    0, NULL);
+	return vh_user_backend_send_request(be, VH_USER_BACKEND_CONFIG_CHANGE_MSG, NULL, 0, NULL, 0,
+					    NULL);
 }
 
 static int
@@ -1418,6 +1417,5 @@ vh_user_backend_send_host_notifier(struct vh_user_backend *be, unsigned int idx,
 	if (fd < 0)
 		a.u64 |= VH_USER_VRING_NOFD_MASK;
 	return vh_user_backend_send_request(be, VH_USER_BACKEND_VRING_HOST_NOTIFIER_MSG, &a,
-					    sizeof(a), fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0,
-					    NULL);
+					    sizeof(a), fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0, NULL);
 }

@@ -417,7 +417,8 @@ vh_user_send(int fd, const struct vh_user_msg *msg, uint32_t timeout_ms)
 		mh.msg_control = NULL;
 		mh.msg_controllen = 0;
 		while (n > 0 && mh.msg_iovlen > 0) {
-			size_t k = (size_t)n < mh.msg_iov->iov_len ? (size_t)n : mh.msg_iov->iov_len;
+			size_t k =
+				(size_t)n < mh.msg_iov->iov_len ? (size_t)n : mh.msg_iov->iov_len;
 
 			mh.msg_iov->iov_base = (uint8_t *)mh.msg_iov->iov_base + k;
 			mh.msg_iov->iov_len -= k;

@@ -20,8 +20,7 @@
 
 #define PF(f) VH_USER_PF(VH_USER_PROTOCOL_F_##f)
 /* Every protocol feature but XEN_MMAP, whose region layout is not implemented. */
-#define FE_PROTOCOL_FEATURES                                                                       \
-	((VH_USER_PF(VH_USER_PROTOCOL_F_MAX) - 1) & ~PF(XEN_MMAP))
+#define FE_PROTOCOL_FEATURES  ((VH_USER_PF(VH_USER_PROTOCOL_F_MAX) - 1) & ~PF(XEN_MMAP))
 #define CHANNEL_MSGS_PER_CALL 64
 
 struct vh_user_frontend {
@@ -85,10 +84,9 @@ serve_backend_req(struct vh_user_frontend *fe, struct vh_user_msg *m)
 	case VH_USER_BACKEND_VRING_HOST_NOTIFIER_MSG:
 		if (ops->host_notifier == NULL)
 			return -ENOTSUP;
-		return ops->host_notifier(op, (unsigned int)(m->payload.area.u64 &
-							     VH_USER_VRING_IDX_MASK),
-					  vh_user_msg_take_fd(m, 0), m->payload.area.size,
-					  m->payload.area.offset);
+		return ops->host_notifier(
+			op, (unsigned int)(m->payload.area.u64 & VH_USER_VRING_IDX_MASK),
+			vh_user_msg_take_fd(m, 0), m->payload.area.size, m->payload.area.offset);
 	case VH_USER_BACKEND_IOTLB_MSG:
 		return ops->iotlb != NULL ? ops->iotlb(op, &m->payload.iotlb) : -ENOTSUP;
 	default:
@@ -1008,8 +1006,8 @@ fb_get_features(struct vh_backend *b, uint64_t *f)
 
 /* Virtio device status bits (virtio 1.1, 2.1). */
 #define STATUS_ACKNOWLEDGE 1
-#define STATUS_DRIVER 2
-#define STATUS_DRIVER_OK 4
+#define STATUS_DRIVER	   2
+#define STATUS_DRIVER_OK   4
 #define STATUS_FEATURES_OK 8
 
 /* ORs @p bits into the device status, as QEMU's vhost_user_add_status(). */
@@ -1066,10 +1064,9 @@ set_mem_table_by_slots(struct vh_user_frontend *fe, const struct vh_mem_region *
 	if (n > fe->max_mem_slots)
 		return -E2BIG;
 	for (uint32_t i = fe->nshadow; i-- > 0;) {
-		struct vh_mem_region gone = {fe->shadow[i].guest_phys_addr,
-					     fe->shadow[i].memory_size,
-					     fe->shadow[i].userspace_addr, fe->shadow[i].mmap_offset,
-					     -1};
+		struct vh_mem_region gone = {
+			fe->shadow[i].guest_phys_addr, fe->shadow[i].memory_size,
+			fe->shadow[i].userspace_addr, fe->shadow[i].mmap_offset, -1};
 
 		if (in_table(r, n, &fe->shadow[i]))
 			continue;

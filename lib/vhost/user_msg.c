@@ -10,9 +10,12 @@
 
 #include "vhost_user_msg.h"
 
-#define U64 8
+#define U64   8
 #define STATE ((uint16_t)sizeof(struct vh_user_vring_state))
-#define RULE(n, lo, hi, flo, fhi, rep) {#n, lo, hi, flo, fhi, rep}
+#define RULE(n, lo, hi, flo, fhi, rep)                                                             \
+	{                                                                                          \
+#n, lo, hi, flo, fhi, rep                                                          \
+	}
 
 static const struct vh_user_req_rule frontend_rules[VH_USER_REQ_MAX] = {
 	[VH_USER_GET_FEATURES] = RULE(GET_FEATURES, 0, 0, 0, 0, VH_USER_REPLY_ALWAYS),
@@ -24,107 +27,95 @@ static const struct vh_user_req_rule frontend_rules[VH_USER_REQ_MAX] = {
 				       sizeof(struct vh_user_memory), 1,
 				       VH_USER_MEM_TABLE_MAX_REGIONS, VH_USER_REPLY_NONE),
 	/* A u64 (legacy, no fd) or a log description with the shared-memory fd. */
-	[VH_USER_SET_LOG_BASE] = RULE(SET_LOG_BASE, U64, sizeof(struct vh_user_log), 0, 1,
-				      VH_USER_REPLY_LOG_SHMFD),
+	[VH_USER_SET_LOG_BASE] =
+		RULE(SET_LOG_BASE, U64, sizeof(struct vh_user_log), 0, 1, VH_USER_REPLY_LOG_SHMFD),
 	[VH_USER_SET_LOG_FD] = RULE(SET_LOG_FD, 0, U64, 1, 1, VH_USER_REPLY_NONE),
 	[VH_USER_SET_VRING_NUM] = RULE(SET_VRING_NUM, STATE, STATE, 0, 0, VH_USER_REPLY_NONE),
-	[VH_USER_SET_VRING_ADDR] = RULE(SET_VRING_ADDR, sizeof(struct vh_user_vring_addr),
-					sizeof(struct vh_user_vring_addr), 0, 0,
-					VH_USER_REPLY_NONE),
+	[VH_USER_SET_VRING_ADDR] =
+		RULE(SET_VRING_ADDR, sizeof(struct vh_user_vring_addr),
+		     sizeof(struct vh_user_vring_addr), 0, 0, VH_USER_REPLY_NONE),
 	[VH_USER_SET_VRING_BASE] = RULE(SET_VRING_BASE, STATE, STATE, 0, 0, VH_USER_REPLY_NONE),
-	[VH_USER_GET_VRING_BASE] = RULE(GET_VRING_BASE, STATE, STATE, 0, 0,
-					VH_USER_REPLY_ALWAYS),
+	[VH_USER_GET_VRING_BASE] = RULE(GET_VRING_BASE, STATE, STATE, 0, 0, VH_USER_REPLY_ALWAYS),
 	/* One fd unless the payload carries VH_USER_VRING_NOFD_MASK. */
 	[VH_USER_SET_VRING_KICK] = RULE(SET_VRING_KICK, U64, U64, 0, 1, VH_USER_REPLY_NONE),
 	[VH_USER_SET_VRING_CALL] = RULE(SET_VRING_CALL, U64, U64, 0, 1, VH_USER_REPLY_NONE),
 	[VH_USER_SET_VRING_ERR] = RULE(SET_VRING_ERR, U64, U64, 0, 1, VH_USER_REPLY_NONE),
-	[VH_USER_GET_PROTOCOL_FEATURES] = RULE(GET_PROTOCOL_FEATURES, 0, 0, 0, 0,
-					       VH_USER_REPLY_ALWAYS),
-	[VH_USER_SET_PROTOCOL_FEATURES] = RULE(SET_PROTOCOL_FEATURES, U64, U64, 0, 0,
-					       VH_USER_REPLY_NONE),
+	[VH_USER_GET_PROTOCOL_FEATURES] =
+		RULE(GET_PROTOCOL_FEATURES, 0, 0, 0, 0, VH_USER_REPLY_ALWAYS),
+	[VH_USER_SET_PROTOCOL_FEATURES] =
+		RULE(SET_PROTOCOL_FEATURES, U64, U64, 0, 0, VH_USER_REPLY_NONE),
 	[VH_USER_GET_QUEUE_NUM] = RULE(GET_QUEUE_NUM, 0, 0, 0, 0, VH_USER_REPLY_ALWAYS),
-	[VH_USER_SET_VRING_ENABLE] = RULE(SET_VRING_ENABLE, STATE, STATE, 0, 0,
-					  VH_USER_REPLY_NONE),
+	[VH_USER_SET_VRING_ENABLE] = RULE(SET_VRING_ENABLE, STATE, STATE, 0, 0, VH_USER_REPLY_NONE),
 	[VH_USER_SEND_RARP] = RULE(SEND_RARP, U64, U64, 0, 0, VH_USER_REPLY_NONE),
 	[VH_USER_NET_SET_MTU] = RULE(NET_SET_MTU, U64, U64, 0, 0, VH_USER_REPLY_NONE),
-	[VH_USER_SET_BACKEND_REQ_FD] = RULE(SET_BACKEND_REQ_FD, 0, U64, 1, 1,
-					    VH_USER_REPLY_NONE),
+	[VH_USER_SET_BACKEND_REQ_FD] = RULE(SET_BACKEND_REQ_FD, 0, U64, 1, 1, VH_USER_REPLY_NONE),
 	[VH_USER_IOTLB_MSG] = RULE(IOTLB_MSG, sizeof(struct vh_user_iotlb),
 				   sizeof(struct vh_user_iotlb), 0, 0, VH_USER_REPLY_ALWAYS),
-	[VH_USER_SET_VRING_ENDIAN] = RULE(SET_VRING_ENDIAN, STATE, STATE, 0, 0,
-					  VH_USER_REPLY_NONE),
+	[VH_USER_SET_VRING_ENDIAN] = RULE(SET_VRING_ENDIAN, STATE, STATE, 0, 0, VH_USER_REPLY_NONE),
 	/* 12 bytes of header plus exactly config.size bytes: see check_payload(). */
 	[VH_USER_GET_CONFIG] = RULE(GET_CONFIG, VH_USER_CONFIG_HDR_SIZE,
 				    sizeof(struct vh_user_config), 0, 0, VH_USER_REPLY_ALWAYS),
 	[VH_USER_SET_CONFIG] = RULE(SET_CONFIG, VH_USER_CONFIG_HDR_SIZE,
 				    sizeof(struct vh_user_config), 0, 0, VH_USER_REPLY_NONE),
-	[VH_USER_CREATE_CRYPTO_SESSION] = RULE(CREATE_CRYPTO_SESSION, U64, VH_USER_MAX_PAYLOAD,
-					       0, 0, VH_USER_REPLY_ALWAYS),
-	[VH_USER_CLOSE_CRYPTO_SESSION] = RULE(CLOSE_CRYPTO_SESSION, U64, U64, 0, 0,
-					      VH_USER_REPLY_NONE),
+	[VH_USER_CREATE_CRYPTO_SESSION] =
+		RULE(CREATE_CRYPTO_SESSION, U64, VH_USER_MAX_PAYLOAD, 0, 0, VH_USER_REPLY_ALWAYS),
+	[VH_USER_CLOSE_CRYPTO_SESSION] =
+		RULE(CLOSE_CRYPTO_SESSION, U64, U64, 0, 0, VH_USER_REPLY_NONE),
 	[VH_USER_POSTCOPY_ADVISE] = RULE(POSTCOPY_ADVISE, 0, 0, 0, 0, VH_USER_REPLY_ALWAYS),
 	[VH_USER_POSTCOPY_LISTEN] = RULE(POSTCOPY_LISTEN, 0, 0, 0, 0, VH_USER_REPLY_NONE),
 	[VH_USER_POSTCOPY_END] = RULE(POSTCOPY_END, 0, 0, 0, 0, VH_USER_REPLY_ALWAYS),
-	[VH_USER_GET_INFLIGHT_FD] = RULE(GET_INFLIGHT_FD, sizeof(struct vh_user_inflight),
-					 sizeof(struct vh_user_inflight), 0, 0,
-					 VH_USER_REPLY_ALWAYS),
+	[VH_USER_GET_INFLIGHT_FD] =
+		RULE(GET_INFLIGHT_FD, sizeof(struct vh_user_inflight),
+		     sizeof(struct vh_user_inflight), 0, 0, VH_USER_REPLY_ALWAYS),
 	[VH_USER_SET_INFLIGHT_FD] = RULE(SET_INFLIGHT_FD, sizeof(struct vh_user_inflight),
-					 sizeof(struct vh_user_inflight), 1, 1,
-					 VH_USER_REPLY_NONE),
+					 sizeof(struct vh_user_inflight), 1, 1, VH_USER_REPLY_NONE),
 	[VH_USER_GPU_SET_SOCKET] = RULE(GPU_SET_SOCKET, 0, 0, 1, 1, VH_USER_REPLY_NONE),
 	[VH_USER_RESET_DEVICE] = RULE(RESET_DEVICE, 0, 0, 0, 0, VH_USER_REPLY_NONE),
 	[VH_USER_VRING_KICK] = RULE(VRING_KICK, STATE, STATE, 0, 0, VH_USER_REPLY_NONE),
 	[VH_USER_GET_MAX_MEM_SLOTS] = RULE(GET_MAX_MEM_SLOTS, 0, 0, 0, 0, VH_USER_REPLY_ALWAYS),
 	[VH_USER_ADD_MEM_REG] = RULE(ADD_MEM_REG, sizeof(struct vh_user_mem_reg_msg),
-				     sizeof(struct vh_user_mem_reg_msg), 1, 1,
-				     VH_USER_REPLY_NONE),
+				     sizeof(struct vh_user_mem_reg_msg), 1, 1, VH_USER_REPLY_NONE),
 	/* vhost-user: REM_MEM_REG "MAY accept messages with one file descriptor". */
 	[VH_USER_REM_MEM_REG] = RULE(REM_MEM_REG, sizeof(struct vh_user_mem_reg_msg),
-				     sizeof(struct vh_user_mem_reg_msg), 0, 1,
-				     VH_USER_REPLY_NONE),
+				     sizeof(struct vh_user_mem_reg_msg), 0, 1, VH_USER_REPLY_NONE),
 	[VH_USER_SET_STATUS] = RULE(SET_STATUS, U64, U64, 0, 0, VH_USER_REPLY_NONE),
 	[VH_USER_GET_STATUS] = RULE(GET_STATUS, 0, 0, 0, 0, VH_USER_REPLY_ALWAYS),
-	[VH_USER_GET_SHARED_OBJECT] = RULE(GET_SHARED_OBJECT, sizeof(struct vh_user_shared),
-					   sizeof(struct vh_user_shared), 0, 0,
-					   VH_USER_REPLY_ALWAYS),
-	[VH_USER_SET_DEVICE_STATE_FD] = RULE(SET_DEVICE_STATE_FD,
-					     sizeof(struct vh_user_device_state),
-					     sizeof(struct vh_user_device_state), 1, 1,
-					     VH_USER_REPLY_ALWAYS),
-	[VH_USER_CHECK_DEVICE_STATE] = RULE(CHECK_DEVICE_STATE, 0, 0, 0, 0,
-					    VH_USER_REPLY_ALWAYS),
+	[VH_USER_GET_SHARED_OBJECT] =
+		RULE(GET_SHARED_OBJECT, sizeof(struct vh_user_shared),
+		     sizeof(struct vh_user_shared), 0, 0, VH_USER_REPLY_ALWAYS),
+	[VH_USER_SET_DEVICE_STATE_FD] =
+		RULE(SET_DEVICE_STATE_FD, sizeof(struct vh_user_device_state),
+		     sizeof(struct vh_user_device_state), 1, 1, VH_USER_REPLY_ALWAYS),
+	[VH_USER_CHECK_DEVICE_STATE] = RULE(CHECK_DEVICE_STATE, 0, 0, 0, 0, VH_USER_REPLY_ALWAYS),
 	[VH_USER_GET_SHMEM_CONFIG] = RULE(GET_SHMEM_CONFIG, 0, 0, 0, 0, VH_USER_REPLY_ALWAYS),
 };
 
 static const struct vh_user_req_rule backend_rules[VH_USER_BACKEND_REQ_MAX] = {
 	[VH_USER_BACKEND_IOTLB_MSG] = RULE(BACKEND_IOTLB_MSG, sizeof(struct vh_user_iotlb),
-					   sizeof(struct vh_user_iotlb), 0, 0,
-					   VH_USER_REPLY_NONE),
-	[VH_USER_BACKEND_CONFIG_CHANGE_MSG] = RULE(BACKEND_CONFIG_CHANGE_MSG, 0, U64, 0, 0,
-						   VH_USER_REPLY_NONE),
+					   sizeof(struct vh_user_iotlb), 0, 0, VH_USER_REPLY_NONE),
+	[VH_USER_BACKEND_CONFIG_CHANGE_MSG] =
+		RULE(BACKEND_CONFIG_CHANGE_MSG, 0, U64, 0, 0, VH_USER_REPLY_NONE),
 	/* One fd unless the area's u64 carries VH_USER_VRING_NOFD_MASK. */
-	[VH_USER_BACKEND_VRING_HOST_NOTIFIER_MSG] = RULE(
-		BACKEND_VRING_HOST_NOTIFIER_MSG, sizeof(struct vh_user_vring_area),
-		sizeof(struct vh_user_vring_area), 0, 1, VH_USER_REPLY_NONE),
-	[VH_USER_BACKEND_VRING_CALL] = RULE(BACKEND_VRING_CALL, STATE, STATE, 0, 0,
-					    VH_USER_REPLY_NONE),
-	[VH_USER_BACKEND_VRING_ERR] = RULE(BACKEND_VRING_ERR, STATE, STATE, 0, 0,
-					   VH_USER_REPLY_NONE),
-	[VH_USER_BACKEND_SHARED_OBJECT_ADD] = RULE(
-		BACKEND_SHARED_OBJECT_ADD, sizeof(struct vh_user_shared),
-		sizeof(struct vh_user_shared), 0, 0, VH_USER_REPLY_NONE),
-	[VH_USER_BACKEND_SHARED_OBJECT_REMOVE] = RULE(
-		BACKEND_SHARED_OBJECT_REMOVE, sizeof(struct vh_user_shared),
-		sizeof(struct vh_user_shared), 0, 0, VH_USER_REPLY_NONE),
-	[VH_USER_BACKEND_SHARED_OBJECT_LOOKUP] = RULE(
-		BACKEND_SHARED_OBJECT_LOOKUP, sizeof(struct vh_user_shared),
-		sizeof(struct vh_user_shared), 0, 0, VH_USER_REPLY_ALWAYS),
+	[VH_USER_BACKEND_VRING_HOST_NOTIFIER_MSG] =
+		RULE(BACKEND_VRING_HOST_NOTIFIER_MSG, sizeof(struct vh_user_vring_area),
+		     sizeof(struct vh_user_vring_area), 0, 1, VH_USER_REPLY_NONE),
+	[VH_USER_BACKEND_VRING_CALL] =
+		RULE(BACKEND_VRING_CALL, STATE, STATE, 0, 0, VH_USER_REPLY_NONE),
+	[VH_USER_BACKEND_VRING_ERR] =
+		RULE(BACKEND_VRING_ERR, STATE, STATE, 0, 0, VH_USER_REPLY_NONE),
+	[VH_USER_BACKEND_SHARED_OBJECT_ADD] =
+		RULE(BACKEND_SHARED_OBJECT_ADD, sizeof(struct vh_user_shared),
+		     sizeof(struct vh_user_shared), 0, 0, VH_USER_REPLY_NONE),
+	[VH_USER_BACKEND_SHARED_OBJECT_REMOVE] =
+		RULE(BACKEND_SHARED_OBJECT_REMOVE, sizeof(struct vh_user_shared),
+		     sizeof(struct vh_user_shared), 0, 0, VH_USER_REPLY_NONE),
+	[VH_USER_BACKEND_SHARED_OBJECT_LOOKUP] =
+		RULE(BACKEND_SHARED_OBJECT_LOOKUP, sizeof(struct vh_user_shared),
+		     sizeof(struct vh_user_shared), 0, 0, VH_USER_REPLY_ALWAYS),
 	[VH_USER_BACKEND_SHMEM_MAP] = RULE(BACKEND_SHMEM_MAP, sizeof(struct vh_user_mmap),
-					   sizeof(struct vh_user_mmap), 1, 1,
-					   VH_USER_REPLY_NONE),
+					   sizeof(struct vh_user_mmap), 1, 1, VH_USER_REPLY_NONE),
 	[VH_USER_BACKEND_SHMEM_UNMAP] = RULE(BACKEND_SHMEM_UNMAP, sizeof(struct vh_user_mmap),
-					     sizeof(struct vh_user_mmap), 0, 0,
-					     VH_USER_REPLY_NONE),
+					     sizeof(struct vh_user_mmap), 0, 0, VH_USER_REPLY_NONE),
 };
 
 const struct vh_user_req_rule *
@@ -175,8 +166,7 @@ check_payload(const struct vh_user_msg *msg, int backend)
 	}
 	switch (msg->hdr.request) {
 	case VH_USER_SET_MEM_TABLE:
-		if (p->memory.nregions == 0 ||
-		    p->memory.nregions > VH_USER_MEM_TABLE_MAX_REGIONS ||
+		if (p->memory.nregions == 0 || p->memory.nregions > VH_USER_MEM_TABLE_MAX_REGIONS ||
 		    size != 8 + p->memory.nregions * sizeof(struct vh_user_mem_region) ||
 		    msg->nfds != p->memory.nregions)
 			return -EBADMSG;
@@ -213,8 +203,8 @@ vh_user_msg_check(const struct vh_user_msg *msg, int backend)
 		return -EBADMSG;
 	if (r == NULL)
 		return -ENOSYS;
-	if (msg->hdr.size < r->min_size || msg->hdr.size > r->max_size ||
-	    msg->nfds < r->min_fds || msg->nfds > r->max_fds)
+	if (msg->hdr.size < r->min_size || msg->hdr.size > r->max_size || msg->nfds < r->min_fds ||
+	    msg->nfds > r->max_fds)
 		return -EBADMSG;
 	if (msg->hdr.request == VH_USER_SET_LOG_BASE && !backend && msg->hdr.size != U64 &&
 	    msg->hdr.size != sizeof(struct vh_user_log))

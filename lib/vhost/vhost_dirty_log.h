@@ -30,7 +30,7 @@ extern "C" {
 /** A mapped dirty log. */
 struct vh_dirty_log {
 	uint8_t *bitmap; /**< bit (gpa / VH_LOG_PAGE) marks a dirty page; NULL when unmapped */
-	uint64_t size;   /**< bytes of @ref bitmap */
+	uint64_t size;	 /**< bytes of @ref bitmap */
 	/* Bookkeeping of log.c. */
 	void *map_base;
 	size_t map_len;

@@ -78,12 +78,12 @@ struct vh_inflight_packed {
 
 /** A mapped inflight area. */
 struct vh_inflight {
-	uint8_t *base;        /**< start of queue 0's region; NULL when unmapped */
-	uint64_t size;        /**< bytes of the area */
+	uint8_t *base;		   /**< start of queue 0's region; NULL when unmapped */
+	uint64_t size;		   /**< bytes of the area */
 	uint64_t queue_size_bytes; /**< bytes of each queue region */
-	uint16_t num_queues;  /**< queue regions in the area */
-	uint16_t queue_size;  /**< descriptors per queue */
-	bool packed;          /**< regions are QueueRegionPacked */
+	uint16_t num_queues;	   /**< queue regions in the area */
+	uint16_t queue_size;	   /**< descriptors per queue */
+	bool packed;		   /**< regions are QueueRegionPacked */
 	/* Bookkeeping of inflight.c. */
 	void *map_base;
 	size_t map_len;

@@ -19,7 +19,7 @@ extern "C" {
 
 /** Severity, as syslog levels. */
 enum vh_log_level {
-	VH_LOG_ERR = 3,     /**< a connection or request failed */
+	VH_LOG_ERR = 3,	    /**< a connection or request failed */
 	VH_LOG_WARNING = 4, /**< a peer broke the protocol; the library coped */
 	VH_LOG_INFO = 6,    /**< connection and negotiation milestones */
 	VH_LOG_DEBUG = 7,   /**< every message */

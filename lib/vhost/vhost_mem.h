@@ -33,10 +33,10 @@ extern "C" {
 /** One mapped region. */
 struct vh_mem_mapping {
 	uint64_t guest_phys_addr; /**< guest-physical start */
-	uint64_t size;            /**< bytes, > 0 */
-	uint64_t user_addr;       /**< the front-end's virtual address of the start */
-	uint64_t mmap_offset;     /**< offset of the start in the region's fd */
-	uint8_t *host;            /**< local address of the start */
+	uint64_t size;		  /**< bytes, > 0 */
+	uint64_t user_addr;	  /**< the front-end's virtual address of the start */
+	uint64_t mmap_offset;	  /**< offset of the start in the region's fd */
+	uint8_t *host;		  /**< local address of the start */
 	/* Bookkeeping of mem.c: the whole mapping and the file it came from. */
 	void *map_base;
 	size_t map_len;
@@ -46,9 +46,9 @@ struct vh_mem_mapping {
 
 /** An immutable set of non-overlapping mapped regions. */
 struct vh_mem_table {
-	uint32_t nregions;                 /**< entries in @ref regions */
+	uint32_t nregions; /**< entries in @ref regions */
 	uint32_t padding;
-	struct vh_mem_mapping regions[];   /**< sorted by guest_phys_addr */
+	struct vh_mem_mapping regions[]; /**< sorted by guest_phys_addr */
 };
 
 /**

@@ -59,10 +59,10 @@ extern "C" {
 
 /** Position of a ring (vhost-user: SET_VRING_BASE / GET_VRING_BASE). */
 struct vh_user_ring_base {
-	uint16_t avail_idx;  /**< next available entry the device processes (free-running) */
-	uint16_t used_idx;   /**< packed: next used entry the device writes; split: unused */
-	bool avail_wrap;     /**< packed: driver ring wrap counter */
-	bool used_wrap;      /**< packed: device ring wrap counter */
+	uint16_t avail_idx; /**< next available entry the device processes (free-running) */
+	uint16_t used_idx;  /**< packed: next used entry the device writes; split: unused */
+	bool avail_wrap;    /**< packed: driver ring wrap counter */
+	bool used_wrap;	    /**< packed: device ring wrap counter */
 };
 
 /**
@@ -73,18 +73,18 @@ struct vh_user_ring_base {
  * fds and areas stay valid until the ring's ring_stopped() returns.
  */
 struct vh_user_ring {
-	unsigned int idx;  /**< virtqueue index */
-	uint32_t size;     /**< entries; a power of two for split rings */
-	bool packed;       /**< VIRTIO_F_RING_PACKED negotiated */
-	bool enabled;      /**< current enabled state (later changes: ring_enabled()) */
-	bool event_idx;    /**< VIRTIO_RING_F_EVENT_IDX negotiated */
+	unsigned int idx; /**< virtqueue index */
+	uint32_t size;	  /**< entries; a power of two for split rings */
+	bool packed;	  /**< VIRTIO_F_RING_PACKED negotiated */
+	bool enabled;	  /**< current enabled state (later changes: ring_enabled()) */
+	bool event_idx;	  /**< VIRTIO_RING_F_EVENT_IDX negotiated */
 	/** split: descriptor table; packed: descriptor ring */
 	void *desc;
 	/** split: available ring; packed: driver event suppression area */
 	void *avail;
 	/** split: used ring; packed: device event suppression area */
 	void *used;
-	uint64_t desc_gpa;  /**< guest-physical addresses of the three areas, for logging */
+	uint64_t desc_gpa; /**< guest-physical addresses of the three areas, for logging */
 	uint64_t avail_gpa;
 	uint64_t used_gpa;
 	/** Where the ring starts: split uses avail_idx; packed all four fields. */
@@ -99,7 +99,7 @@ struct vh_user_ring {
 	 * ring of a packed ring).
 	 */
 	const struct vh_dirty_log *log;
-	bool log_used;        /**< VHOST_VRING_F_LOG: also log used-ring writes ... */
+	bool log_used;	       /**< VHOST_VRING_F_LOG: also log used-ring writes ... */
 	uint64_t log_used_gpa; /**< ... at this guest address (log_guest_addr) */
 	/** This queue's inflight region (struct vh_inflight_split/packed) or NULL. */
 	void *inflight;
@@ -158,7 +158,8 @@ struct vh_user_device_ops {
 			  uint32_t flags);
 	/** Optional. RESET_DEVICE: rings were stopped; forget negotiated state. */
 	void (*reset)(void *device);
-	/** Optional (STATUS). The driver's device status byte; return a negative errno to refuse. */
+	/** Optional (STATUS). The driver's device status byte; return a negative errno to refuse.
+	 */
 	int (*set_status)(void *device, uint8_t status);
 	/** Optional (RARP). Broadcast a RARP for @p mac after a migration. */
 	int (*send_rarp)(void *device, const uint8_t mac[6]);
@@ -169,7 +170,7 @@ struct vh_user_device_ops {
 /** How a back-end connection behaves. */
 struct vh_user_backend_config {
 	const struct vh_user_device_ops *ops; /**< required */
-	void *device;                         /**< passed to every op */
+	void *device;			      /**< passed to every op */
 	/**
 	 * Virtqueues the device has: ring indexes at or above are refused, and
 	 * they bound inflight areas. 1..256 (the kick/call index has 8 bits).
@@ -295,9 +296,9 @@ int vh_user_backend_send_host_notifier(struct vh_user_backend *be, unsigned int 
  * caller is responsible for the request's protocol-feature gating.
  * @p reply_u64, when not NULL and the front-end replied, receives its u64.
  */
-int vh_user_backend_send_request(struct vh_user_backend *be, uint32_t request,
-				 const void *payload, uint32_t size, const int *fds,
-				 unsigned int nfds, uint64_t *reply_u64);
+int vh_user_backend_send_request(struct vh_user_backend *be, uint32_t request, const void *payload,
+				 uint32_t size, const int *fds, unsigned int nfds,
+				 uint64_t *reply_u64);
 
 #ifdef __cplusplus
 }

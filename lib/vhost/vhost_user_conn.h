@@ -84,14 +84,14 @@ int vh_user_connect_wait(const char *path, uint32_t timeout_ms);
 enum vh_user_rx_kind {
 	VH_USER_RX_FRONTEND_REQ = 0, /**< requests on the main socket (we are the back-end) */
 	VH_USER_RX_BACKEND_REQ = 1,  /**< requests on the back-end channel (we are the front-end) */
-	VH_USER_RX_REPLY = 2,        /**< replies to our own requests */
+	VH_USER_RX_REPLY = 2,	     /**< replies to our own requests */
 };
 
 /** Incremental receiver for one connection: holds a partial message. */
 struct vh_user_rx {
 	struct vh_user_msg msg; /**< the message being assembled; complete after a 1 */
-	uint32_t got;           /**< bytes of header and payload received so far */
-	uint32_t kind;          /**< enum vh_user_rx_kind */
+	uint32_t got;		/**< bytes of header and payload received so far */
+	uint32_t kind;		/**< enum vh_user_rx_kind */
 };
 
 /** Initialises @p rx for messages of @p kind (enum vh_user_rx_kind). */

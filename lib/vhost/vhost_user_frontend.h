@@ -83,8 +83,8 @@ struct vh_user_frontend_config {
 	/** Set up the back-end channel in vh_user_frontend_negotiate() when offered. */
 	bool backend_channel;
 	const struct vh_user_frontend_ops *ops; /**< may be NULL */
-	void *opaque;                           /**< passed to the ops */
-	const char *name;                       /**< used in log lines; may be NULL */
+	void *opaque;				/**< passed to the ops */
+	const char *name;			/**< used in log lines; may be NULL */
 };
 
 struct vh_user_frontend;
@@ -185,17 +185,14 @@ int vh_user_frontend_set_log_base(struct vh_user_frontend *fe, const struct vh_l
 /** SET_LOG_FD. */
 int vh_user_frontend_set_log_fd(struct vh_user_frontend *fe, int fd);
 /** SET_VRING_NUM. */
-int vh_user_frontend_set_vring_num(struct vh_user_frontend *fe, unsigned int idx,
-				   unsigned int num);
+int vh_user_frontend_set_vring_num(struct vh_user_frontend *fe, unsigned int idx, unsigned int num);
 /** SET_VRING_ADDR (user addresses). */
 int vh_user_frontend_set_vring_addr(struct vh_user_frontend *fe, unsigned int idx,
 				    const struct vh_vring_addr *addr);
 /** SET_VRING_BASE (packed rings: both indexes and wrap counters, see the spec). */
-int vh_user_frontend_set_vring_base(struct vh_user_frontend *fe, unsigned int idx,
-				    uint32_t base);
+int vh_user_frontend_set_vring_base(struct vh_user_frontend *fe, unsigned int idx, uint32_t base);
 /** GET_VRING_BASE: stops the ring and returns its position. */
-int vh_user_frontend_get_vring_base(struct vh_user_frontend *fe, unsigned int idx,
-				    uint32_t *base);
+int vh_user_frontend_get_vring_base(struct vh_user_frontend *fe, unsigned int idx, uint32_t *base);
 /** SET_VRING_KICK; @p fd -1 sends the no-fd (polling) flag. */
 int vh_user_frontend_set_vring_kick(struct vh_user_frontend *fe, unsigned int idx, int fd);
 /** SET_VRING_CALL; @p fd -1 sends the no-fd flag. */
@@ -209,8 +206,7 @@ int vh_user_frontend_set_protocol_features(struct vh_user_frontend *fe, uint64_t
 /** GET_QUEUE_NUM (MQ). */
 int vh_user_frontend_get_queue_num(struct vh_user_frontend *fe, uint64_t *num);
 /** SET_VRING_ENABLE. */
-int vh_user_frontend_set_vring_enable(struct vh_user_frontend *fe, unsigned int idx,
-				      bool enable);
+int vh_user_frontend_set_vring_enable(struct vh_user_frontend *fe, unsigned int idx, bool enable);
 /** SEND_RARP (RARP). */
 int vh_user_frontend_send_rarp(struct vh_user_frontend *fe, const uint8_t mac[6]);
 /** NET_SET_MTU (NET_MTU). */
@@ -247,11 +243,10 @@ int vh_user_frontend_postcopy_end(struct vh_user_frontend *fe);
  * @p queue_size; returns its description and fd (the caller's).
  */
 int vh_user_frontend_get_inflight_fd(struct vh_user_frontend *fe, uint16_t num_queues,
-				     uint16_t queue_size, struct vh_user_inflight *out,
-				     int *fd);
+				     uint16_t queue_size, struct vh_user_inflight *out, int *fd);
 /** SET_INFLIGHT_FD (INFLIGHT_SHMFD). */
-int vh_user_frontend_set_inflight_fd(struct vh_user_frontend *fe,
-				     const struct vh_user_inflight *in, int fd);
+int vh_user_frontend_set_inflight_fd(struct vh_user_frontend *fe, const struct vh_user_inflight *in,
+				     int fd);
 /** GPU_SET_SOCKET. */
 int vh_user_frontend_gpu_set_socket(struct vh_user_frontend *fe, int fd);
 /** RESET_DEVICE (RESET_DEVICE). */

@@ -122,23 +122,23 @@ enum vh_user_protocol_feature {
 #define VH_USER_F_PROTOCOL_FEATURES 30
 
 /* Virtio and vhost feature bits the library itself interprets. */
-#define VH_VIRTIO_F_NOTIFY_ON_EMPTY 24
-#define VH_VHOST_F_LOG_ALL 26
+#define VH_VIRTIO_F_NOTIFY_ON_EMPTY    24
+#define VH_VHOST_F_LOG_ALL	       26
 #define VH_VIRTIO_RING_F_INDIRECT_DESC 28
-#define VH_VIRTIO_RING_F_EVENT_IDX 29
-#define VH_VIRTIO_F_VERSION_1 32
-#define VH_VIRTIO_F_ACCESS_PLATFORM 33 /**< VIRTIO_F_IOMMU_PLATFORM */
-#define VH_VIRTIO_F_RING_PACKED 34
+#define VH_VIRTIO_RING_F_EVENT_IDX     29
+#define VH_VIRTIO_F_VERSION_1	       32
+#define VH_VIRTIO_F_ACCESS_PLATFORM    33 /**< VIRTIO_F_IOMMU_PLATFORM */
+#define VH_VIRTIO_F_RING_PACKED	       34
 
 /* Header flags (vhost-user: "Header"). */
-#define VH_USER_VERSION 0x1u
-#define VH_USER_VERSION_MASK 0x3u
-#define VH_USER_REPLY_MASK (1u << 2)
+#define VH_USER_VERSION		0x1u
+#define VH_USER_VERSION_MASK	0x3u
+#define VH_USER_REPLY_MASK	(1u << 2)
 #define VH_USER_NEED_REPLY_MASK (1u << 3)
-#define VH_USER_FLAGS_KNOWN (VH_USER_VERSION_MASK | VH_USER_REPLY_MASK | VH_USER_NEED_REPLY_MASK)
+#define VH_USER_FLAGS_KNOWN	(VH_USER_VERSION_MASK | VH_USER_REPLY_MASK | VH_USER_NEED_REPLY_MASK)
 
 /* SET_VRING_KICK/CALL/ERR u64 payload: ring index and the "no fd" flag. */
-#define VH_USER_VRING_IDX_MASK 0xffu
+#define VH_USER_VRING_IDX_MASK	0xffu
 #define VH_USER_VRING_NOFD_MASK (1u << 8)
 
 /** Regions in one SET_MEM_TABLE message (VHOST_MEMORY_BASELINE_NREGIONS). */
@@ -164,8 +164,8 @@ enum vh_user_protocol_feature {
 /** Message header as on the wire. */
 struct vh_user_hdr {
 	uint32_t request; /**< enum vh_user_request or vh_user_backend_request */
-	uint32_t flags;   /**< version, reply and need_reply bits */
-	uint32_t size;    /**< payload size in bytes */
+	uint32_t flags;	  /**< version, reply and need_reply bits */
+	uint32_t size;	  /**< payload size in bytes */
 };
 
 /** "A vring state description": SET_VRING_NUM/BASE/ENABLE, GET_VRING_BASE. */
@@ -255,7 +255,7 @@ struct vh_user_shared {
 /** "Device state transfer parameters": SET_DEVICE_STATE_FD. */
 struct vh_user_device_state {
 	uint32_t direction; /**< 0 save, 1 load */
-	uint32_t phase;     /**< 0 stopped */
+	uint32_t phase;	    /**< 0 stopped */
 };
 
 /** "VIRTIO Shared Memory Region configuration": GET_SHMEM_CONFIG reply. */
@@ -311,8 +311,8 @@ struct vh_user_msg {
 
 /** What a request expects back (vhost-user: "Communication"). */
 enum vh_user_reply_kind {
-	VH_USER_REPLY_NONE = 0,   /**< no reply unless need_reply (REPLY_ACK) */
-	VH_USER_REPLY_ALWAYS = 1, /**< the request always has a reply */
+	VH_USER_REPLY_NONE = 0,	     /**< no reply unless need_reply (REPLY_ACK) */
+	VH_USER_REPLY_ALWAYS = 1,    /**< the request always has a reply */
 	VH_USER_REPLY_LOG_SHMFD = 2, /**< a reply when LOG_SHMFD is negotiated */
 };
 
@@ -327,7 +327,7 @@ struct vh_user_req_rule {
 	uint16_t max_size; /**< largest legal payload */
 	uint8_t min_fds;   /**< fewest fds */
 	uint8_t max_fds;   /**< most fds */
-	uint8_t reply;     /**< enum vh_user_reply_kind */
+	uint8_t reply;	   /**< enum vh_user_reply_kind */
 };
 
 /**

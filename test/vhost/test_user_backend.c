@@ -15,10 +15,10 @@
 #include "test.h"
 #include "vt_user.h"
 
-#define PF(f) VH_USER_PF(VH_USER_PROTOCOL_F_##f)
+#define PF(f)	    VH_USER_PF(VH_USER_PROTOCOL_F_##f)
 #define FX_FEATURES ((1ULL << VH_VIRTIO_F_VERSION_1) | (1ULL << VT_NET_F_MRG_RXBUF))
-#define FX_GPA 0x100000ULL
-#define FX_MEM (1ULL << 20)
+#define FX_GPA	    0x100000ULL
+#define FX_MEM	    (1ULL << 20)
 
 struct fx {
 	struct vt_server srv;
@@ -90,8 +90,7 @@ fx_ring(struct fx *f, unsigned int idx, unsigned int num, uint32_t base)
 		close(f->kick[idx]);
 	if (f->call[idx] >= 0)
 		close(f->call[idx]);
-	return vt_frontend_setup_ring(f->fe, &f->mem, idx, num, base, &f->kick[idx],
-				      &f->call[idx]);
+	return vt_frontend_setup_ring(f->fe, &f->mem, idx, num, base, &f->kick[idx], &f->call[idx]);
 }
 
 static struct vt_dev
@@ -128,8 +127,8 @@ test_negotiates(void)
 	TEST_ASSERT_EQUAL(pf,
 			  PF(MQ) | PF(LOG_SHMFD) | PF(RARP) | PF(REPLY_ACK) | PF(NET_MTU) |
 				  PF(BACKEND_REQ) | PF(CONFIG) | PF(BACKEND_SEND_FD) |
-				  PF(INFLIGHT_SHMFD) | PF(RESET_DEVICE) |
-				  PF(INBAND_NOTIFICATIONS) | PF(CONFIGURE_MEM_SLOTS) | PF(STATUS),
+				  PF(INFLIGHT_SHMFD) | PF(RESET_DEVICE) | PF(INBAND_NOTIFICATIONS) |
+				  PF(CONFIGURE_MEM_SLOTS) | PF(STATUS),
 			  "the default protocol features");
 	TEST_ASSERT_EQUAL(vh_user_frontend_protocol_features(f.fe), pf, "all negotiated");
 	TEST_ASSERT_EQUAL(vh_user_frontend_queue_num(f.fe), 2, "GET_QUEUE_NUM: 4 rings, 2 pairs");
@@ -139,7 +138,8 @@ test_negotiates(void)
 	TEST_ASSERT_SUCCESS(vh_user_frontend_get_max_mem_slots(f.fe, &n), "GET_MAX_MEM_SLOTS");
 	TEST_ASSERT_EQUAL(n, 509, "max slots");
 	d = snap(&f);
-	TEST_ASSERT_EQUAL(d.features, FX_FEATURES, "the device got the acked features without bit 30");
+	TEST_ASSERT_EQUAL(d.features, FX_FEATURES,
+			  "the device got the acked features without bit 30");
 	TEST_ASSERT_EQUAL(d.features_sets, 1, "once");
 	TEST_ASSERT_EQUAL(d.protocol_features, pf, "the device heard the protocol features");
 	fx_close(&f);
@@ -215,7 +215,7 @@ test_starts_ring_on_kick(void)
 REGISTER_TEST(user_backend_maps_mem_table_and_starts_ring_on_kick, fast, test_starts_ring_on_kick)
 
 static int
-test_get_vring_base_stops(void)
+test_gvb_stops(void)
 {
 	struct fx f;
 	struct vt_dev d;
@@ -241,16 +241,14 @@ test_get_vring_base_stops(void)
 	TEST_ASSERT_EQUAL(d.rings[0].last.base.avail_idx, 200, "from the new base");
 	TEST_ASSERT_EQUAL(vh_user_frontend_set_vring_base(f.fe, 0, 1), -EIO,
 			  "a started ring's base cannot change");
-	TEST_ASSERT_EQUAL(vh_user_frontend_set_vring_num(f.fe, 0, 128), -EIO,
-			  "nor its size");
+	TEST_ASSERT_EQUAL(vh_user_frontend_set_vring_num(f.fe, 0, 128), -EIO, "nor its size");
 	fx_close(&f);
 	return TEST_SUCCESS;
 }
-REGISTER_TEST(user_backend_get_vring_base_stops_ring_and_returns_position, fast,
-	      test_get_vring_base_stops)
+REGISTER_TEST(user_backend_get_vring_base_stops_ring_and_returns_position, fast, test_gvb_stops)
 
 static int
-test_enable_with_protocol_features(void)
+test_enable_pf(void)
 {
 	struct fx f;
 	struct vt_dev d;
@@ -284,11 +282,10 @@ test_enable_with_protocol_features(void)
 	fx_close(&f);
 	return TEST_SUCCESS;
 }
-REGISTER_TEST(user_backend_rings_start_disabled_with_protocol_features, fast,
-	      test_enable_with_protocol_features)
+REGISTER_TEST(user_backend_rings_start_disabled_with_protocol_features, fast, test_enable_pf)
 
 static int
-test_enable_without_protocol_features(void)
+test_enable_no_pf(void)
 {
 	struct vh_user_msg m;
 	struct fx f;
@@ -298,7 +295,8 @@ test_enable_without_protocol_features(void)
 	/* A front-end that does not ack bit 30 (our front-end would add it). */
 	vh_user_msg_init(&m, VH_USER_SET_FEATURES, 8);
 	m.payload.u64 = FX_FEATURES;
-	TEST_ASSERT_SUCCESS(vh_user_frontend_request(f.fe, &m, NULL), "SET_FEATURES without bit 30");
+	TEST_ASSERT_SUCCESS(vh_user_frontend_request(f.fe, &m, NULL),
+			    "SET_FEATURES without bit 30");
 	TEST_ASSERT_SUCCESS(fx_ring(&f, 0, 256, 0), "ring 0");
 	d = snap(&f);
 	TEST_ASSERT(d.rings[0].last.enabled,
@@ -306,8 +304,7 @@ test_enable_without_protocol_features(void)
 	fx_close(&f);
 	return TEST_SUCCESS;
 }
-REGISTER_TEST(user_backend_enables_all_rings_without_protocol_features, fast,
-	      test_enable_without_protocol_features)
+REGISTER_TEST(user_backend_enables_all_rings_without_protocol_features, fast, test_enable_no_pf)
 
 static int
 test_packed_base(void)
@@ -379,7 +376,7 @@ test_restart_on_fd_change(void)
 REGISTER_TEST(user_backend_restarts_ring_when_its_fds_change, fast, test_restart_on_fd_change)
 
 static int
-test_reply_ack_failure_keeps_connection(void)
+test_ack_nack(void)
 {
 	struct fx f;
 
@@ -396,11 +393,10 @@ test_reply_ack_failure_keeps_connection(void)
 	fx_close(&f);
 	return TEST_SUCCESS;
 }
-REGISTER_TEST(user_backend_reply_ack_reports_failure_and_keeps_connection, fast,
-	      test_reply_ack_failure_keeps_connection)
+REGISTER_TEST(user_backend_reply_ack_reports_failure_and_keeps_connection, fast, test_ack_nack)
 
 static int
-test_failure_without_reply_ack_closes(void)
+test_noack_close(void)
 {
 	struct fx f;
 
@@ -414,8 +410,7 @@ test_failure_without_reply_ack_closes(void)
 	fx_close(&f);
 	return TEST_SUCCESS;
 }
-REGISTER_TEST(user_backend_failure_without_reply_ack_closes_connection, fast,
-	      test_failure_without_reply_ack_closes)
+REGISTER_TEST(user_backend_failure_without_reply_ack_closes_connection, fast, test_noack_close)
 
 static int
 test_rarp_and_mtu(void)
@@ -579,7 +574,8 @@ test_mem_slots(void)
 
 	TEST_ASSERT_SUCCESS(fx_open(&f, "slots.sock", 0, FX_FEATURES, false), "setup");
 	for (int i = 0; i < 3; i++) {
-		TEST_ASSERT_SUCCESS(vt_guest_mem_create(&m[i], FX_MEM, (uint64_t)i * FX_MEM), "mem");
+		TEST_ASSERT_SUCCESS(vt_guest_mem_create(&m[i], FX_MEM, (uint64_t)i * FX_MEM),
+				    "mem");
 		r[i] = vt_guest_mem_region(&m[i]);
 		TEST_ASSERT_SUCCESS(vh_user_frontend_add_mem_reg(f.fe, &r[i]), "ADD_MEM_REG %d", i);
 	}
@@ -765,7 +761,8 @@ test_unsupported_requests(void)
 	fds = vt_count_fds();
 	TEST_ASSERT_EQUAL(raw(&f, VH_USER_GPU_SET_SOCKET, 0, efd, NULL), -EIO, "GPU_SET_SOCKET");
 	TEST_ASSERT_EQUAL(vt_count_fds(), fds, "its fd was closed");
-	TEST_ASSERT_SUCCESS(raw(&f, VH_USER_SET_DEVICE_STATE_FD, 8, efd, &r), "SET_DEVICE_STATE_FD");
+	TEST_ASSERT_SUCCESS(raw(&f, VH_USER_SET_DEVICE_STATE_FD, 8, efd, &r),
+			    "SET_DEVICE_STATE_FD");
 	TEST_ASSERT(r.payload.u64 == (1 | VH_USER_DEVICE_STATE_NOFD) && r.nfds == 0,
 		    "error, no fd");
 	TEST_ASSERT_SUCCESS(raw(&f, VH_USER_CHECK_DEVICE_STATE, 0, -1, &r), "CHECK_DEVICE_STATE");
@@ -885,7 +882,7 @@ job_shared_object(struct vh_user_backend *be, void *arg)
 }
 
 static int
-test_backend_channel(void)
+test_channel(void)
 {
 	static const struct vh_user_frontend_ops ops = {
 		.config_change = fe_config_change,
@@ -925,11 +922,10 @@ test_backend_channel(void)
 	fx_close(&f);
 	return TEST_SUCCESS;
 }
-REGISTER_TEST(user_backend_channel_carries_backend_requests_with_reply_ack, fast,
-	      test_backend_channel)
+REGISTER_TEST(user_backend_channel_carries_backend_requests_with_reply_ack, fast, test_channel)
 
 static int
-test_mem_change_ordering(void)
+test_mem_change(void)
 {
 	struct vt_guest_mem m2;
 	struct vh_mem_region r;
@@ -960,8 +956,7 @@ test_mem_change_ordering(void)
 	fx_close(&f);
 	return TEST_SUCCESS;
 }
-REGISTER_TEST(user_backend_mem_table_change_stops_and_restarts_rings, fast,
-	      test_mem_change_ordering)
+REGISTER_TEST(user_backend_mem_table_change_stops_and_restarts_rings, fast, test_mem_change)
 
 static int
 test_ring_addresses_checked(void)
@@ -1039,7 +1034,8 @@ test_serve_convenience(void)
 	TEST_ASSERT_SUCCESS(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), "pair");
 	be = vh_user_backend_create(&cfg, sv[0]);
 	TEST_ASSERT_NOT_NULL(be, "back-end");
-	TEST_ASSERT_EQUAL(vh_user_backend_serve(be, 50), 0, "nothing to do: returns at the timeout");
+	TEST_ASSERT_EQUAL(vh_user_backend_serve(be, 50), 0,
+			  "nothing to do: returns at the timeout");
 	pthread_create(&t, NULL, peer_get_features, &sv[1]);
 	TEST_ASSERT_EQUAL(vh_user_backend_serve(be, 5000), -ECONNRESET,
 			  "served until the peer hung up");

@@ -18,7 +18,7 @@
 #include "test.h"
 #include "vt_user.h"
 
-#define PF(f) VH_USER_PF(VH_USER_PROTOCOL_F_##f)
+#define PF(f)  VH_USER_PF(VH_USER_PROTOCOL_F_##f)
 #define ALL_PF ((VH_USER_PF(VH_USER_PROTOCOL_F_MAX) - 1) & ~PF(XEN_MMAP))
 
 enum peer_mode { PEER_NORMAL, PEER_WRONG_REQUEST, PEER_SILENT, PEER_BAD_FLAGS };
@@ -31,8 +31,8 @@ struct peer {
 	pthread_mutex_t lock;
 	struct vh_user_msg last; /* header and payload of the last message */
 	int count;
-	int framing_ok;   /* last message passed vh_user_msg_check() */
-	int fds_valid;    /* fds of the last message that were open files */
+	int framing_ok; /* last message passed vh_user_msg_check() */
+	int fds_valid;	/* fds of the last message that were open files */
 	bool stop;
 };
 
@@ -204,21 +204,21 @@ peer_last(struct peer *p, int *count, int *framing_ok, int *fds_valid)
 }
 
 /* Asserts the peer's last message: request, payload size, fds (all valid), framing. */
-#define EXPECT(p, req, sz_, nf_)                                                                 \
+#define EXPECT(p, req, sz_, nf_)                                                                   \
 	do {                                                                                       \
 		int n_, ok_, fv_;                                                                  \
 		last = peer_last((p), &n_, &ok_, &fv_);                                            \
 		TEST_ASSERT_EQUAL(last.hdr.request, (req), "%s went out",                          \
 				  vh_user_request_name(req));                                      \
-		TEST_ASSERT_EQUAL(last.hdr.size, (sz_), "%s payload size",                        \
+		TEST_ASSERT_EQUAL(last.hdr.size, (sz_), "%s payload size",                         \
 				  vh_user_request_name(req));                                      \
-		TEST_ASSERT_EQUAL(last.nfds, (nf_), "%s fds", vh_user_request_name(req));         \
+		TEST_ASSERT_EQUAL(last.nfds, (nf_), "%s fds", vh_user_request_name(req));          \
 		TEST_ASSERT_EQUAL(fv_, (nf_), "%s fds are open files", vh_user_request_name(req)); \
 		TEST_ASSERT(ok_, "%s passes the framing rules", vh_user_request_name(req));        \
 	} while (0)
 
 static int
-test_wire_format_of_every_request(void)
+test_wire_format(void)
 {
 	const uint8_t mac[6] = {1, 2, 3, 4, 5, 6}, uuid[16] = {9};
 	struct vt_guest_mem mem;
@@ -347,7 +347,8 @@ test_wire_format_of_every_request(void)
 	EXPECT(&p, VH_USER_POSTCOPY_END, 0, 0);
 	TEST_ASSERT_SUCCESS(vh_user_frontend_get_inflight_fd(fe, 2, 256, &in, &fd), "31");
 	EXPECT(&p, VH_USER_GET_INFLIGHT_FD, 24, 0);
-	TEST_ASSERT(last.payload.inflight.num_queues == 2 && last.payload.inflight.queue_size == 256,
+	TEST_ASSERT(last.payload.inflight.num_queues == 2 &&
+			    last.payload.inflight.queue_size == 256,
 		    "inflight request");
 	TEST_ASSERT(fd >= 0 && in.mmap_size == 4096, "area and fd from the reply");
 	TEST_ASSERT_SUCCESS(vh_user_frontend_set_inflight_fd(fe, &in, fd), "32");
@@ -393,8 +394,7 @@ test_wire_format_of_every_request(void)
 	close(efd);
 	return TEST_SUCCESS;
 }
-REGISTER_TEST(user_frontend_sends_every_request_in_spec_format, fast,
-	      test_wire_format_of_every_request)
+REGISTER_TEST(user_frontend_sends_every_request_in_spec_format, fast, test_wire_format)
 
 static int
 test_gated_requests_not_sent(void)
@@ -477,7 +477,7 @@ restart_server(void *arg)
 }
 
 static int
-test_reconnect_after_server_restart(void)
+test_reconnect(void)
 {
 	struct vh_user_frontend *fe;
 	struct vh_user_backoff b;
@@ -518,8 +518,7 @@ test_reconnect_after_server_restart(void)
 	vt_server_stop(&s);
 	return TEST_SUCCESS;
 }
-REGISTER_TEST(user_frontend_reconnects_after_server_restart, fast,
-	      test_reconnect_after_server_restart)
+REGISTER_TEST(user_frontend_reconnects_after_server_restart, fast, test_reconnect)
 
 static int
 test_common_interface(void)
@@ -638,16 +637,15 @@ test_host_notifier_fd(void)
 {
 	static const struct vh_user_frontend_ops ops = {.host_notifier = fe_host_notifier};
 	struct notifier_rec n = {-1, -1, 0, 0};
-	struct vh_user_frontend_config cfg = {
-		.backend_channel = true, .ops = &ops, .opaque = &n};
+	struct vh_user_frontend_config cfg = {.backend_channel = true, .ops = &ops, .opaque = &n};
 	struct vh_user_frontend *fe;
 	struct vt_server s;
 	int efd = make_fd(), none = -1;
 
 	TEST_ASSERT_SUCCESS(vt_server_listen(&s, "notifier.sock", 2), "server");
 	/* The switch would not offer it; a vDPA-style back-end does. */
-	s.cfg.protocol_features = PF(REPLY_ACK) | PF(BACKEND_REQ) | PF(BACKEND_SEND_FD) |
-				  PF(HOST_NOTIFIER);
+	s.cfg.protocol_features =
+		PF(REPLY_ACK) | PF(BACKEND_REQ) | PF(BACKEND_SEND_FD) | PF(HOST_NOTIFIER);
 	TEST_ASSERT_SUCCESS(vh_user_frontend_connect(s.path, 2000, &cfg, &fe), "front-end");
 	TEST_ASSERT_SUCCESS(vt_server_run_job(&s, 0, job_notifier, &efd, fe, 3000),
 			    "BACKEND_VRING_HOST_NOTIFIER_MSG with an fd");

@@ -15,13 +15,13 @@
 #include "vt_user.h"
 
 #define PF(f) VH_USER_PF(VH_USER_PROTOCOL_F_##f)
-#define NR (VH_USER_VERSION | VH_USER_NEED_REPLY_MASK)
-#define V VH_USER_VERSION
+#define NR    (VH_USER_VERSION | VH_USER_NEED_REPLY_MASK)
+#define V     VH_USER_VERSION
 
 struct hx {
 	struct vt_server srv;
 	struct vt_guest_mem mem; /* memory the hostile peer offers */
-	int conns;               /* connections made so far */
+	int conns;		 /* connections made so far */
 	int base_fds;
 	int base_maps;
 };
@@ -30,7 +30,8 @@ static int
 hx_start(struct hx *h, const char *name)
 {
 	memset(h, 0, sizeof(*h));
-	if (vt_server_listen(&h->srv, name, 4) != 0 || vt_guest_mem_create(&h->mem, 1 << 20, 0) != 0)
+	if (vt_server_listen(&h->srv, name, 4) != 0 ||
+	    vt_guest_mem_create(&h->mem, 1 << 20, 0) != 0)
 		return -1;
 	h->base_fds = vt_count_fds();
 	h->base_maps = vt_count_maps_matching("memfd:");
@@ -207,7 +208,7 @@ test_size_beyond_request_max(void)
 REGISTER_TEST(user_hostile_size_beyond_what_request_allows, fast, test_size_beyond_request_max)
 
 static int
-test_stalled_half_message(void)
+test_stalled(void)
 {
 	struct vh_user_hdr hdr = {VH_USER_SET_VRING_ADDR, V, 40};
 	uint8_t wire[20] = {0};
@@ -227,8 +228,7 @@ test_stalled_half_message(void)
 	close(fd);
 	return hx_end(&h);
 }
-REGISTER_TEST(user_hostile_stalled_half_message_does_not_block_others, fast,
-	      test_stalled_half_message)
+REGISTER_TEST(user_hostile_stalled_half_message_does_not_block_others, fast, test_stalled)
 
 static int
 test_truncated_header(void)
@@ -308,12 +308,13 @@ test_bad_flags(void)
 
 	TEST_ASSERT_SUCCESS(hx_start(&h, "h-flags.sock"), "setup");
 	fd = hx_connect(&h);
-	TEST_ASSERT_SUCCESS(vt_send_raw(fd, VH_USER_GET_FEATURES, 2, NULL, 0, NULL, 0), "version 2");
+	TEST_ASSERT_SUCCESS(vt_send_raw(fd, VH_USER_GET_FEATURES, 2, NULL, 0, NULL, 0),
+			    "version 2");
 	TEST_RUN(expect_closed(fd));
 	fd = hx_connect(&h);
-	TEST_ASSERT_SUCCESS(vt_send_raw(fd, VH_USER_GET_FEATURES, V | VH_USER_REPLY_MASK, NULL, 0,
-					NULL, 0),
-			    "a reply sent as a request");
+	TEST_ASSERT_SUCCESS(
+		vt_send_raw(fd, VH_USER_GET_FEATURES, V | VH_USER_REPLY_MASK, NULL, 0, NULL, 0),
+		"a reply sent as a request");
 	TEST_RUN(expect_closed(fd));
 	TEST_RUN(hx_check_serving(&h));
 	return hx_end(&h);
@@ -362,7 +363,7 @@ bad_table(struct hx *h, const struct vh_user_mem_region *r, uint32_t n, const ch
 }
 
 static int
-test_bad_regions(void)
+test_regions(void)
 {
 	const uint64_t mb = 1 << 20;
 	struct vh_user_mem_region overlap[2] = {region(0, 65536, 0x100000, 0),
@@ -387,8 +388,7 @@ test_bad_regions(void)
 	TEST_RUN(hx_check_serving(&h));
 	return hx_end(&h);
 }
-REGISTER_TEST(user_hostile_overlapping_zero_wrapping_and_out_of_file_regions, fast,
-	      test_bad_regions)
+REGISTER_TEST(user_hostile_overlapping_zero_wrapping_and_out_of_file_regions, fast, test_regions)
 
 static int
 test_flood_set_mem_table(void)
@@ -452,12 +452,15 @@ test_ring_index_beyond_queues(void)
 	fd = hx_connect(&h);
 	TEST_ASSERT_SUCCESS(send_state(fd, VH_USER_SET_VRING_NUM, NR, 4, 256), "ring 4 of 4");
 	TEST_RUN(expect_nack(fd, VH_USER_SET_VRING_NUM));
-	TEST_ASSERT_SUCCESS(vt_send_raw(fd, VH_USER_SET_VRING_ADDR, NR, &a, 40, NULL, 0), "ring 200");
+	TEST_ASSERT_SUCCESS(vt_send_raw(fd, VH_USER_SET_VRING_ADDR, NR, &a, 40, NULL, 0),
+			    "ring 200");
 	TEST_RUN(expect_nack(fd, VH_USER_SET_VRING_ADDR));
-	TEST_ASSERT_SUCCESS(vt_send_raw(fd, VH_USER_SET_VRING_KICK, NR, &(uint64_t){255}, 8, &efd, 1),
-			    "kick ring 255 with an fd");
+	TEST_ASSERT_SUCCESS(
+		vt_send_raw(fd, VH_USER_SET_VRING_KICK, NR, &(uint64_t){255}, 8, &efd, 1),
+		"kick ring 255 with an fd");
 	TEST_RUN(expect_nack(fd, VH_USER_SET_VRING_KICK));
-	TEST_ASSERT_SUCCESS(send_state(fd, VH_USER_SET_VRING_BASE, NR, 0xffffffff, 0), "ring 2^32-1");
+	TEST_ASSERT_SUCCESS(send_state(fd, VH_USER_SET_VRING_BASE, NR, 0xffffffff, 0),
+			    "ring 2^32-1");
 	TEST_RUN(expect_nack(fd, VH_USER_SET_VRING_BASE));
 	TEST_ASSERT_SUCCESS(send_state(fd, VH_USER_SET_VRING_ENABLE, NR, 7, 1), "enable ring 7");
 	TEST_RUN(expect_nack(fd, VH_USER_SET_VRING_ENABLE));
@@ -542,11 +545,11 @@ static int
 test_log_base_overflow(void)
 {
 	const struct vh_user_log bad[] = {
-		{0, 0},                        /* empty */
-		{1ULL << 62, 0},               /* larger than any log */
-		{4096, UINT64_MAX - 100},      /* offset + size wraps */
-		{4096, 1 << 20},               /* beyond the fd */
-		{(1 << 20) + 1, 0},            /* one byte too long */
+		{0, 0},			  /* empty */
+		{1ULL << 62, 0},	  /* larger than any log */
+		{4096, UINT64_MAX - 100}, /* offset + size wraps */
+		{4096, 1 << 20},	  /* beyond the fd */
+		{(1 << 20) + 1, 0},	  /* one byte too long */
 	};
 	struct hx h;
 	int fd;
@@ -577,7 +580,7 @@ test_inflight_huge(void)
 		{0, 0, 1000, 256, 0}, /* more queues than the device has */
 		{0, 0, 0, 256, 0},
 		{0, 0, 2, 0, 0},
-		{0, 0, 2, 65535, 0},  /* larger than any ring */
+		{0, 0, 2, 65535, 0}, /* larger than any ring */
 	};
 	struct vh_user_inflight huge = {1ULL << 40, 0, 4, 32768, 0};
 	struct hx h;
@@ -588,12 +591,14 @@ test_inflight_huge(void)
 		fd = hx_connect(&h);
 		TEST_ASSERT_SUCCESS(
 			send_u64(fd, VH_USER_SET_PROTOCOL_FEATURES, V, PF(INFLIGHT_SHMFD)), "pf");
-		TEST_ASSERT_SUCCESS(vt_send_raw(fd, VH_USER_GET_INFLIGHT_FD, V, &bad[i], 24, NULL, 0),
-				    "GET_INFLIGHT_FD %u", i);
+		TEST_ASSERT_SUCCESS(
+			vt_send_raw(fd, VH_USER_GET_INFLIGHT_FD, V, &bad[i], 24, NULL, 0),
+			"GET_INFLIGHT_FD %u", i);
 		TEST_RUN(expect_closed(fd)); /* a failed GET has no reply that could say so */
 	}
 	fd = hx_connect(&h);
-	TEST_ASSERT_SUCCESS(send_u64(fd, VH_USER_SET_PROTOCOL_FEATURES, V, PF(INFLIGHT_SHMFD)), "pf");
+	TEST_ASSERT_SUCCESS(send_u64(fd, VH_USER_SET_PROTOCOL_FEATURES, V, PF(INFLIGHT_SHMFD)),
+			    "pf");
 	TEST_ASSERT_SUCCESS(vt_send_raw(fd, VH_USER_SET_INFLIGHT_FD, NR, &huge, 24, &h.mem.fd, 1),
 			    "a 1 TiB inflight area");
 	TEST_RUN(expect_nack(fd, VH_USER_SET_INFLIGHT_FD));
@@ -616,7 +621,8 @@ test_flood_get_inflight(void)
 
 	TEST_ASSERT_SUCCESS(hx_start(&h, "h-inflood.sock"), "setup");
 	fd = hx_connect(&h);
-	TEST_ASSERT_SUCCESS(send_u64(fd, VH_USER_SET_PROTOCOL_FEATURES, V, PF(INFLIGHT_SHMFD)), "pf");
+	TEST_ASSERT_SUCCESS(send_u64(fd, VH_USER_SET_PROTOCOL_FEATURES, V, PF(INFLIGHT_SHMFD)),
+			    "pf");
 	for (int i = 0; i < 500; i++) {
 		struct vh_user_msg r;
 
@@ -708,7 +714,7 @@ flood(void *arg)
 }
 
 static int
-test_flood_does_not_starve(void)
+test_no_starve(void)
 {
 	struct flooder f;
 	pthread_t t;
@@ -730,8 +736,7 @@ test_flood_does_not_starve(void)
 	close(f.fd);
 	return hx_end(&h);
 }
-REGISTER_TEST(user_hostile_message_flood_does_not_starve_other_connections, fast,
-	      test_flood_does_not_starve)
+REGISTER_TEST(user_hostile_message_flood_does_not_starve_other_connections, fast, test_no_starve)
 
 static int
 test_peer_not_reading_replies(void)
@@ -765,7 +770,7 @@ test_peer_not_reading_replies(void)
 REGISTER_TEST(user_hostile_peer_not_reading_replies_is_dropped, fast, test_peer_not_reading_replies)
 
 static int
-test_inband_without_requirements(void)
+test_bad_pf(void)
 {
 	struct hx h;
 	int fd;
@@ -784,8 +789,7 @@ test_inband_without_requirements(void)
 	TEST_RUN(hx_check_serving(&h));
 	return hx_end(&h);
 }
-REGISTER_TEST(user_hostile_protocol_features_not_offered_or_incomplete, fast,
-	      test_inband_without_requirements)
+REGISTER_TEST(user_hostile_protocol_features_not_offered_or_incomplete, fast, test_bad_pf)
 
 static int
 test_unnegotiated_requests(void)

@@ -17,7 +17,7 @@
 #include "test_proc.h"
 #include "vt_user.h"
 
-#define PF(f) VH_USER_PF(VH_USER_PROTOCOL_F_##f)
+#define PF(f)		   VH_USER_PF(VH_USER_PROTOCOL_F_##f)
 #define TESTPMD_TIMEOUT_MS 60000
 
 static int
@@ -100,7 +100,8 @@ rx_ring_filled(const struct vh_user_ring *r)
 {
 	if (r->packed) {
 		/* First descriptor's flags: AVAIL (bit 7) set, USED (bit 15) clear on lap 1. */
-		const volatile uint16_t *flags = (const volatile uint16_t *)((uint8_t *)r->desc + 14);
+		const volatile uint16_t *flags =
+			(const volatile uint16_t *)((uint8_t *)r->desc + 14);
 
 		return (*flags & (1u << 7)) && !(*flags & (1u << 15));
 	}
@@ -135,7 +136,8 @@ run_virtio_user(unsigned int queues, bool packed)
 	vt_dev_snapshot(&s.dev, &d);
 	if (!ok) {
 		vt_proc_dump(&p, "testpmd");
-		printf("FAIL: %u rings did not all start and enable (events: %s)\n", rings, d.events);
+		printf("FAIL: %u rings did not all start and enable (events: %s)\n", rings,
+		       d.events);
 		rc = TEST_FAILED;
 		goto out;
 	}
@@ -234,9 +236,9 @@ REGISTER_TEST(user_interop_testpmd_virtio_user_packed_4q, interop, test_virtio_u
 /* ---- our front-end against testpmd's net_vhost ---- */
 
 #define RING_SIZE 256
-#define NET_HDR 12 /* struct virtio_net_hdr_mrg_rxbuf, always with VERSION_1 */
-#define FRAME 60
-#define RX_BUFS 8
+#define NET_HDR	  12 /* struct virtio_net_hdr_mrg_rxbuf, always with VERSION_1 */
+#define FRAME	  60
+#define RX_BUFS	  8
 
 struct vring_desc {
 	uint64_t addr;
@@ -266,24 +268,12 @@ static int
 start_vhost(struct vt_proc *p, const char *sock, const char *prefix)
 {
 	char vdev[512];
-	const char *argv[] = {"dpdk-testpmd",
-			      "--lcores=0@0,1@0",
-			      "--no-pci",
-			      "--file-prefix",
-			      prefix,
-			      "-m",
-			      "256",
-			      "--single-file-segments",
-			      "--vdev",
-			      vdev,
-			      "--",
-			      "-i",
-			      "--total-num-mbufs=8192",
-			      "--port-topology=loop",
+	const char *argv[] = {"dpdk-testpmd", "--lcores=0@0,1@0", "--no-pci", "--file-prefix",
+			      prefix, "-m", "256", "--single-file-segments", "--vdev", vdev, "--",
+			      "-i", "--total-num-mbufs=8192", "--port-topology=loop",
 			      "--forward-mode=io",
 			      /* "start" would otherwise drain our frame before forwarding. */
-			      "--no-flush-rx",
-			      NULL};
+			      "--no-flush-rx", NULL};
 
 	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=1", sock);
 	return vt_proc_start(p, argv, -1);
@@ -301,8 +291,8 @@ drive_vhost(struct vh_backend *b, struct vt_guest_mem *m, int kick[2], int call[
 	if (rc == 0)
 		rc = vh_backend_get_features(b, &features);
 	if (rc == 0)
-		rc = vh_backend_set_features(
-			b, features & ((1ULL << VH_VIRTIO_F_VERSION_1) | (1ULL << VT_NET_F_MRG_RXBUF)));
+		rc = vh_backend_set_features(b, features & ((1ULL << VH_VIRTIO_F_VERSION_1) |
+							    (1ULL << VT_NET_F_MRG_RXBUF)));
 	if (rc == 0)
 		rc = vh_backend_set_mem_table(b, &r, 1);
 	for (unsigned int i = 0; i < 2 && rc == 0; i++) {
@@ -385,7 +375,7 @@ frame_came_back(struct vt_guest_mem *m)
 }
 
 static int
-test_frontend_drives_testpmd_vhost(void)
+test_fe_vs_net_vhost(void)
 {
 	struct vh_user_frontend_config cfg = {.timeout_ms = 10000, .backend_channel = true};
 	char why[256], sock[256], prefix[64];
@@ -410,11 +400,13 @@ test_frontend_drives_testpmd_vhost(void)
 	}
 	printf("net_vhost offers features 0x%" PRIx64 " protocol 0x%" PRIx64
 	       ", negotiated 0x%" PRIx64 "\n",
-	       vh_user_frontend_offered_features(fe), vh_user_frontend_offered_protocol_features(fe),
+	       vh_user_frontend_offered_features(fe),
+	       vh_user_frontend_offered_protocol_features(fe),
 	       vh_user_frontend_protocol_features(fe));
 	st = drive_vhost(vh_user_frontend_backend(fe), &m, kick, call);
 	if (st < 0) {
-		printf("FAIL: driving net_vhost through the backend interface: %s\n", strerror(-st));
+		printf("FAIL: driving net_vhost through the backend interface: %s\n",
+		       strerror(-st));
 		rc = TEST_FAILED;
 		goto out;
 	}
@@ -436,8 +428,7 @@ test_frontend_drives_testpmd_vhost(void)
 	vt_proc_write(&p, "stop\n");
 	vt_proc_wait_output(&p, "Done.", 5000);
 	if (vh_user_frontend_get_vring_base(fe, 0, &base[0]) != 0 ||
-	    vh_user_frontend_get_vring_base(fe, 1, &base[1]) != 0 || base[0] != 1 ||
-	    base[1] != 1) {
+	    vh_user_frontend_get_vring_base(fe, 1, &base[1]) != 0 || base[0] != 1 || base[1] != 1) {
 		printf("FAIL: GET_VRING_BASE gave %u/%u, expected 1/1\n", base[0], base[1]);
 		rc = TEST_FAILED;
 	}
@@ -463,4 +454,4 @@ out:
 	unlink(sock);
 	return rc;
 }
-REGISTER_TEST(user_interop_frontend_drives_testpmd_vhost, interop, test_frontend_drives_testpmd_vhost)
+REGISTER_TEST(user_interop_frontend_drives_testpmd_vhost, interop, test_fe_vs_net_vhost)

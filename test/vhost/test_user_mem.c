@@ -50,7 +50,8 @@ test_translates_within_one_region(void)
 	TEST_ASSERT(vh_mem_table_gpa_to_host(t, 2 << 20, 1) == NULL, "beyond b");
 	TEST_ASSERT(vh_mem_table_gpa_to_host(t, 0, 0) == NULL, "zero length");
 	TEST_ASSERT(vh_mem_table_gpa_to_host(t, UINT64_MAX - 2, 8) == NULL, "wrapping range");
-	TEST_ASSERT(vh_mem_table_uva_to_host(t, 0x5000000000 + (1 << 20), 1) == NULL, "past b's uva");
+	TEST_ASSERT(vh_mem_table_uva_to_host(t, 0x5000000000 + (1 << 20), 1) == NULL,
+		    "past b's uva");
 	TEST_ASSERT_SUCCESS(vh_mem_table_uva_to_gpa(t, 0x5000000000 + 16, 16, &gpa), "uva to gpa");
 	TEST_ASSERT_EQUAL(gpa, (1 << 20) + 16, "gpa of a uva");
 	TEST_ASSERT_EQUAL(vh_mem_table_uva_to_gpa(t, 1, 1, &gpa), -EFAULT, "unknown uva");
@@ -129,9 +130,9 @@ test_honours_offsets(void)
 	/* An offset that is not page aligned: the mapping is aligned, the pointer not. */
 	a.base[3 * 4096 + 100] = 0x5a;
 	a.base[3 * 4096 + 100 + 8191] = 0xa5;
-	TEST_ASSERT_SUCCESS(vh_mem_map_region(DESC(0x40000000, 8192, 0x1000, 3 * 4096 + 100), a.fd,
-					      &m),
-			    "map at offset");
+	TEST_ASSERT_SUCCESS(
+		vh_mem_map_region(DESC(0x40000000, 8192, 0x1000, 3 * 4096 + 100), a.fd, &m),
+		"map at offset");
 	t = vh_mem_table_build(&m, 1);
 	TEST_ASSERT_NOT_NULL(t, "table");
 	p = vh_mem_table_gpa_to_host(t, 0x40000000, 8192);
@@ -170,7 +171,8 @@ test_same_and_keep(void)
 	TEST_ASSERT_EQUAL(*(volatile uint8_t *)vh_mem_table_gpa_to_host(t2, 65536, 1), 0,
 			  "and readable");
 	vh_mem_table_free(t2, NULL, true);
-	TEST_ASSERT_EQUAL(vt_count_maps_matching("memfd:"), base_maps, "every mapping released exactly once");
+	TEST_ASSERT_EQUAL(vt_count_maps_matching("memfd:"), base_maps,
+			  "every mapping released exactly once");
 	vt_guest_mem_destroy(&a);
 	return TEST_SUCCESS;
 }
@@ -204,13 +206,15 @@ test_dirty_log_marks_atomically(void)
 	TEST_ASSERT_SUCCESS(vt_guest_mem_create(&lf, 3 * 4096, 0), "log memfd");
 	TEST_ASSERT_SUCCESS(vh_dirty_log_map(&log, lf.fd, 128, 4096 + 8), "map log");
 	vh_dirty_log_write(&log, 0, 1);
-	TEST_ASSERT_EQUAL(lf.base[4096 + 8], 0x01, "page 0 is bit 0 of byte 0 (shared with the fd)");
+	TEST_ASSERT_EQUAL(lf.base[4096 + 8], 0x01,
+			  "page 0 is bit 0 of byte 0 (shared with the fd)");
 	vh_dirty_log_write(&log, 9 * VH_LOG_PAGE - 1, 2);
 	TEST_ASSERT_EQUAL(lf.base[4096 + 8 + 1], 0x03, "a write across pages 8 and 9 marks both");
 	vh_dirty_log_write(&log, 1024 * VH_LOG_PAGE, 4096);
 	vh_dirty_log_write(&log, UINT64_MAX - 10, 100);
 	TEST_ASSERT_EQUAL(lf.base[4096 + 8 + 128], 0, "nothing written beyond the log");
-	TEST_ASSERT(!vh_dirty_log_is_dirty(&log, 1024 * VH_LOG_PAGE), "beyond the log is never dirty");
+	TEST_ASSERT(!vh_dirty_log_is_dirty(&log, 1024 * VH_LOG_PAGE),
+		    "beyond the log is never dirty");
 	vh_dirty_log_write(&log, 1020 * VH_LOG_PAGE, 100 * VH_LOG_PAGE);
 	TEST_ASSERT(vh_dirty_log_is_dirty(&log, 1023 * VH_LOG_PAGE), "clamped to the last page");
 	TEST_ASSERT_EQUAL(lf.base[4096 + 8 + 128], 0, "still nothing beyond");
@@ -260,9 +264,11 @@ test_inflight_areas(void)
 	struct vh_inflight_split *q1;
 	int fd, fd2, base_fds = vt_count_fds(), base_maps = vt_count_maps_matching("memfd:");
 
-	TEST_ASSERT_EQUAL(vh_inflight_queue_region_size(256, false), 4160, "split: 16 + 16 * 256, 64-aligned");
+	TEST_ASSERT_EQUAL(vh_inflight_queue_region_size(256, false), 4160,
+			  "split: 16 + 16 * 256, 64-aligned");
 	TEST_ASSERT_EQUAL(vh_inflight_queue_region_size(3, false), 64, "rounded to 64");
-	TEST_ASSERT_EQUAL(vh_inflight_queue_region_size(256, true), 8256, "packed: 32 + 32 * 256, 64-aligned");
+	TEST_ASSERT_EQUAL(vh_inflight_queue_region_size(256, true), 8256,
+			  "packed: 32 + 32 * 256, 64-aligned");
 	TEST_ASSERT_SUCCESS(vh_inflight_create(&inf, 2, 256, false, &fd), "create");
 	TEST_ASSERT_EQUAL(inf.size, 2 * 4160, "size");
 	q1 = vh_inflight_queue(&inf, 1);

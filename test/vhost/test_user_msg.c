@@ -37,8 +37,8 @@ test_rules_cover_every_request(void)
 			  "name");
 	TEST_ASSERT_EQUAL(strcmp(vh_user_request_name(1000), "UNKNOWN"), 0, "unknown name");
 	/* Which requests always have a reply (vhost-user "Communication"). */
-	TEST_ASSERT_EQUAL(vh_user_request_rule(VH_USER_GET_VRING_BASE)->reply,
-			  VH_USER_REPLY_ALWAYS, "GET_VRING_BASE replies");
+	TEST_ASSERT_EQUAL(vh_user_request_rule(VH_USER_GET_VRING_BASE)->reply, VH_USER_REPLY_ALWAYS,
+			  "GET_VRING_BASE replies");
 	TEST_ASSERT_EQUAL(vh_user_request_rule(VH_USER_SET_LOG_BASE)->reply,
 			  VH_USER_REPLY_LOG_SHMFD, "SET_LOG_BASE replies with LOG_SHMFD");
 	TEST_ASSERT_EQUAL(vh_user_request_rule(VH_USER_SET_VRING_NUM)->reply, VH_USER_REPLY_NONE,
@@ -54,7 +54,8 @@ test_payload_layouts(void)
 	TEST_ASSERT_EQUAL(sizeof(struct vh_user_hdr), VH_USER_HDR_SIZE, "header");
 	TEST_ASSERT_EQUAL(sizeof(struct vh_user_vring_state), 8, "vring state");
 	TEST_ASSERT_EQUAL(sizeof(struct vh_user_vring_addr), 40, "vring address");
-	TEST_ASSERT_EQUAL(offsetof(struct vh_user_vring_addr, used_user_addr), 16, "used after desc");
+	TEST_ASSERT_EQUAL(offsetof(struct vh_user_vring_addr, used_user_addr), 16,
+			  "used after desc");
 	TEST_ASSERT_EQUAL(offsetof(struct vh_user_vring_addr, avail_user_addr), 24, "then avail");
 	TEST_ASSERT_EQUAL(sizeof(struct vh_user_mem_region), 32, "region");
 	TEST_ASSERT_EQUAL(sizeof(struct vh_user_memory), 8 + 8 * 32, "memory table");
@@ -169,8 +170,7 @@ test_rx_reassembles_partial_messages(void)
 	TEST_ASSERT_EQUAL(vh_user_rx_read(sv[1], &rx), 0, "nothing sent yet: no block, no message");
 	for (int i = 0; i < 20; i++) {
 		TEST_ASSERT_EQUAL(write(sv[0], wire + i, 1), 1, "byte %d", i);
-		TEST_ASSERT_EQUAL(vh_user_rx_read(sv[1], &rx), i == 19 ? 1 : 0, "after byte %d",
-				  i);
+		TEST_ASSERT_EQUAL(vh_user_rx_read(sv[1], &rx), i == 19 ? 1 : 0, "after byte %d", i);
 	}
 	TEST_ASSERT_EQUAL(rx.msg.hdr.request, VH_USER_SET_VRING_BASE, "request");
 	TEST_ASSERT_EQUAL(rx.msg.payload.state.index, 3, "index");

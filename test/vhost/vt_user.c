@@ -22,8 +22,7 @@
 #define DEV(p) ((struct vt_dev *)(p))
 
 /* Appends to the event log; called with the lock held. */
-static void __attribute__((format(printf, 2, 3)))
-dev_event(struct vt_dev *d, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3))) dev_event(struct vt_dev *d, const char *fmt, ...)
 {
 	size_t n = strlen(d->events);
 	va_list ap;
@@ -346,7 +345,8 @@ struct vh_vring_addr
 vt_ring_addr(const struct vt_guest_mem *m, unsigned int idx)
 {
 	uint64_t base = (uint64_t)(uintptr_t)m->base + (uint64_t)idx * 0x10000;
-	struct vh_vring_addr a = {0, base, base + 0x6000, base + 0x4000, m->gpa + idx * 0x10000 + 0x6000};
+	struct vh_vring_addr a = {0, base, base + 0x6000, base + 0x4000,
+				  m->gpa + idx * 0x10000 + 0x6000};
 
 	return a;
 }
@@ -400,8 +400,8 @@ server_main(void *arg)
 		p[n++] = (struct pollfd){s->listen_fd, POLLIN, 0};
 		p[n++] = (struct pollfd){s->job_fd, POLLIN, 0};
 		for (int i = 0; i < VT_SERVER_CONNS; i++)
-			p[n++] = (struct pollfd){conns[i] != NULL ? vh_user_backend_fd(conns[i]) : -1,
-						 POLLIN, 0};
+			p[n++] = (struct pollfd){
+				conns[i] != NULL ? vh_user_backend_fd(conns[i]) : -1, POLLIN, 0};
 		if (poll(p, (nfds_t)n, -1) < 0 && errno != EINTR)
 			break;
 		if (p[0].revents != 0)
@@ -598,8 +598,8 @@ vt_frontend_open(struct vt_server *s, struct vh_user_frontend **fe, uint64_t pf_
 }
 
 int
-vt_frontend_setup_ring(struct vh_user_frontend *fe, const struct vt_guest_mem *m,
-		       unsigned int idx, unsigned int num, uint32_t base, int *kick, int *call)
+vt_frontend_setup_ring(struct vh_user_frontend *fe, const struct vt_guest_mem *m, unsigned int idx,
+		       unsigned int num, uint32_t base, int *kick, int *call)
 {
 	struct vh_vring_addr a = vt_ring_addr(m, idx);
 	int rc;

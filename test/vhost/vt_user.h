@@ -21,15 +21,15 @@
 #define VT_MAX_RINGS 8
 
 /* virtio-net feature bits the test device offers. */
-#define VT_NET_F_MTU 3
-#define VT_NET_F_MAC 5
+#define VT_NET_F_MTU	   3
+#define VT_NET_F_MAC	   5
 #define VT_NET_F_MRG_RXBUF 15
-#define VT_NET_F_STATUS 16
-#define VT_NET_F_MQ 22
+#define VT_NET_F_STATUS	   16
+#define VT_NET_F_MQ	   22
 #define VT_DEV_FEATURES                                                                            \
-	((1ULL << VH_VIRTIO_F_VERSION_1) | (1ULL << VT_NET_F_MRG_RXBUF) | (1ULL << VT_NET_F_MAC) |  \
-	 (1ULL << VT_NET_F_MQ) | (1ULL << VT_NET_F_MTU) | (1ULL << VT_NET_F_STATUS) |               \
-	 (1ULL << VH_VIRTIO_RING_F_EVENT_IDX) | (1ULL << VH_VIRTIO_RING_F_INDIRECT_DESC) |          \
+	((1ULL << VH_VIRTIO_F_VERSION_1) | (1ULL << VT_NET_F_MRG_RXBUF) | (1ULL << VT_NET_F_MAC) | \
+	 (1ULL << VT_NET_F_MQ) | (1ULL << VT_NET_F_MTU) | (1ULL << VT_NET_F_STATUS) |              \
+	 (1ULL << VH_VIRTIO_RING_F_EVENT_IDX) | (1ULL << VH_VIRTIO_RING_F_INDIRECT_DESC) |         \
 	 (1ULL << VH_VIRTIO_F_RING_PACKED) | (1ULL << VH_VHOST_F_LOG_ALL))
 
 /* What the device saw; read under vt_dev.lock (or after the server stopped). */
@@ -40,9 +40,9 @@ struct vt_ring_rec {
 	bool enabled;
 	int enable_events;
 	int kicks;
-	struct vh_user_ring last;       /* copy of the last ring_started() argument */
+	struct vh_user_ring last;	  /* copy of the last ring_started() argument */
 	struct vh_user_ring_base advance; /* added to the base on stop (emulated progress) */
-	uint8_t avail_byte0;            /* first byte of the avail area when it started */
+	uint8_t avail_byte0;		  /* first byte of the avail area when it started */
 };
 
 struct vt_dev {
@@ -66,7 +66,7 @@ struct vt_dev {
 	bool fail_ring_start;  /* make ring_started() fail */
 	bool refuse_features;  /* make set_features() fail */
 	bool touch_rings;      /* read the rings' memory in ring_started() (mapping check) */
-	bool no_inband;        /* the device does not offer in-band kicks */
+	bool no_inband;	       /* the device does not offer in-band kicks */
 	uint8_t inflight_byte; /* first byte of the last started ring's inflight region */
 	char events[512];      /* "S<idx> " start, "P<idx> " stop, "M<n> " memory, "R " reset */
 };
@@ -109,10 +109,10 @@ int vt_count_maps_matching(const char *needle);
 struct vt_server {
 	pthread_t thread;
 	bool running;
-	int listen_fd;  /* listening socket, or -1 */
-	int conn_fd;    /* the first connection (socketpair mode), or -1 */
-	int stop_fd;    /* eventfd to stop the thread */
-	int job_fd;     /* eventfd announcing a job */
+	int listen_fd; /* listening socket, or -1 */
+	int conn_fd;   /* the first connection (socketpair mode), or -1 */
+	int stop_fd;   /* eventfd to stop the thread */
+	int job_fd;    /* eventfd announcing a job */
 	int (*job)(struct vh_user_backend *be, void *arg);
 	void *job_arg;
 	int job_conn;
@@ -121,9 +121,9 @@ struct vt_server {
 	struct vh_user_backend_config cfg;
 	struct vt_dev dev;
 	pthread_mutex_t lock;
-	int connections;  /* connections accepted */
-	int closed;       /* connections ended */
-	int last_rc;      /* vh_user_backend_handle_readable()'s return at the last end */
+	int connections; /* connections accepted */
+	int closed;	 /* connections ended */
+	int last_rc;	 /* vh_user_backend_handle_readable()'s return at the last end */
 	char path[256];
 };
 
@@ -153,8 +153,7 @@ int vt_frontend_open(struct vt_server *s, struct vh_user_frontend **fe, uint64_t
  * kick/call eventfds are created and returned (caller closes).
  */
 int vt_frontend_setup_ring(struct vh_user_frontend *fe, const struct vt_guest_mem *m,
-			   unsigned int idx, unsigned int num, uint32_t base, int *kick,
-			   int *call);
+			   unsigned int idx, unsigned int num, uint32_t base, int *kick, int *call);
 
 /* Round trip that proves every earlier message was processed. */
 int vt_sync(struct vh_user_frontend *fe);
