@@ -1227,7 +1227,7 @@ vh_user_backend_handle_readable(struct vh_user_backend *be)
 			return rc;
 		}
 	}
-	return 0;
+	return 1; /* the cap: more may be buffered in the socket */
 }
 
 int

@@ -116,9 +116,11 @@ struct vh_user_device_ops {
 	uint64_t (*get_features)(void *device);
 	/**
 	 * Optional. The front-end acked @p features (a subset of the offer,
-	 * bit 30 removed). May be called again with only VHOST_F_LOG_ALL
-	 * changed while rings run; any other change while a ring is started
-	 * is refused by the library. Return 0 or a negative errno to refuse.
+	 * bit 30 removed). May be called again with the same features (QEMU
+	 * sends SET_FEATURES once per queue pair) or with only
+	 * VHOST_F_LOG_ALL changed while rings run; any other change while a
+	 * ring is started is refused by the library. Return 0 or a negative
+	 * errno to refuse.
 	 */
 	int (*set_features)(void *device, uint64_t features);
 	/** Optional. The protocol features negotiated (informational). */
@@ -219,7 +221,9 @@ int vh_user_backend_fd(const struct vh_user_backend *be);
  * call, so a flooding peer cannot starve the caller's loop; call again
  * while the fd stays readable), keeping a partial message for later.
  *
- * @return 0 while the connection lives; -ECONNRESET when the front-end
+ * @return 0 when everything available was handled, 1 when the call
+ *         stopped at the per-call cap (more may be waiting: an
+ *         edge-triggered loop calls again), -ECONNRESET when the front-end
  *         closed it; -EBADMSG, -EMSGSIZE, -ENOSYS, -EPROTO or the errno of
  *         a failed request when the library closed it. After a negative
  *         return every ring is stopped, the memory table is withdrawn
