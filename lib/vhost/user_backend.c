@@ -568,7 +568,8 @@ handle_set_vring_num(struct vh_user_backend *be, const struct vh_user_vring_stat
 		return rc;
 	if (be->vrings[s->index].started)
 		return -EBUSY;
-	rc = check_ring_size(be, s->index, s->num, is_packed(be));
+	/* Before SET_FEATURES the layout is unknown: check the power of two at start. */
+	rc = check_ring_size(be, s->index, s->num, be->features_set ? is_packed(be) : true);
 	if (rc < 0)
 		return rc;
 	be->vrings[s->index].num = s->num;

@@ -1049,3 +1049,22 @@ test_serve_convenience(void)
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(user_backend_serve_blocks_until_disconnect_or_timeout, fast, test_serve_convenience)
+
+static int
+test_late_size(void)
+{
+	struct vh_vring_addr a;
+	struct fx f;
+
+	TEST_ASSERT_SUCCESS(fx_open(&f, "late.sock", 0, 0, true), "setup without SET_FEATURES");
+	TEST_ASSERT_SUCCESS(vh_user_frontend_set_vring_num(f.fe, 0, 1000),
+			    "before SET_FEATURES the ring layout is unknown: accepted");
+	TEST_ASSERT_SUCCESS(vh_user_frontend_set_features(f.fe, FX_FEATURES), "split");
+	a = vt_ring_addr(&f.mem, 0);
+	TEST_ASSERT_EQUAL(vh_user_frontend_set_vring_addr(f.fe, 0, &a), -EIO,
+			  "a split ring of 1000 cannot be set up");
+	TEST_ASSERT_EQUAL(snap(&f).rings[0].starts, 0, "never started");
+	fx_close(&f);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(user_backend_checks_ring_size_once_layout_known, fast, test_late_size)

@@ -484,6 +484,12 @@ test_bad_ring_sizes(void)
 
 	TEST_ASSERT_SUCCESS(hx_start(&h, "h-ringsize.sock"), "setup");
 	fd = hx_connect(&h);
+	/* Split rings: sizes must also be powers of two. */
+	TEST_ASSERT_SUCCESS(
+		send_u64(fd, VH_USER_SET_FEATURES, NR,
+			 (1ULL << VH_VIRTIO_F_VERSION_1) | (1ULL << VH_USER_F_PROTOCOL_FEATURES)),
+		"features");
+	TEST_RUN(expect_ack(fd, VH_USER_SET_FEATURES));
 	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		TEST_ASSERT_SUCCESS(send_state(fd, VH_USER_SET_VRING_NUM, NR, 0, sizes[i]), "size");
 		TEST_RUN(expect_nack(fd, VH_USER_SET_VRING_NUM));
