@@ -293,6 +293,32 @@ vt_net_recv(struct vt_dev *d, struct virtio_net_hdr_mrg_rxbuf *hdr, void *frame,
 }
 
 int
+vt_net_bring_up(struct vt_dev *d, struct vh_backend *b, const struct vt_net_hooks *hooks,
+		uint64_t wanted, uint64_t required, unsigned int num)
+{
+	static const struct vt_net_hooks none;
+	const struct vt_net_hooks *h = hooks != NULL ? hooks : &none;
+	int rc = vt_dev_init(d, b, 2, num);
+
+	if (rc != 0)
+		return rc;
+	rc = vh_backend_set_owner(b);
+	if (rc == 0 && h->before_features != NULL)
+		rc = h->before_features(b, h->arg);
+	if (rc == 0)
+		rc = vt_dev_negotiate(d, wanted, required);
+	if (rc == 0 && h->after_features != NULL)
+		rc = h->after_features(b, h->arg);
+	if (rc == 0)
+		rc = vt_dev_start(d);
+	if (rc == 0 && h->after_start != NULL)
+		rc = h->after_start(b, h->arg);
+	if (rc != 0)
+		vt_dev_fini(d);
+	return rc;
+}
+
+int
 vt_net_check_loopback(struct vt_dev *tx, struct vt_dev *rx, const uint8_t *frame, size_t len,
 		      unsigned int timeout_ms)
 {

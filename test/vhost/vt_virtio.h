@@ -131,6 +131,27 @@ int vt_net_recv(struct vt_dev *d, struct virtio_net_hdr_mrg_rxbuf *hdr, void *fr
 		size_t *len, unsigned int timeout_ms);
 
 /**
+ * Kind-specific steps around the common bring-up; any may be NULL (a
+ * vhost-user back-end needs none). Each returns 0 or a negative errno.
+ */
+struct vt_net_hooks {
+	int (*before_features)(struct vh_backend *b, void *arg); /**< vDPA: reset, ACK|DRIVER */
+	int (*after_features)(struct vh_backend *b, void *arg);	 /**< vDPA: FEATURES_OK */
+	int (*after_start)(struct vh_backend *b, void *arg);	 /**< vDPA: DRIVER_OK; kern: tap */
+	void *arg;
+};
+
+/**
+ * Brings up one virtio-net device through the common interface: rings of
+ * @p num entries for receive and transmit, set owner, features (@p wanted
+ * where offered, @p required or -ENOTSUP), memory table, rings, with the
+ * kind's @p hooks (may be NULL) in between. On failure @p d is finalised.
+ * Returns 0 or the first error.
+ */
+int vt_net_bring_up(struct vt_dev *d, struct vh_backend *b, const struct vt_net_hooks *hooks,
+		    uint64_t wanted, uint64_t required, unsigned int num);
+
+/**
  * The loopback check the same for every kind: sends @p frame on @p tx and
  * expects it back unchanged on @p rx (which must have receive buffers
  * posted), with a header that has no offload flags set. Returns a TEST_*
