@@ -166,11 +166,33 @@ net_env_fini(struct net_env *e)
 		close(e->pkt);
 }
 
+/* After the rings are set: the tap, with the vnet header length the
+ * negotiated features give, becomes both rings' backend. */
+static int
+net_attach_tap(struct vh_backend *b, void *arg)
+{
+	struct net_env *e = arg;
+	int rc;
+
+	e->tap = vh_kern_tap_open("vt-tap%d", vh_kern_net_hdr_len(e->d.features), e->ifname);
+	if (e->tap < 0)
+		return e->tap;
+	if ((rc = set_link_up(e->ifname)) != 0)
+		return rc;
+	e->pkt = packet_socket(e->ifname, &e->ifindex);
+	if (e->pkt < 0)
+		return e->pkt;
+	if ((rc = vh_kern_net_set_backend(b, VH_KERN_NET_RX, e->tap)) != 0)
+		return rc;
+	return vh_kern_net_set_backend(b, VH_KERN_NET_TX, e->tap);
+}
+
 /* vhost-net over a tap that carries the vnet header (how QEMU uses it). */
 static int
 net_env_init(struct net_env *e)
 {
 	const uint64_t want = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_MRG_RXBUF);
+	const struct vt_net_hooks hooks = {.after_start = net_attach_tap, .arg = e};
 	int rc;
 
 	memset(e, 0, sizeof(*e));
@@ -182,20 +204,9 @@ net_env_init(struct net_env *e)
 		TEST_SKIP("%s is missing (vm_kern_net_* run this test in a guest)",
 			  VH_KERN_NET_PATH);
 	TEST_ASSERT_SUCCESS(vh_kern_net_open(NULL, &e->b), "open /dev/vhost-net");
-	TEST_ASSERT_SUCCESS(vt_dev_init(&e->d, e->b, 2, RING_NUM), "driver memory and rings");
-	TEST_ASSERT_SUCCESS(vh_backend_set_owner(e->b), "set owner");
-	TEST_ASSERT_SUCCESS(vt_dev_negotiate(&e->d, 0, want), "features");
-	TEST_ASSERT_EQUAL(vt_net_hdr_len(&e->d), vh_kern_net_hdr_len(e->d.features), "header");
-	e->tap = vh_kern_tap_open("vt-tap%d", vh_kern_net_hdr_len(e->d.features), e->ifname);
-	TEST_ASSERT(e->tap >= 0, "tap: %s", strerror(-e->tap));
-	TEST_ASSERT_SUCCESS(set_link_up(e->ifname), "bring %s up", e->ifname);
-	e->pkt = packet_socket(e->ifname, &e->ifindex);
-	TEST_ASSERT(e->pkt >= 0, "packet socket: %s", strerror(-e->pkt));
-	TEST_ASSERT_SUCCESS(vt_dev_start(&e->d), "memory table and rings");
-	rc = vh_kern_net_set_backend(e->b, VH_KERN_NET_RX, e->tap);
-	TEST_ASSERT_SUCCESS(rc, "rx backend: %s", strerror(-rc));
-	rc = vh_kern_net_set_backend(e->b, VH_KERN_NET_TX, e->tap);
-	TEST_ASSERT_SUCCESS(rc, "tx backend: %s", strerror(-rc));
+	rc = vt_net_bring_up(&e->d, e->b, &hooks, 0, want, RING_NUM);
+	TEST_ASSERT_SUCCESS(rc, "owner, features, memory, rings, tap backend: %s", strerror(-rc));
+	TEST_ASSERT_EQUAL(vt_net_hdr_len(&e->d), 12, "VERSION_1 header length");
 	return TEST_SUCCESS;
 }
 
