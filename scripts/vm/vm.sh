@@ -35,8 +35,9 @@ EX_SKIP=77
 EX_HARNESS=125
 
 # Modules an image can load, by the name given to run -m; each is staged
-# with its dependencies in load order. The vDPA ones are built here.
-GUEST_MODULES=(virtio_net tun tap vhost_net vhost_vsock vsock vmw_vsock_virtio_transport
+# with its dependencies in load order. The vDPA ones are built here. A NIC
+# needs its transport too: -m virtio_pci -m virtio_net.
+GUEST_MODULES=(virtio_pci virtio_net tun tap vhost_net vhost_vsock vsock vmw_vsock_virtio_transport
 	vsock_loopback vhost_vdpa vdpa_sim_net)
 VDPA_MODULES=(vringh vhost_vdpa vdpa vdpa_sim vdpa_sim_net)
 
