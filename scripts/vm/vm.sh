@@ -219,6 +219,7 @@ image_dir() {
 	key="$KREL-$KVER-$hash"
 	dir=$root/$key
 	if [ -f "$dir/complete" ]; then
+		touch "$dir/complete" 2>/dev/null || true # last use, for pruning
 		echo "$dir"
 		return 0
 	fi
@@ -229,6 +230,8 @@ image_dir() {
 	if [ ! -f "$dir/complete" ]; then
 		local t0=$SECONDS
 		w=$(mktemp -d "$root/.build.XXXXXX")
+		# A failed or interrupted build leaves nothing behind.
+		trap 'rm -rf "$w"' EXIT
 		say "building the guest image $key in $w"
 		ensure_packages "$w"
 		build_image "$w"
@@ -236,6 +239,10 @@ image_dir() {
 		rm -rf "$dir"
 		touch "$w/complete"
 		mv "$w" "$dir"
+		trap - EXIT
+		# Images of other kernels or script versions unused for two days.
+		find "$root" -mindepth 2 -maxdepth 2 -name complete -mtime +2 -printf '%h\n' |
+			xargs -r rm -rf
 		say "guest image ready in $((SECONDS - t0)) s (vDPA modules: $(cat "$dir/vdpa-build-seconds") s)"
 	fi
 	flock -u 9
@@ -260,7 +267,7 @@ choose_accel() { # image-dir
 	fi
 	probe=$img/kvm-probe-$(uname -r)
 	if [ ! -f "$probe" ]; then
-		if VT_VM_ACCEL=kvm "$0" run -t 60 -n kvm-probe -- true >"$img/kvm-probe.log" 2>&1; then
+		if VT_VM_ACCEL=kvm bash "$HERE/vm.sh" run -t 60 -n kvm-probe -- true >"$img/kvm-probe.log" 2>&1; then
 			echo kvm >"$probe"
 		else
 			echo tcg >"$probe"
