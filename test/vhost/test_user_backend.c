@@ -93,12 +93,12 @@ fx_ring(struct fx *f, unsigned int idx, unsigned int num, uint32_t base)
 	return vt_frontend_setup_ring(f->fe, &f->mem, idx, num, base, &f->kick[idx], &f->call[idx]);
 }
 
-static struct vt_dev
+static struct vt_udev
 snap(struct fx *f)
 {
-	struct vt_dev d;
+	struct vt_udev d;
 
-	vt_dev_snapshot(&f->srv.dev, &d);
+	vt_udev_snapshot(&f->srv.dev, &d);
 	return d;
 }
 
@@ -116,12 +116,12 @@ test_negotiates(void)
 {
 	struct fx f;
 	uint64_t features, pf, n;
-	struct vt_dev d;
+	struct vt_udev d;
 
 	TEST_ASSERT_SUCCESS(fx_open(&f, "neg.sock", 0, FX_FEATURES, false), "setup");
 	features = vh_user_frontend_offered_features(f.fe);
 	TEST_ASSERT(features & (1ULL << VH_USER_F_PROTOCOL_FEATURES), "bit 30 offered");
-	TEST_ASSERT_EQUAL(features & ~(1ULL << VH_USER_F_PROTOCOL_FEATURES), VT_DEV_FEATURES,
+	TEST_ASSERT_EQUAL(features & ~(1ULL << VH_USER_F_PROTOCOL_FEATURES), VT_UDEV_FEATURES,
 			  "the device's features, nothing else");
 	pf = vh_user_frontend_offered_protocol_features(f.fe);
 	TEST_ASSERT_EQUAL(pf,
@@ -174,7 +174,7 @@ test_starts_ring_on_kick(void)
 {
 	struct vh_vring_addr a;
 	struct fx f;
-	struct vt_dev d;
+	struct vt_udev d;
 	int kick, call;
 
 	TEST_ASSERT_SUCCESS(fx_open(&f, "start.sock", 0, FX_FEATURES, true), "setup");
@@ -218,7 +218,7 @@ static int
 test_gvb_stops(void)
 {
 	struct fx f;
-	struct vt_dev d;
+	struct vt_udev d;
 	uint32_t base;
 
 	TEST_ASSERT_SUCCESS(fx_open(&f, "stop.sock", 0, FX_FEATURES, true), "setup");
@@ -251,7 +251,7 @@ static int
 test_enable_pf(void)
 {
 	struct fx f;
-	struct vt_dev d;
+	struct vt_udev d;
 
 	TEST_ASSERT_SUCCESS(fx_open(&f, "enable.sock", 0, FX_FEATURES, true), "setup");
 	TEST_ASSERT_SUCCESS(fx_ring(&f, 0, 256, 0), "ring 0");
@@ -289,7 +289,7 @@ test_enable_no_pf(void)
 {
 	struct vh_user_msg m;
 	struct fx f;
-	struct vt_dev d;
+	struct vt_udev d;
 
 	TEST_ASSERT_SUCCESS(fx_open(&f, "legacy.sock", 0, 0, true), "setup");
 	/* A front-end that does not ack bit 30 (our front-end would add it). */
@@ -311,7 +311,7 @@ test_packed_base(void)
 {
 	const uint64_t feat = FX_FEATURES | (1ULL << VH_VIRTIO_F_RING_PACKED);
 	struct fx f;
-	struct vt_dev d;
+	struct vt_udev d;
 	uint32_t base;
 
 	TEST_ASSERT_SUCCESS(fx_open(&f, "packed.sock", 0, feat, true), "setup");
@@ -346,13 +346,13 @@ static int
 test_restart_on_fd_change(void)
 {
 	struct fx f;
-	struct vt_dev d;
+	struct vt_udev d;
 	int call2 = eventfd(0, EFD_CLOEXEC), err = eventfd(0, EFD_CLOEXEC);
 
 	TEST_ASSERT_SUCCESS(fx_open(&f, "fds.sock", 0, FX_FEATURES, true), "setup");
 	TEST_ASSERT_SUCCESS(fx_ring(&f, 0, 256, 0), "ring 0");
 	advance(&f, 0, 3, 0);
-	vt_dev_clear_events(&f.srv.dev);
+	vt_udev_clear_events(&f.srv.dev);
 	TEST_ASSERT_SUCCESS(vh_user_frontend_set_vring_call(f.fe, 0, call2), "new call fd");
 	d = snap(&f);
 	TEST_ASSERT_EQUAL(strcmp(d.events, "P0 S0 "), 0, "stopped, then started: %s", d.events);
@@ -417,7 +417,7 @@ test_rarp_and_mtu(void)
 {
 	const uint8_t mac[6] = {0x52, 0x54, 0, 0x12, 0x34, 0x56};
 	struct fx f;
-	struct vt_dev d;
+	struct vt_udev d;
 
 	TEST_ASSERT_SUCCESS(fx_open(&f, "rarp.sock", 0, FX_FEATURES, false), "setup");
 	TEST_ASSERT_SUCCESS(vh_user_frontend_send_rarp(f.fe, mac), "SEND_RARP");
@@ -493,7 +493,7 @@ static int
 test_reset_device(void)
 {
 	struct fx f;
-	struct vt_dev d;
+	struct vt_udev d;
 
 	TEST_ASSERT_SUCCESS(fx_open(&f, "reset.sock", 0, FX_FEATURES, true), "setup");
 	TEST_ASSERT_SUCCESS(fx_ring(&f, 0, 256, 0), "ring 0");
@@ -519,7 +519,7 @@ static int
 test_reset_owner(void)
 {
 	struct fx f;
-	struct vt_dev d;
+	struct vt_udev d;
 
 	TEST_ASSERT_SUCCESS(fx_open(&f, "rowner.sock", 0, FX_FEATURES, true), "setup");
 	TEST_ASSERT_SUCCESS(fx_ring(&f, 0, 256, 0), "ring 0");
@@ -540,7 +540,7 @@ test_inband_kick(void)
 {
 	struct vh_vring_addr a;
 	struct fx f;
-	struct vt_dev d;
+	struct vt_udev d;
 
 	TEST_ASSERT_SUCCESS(fx_open(&f, "inband.sock", 0, FX_FEATURES, true), "setup");
 	TEST_ASSERT(vh_user_frontend_protocol_features(f.fe) & PF(INBAND_NOTIFICATIONS),
@@ -569,7 +569,7 @@ test_mem_slots(void)
 	struct vh_mem_region r[3];
 	struct vh_user_msg msg;
 	struct fx f;
-	struct vt_dev d;
+	struct vt_udev d;
 	int fds;
 
 	TEST_ASSERT_SUCCESS(fx_open(&f, "slots.sock", 0, FX_FEATURES, false), "setup");
@@ -584,7 +584,7 @@ test_mem_slots(void)
 	TEST_ASSERT_EQUAL(vh_user_frontend_add_mem_reg(f.fe, &r[1]), -EIO, "overlapping region");
 	f.mem = m[0];
 	TEST_ASSERT_SUCCESS(fx_ring(&f, 0, 256, 0), "ring 0 in slot 0");
-	vt_dev_clear_events(&f.srv.dev);
+	vt_udev_clear_events(&f.srv.dev);
 	TEST_ASSERT_SUCCESS(vh_user_frontend_rem_mem_reg(f.fe, &r[2]), "REM_MEM_REG 2");
 	d = snap(&f);
 	TEST_ASSERT_EQUAL(strcmp(d.events, "P0 M2 S0 "), 0,
@@ -600,7 +600,7 @@ test_mem_slots(void)
 	TEST_ASSERT_SUCCESS(vh_user_frontend_request(f.fe, &msg, NULL), "REM_MEM_REG with an fd");
 	TEST_ASSERT_EQUAL(vt_count_fds(), fds, "the back-end closed the fd it got");
 	TEST_ASSERT_EQUAL(vh_user_frontend_rem_mem_reg(f.fe, &r[1]), -EIO, "already removed");
-	vt_dev_clear_events(&f.srv.dev);
+	vt_udev_clear_events(&f.srv.dev);
 	TEST_ASSERT_SUCCESS(vh_user_frontend_rem_mem_reg(f.fe, &r[0]), "remove ring 0's memory");
 	d = snap(&f);
 	TEST_ASSERT(!d.rings[0].started && d.mem_nregions == 0, "the ring cannot start without it");
@@ -678,7 +678,7 @@ test_dirty_log(void)
 	struct vh_log_area la;
 	struct vh_vring_addr a;
 	struct fx f;
-	struct vt_dev d;
+	struct vt_udev d;
 	int lfd = eventfd(0, EFD_CLOEXEC);
 	uint64_t page = (FX_GPA >> 12) + 5;
 
@@ -711,7 +711,7 @@ test_dirty_log(void)
 			  "used-ring log address beyond the log");
 	a.log_guest_addr = FX_GPA + 0x6000;
 	TEST_ASSERT_SUCCESS(vh_user_frontend_set_vring_addr(f.fe, 0, &a), "back");
-	vt_dev_clear_events(&f.srv.dev);
+	vt_udev_clear_events(&f.srv.dev);
 	la.fd = lm2.fd;
 	TEST_ASSERT_SUCCESS(vh_user_frontend_set_log_base(f.fe, &la), "a new log while logging");
 	d = snap(&f);
@@ -930,12 +930,12 @@ test_mem_change(void)
 	struct vt_guest_mem m2;
 	struct vh_mem_region r;
 	struct fx f;
-	struct vt_dev d;
+	struct vt_udev d;
 
 	TEST_ASSERT_SUCCESS(fx_open(&f, "memchg.sock", 0, FX_FEATURES, true), "setup");
 	TEST_ASSERT_SUCCESS(fx_ring(&f, 0, 256, 0), "ring 0");
 	TEST_ASSERT_SUCCESS(fx_ring(&f, 1, 256, 0), "ring 1");
-	vt_dev_clear_events(&f.srv.dev);
+	vt_udev_clear_events(&f.srv.dev);
 	r = vt_guest_mem_region(&f.mem);
 	TEST_ASSERT_SUCCESS(vh_user_frontend_set_mem_table(f.fe, &r, 1), "the same table again");
 	d = snap(&f);
@@ -1023,12 +1023,12 @@ test_serve_convenience(void)
 {
 	struct vh_user_backend_config cfg = {0};
 	struct vh_user_backend *be;
-	struct vt_dev dev;
+	struct vt_udev dev;
 	pthread_t t;
 	int sv[2];
 
-	vt_dev_init(&dev);
-	cfg.ops = &vt_dev_ops;
+	vt_udev_init(&dev);
+	cfg.ops = &vt_udev_ops;
 	cfg.device = &dev;
 	cfg.max_rings = 2;
 	TEST_ASSERT_SUCCESS(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), "pair");

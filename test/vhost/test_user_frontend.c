@@ -529,7 +529,7 @@ test_common_interface(void)
 	struct vh_mem_region r;
 	struct vh_vring_addr a;
 	struct vt_server s;
-	struct vt_dev d;
+	struct vt_udev d;
 	uint64_t f;
 	uint32_t base;
 	int kick = eventfd(0, EFD_CLOEXEC), call = eventfd(0, EFD_CLOEXEC);
@@ -554,11 +554,11 @@ test_common_interface(void)
 	TEST_ASSERT_SUCCESS(vh_backend_set_vring_err(b, 0, -1), "err");
 	TEST_ASSERT_SUCCESS(vh_backend_set_vring_kick(b, 0, kick), "kick");
 	TEST_ASSERT_SUCCESS(vh_backend_set_vring_enable(b, 0, 1), "enable");
-	vt_dev_snapshot(&s.dev, &d);
+	vt_udev_snapshot(&s.dev, &d);
 	TEST_ASSERT(d.rings[0].started && d.rings[0].enabled, "ring 0 runs in our back-end");
 	TEST_ASSERT_EQUAL(d.status, 0x0f, "FEATURES_OK then DRIVER_OK reached the device");
 	TEST_ASSERT_SUCCESS(vh_backend_get_vring_base(b, 0, &base), "get_vring_base");
-	vt_dev_snapshot(&s.dev, &d);
+	vt_udev_snapshot(&s.dev, &d);
 	TEST_ASSERT(!d.rings[0].started, "stopped");
 	vh_backend_destroy(b);
 	TEST_ASSERT(vt_server_wait_closed(&s, 1, 2000), "destroy closed the connection");
@@ -577,7 +577,7 @@ test_mem_table_by_slots(void)
 	struct vh_mem_region r[10];
 	struct vt_guest_mem m;
 	struct vt_server s;
-	struct vt_dev d;
+	struct vt_udev d;
 
 	TEST_ASSERT_SUCCESS(vt_server_listen(&s, "byslots.sock", 2), "server");
 	TEST_ASSERT_SUCCESS(vt_frontend_open(&s, &fe, 0), "front-end");
@@ -588,13 +588,13 @@ test_mem_table_by_slots(void)
 					      (uint64_t)i * 65536, m.fd};
 	TEST_ASSERT_SUCCESS(vh_backend_set_mem_table(vh_user_frontend_backend(fe), r, 10),
 			    "10 regions: more than SET_MEM_TABLE carries");
-	vt_dev_snapshot(&s.dev, &d);
+	vt_udev_snapshot(&s.dev, &d);
 	TEST_ASSERT(d.mem_nregions == 10 && d.mem_changes == 10, "ten ADD_MEM_REG");
 	r[3] = (struct vh_mem_region){10 * 65536, 65536, (uint64_t)(uintptr_t)m.base + 10 * 65536,
 				      10 * 65536, m.fd};
 	TEST_ASSERT_SUCCESS(vh_backend_set_mem_table(vh_user_frontend_backend(fe), r, 10),
 			    "one region replaced");
-	vt_dev_snapshot(&s.dev, &d);
+	vt_udev_snapshot(&s.dev, &d);
 	TEST_ASSERT_EQUAL(d.mem_changes, 12, "only one REM_MEM_REG and one ADD_MEM_REG");
 	TEST_ASSERT_EQUAL(d.mem_nregions, 10, "ten regions");
 	vh_user_frontend_destroy(fe);

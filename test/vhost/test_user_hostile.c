@@ -532,9 +532,9 @@ test_ring_outside_memory(void)
 	TEST_RUN(expect_ack(fd, VH_USER_SET_VRING_KICK));
 	TEST_ASSERT_EQUAL(vt_server_closed(&h.srv), 0, "connection alive");
 	{
-		struct vt_dev d;
+		struct vt_udev d;
 
-		vt_dev_snapshot(&h.srv.dev, &d);
+		vt_udev_snapshot(&h.srv.dev, &d);
 		TEST_ASSERT_EQUAL(d.rings[0].starts, 0, "the ring never started");
 	}
 	close(fd);

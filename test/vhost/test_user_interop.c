@@ -81,10 +81,10 @@ wait_rings(struct vt_server *s, struct vt_proc *p, unsigned int n, unsigned ms)
 	uint64_t deadline = vt_now_ms() + ms;
 
 	while (vt_now_ms() < deadline && vt_proc_running(p)) {
-		struct vt_dev d;
+		struct vt_udev d;
 		unsigned int ready = 0;
 
-		vt_dev_snapshot(&s->dev, &d);
+		vt_udev_snapshot(&s->dev, &d);
 		for (unsigned int i = 0; i < n; i++)
 			ready += d.rings[i].started && d.rings[i].enabled;
 		if (ready == n)
@@ -115,7 +115,7 @@ run_virtio_user(unsigned int queues, bool packed)
 	unsigned int rings = 2 * queues;
 	struct vt_server s;
 	struct vt_proc p;
-	struct vt_dev d;
+	struct vt_udev d;
 	bool ok;
 	int rc = TEST_SUCCESS, st;
 
@@ -133,7 +133,7 @@ run_virtio_user(unsigned int queues, bool packed)
 	pthread_mutex_unlock(&s.dev.lock);
 	TEST_ASSERT_SUCCESS(start_virtio_user(&p, s.path, queues, packed, prefix), "testpmd");
 	ok = wait_rings(&s, &p, rings, TESTPMD_TIMEOUT_MS);
-	vt_dev_snapshot(&s.dev, &d);
+	vt_udev_snapshot(&s.dev, &d);
 	if (!ok) {
 		vt_proc_dump(&p, "testpmd");
 		printf("FAIL: %u rings did not all start and enable (events: %s)\n", rings,
@@ -148,7 +148,7 @@ run_virtio_user(unsigned int queues, bool packed)
 		rc = TEST_FAILED;
 		goto out;
 	}
-	vt_dev_snapshot(&s.dev, &d);
+	vt_udev_snapshot(&s.dev, &d);
 	for (unsigned int i = 0; i < rings && rc == TEST_SUCCESS; i++) {
 		const struct vh_user_ring *r = &d.rings[i].last;
 
@@ -188,7 +188,7 @@ out:
 		printf("FAIL: the connection did not end\n");
 		rc = TEST_FAILED;
 	}
-	vt_dev_snapshot(&s.dev, &d);
+	vt_udev_snapshot(&s.dev, &d);
 	for (unsigned int i = 0; i < rings && rc == TEST_SUCCESS; i++) {
 		if (d.rings[i].started || d.rings[i].stops < 1) {
 			printf("FAIL: ring %u not stopped at the end\n", i);

@@ -19,10 +19,10 @@
 
 /* ---- the recording device ---- */
 
-#define DEV(p) ((struct vt_dev *)(p))
+#define DEV(p) ((struct vt_udev *)(p))
 
 /* Appends to the event log; called with the lock held. */
-static void __attribute__((format(printf, 2, 3))) dev_event(struct vt_dev *d, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3))) dev_event(struct vt_udev *d, const char *fmt, ...)
 {
 	size_t n = strlen(d->events);
 	va_list ap;
@@ -35,7 +35,7 @@ static void __attribute__((format(printf, 2, 3))) dev_event(struct vt_dev *d, co
 }
 
 void
-vt_dev_clear_events(struct vt_dev *d)
+vt_udev_clear_events(struct vt_udev *d)
 {
 	pthread_mutex_lock(&d->lock);
 	d->events[0] = '\0';
@@ -51,7 +51,7 @@ dev_get_features(void *p)
 static int
 dev_set_features(void *p, uint64_t f)
 {
-	struct vt_dev *d = DEV(p);
+	struct vt_udev *d = DEV(p);
 	int rc = 0;
 
 	pthread_mutex_lock(&d->lock);
@@ -76,7 +76,7 @@ dev_set_protocol_features(void *p, uint64_t pf)
 static int
 dev_ring_started(void *p, const struct vh_user_ring *r)
 {
-	struct vt_dev *d = DEV(p);
+	struct vt_udev *d = DEV(p);
 	struct vt_ring_rec *rec;
 	int rc = 0;
 
@@ -110,7 +110,7 @@ dev_ring_started(void *p, const struct vh_user_ring *r)
 static void
 dev_ring_stopped(void *p, unsigned int idx, struct vh_user_ring_base *b)
 {
-	struct vt_dev *d = DEV(p);
+	struct vt_udev *d = DEV(p);
 	struct vt_ring_rec *rec;
 
 	if (idx >= VT_MAX_RINGS)
@@ -131,7 +131,7 @@ dev_ring_stopped(void *p, unsigned int idx, struct vh_user_ring_base *b)
 static void
 dev_ring_enabled(void *p, unsigned int idx, bool enabled)
 {
-	struct vt_dev *d = DEV(p);
+	struct vt_udev *d = DEV(p);
 
 	if (idx >= VT_MAX_RINGS)
 		return;
@@ -154,7 +154,7 @@ dev_ring_kick(void *p, unsigned int idx)
 static int
 dev_mem_changed(void *p, const struct vh_mem_table *mem)
 {
-	struct vt_dev *d = DEV(p);
+	struct vt_udev *d = DEV(p);
 
 	/* Reading every region's ends proves the mappings are live. */
 	for (uint32_t i = 0; mem != NULL && i < mem->nregions; i++) {
@@ -175,7 +175,7 @@ dev_mem_changed(void *p, const struct vh_mem_table *mem)
 static int
 dev_get_config(void *p, uint32_t offset, void *buf, uint32_t len)
 {
-	struct vt_dev *d = DEV(p);
+	struct vt_udev *d = DEV(p);
 
 	if (offset == 0xdead)
 		return -EIO;
@@ -188,7 +188,7 @@ dev_get_config(void *p, uint32_t offset, void *buf, uint32_t len)
 static int
 dev_set_config(void *p, uint32_t offset, const void *buf, uint32_t len, uint32_t flags)
 {
-	struct vt_dev *d = DEV(p);
+	struct vt_udev *d = DEV(p);
 
 	/* The MAC (bytes 0..5) is read-only unless migrating. */
 	if (offset < 6 && flags == 0)
@@ -240,7 +240,7 @@ dev_set_mtu(void *p, uint16_t mtu)
 	return 0;
 }
 
-const struct vh_user_device_ops vt_dev_ops = {
+const struct vh_user_device_ops vt_udev_ops = {
 	.get_features = dev_get_features,
 	.set_features = dev_set_features,
 	.set_protocol_features = dev_set_protocol_features,
@@ -258,7 +258,7 @@ const struct vh_user_device_ops vt_dev_ops = {
 };
 
 /* The minimum a device must implement. */
-const struct vh_user_device_ops vt_dev_ops_no_kick = {
+const struct vh_user_device_ops vt_udev_ops_no_kick = {
 	.get_features = dev_get_features,
 	.ring_started = dev_ring_started,
 	.ring_stopped = dev_ring_stopped,
@@ -266,17 +266,17 @@ const struct vh_user_device_ops vt_dev_ops_no_kick = {
 };
 
 void
-vt_dev_init(struct vt_dev *d)
+vt_udev_init(struct vt_udev *d)
 {
 	memset(d, 0, sizeof(*d));
 	pthread_mutex_init(&d->lock, NULL);
-	d->features_offered = VT_DEV_FEATURES;
+	d->features_offered = VT_UDEV_FEATURES;
 	for (int i = 0; i < 6; i++)
 		d->config[i] = (uint8_t)(0x52 + i);
 }
 
 void
-vt_dev_snapshot(struct vt_dev *d, struct vt_dev *out)
+vt_udev_snapshot(struct vt_udev *d, struct vt_udev *out)
 {
 	pthread_mutex_lock(&d->lock);
 	*out = *d;
@@ -471,9 +471,9 @@ vt_server_run_job(struct vt_server *s, int conn, int (*job)(struct vh_user_backe
 static int
 server_start(struct vt_server *s, uint32_t max_rings)
 {
-	vt_dev_init(&s->dev);
+	vt_udev_init(&s->dev);
 	pthread_mutex_init(&s->lock, NULL);
-	s->cfg.ops = &vt_dev_ops;
+	s->cfg.ops = &vt_udev_ops;
 	s->cfg.device = &s->dev;
 	s->cfg.max_rings = max_rings;
 	s->cfg.name = "vt-backend";

@@ -26,13 +26,13 @@
 #define VT_NET_F_MRG_RXBUF 15
 #define VT_NET_F_STATUS	   16
 #define VT_NET_F_MQ	   22
-#define VT_DEV_FEATURES                                                                            \
+#define VT_UDEV_FEATURES                                                                           \
 	((1ULL << VH_VIRTIO_F_VERSION_1) | (1ULL << VT_NET_F_MRG_RXBUF) | (1ULL << VT_NET_F_MAC) | \
 	 (1ULL << VT_NET_F_MQ) | (1ULL << VT_NET_F_MTU) | (1ULL << VT_NET_F_STATUS) |              \
 	 (1ULL << VH_VIRTIO_RING_F_EVENT_IDX) | (1ULL << VH_VIRTIO_RING_F_INDIRECT_DESC) |         \
 	 (1ULL << VH_VIRTIO_F_RING_PACKED) | (1ULL << VH_VHOST_F_LOG_ALL))
 
-/* What the device saw; read under vt_dev.lock (or after the server stopped). */
+/* What the device saw; read under vt_udev.lock (or after the server stopped). */
 struct vt_ring_rec {
 	int starts;
 	int stops;
@@ -45,7 +45,7 @@ struct vt_ring_rec {
 	uint8_t avail_byte0;		  /* first byte of the avail area when it started */
 };
 
-struct vt_dev {
+struct vt_udev {
 	pthread_mutex_t lock;
 	uint64_t features_offered;
 	uint64_t features;
@@ -72,15 +72,15 @@ struct vt_dev {
 };
 
 /* Clears the device's event log. */
-void vt_dev_clear_events(struct vt_dev *d);
+void vt_udev_clear_events(struct vt_udev *d);
 
-extern const struct vh_user_device_ops vt_dev_ops;
-extern const struct vh_user_device_ops vt_dev_ops_no_kick;
+extern const struct vh_user_device_ops vt_udev_ops;
+extern const struct vh_user_device_ops vt_udev_ops_no_kick;
 
-void vt_dev_init(struct vt_dev *d);
+void vt_udev_init(struct vt_udev *d);
 
 /* A copy of the device's record, taken under its lock. */
-void vt_dev_snapshot(struct vt_dev *d, struct vt_dev *out);
+void vt_udev_snapshot(struct vt_udev *d, struct vt_udev *out);
 
 /* Guest memory: a memfd of @size bytes mapped here, at guest address @gpa. */
 struct vt_guest_mem {
@@ -119,7 +119,7 @@ struct vt_server {
 	int job_rc;
 	bool job_done;
 	struct vh_user_backend_config cfg;
-	struct vt_dev dev;
+	struct vt_udev dev;
 	pthread_mutex_t lock;
 	int connections; /* connections accepted */
 	int closed;	 /* connections ended */
