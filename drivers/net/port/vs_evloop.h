@@ -51,8 +51,10 @@ int vs_evloop_mod_fd(struct vs_evloop *loop, int fd, uint32_t events);
  * Stops watching @p fd. Safe from inside any callback, including the fd's
  * own: a removed fd's callback is not called again, even for events already
  * collected in the current iteration, and even when the fd number is closed
- * and reused by a new registration in the same iteration. @p fd may already
- * be closed. Returns 0 or -ENOENT.
+ * and reused by a new registration in the same iteration. Call it before
+ * closing @p fd: once closed, epoll can no longer be told, and a dup of the
+ * same open file (a fork's copy) would keep being reported. Returns 0 or
+ * -ENOENT.
  */
 int vs_evloop_del_fd(struct vs_evloop *loop, int fd);
 
