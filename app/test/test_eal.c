@@ -45,20 +45,24 @@ vt_eal_init(const char *prefix, char *why, size_t len)
 	if (eal_rc != 1)
 		goto out;
 	snprintf(file_prefix, sizeof(file_prefix), "%s-%d", prefix, (int)getpid());
-	/* Two lcores; on CPUs this process may use (the test may be pinned). */
+	/*
+	 * Three lcores (main and two workers) on the CPUs this process may
+	 * use (the test may be pinned): workers on different CPUs when there
+	 * are two.
+	 */
 	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) >= 2) {
 		int cpus[2], n = 0;
 
 		for (int c = 0; c < CPU_SETSIZE && n < 2; c++)
 			if (CPU_ISSET(c, &set))
 				cpus[n++] = c;
-		snprintf(lcores, sizeof(lcores), "0@%d,1@%d", cpus[0], cpus[1]);
+		snprintf(lcores, sizeof(lcores), "0@%d,1@%d,2@%d", cpus[0], cpus[1], cpus[0]);
 	} else {
 		int c = 0;
 
 		while (c < CPU_SETSIZE - 1 && !CPU_ISSET(c, &set))
 			c++;
-		snprintf(lcores, sizeof(lcores), "0@%d,1@%d", c, c);
+		snprintf(lcores, sizeof(lcores), "0@%d,1@%d,2@%d", c, c, c);
 	}
 	argv[argc++] = "vswitch-test";
 	argv[argc++] = "--no-huge";

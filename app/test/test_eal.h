@@ -12,8 +12,8 @@
 
 /**
  * Initialises EAL on the first call (later calls return its result again):
- * --no-huge -m 256 --no-shconf --no-pci, lcores 0 and 1 (the main lcore and
- * one worker; both on CPU 0 when the process may use only one CPU), file
+ * --no-huge -m 256 --no-shconf --no-pci, lcores 0, 1 and 2 (the main lcore
+ * and two workers, spread over the first two CPUs the process may use), file
  * prefix "<prefix>-<pid>". Its runtime directory is removed at exit.
  *
  * @param prefix  the caller's branch or module name, e.g. "switch"

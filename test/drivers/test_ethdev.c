@@ -234,5 +234,6 @@ test_ethdev_port_polls_link_of_existing_device(void)
 	vs_evloop_destroy(loop);
 	return TEST_SUCCESS;
 }
-REGISTER_TEST(ethdev_port_polls_link_of_existing_device, fast,
-	      test_ethdev_port_polls_link_of_existing_device)
+/* clang-format off */
+REGISTER_TEST(ethdev_port_polls_link_of_existing_device, fast, test_ethdev_port_polls_link_of_existing_device)
+/* clang-format on */
