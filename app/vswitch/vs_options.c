@@ -12,7 +12,7 @@
 #include "vs_switch.h"
 #include "vs_vlan.h"
 
-#define CONFIG_MAX_LINE 4096
+#define CONFIG_MAX_LINE	 4096
 #define CONFIG_MAX_BYTES (1 << 20)
 
 const char *const vs_default_eal_args[] = {
@@ -27,8 +27,8 @@ vs_default_ctl_path(char *buf, size_t len)
 	snprintf(buf, len, "%s/vswitch.ctl", dir != NULL && dir[0] != '\0' ? dir : "/run/vswitch");
 }
 
-static int
-bad(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int bad(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static int
 bad(char *err, size_t errlen, const char *fmt, ...)
@@ -101,8 +101,9 @@ check_spec(struct vs_options *o, const char *spec, char *err, size_t errlen)
 				const char *on = vs_port_spec_get(&other, "name");
 
 				if (on != NULL && strcmp(on, name) == 0)
-					return bad(err, errlen, "--port '%s': name '%s' is used twice",
-						   spec, name);
+					return bad(err, errlen,
+						   "--port '%s': name '%s' is used twice", spec,
+						   name);
 			}
 		}
 	}
@@ -117,8 +118,8 @@ apply(struct vs_options *o, const char *name, const char *v, bool in_config, cha
       size_t errlen)
 {
 	static const char *const with_value[] = {
-		"port", "ctl", "stats", "fdb-size", "fdb-aging", "config", "mbufs", "tx-retries",
-		"sock-mode",
+		"port",	  "ctl",   "stats",	 "fdb-size",  "fdb-aging",
+		"config", "mbufs", "tx-retries", "sock-mode",
 	};
 	bool needs = false;
 
@@ -331,7 +332,8 @@ vs_options_usage(FILE *f)
 	fprintf(f,
 		"usage: vswitch [EAL args] -- [options]\n"
 		"       vswitch [options]            (EAL defaults: -l 0,1 --no-pci\n"
-		"                                     --file-prefix vswitch --single-file-segments)\n"
+		"                                     --file-prefix vswitch "
+		"--single-file-segments)\n"
 		"\n"
 		"A poll-mode L2 learning switch for VMs. The main lcore runs the control\n"
 		"thread; every other EAL lcore is a worker polling port queues.\n"
@@ -342,11 +344,13 @@ vs_options_usage(FILE *f)
 		"                     else /run/vswitch/vswitch.ctl; 'none': no socket)\n"
 		"  --stats SEC        print a one-line summary every SEC seconds (0: off)\n"
 		"  --fdb-size N       FDB entries at most (default %u)\n"
-		"  --fdb-aging SEC    forget stations unseen for SEC seconds (default %u; 0: never)\n"
+		"  --fdb-aging SEC    forget stations unseen for SEC seconds (default %u; 0: "
+		"never)\n"
 		"  --mbufs N          mbuf pool size (default %u)\n"
 		"  --tx-retries N     retries when a destination queue is full (default %u)\n"
 		"  --sock-mode MODE   mode of vhost-user server sockets (octal, default 0660)\n"
-		"  --config FILE      read options from FILE, one per line ('port SPEC', '#' comments)\n"
+		"  --config FILE      read options from FILE, one per line ('port SPEC', '#' "
+		"comments)\n"
 		"  --help             this text\n"
 		"  --version          the version\n"
 		"\n"

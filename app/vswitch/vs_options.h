@@ -13,16 +13,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define VS_OPT_MAX_PORTS 256
+#define VS_OPT_MAX_PORTS    256
 #define VS_OPT_MAX_EAL_ARGS 128
 
 struct vs_options {
 	int eal_argc;
 	char *eal_argv[VS_OPT_MAX_EAL_ARGS + 1]; /* argv[0] first; borrowed or static */
-	bool eal_default;                        /* no EAL args given: the defaults */
-	char *ports[VS_OPT_MAX_PORTS];           /* SPECs, in order (owned) */
+	bool eal_default;			 /* no EAL args given: the defaults */
+	char *ports[VS_OPT_MAX_PORTS];		 /* SPECs, in order (owned) */
 	unsigned int nb_ports;
-	char ctl[108];     /* management socket path; "" with --ctl none */
+	char ctl[108];	    /* management socket path; "" with --ctl none */
 	unsigned int stats; /* seconds between stats lines; 0: off */
 	uint32_t fdb_size;
 	uint32_t fdb_aging;

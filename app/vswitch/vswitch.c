@@ -63,7 +63,8 @@ stats_tick(void *arg)
 static const char *
 with_sock_mode(const char *spec, int mode, char *buf, size_t len)
 {
-	if (mode < 0 || strncmp(spec, "vhost-user,", 11) != 0 || strstr(spec, ",sock-mode=") != NULL)
+	if (mode < 0 || strncmp(spec, "vhost-user,", 11) != 0 ||
+	    strstr(spec, ",sock-mode=") != NULL)
 		return spec;
 	if ((size_t)snprintf(buf, len, "%s,sock-mode=0%o", spec, (unsigned int)mode) >= len)
 		return spec;

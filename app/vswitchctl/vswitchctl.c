@@ -22,10 +22,10 @@
 
 #include "vs_json.h"
 
-#define EXIT_REFUSED 1
-#define EXIT_USAGE 2
+#define EXIT_REFUSED   1
+#define EXIT_USAGE     2
 #define EXIT_NO_SWITCH 3
-#define MAX_REPLY (256u << 20)
+#define MAX_REPLY      (256u << 20)
 
 static void
 usage(FILE *f)
@@ -240,7 +240,8 @@ show_ports(const struct vs_json *r)
 			  .right = {0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1}};
 	const struct vs_json *ports = vs_json_get(r, "ports");
 
-	for (const struct vs_json *p = ports != NULL ? ports->child : NULL; p != NULL; p = p->next) {
+	for (const struct vs_json *p = ports != NULL ? ports->child : NULL; p != NULL;
+	     p = p->next) {
 		char q[32], b[6][24];
 		char *row[11];
 
@@ -265,7 +266,8 @@ show_ports(const struct vs_json *r)
 static void
 show_fdb(const struct vs_json *r)
 {
-	struct table t = {.ncols = 4, .head = {"MAC", "VLAN", "PORT", "AGE"}, .right = {0, 1, 0, 1}};
+	struct table t = {
+		.ncols = 4, .head = {"MAC", "VLAN", "PORT", "AGE"}, .right = {0, 1, 0, 1}};
 	const struct vs_json *e = vs_json_get(r, "entries");
 
 	for (const struct vs_json *x = e != NULL ? e->child : NULL; x != NULL; x = x->next) {
@@ -288,13 +290,14 @@ static void
 show_lcores(const struct vs_json *r)
 {
 	struct table t = {.ncols = 7,
-			  .head = {"WORKER", "LCORE", "BUSY%", "BUSY-CYCLES", "IDLE-CYCLES", "RX-PKTS",
-				   "QUEUES"},
+			  .head = {"WORKER", "LCORE", "BUSY%", "BUSY-CYCLES", "IDLE-CYCLES",
+				   "RX-PKTS", "QUEUES"},
 			  .right = {1, 1, 1, 1, 1, 1, 0}};
 	const struct vs_json *l = vs_json_get(r, "lcores");
 
 	for (const struct vs_json *x = l != NULL ? l->child : NULL; x != NULL; x = x->next) {
-		const struct vs_json *qs = vs_json_get(x, "queues"), *pct = vs_json_get(x, "busy_pct");
+		const struct vs_json *qs = vs_json_get(x, "queues"),
+				     *pct = vs_json_get(x, "busy_pct");
 		char b[5][24], queues[1024] = "";
 		size_t n = 0;
 		char *row[7];

@@ -83,8 +83,7 @@ put(struct vs_jw *w, const char *s, size_t n)
 	w->buf[w->len] = '\0';
 }
 
-static void
-putf(struct vs_jw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(struct vs_jw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 putf(struct vs_jw *w, const char *fmt, ...)
@@ -103,7 +102,19 @@ putf(struct vs_jw *w, const char *fmt, ...)
 	put(w, tmp, (size_t)n);
 }
 
-/* Separates values: a comma unless first in its container or after a key. */
+static void
+comma(struct vs_jw *w)
+{
+	if (!w->first[w->depth])
+		put(w, ",", 1);
+	w->first[w->depth] = false;
+}
+
+/*
+ * Separates values: after a key nothing, else a comma unless first in its
+ * array. A value in an object without a key, or a second top-level value,
+ * fails the document.
+ */
 static void
 before_value(struct vs_jw *w)
 {
@@ -111,9 +122,11 @@ before_value(struct vs_jw *w)
 		w->after_key = false;
 		return;
 	}
-	if (!w->first[w->depth])
-		put(w, ",", 1);
-	w->first[w->depth] = false;
+	if (w->in_object[w->depth] || (w->depth == 0 && !w->first[0])) {
+		w->failed = true;
+		return;
+	}
+	comma(w);
 }
 
 static void
@@ -127,12 +140,13 @@ open_container(struct vs_jw *w, char c)
 	put(w, &c, 1);
 	w->depth++;
 	w->first[w->depth] = true;
+	w->in_object[w->depth] = c == '{';
 }
 
 static void
 close_container(struct vs_jw *w, char c)
 {
-	if (w->depth == 0 || w->after_key) {
+	if (w->depth == 0 || w->after_key || w->in_object[w->depth] != (c == '}')) {
 		w->failed = true;
 		return;
 	}
@@ -247,11 +261,11 @@ put_string(struct vs_jw *w, const char *s)
 void
 vs_jw_key(struct vs_jw *w, const char *key)
 {
-	if (w->after_key || w->depth == 0) {
+	if (w->after_key || w->depth == 0 || !w->in_object[w->depth]) {
 		w->failed = true;
 		return;
 	}
-	before_value(w);
+	comma(w);
 	put_string(w, key);
 	put(w, ":", 1);
 	w->after_key = true;

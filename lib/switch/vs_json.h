@@ -28,6 +28,7 @@ struct vs_jw {
 	size_t limit; /**< the document may not grow beyond this; 0: 1 GiB */
 	int depth;
 	bool first[VS_JSON_MAX_DEPTH + 1];
+	bool in_object[VS_JSON_MAX_DEPTH + 1];
 	bool after_key;
 	bool failed; /**< out of memory, over the limit, or misuse */
 };
@@ -74,10 +75,10 @@ enum vs_json_type {
 /** One value; members and elements are a list through @ref next. */
 struct vs_json {
 	enum vs_json_type type;
-	char *key;             /**< member name, when in an object */
-	char *str;             /**< STRING: decoded UTF-8; NUMBER: the literal */
-	size_t len;            /**< bytes of @ref str */
-	bool b;                /**< BOOL */
+	char *key;	       /**< member name, when in an object */
+	char *str;	       /**< STRING: decoded UTF-8; NUMBER: the literal */
+	size_t len;	       /**< bytes of @ref str */
+	bool b;		       /**< BOOL */
 	struct vs_json *child; /**< ARRAY/OBJECT: first element or member */
 	struct vs_json *next;
 };

@@ -51,8 +51,8 @@ struct vs_mgmt {
 
 /* ---- commands ---- */
 
-static void
-reply_error(struct vs_jw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void reply_error(struct vs_jw *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void
 reply_error(struct vs_jw *w, const char *fmt, ...)
@@ -198,7 +198,7 @@ cmd_show_lcores(struct vs_switch *sw, struct vs_jw *w)
 			vs_jw_object_open(w);
 			vs_jw_kv_str(w, "port",
 				     vs_switch_port_view(sw, l.polls[q].port, &v) == 0 ? v.name
-											 : "?");
+										       : "?");
 			vs_jw_kv_u64(w, "queue", l.polls[q].queue);
 			vs_jw_object_close(w);
 		}
@@ -209,8 +209,8 @@ cmd_show_lcores(struct vs_switch *sw, struct vs_jw *w)
 }
 
 static const char *const help_lines[] = {
-	"show ports", "show fdb", "show lcores", "add-port SPEC", "del-port NAME", "fdb flush",
-	"help",
+	"show ports",	 "show fdb",  "show lcores", "add-port SPEC",
+	"del-port NAME", "fdb flush", "help",
 };
 
 /* Runs command @p cmd with argument @p arg (may be empty). */
@@ -423,7 +423,8 @@ client_flush(struct client *c)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			/* Stop reading until the replies are out: a slow reader cannot make us buffer more. */
+			/* Stop reading until the replies are out: a slow reader cannot make us
+			 * buffer more. */
 			vs_evloop_mod_fd(c->m->loop, c->fd, EPOLLOUT);
 			return 0;
 		}

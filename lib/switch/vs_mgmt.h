@@ -25,7 +25,7 @@
 extern "C" {
 #endif
 
-#define VS_MGMT_MAX_LINE 8192
+#define VS_MGMT_MAX_LINE    8192
 #define VS_MGMT_MAX_CLIENTS 64
 /** Replies larger than this are refused ("show fdb" of a huge table). */
 #define VS_MGMT_MAX_REPLY (64u << 20)
