@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The virtio port against a real vhost-user back-end: dpdk-testpmd with
+ * net_vhost in io forwarding and loop topology, so every frame our port
+ * sends comes back to it. Counts and every payload byte are checked both
+ * ways, for split and packed rings, 64, 1518 and 9000-byte frames, 1 and 2
+ * queue pairs, zero-copy and copy mode; and the port reconnects (and
+ * renegotiates) after testpmd restarts. Every path stops testpmd.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <rte_mbuf.h>
+
+#include "test.h"
+#include "test_proc.h"
+#include "vt_virtio_port.h"
+
+#define TESTPMD_MS 60000
+#define LOOP_MS	   30000
+#define FRAMES	   2000
+
+static const uint8_t dst_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
+
+struct tp {
+	struct vt_proc proc;
+	bool running;
+	char sock[256];
+	char prefix[64];
+};
+
+static int
+tp_skip_reason(char *why, size_t len)
+{
+	char buf[256];
+
+	if (vt_testpmd_path(buf, sizeof(buf)) == NULL) {
+		snprintf(why, len, "dpdk-testpmd is not installed (apt-get install dpdk)");
+		return 1;
+	}
+	if (!vt_hugepages_ok(160, why, len))
+		return 1;
+	return vt_vport_eal(why, len) != 0;
+}
+
+/* testpmd with net_vhost on t->sock: io forwarding back out of the same port. */
+static int
+tp_start(struct tp *t, unsigned int queues)
+{
+	char vdev[512], rxq[32], txq[32];
+	const char *argv[] = {"dpdk-testpmd", "--lcores=0@0,1@0", "--no-pci", "--file-prefix",
+			      t->prefix, "-m", "256", "--single-file-segments", "--vdev", vdev,
+			      "--", "-i", "--total-num-mbufs=16384", "--port-topology=loop",
+			      "--forward-mode=io", "--disable-link-check",
+			      /* "start" would drain frames sent while it starts. */
+			      "--no-flush-rx", rxq, txq, NULL};
+	int rc;
+
+	unlink(t->sock); /* a stale socket makes net_vhost's bind fail */
+	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=%u", t->sock, queues);
+	snprintf(rxq, sizeof(rxq), "--rxq=%u", queues);
+	snprintf(txq, sizeof(txq), "--txq=%u", queues);
+	rc = vt_proc_start(&t->proc, argv, -1);
+	if (rc != 0)
+		return rc;
+	t->running = true;
+	rc = vt_proc_wait_output(&t->proc, "testpmd>", TESTPMD_MS);
+	if (rc != 0)
+		vt_proc_dump(&t->proc, "testpmd");
+	return rc;
+}
+
+static void
+tp_init(struct tp *t, const char *name)
+{
+	memset(t, 0, sizeof(*t));
+	vt_path(t->sock, sizeof(t->sock), name);
+	snprintf(t->prefix, sizeof(t->prefix), "virtio-port-%s-%d", name, (int)getpid());
+}
+
+static int
+tp_stop(struct tp *t)
+{
+	char cmd[128];
+	int st;
+
+	if (!t->running)
+		return 0;
+	st = vt_proc_stop(&t->proc, "quit\n", 10000);
+	t->running = false;
+	snprintf(cmd, sizeof(cmd), "rm -rf /var/run/dpdk/%s", t->prefix);
+	if (system(cmd) != 0)
+		printf("cannot remove /var/run/dpdk/%s\n", t->prefix);
+	unlink(t->sock);
+	return st;
+}
+
+static void
+tp_fini(struct tp *t)
+{
+	tp_stop(t);
+	vt_proc_cleanup(&t->proc);
+}
+
+/* Number of times @p needle occurs in testpmd's output so far. */
+static int
+tp_count(struct tp *t, const char *needle)
+{
+	char *out = vt_proc_output(&t->proc), *at;
+	int n = 0;
+
+	for (at = out; at != NULL && (at = strstr(at, needle)) != NULL; at++)
+		n++;
+	free(out);
+	return n;
+}
+
+/* testpmd's counter @p key ("RX-packets:") for port 0, from a fresh "show port stats 0". */
+static int64_t
+tp_port_stat(struct tp *t, const char *key)
+{
+	const char *head = "NIC statistics for port 0";
+	int before = tp_count(t, head);
+	uint64_t end = vt_now_ms() + 10000;
+	int64_t v = -1;
+
+	if (vt_proc_write(&t->proc, "show port stats 0\n") != 0)
+		return -1;
+	while (vt_now_ms() < end) {
+		char *out = vt_proc_output(&t->proc), *last = NULL, *at, *k;
+
+		for (at = out; at != NULL && (at = strstr(at, head)) != NULL; at++)
+			last = at;
+		if (tp_count(t, head) > before && last != NULL &&
+		    strstr(last, "TX-bytes:") != NULL && (k = strstr(last, key)) != NULL) {
+			v = strtoll(k + strlen(key), NULL, 10);
+			free(out);
+			break;
+		}
+		free(out);
+		usleep(20 * 1000);
+	}
+	return v;
+}
+
+static int
+tp_forward(struct tp *t)
+{
+	if (vt_proc_write(&t->proc, "start\n") != 0)
+		return -EIO;
+	return vt_proc_wait_output(&t->proc, "packet forwarding - ports=", 10000);
+}
+
+static int
+check_totals(struct vt_vport *v, struct tp *t, unsigned int nq, uint64_t packets, uint64_t bytes)
+{
+	struct vs_port_stats st;
+	uint64_t tx = 0, rx = 0, txb = 0, rxb = 0;
+	int64_t tp_rx, tp_tx;
+
+	v->port->ops->stats_get(v->port, &st);
+	for (unsigned int q = 0; q < nq; q++) {
+		tx += st.tx[q].packets;
+		rx += st.rx[q].packets;
+		txb += st.tx[q].bytes;
+		rxb += st.rx[q].bytes;
+		TEST_ASSERT(st.rx[q].errors == 0 && st.tx[q].errors == 0 && st.rx[q].drops == 0,
+			    "queue %u: no errors or drops (rx %" PRIu64 "/%" PRIu64 ", tx %" PRIu64
+			    ")",
+			    q, st.rx[q].errors, st.rx[q].drops, st.tx[q].errors);
+	}
+	TEST_ASSERT_EQUAL(tx, packets, "port counted every frame sent");
+	TEST_ASSERT_EQUAL(rx, packets, "port counted every frame received");
+	TEST_ASSERT_EQUAL(txb, bytes, "bytes sent");
+	TEST_ASSERT_EQUAL(rxb, bytes, "bytes received");
+	tp_rx = tp_port_stat(t, "RX-packets:");
+	tp_tx = tp_port_stat(t, "TX-packets:");
+	TEST_ASSERT_EQUAL(tp_rx, (int64_t)packets, "testpmd received every frame");
+	TEST_ASSERT_EQUAL(tp_tx, (int64_t)packets, "testpmd sent every frame back");
+	return TEST_SUCCESS;
+}
+
+static int
+run_sizes(struct vt_vport *v, unsigned int nq, uint64_t *packets, uint64_t *bytes)
+{
+	static const uint32_t sizes[] = {64, 1518, 9000};
+
+	for (unsigned int i = 0; i < RTE_DIM(sizes); i++) {
+		struct vt_loop_result r;
+
+		/* In flight: what the 256 receive buffers (2 KiB each) hold twice over. */
+		unsigned int window = RTE_MIN(128u, 100u / (sizes[i] / 2048 + 1));
+
+		TEST_RUN(vt_vport_loop(v, nq, sizes[i], FRAMES, window, dst_mac, LOOP_MS, &r));
+		printf("%u queue(s), %u-byte frames: %u each way per queue, %.3f Mpps round "
+		       "trip (paced, checked)\n",
+		       nq, sizes[i], FRAMES, r.mpps);
+		*packets += (uint64_t)nq * FRAMES;
+		*bytes += (uint64_t)nq * FRAMES * sizes[i];
+	}
+	return TEST_SUCCESS;
+}
+
+static int
+run_loop(const char *name, unsigned int nq, const char *opts)
+{
+	char why[256], spec[512], err[256];
+	struct vt_vport v = {0};
+	uint64_t packets = 0, bytes = 0;
+	struct tp t;
+	int rc;
+
+	if (tp_skip_reason(why, sizeof(why)))
+		TEST_SKIP("%s", why);
+	tp_init(&t, name);
+	rc = tp_start(&t, nq);
+	if (rc != 0) {
+		tp_fini(&t);
+		TEST_ASSERT_SUCCESS(rc, "testpmd with net_vhost started");
+	}
+	snprintf(spec, sizeof(spec), "vhost-user-frontend,path=%s,queues=%u,mtu=9000%s", t.sock, nq,
+		 opts);
+	rc = vt_vport_create(&v, spec, err, sizeof(err));
+	if (rc == 0)
+		rc = vt_vport_start(&v);
+	if (rc != 0)
+		printf("FAIL: port '%s': %s\n", spec, rc == -EINVAL ? err : strerror(-rc));
+	else if (!vt_vport_wait_queues(&v, nq, 20000))
+		rc = printf("FAIL: %u queue pair(s) did not come up\n", nq);
+	else if ((rc = tp_forward(&t)) != 0)
+		printf("FAIL: testpmd did not start forwarding\n");
+	else if ((rc = run_sizes(&v, nq, &packets, &bytes)) == TEST_SUCCESS)
+		rc = check_totals(&v, &t, nq, packets, bytes);
+	if (rc != TEST_SUCCESS)
+		vt_proc_dump(&t.proc, "testpmd");
+	vt_vport_destroy(&v);
+	if (tp_stop(&t) != 0 && rc == TEST_SUCCESS)
+		rc = printf("FAIL: testpmd did not exit cleanly\n");
+	tp_fini(&t);
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(vt_vport_pool()), 0,
+			  "every mbuf came back to the pool");
+	return rc == TEST_SUCCESS ? TEST_SUCCESS : TEST_FAILED;
+}
+
+/* clang-format off */
+static int test_split_1q(void) { return run_loop("vio-s1", 1, ""); }
+REGISTER_TEST(virtio_port_testpmd_loop_split_1q, interop, test_split_1q)
+static int test_split_2q(void) { return run_loop("vio-s2", 2, ""); }
+REGISTER_TEST(virtio_port_testpmd_loop_split_2q, interop, test_split_2q)
+static int test_packed_1q(void) { return run_loop("vio-p1", 1, ",packed=1"); }
+REGISTER_TEST(virtio_port_testpmd_loop_packed_1q, interop, test_packed_1q)
+static int test_packed_2q(void) { return run_loop("vio-p2", 2, ",packed=1"); }
+REGISTER_TEST(virtio_port_testpmd_loop_packed_2q, interop, test_packed_2q)
+/* clang-format on */
