@@ -7,6 +7,7 @@
  * queue pairs, zero-copy and copy mode; and the port reconnects (and
  * renegotiates) after testpmd restarts. Every path stops testpmd.
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -180,16 +181,24 @@ check_totals(struct vt_vport *v, struct tp *t, unsigned int nq, uint64_t packets
 	return TEST_SUCCESS;
 }
 
+/* What a run checks: frames up to max_len, at most window_max of them in flight. */
+struct loop_opts {
+	uint32_t max_len;
+	unsigned int window_max;
+};
+
+static const struct loop_opts all_sizes = {9000, 128};
+
 static int
-run_sizes(struct vt_vport *v, unsigned int nq, uint64_t *packets, uint64_t *bytes)
+run_sizes(struct vt_vport *v, unsigned int nq, const struct loop_opts *o, uint64_t *packets,
+	  uint64_t *bytes)
 {
 	static const uint32_t sizes[] = {64, 1518, 9000};
 
-	for (unsigned int i = 0; i < RTE_DIM(sizes); i++) {
+	for (unsigned int i = 0; i < RTE_DIM(sizes) && sizes[i] <= o->max_len; i++) {
 		struct vt_loop_result r;
-
 		/* In flight: what the 256 receive buffers (2 KiB each) hold twice over. */
-		unsigned int window = RTE_MIN(128u, 100u / (sizes[i] / 2048 + 1));
+		unsigned int window = RTE_MIN(o->window_max, 100u / (sizes[i] / 2048 + 1));
 
 		TEST_RUN(vt_vport_loop(v, nq, sizes[i], FRAMES, window, dst_mac, LOOP_MS, &r));
 		printf("%u queue(s), %u-byte frames: %u each way per queue, %.3f Mpps round "
@@ -202,7 +211,7 @@ run_sizes(struct vt_vport *v, unsigned int nq, uint64_t *packets, uint64_t *byte
 }
 
 static int
-run_loop(const char *name, unsigned int nq, const char *opts)
+run_loop(const char *name, unsigned int nq, const char *opts, const struct loop_opts *o)
 {
 	char why[256], spec[512], err[256];
 	struct vt_vport v = {0};
@@ -229,7 +238,7 @@ run_loop(const char *name, unsigned int nq, const char *opts)
 		rc = printf("FAIL: %u queue pair(s) did not come up\n", nq);
 	else if ((rc = tp_forward(&t)) != 0)
 		printf("FAIL: testpmd did not start forwarding\n");
-	else if ((rc = run_sizes(&v, nq, &packets, &bytes)) == TEST_SUCCESS)
+	else if ((rc = run_sizes(&v, nq, o, &packets, &bytes)) == TEST_SUCCESS)
 		rc = check_totals(&v, &t, nq, packets, bytes);
 	if (rc != TEST_SUCCESS)
 		vt_proc_dump(&t.proc, "testpmd");
@@ -243,12 +252,128 @@ run_loop(const char *name, unsigned int nq, const char *opts)
 }
 
 /* clang-format off */
-static int test_split_1q(void) { return run_loop("vio-s1", 1, ""); }
+static int test_copy_split_1q(void) { return run_loop("vio-cs1", 1, ",copy=1", &all_sizes); }
+REGISTER_TEST(virtio_port_testpmd_loop_copy_split_1q, interop, test_copy_split_1q)
+static int test_copy_packed_2q(void) { return run_loop("vio-cp2", 2, ",copy=1,packed=1", &all_sizes); }
+REGISTER_TEST(virtio_port_testpmd_loop_copy_packed_2q, interop, test_copy_packed_2q)
+static int test_in_order(void) { return run_loop("vio-io", 1, ",in_order=1", &all_sizes); }
+REGISTER_TEST(virtio_port_testpmd_loop_in_order, interop, test_in_order)
+static int test_in_order_packed(void) { return run_loop("vio-iop", 1, ",in_order=1,packed=1", &all_sizes); }
+REGISTER_TEST(virtio_port_testpmd_loop_in_order_packed, interop, test_in_order_packed)
+static int test_plain_split(void) { return run_loop("vio-pl", 1, ",mrg_rxbuf=0,indirect=0,event_idx=0", &(struct loop_opts){9000, 20}); }
+REGISTER_TEST(virtio_port_testpmd_loop_no_mrg_indirect_event_idx, interop, test_plain_split)
+static int test_no_mrg_packed(void) { return run_loop("vio-nmp", 1, ",mrg_rxbuf=0,packed=1", &(struct loop_opts){1518, 128}); }
+REGISTER_TEST(virtio_port_testpmd_loop_no_mrg_packed, interop, test_no_mrg_packed)
+static int test_split_1q(void) { return run_loop("vio-s1", 1, "", &all_sizes); }
 REGISTER_TEST(virtio_port_testpmd_loop_split_1q, interop, test_split_1q)
-static int test_split_2q(void) { return run_loop("vio-s2", 2, ""); }
+static int test_split_2q(void) { return run_loop("vio-s2", 2, "", &all_sizes); }
 REGISTER_TEST(virtio_port_testpmd_loop_split_2q, interop, test_split_2q)
-static int test_packed_1q(void) { return run_loop("vio-p1", 1, ",packed=1"); }
+static int test_packed_1q(void) { return run_loop("vio-p1", 1, ",packed=1", &all_sizes); }
 REGISTER_TEST(virtio_port_testpmd_loop_packed_1q, interop, test_packed_1q)
-static int test_packed_2q(void) { return run_loop("vio-p2", 2, ",packed=1"); }
+static int test_packed_2q(void) { return run_loop("vio-p2", 2, ",packed=1", &all_sizes); }
 REGISTER_TEST(virtio_port_testpmd_loop_packed_2q, interop, test_packed_2q)
 /* clang-format on */
+
+/* One round of checked traffic: @p n 1518-byte frames each way. */
+static int
+reconnect_round(struct vt_vport *v, struct tp *t, uint32_t n, const char *when)
+{
+	struct vt_loop_result r;
+
+	if (!vt_vport_wait_queues(v, 1, 30000)) {
+		printf("FAIL: %s: the port did not come up\n", when);
+		return TEST_FAILED;
+	}
+	if (tp_forward(t) != 0) {
+		printf("FAIL: %s: testpmd did not start forwarding\n", when);
+		return TEST_FAILED;
+	}
+	if (vt_vport_loop(v, 1, 1518, n, 64, dst_mac, LOOP_MS, &r) != TEST_SUCCESS) {
+		printf("FAIL: %s: traffic\n", when);
+		return TEST_FAILED;
+	}
+	TEST_ASSERT_EQUAL(tp_port_stat(t, "RX-packets:"), n, "%s: testpmd received them", when);
+	return TEST_SUCCESS;
+}
+
+/* The back-end went away: the link goes down, the engine is told, bursts are empty. */
+static int
+expect_down(struct vt_vport *v, int changes_before, const char *how)
+{
+	struct rte_mbuf *m = vt_vport_frame(vt_vport_pool(), 64, 0, 0, dst_mac), *got[4];
+	uint16_t sent;
+
+	TEST_ASSERT(vt_vport_wait_queues(v, 0, 10000), "%s: link down, no queues", how);
+	TEST_ASSERT(v->changes > changes_before, "%s: state_changed called", how);
+	TEST_ASSERT_NOT_NULL(m, "frame");
+	sent = vs_port_tx_burst(v->port, 0, &m, 1);
+	if (sent == 0)
+		rte_pktmbuf_free(m);
+	TEST_ASSERT_EQUAL(sent, 0, "%s: nothing is sent while down", how);
+	TEST_ASSERT_EQUAL(vs_port_rx_burst(v->port, 0, got, 4), 0, "%s: nothing received", how);
+	return TEST_SUCCESS;
+}
+
+static int
+reconnect_run(struct vt_vport *v, struct tp *t)
+{
+	struct vs_port_stats st;
+	int changes;
+
+	TEST_RUN(reconnect_round(v, t, 500, "first connection"));
+	/* testpmd quits: net_vhost closes the connection. */
+	changes = v->changes;
+	TEST_ASSERT_SUCCESS(tp_stop(t), "testpmd quit");
+	TEST_RUN(expect_down(v, changes, "testpmd quit"));
+	/* A new testpmd on the same socket: the port reconnects by itself. */
+	TEST_ASSERT_SUCCESS(tp_start(t, 1), "testpmd again");
+	TEST_RUN(reconnect_round(v, t, 500, "after testpmd restarted"));
+	/* Killed outright with frames in flight both ways: the kernel closes the socket. */
+	changes = v->changes;
+	for (uint32_t i = 0; i < 200; i++) {
+		struct rte_mbuf *m = vt_vport_frame(vt_vport_pool(), 1518, i, 0, dst_mac);
+
+		TEST_ASSERT_NOT_NULL(m, "frame");
+		if (vs_port_tx_burst(v->port, 0, &m, 1) != 1)
+			rte_pktmbuf_free(m);
+	}
+	kill(t->proc.pid, SIGKILL);
+	tp_stop(t);
+	TEST_RUN(expect_down(v, changes, "testpmd killed"));
+	TEST_ASSERT_SUCCESS(tp_start(t, 1), "testpmd a third time");
+	TEST_RUN(reconnect_round(v, t, 500, "after testpmd was killed"));
+	v->port->ops->stats_get(v->port, &st);
+	TEST_ASSERT(st.tx[0].packets >= 1500 && st.tx[0].packets <= 1700,
+		    "counters survive reconnects (tx %" PRIu64 ")", st.tx[0].packets);
+	TEST_ASSERT_EQUAL(st.rx[0].packets, 1500, "counters survive reconnects (rx)");
+	return TEST_SUCCESS;
+}
+
+static int
+test_reconnect(void)
+{
+	char why[256], spec[512], err[256];
+	struct vt_vport v = {0};
+	struct tp t;
+	int rc;
+
+	if (tp_skip_reason(why, sizeof(why)))
+		TEST_SKIP("%s", why);
+	tp_init(&t, "vio-rc");
+	rc = tp_start(&t, 1);
+	snprintf(spec, sizeof(spec), "vhost-user-frontend,path=%s", t.sock);
+	if (rc == 0 && (rc = vt_vport_create(&v, spec, err, sizeof(err))) != 0)
+		printf("FAIL: port: %s\n", err);
+	if (rc == 0 && (rc = vt_vport_start(&v)) != 0)
+		printf("FAIL: start: %s\n", strerror(-rc));
+	if (rc == 0)
+		rc = reconnect_run(&v, &t);
+	if (rc != TEST_SUCCESS && t.running)
+		vt_proc_dump(&t.proc, "testpmd");
+	vt_vport_destroy(&v);
+	tp_fini(&t);
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(vt_vport_pool()), 0,
+			  "every mbuf came back to the pool");
+	return rc == TEST_SUCCESS ? TEST_SUCCESS : TEST_FAILED;
+}
+REGISTER_TEST(virtio_port_reconnects_after_testpmd_restarts, interop, test_reconnect)

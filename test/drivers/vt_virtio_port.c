@@ -181,7 +181,10 @@ vt_vport_frame_check(const struct rte_mbuf *m, uint32_t len, uint16_t q, const u
 	if (memcmp(h, dst, 6) != 0 || memcmp(h + 6, src_mac, 6) != 0 ||
 	    h[12] != (ETH_P_TEST >> 8) || h[13] != (ETH_P_TEST & 0xff) ||
 	    (uint16_t)(h[18] | h[19] << 8) != q) {
-		printf("frame header changed (queue %u)\n", q);
+		printf("frame header changed (queue %u):", q);
+		for (int i = 0; i < 20; i++)
+			printf(" %02x", h[i]);
+		printf("\n");
 		return -1;
 	}
 	seq = (uint32_t)h[14] | (uint32_t)h[15] << 8 | (uint32_t)h[16] << 16 |

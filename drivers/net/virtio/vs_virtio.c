@@ -261,6 +261,19 @@ setup_rxq(struct vio_port *p, unsigned int i)
 	} else {
 		q->buf_cap = rte_pktmbuf_data_room_size(q->mp) - RTE_PKTMBUF_HEADROOM + HDR_LEN;
 		q->chain = q->mrg ? 1 : (uint16_t)((frame + HDR_LEN + q->buf_cap - 1) / q->buf_cap);
+		/*
+		 * Packed rings get one mbuf per receive buffer: DPDK's vhost
+		 * (22.11 and later) fills four packed descriptors at a time
+		 * without looking at NEXT or INDIRECT, so a longer chain
+		 * would be written as if it were its first element.
+		 */
+		if (q->chain > 1 && vs_vdev_has(&p->dev, VQ_F_RING_PACKED)) {
+			VIO_LOG(WARNING,
+				"%s: packed ring without MRG_RXBUF: frames over %u bytes are "
+				"not received",
+				p->base.name, q->buf_cap - HDR_LEN);
+			q->chain = 1;
+		}
 	}
 	q->chain_desc = q->chain > 1 && ind && q->chain <= VIO_INDIRECT_MAX ? 1 : q->chain;
 	/* A 64 KiB packet in the smallest buffers, with room to spare. */
@@ -404,9 +417,10 @@ schedule(struct vio_port *p, uint32_t ms)
 static void
 close_device(struct vio_port *p)
 {
-	if (p->watching_fe) {
-		vs_evloop_del_fd(p->base.env.loop, vh_user_frontend_fd(p->fe));
-		p->watching_fe = false;
+	/* The fd we watch, not the front-end's: that one is -1 once the connection broke. */
+	if (p->watched_fd >= 0) {
+		vs_evloop_del_fd(p->base.env.loop, p->watched_fd);
+		p->watched_fd = -1;
 	}
 	vh_backend_destroy(p->b);
 	p->b = NULL;
@@ -475,8 +489,10 @@ connect_and_bring_up(struct vio_port *p)
 	}
 	p->connects++;
 	if (p->kind == VIO_USER && p->base.env.loop != NULL) {
-		rc = vs_evloop_add_fd(p->base.env.loop, vh_user_frontend_fd(p->fe),
-				      EPOLLIN | EPOLLRDHUP, on_frontend_readable, p);
+		int fd = vh_user_frontend_fd(p->fe);
+
+		rc = vs_evloop_add_fd(p->base.env.loop, fd, EPOLLIN | EPOLLRDHUP,
+				      on_frontend_readable, p);
 		if (rc != 0) {
 			VIO_LOG(ERR, "%s: cannot watch the connection: %s", p->base.name,
 				strerror(-rc));
@@ -484,7 +500,7 @@ connect_and_bring_up(struct vio_port *p)
 			close_device(p);
 			return rc;
 		}
-		p->watching_fe = true;
+		p->watched_fd = fd;
 	}
 	return 0;
 }
@@ -788,6 +804,7 @@ vio_create(enum vio_kind kind, const char *name, struct vs_port_spec *spec,
 	p->kind = kind;
 	p->copy_fd = -1;
 	p->broken_fd = -1;
+	p->watched_fd = -1;
 	p->link = VS_PORT_LINK_DOWN;
 	if (parse_kind(p, spec, err, errlen) != 0 || parse_common(p, spec, err, errlen) != 0)
 		goto fail;

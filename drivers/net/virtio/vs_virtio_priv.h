@@ -128,7 +128,7 @@ struct vio_port {
 	int64_t timer; /* reconnect or restart timer */
 	uint32_t backoff_ms;
 	uint64_t connects;
-	bool watching_fe;
+	int watched_fd; /* the vhost-user connection in the loop, or -1 */
 	bool started;
 	struct vio_rxq rxq[VS_VDEV_MAX_PAIRS];
 	struct vio_txq txq[VS_VDEV_MAX_PAIRS];
