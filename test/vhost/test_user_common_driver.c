@@ -141,13 +141,15 @@ test_common_driver_split(void)
 {
 	return run_common_driver(false);
 }
-REGISTER_TEST(user_interop_common_driver_loops_through_testpmd_vhost_split, interop,
-	      test_common_driver_split)
+/* clang-format off */
+REGISTER_TEST(user_interop_common_driver_loops_through_testpmd_vhost_split, interop, test_common_driver_split)
+/* clang-format on */
 
 static int
 test_common_driver_packed(void)
 {
 	return run_common_driver(true);
 }
-REGISTER_TEST(user_interop_common_driver_loops_through_testpmd_vhost_packed, interop,
-	      test_common_driver_packed)
+/* clang-format off */
+REGISTER_TEST(user_interop_common_driver_loops_through_testpmd_vhost_packed, interop, test_common_driver_packed)
+/* clang-format on */
