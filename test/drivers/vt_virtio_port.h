@@ -61,6 +61,7 @@ struct vt_loop_result {
 	uint64_t received[8];
 	uint64_t bytes_sent[8];
 	uint64_t bad;
+	uint64_t other; /* frames of another ethertype, ignored */
 	double mpps;
 };
 

@@ -25,6 +25,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -189,7 +190,7 @@ max_regions(const struct vio_port *p)
  * given it, else our copy area. Returns 0 or a negative errno.
  */
 static int
-choose_memory(struct vio_port *p, bool *copy)
+choose_memory(struct vio_port *p, bool force_copy, bool *copy)
 {
 	struct vs_vmem_range need[VS_VMEM_MAX];
 	unsigned int n = 0;
@@ -199,6 +200,8 @@ choose_memory(struct vio_port *p, bool *copy)
 	need[n++] = (struct vs_vmem_range){(uintptr_t)p->mz->addr, p->mz->len};
 	if (p->force_copy)
 		why = "copy=1";
+	else if (force_copy)
+		why = "zero-copy was refused";
 	else if (vs_vmem_mempool_ranges(p->base.env.mp, need, &n, RTE_DIM(need)) != 0)
 		why = "the mbuf pool is in too many pieces";
 	else if ((rc = vs_vmem_from_dpdk(&p->vmem, p->kind == VIO_USER, need, n)) != 0)
@@ -233,6 +236,39 @@ choose_memory(struct vio_port *p, bool *copy)
 /* ------------------------------------------------------------------------ */
 /* Bring-up and tear-down                                                   */
 /* ------------------------------------------------------------------------ */
+
+/*
+ * vDPA pins what it maps, counted against RLIMIT_MEMLOCK (Linux
+ * vhost_vdpa_pa_map()): raise the limit to cover the table where we may,
+ * else say what is missing instead of the kernel's bare EFAULT.
+ */
+static int
+vdpa_memlock(const struct vio_port *p)
+{
+	struct rlimit rl;
+	rlim_t need = 0;
+
+	for (unsigned int i = 0; i < p->vmem.n; i++)
+		need += p->vmem.r[i].memory_size;
+	/* What this process pinned already (other vDPA ports) is not known here: leave room. */
+	need = need * 2 + (64u << 20);
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+		rl.rlim_max = need; /* needs CAP_SYS_RESOURCE */
+	rl.rlim_cur = need;
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) != 0) {
+		int rc = -errno;
+
+		VIO_LOG(ERR,
+			"%s: a vDPA device pins the %llu MiB it maps, over RLIMIT_MEMLOCK; "
+			"raise it (ulimit -l): %s",
+			p->base.name, (unsigned long long)(need >> 20), strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
 
 static void
 setup_rxq(struct vio_port *p, unsigned int i)
@@ -313,8 +349,12 @@ setup_txq(struct vio_port *p, unsigned int i)
 	}
 }
 
+static void close_device(struct vio_port *p);
+static int open_device(struct vio_port *p);
+
+/* Brings the device up; @p force_copy: in copy mode whatever DPDK's memory is. */
 static int
-bring_up(struct vio_port *p)
+bring_up_mode(struct vio_port *p, bool force_copy)
 {
 	struct vs_vdev_config cfg = {
 		.pairs = p->queues,
@@ -331,7 +371,9 @@ bring_up(struct vio_port *p)
 	bool copy;
 	int rc;
 
-	rc = choose_memory(p, &copy);
+	rc = choose_memory(p, force_copy, &copy);
+	if (rc == 0 && p->kind == VIO_VDPA)
+		rc = vdpa_memlock(p);
 	if (rc != 0)
 		return rc;
 	if (copy)
@@ -342,7 +384,25 @@ bring_up(struct vio_port *p)
 		cfg.ring_mem[i] = rings + i * p->ring_mem;
 	cfg.regions = p->vmem.r;
 	cfg.nregions = p->vmem.n;
+	for (unsigned int i = 0; i < p->vmem.n; i++)
+		VIO_LOG(DEBUG,
+			"%s: region %u: va 0x%" PRIx64 " size 0x%" PRIx64 " fd %d off 0x%" PRIx64,
+			p->base.name, i, p->vmem.r[i].userspace_addr, p->vmem.r[i].memory_size,
+			p->vmem.r[i].fd, p->vmem.r[i].mmap_offset);
 	rc = vs_vdev_start(&p->dev, p->b, &cfg);
+	if (rc != 0 && p->dev.mem_rc != 0 && !copy && p->kind != VIO_USER) {
+		/*
+		 * The device refused to map DPDK's memory (vDPA: more pages than
+		 * its IOTLB holds, 2048 by default in Linux's vhost_vdpa, i.e. 8
+		 * MiB of 4 KiB pages; use hugepages). Our copy area is small.
+		 */
+		VIO_LOG(WARNING, "%s: the device refused DPDK's memory (%s); trying copy mode",
+			p->base.name, strerror(-rc));
+		close_device(p);
+		rc = open_device(p);
+		if (rc == 0)
+			return bring_up_mode(p, true);
+	}
 	if (rc != 0) {
 		VIO_LOG(ERR, "%s: cannot start the %s device at %s: %s", p->base.name,
 			kind_name[p->kind], p->path, strerror(-rc));
@@ -370,6 +430,12 @@ bring_up(struct vio_port *p)
 		p->dev.features, copy ? "copy" : "zero-copy", p->vmem.n);
 	notify(p);
 	return 0;
+}
+
+static int
+bring_up(struct vio_port *p)
+{
+	return bring_up_mode(p, false);
 }
 
 /* Takes the queues back from the workers, then stops the device. */

@@ -271,6 +271,7 @@ vs_vdev_start(struct vs_vdev *d, struct vh_backend *b, const struct vs_vdev_conf
 	read_config(d);
 	rc = vh_backend_set_mem_table(b, cfg->regions, cfg->nregions);
 	if (rc != 0) {
+		d->mem_rc = rc;
 		VDEV_LOG("memory table of %u region(s): %s", cfg->nregions, strerror(-rc));
 		goto fail;
 	}

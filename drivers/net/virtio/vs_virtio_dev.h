@@ -135,6 +135,7 @@ struct vs_vdev {
 	bool started;		/**< every ring of every pair runs */
 	uint16_t mtu;		/**< the device's MTU (VIRTIO_NET_F_MTU, vDPA), else 0 */
 	uint8_t mac[6];		/**< the device's MAC (VIRTIO_NET_F_MAC, vDPA), else zeros */
+	int mem_rc;		/**< the memory table's error when bring-up failed there, else 0 */
 	int tap_fd;		/**< vhost-net: the tap, else -1 */
 	char ifname[IFNAMSIZ];	/**< vhost-net: the tap's name */
 	struct vs_vdev_ring ring[VS_VDEV_MAX_RINGS];
