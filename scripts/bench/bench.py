@@ -70,8 +70,10 @@ def parse_args(argv):
     ap.add_argument("--switch-cpu", type=int, default=1, help="CPU of the switch worker (default 1)")
     ap.add_argument("--scaling-ports", type=int_list, default=[2, 8, 32],
                     help="VM ports attached in the scaling runs (default 2,8,32; empty: none)")
-    ap.add_argument("--no-scaling", action="store_true")
-    ap.add_argument("--no-latency", action="store_true")
+    ap.add_argument("--parts", default="throughput,scaling,latency",
+                    help="what to measure (default throughput,scaling,latency)")
+    ap.add_argument("--no-scaling", action="store_true", help="same as leaving scaling out of --parts")
+    ap.add_argument("--no-latency", action="store_true", help="same as leaving latency out of --parts")
     ap.add_argument("--latency-rate", type=float, default=10000, help="probes per second")
     ap.add_argument("--latency-duration", type=float, default=5.0, help="seconds measured")
     ap.add_argument("--max-foreign", type=float, default=0.05,
@@ -83,6 +85,14 @@ def parse_args(argv):
                     help="write the results into doc/perf.md and doc/perf/*.png")
     a = ap.parse_args(argv)
     a.switches = [s for s in a.switches.split(",") if s]
+    a.parts = [p for p in a.parts.split(",") if p]
+    for p in a.parts:
+        if p not in ("throughput", "scaling", "latency"):
+            ap.error("--parts: unknown part '%s'" % p)
+    if a.no_scaling and "scaling" in a.parts:
+        a.parts.remove("scaling")
+    if a.no_latency and "latency" in a.parts:
+        a.parts.remove("latency")
     a.rings = [r for r in a.rings.split(",") if r]
     for r in a.rings:
         if r not in ("split", "packed"):
@@ -97,7 +107,7 @@ def parse_args(argv):
         a.sizes, a.rings, a.queues = [64], ["split"], [1]
         a.runs, a.max_windows, a.rounds = 1, 1, 1
         a.window, a.warmup = 2.0, 1.0
-        a.no_scaling = True
+        a.parts = [p for p in a.parts if p != "scaling"]
         a.latency_duration = 1.0
     if a.max_windows is None:
         a.max_windows = 2 * a.runs
@@ -105,7 +115,7 @@ def parse_args(argv):
         ap.error("need runs >= 1, max-windows >= runs, window > 0, rounds >= 1")
     if a.gen_cpu == a.switch_cpu:
         ap.error("--gen-cpu and --switch-cpu must differ")
-    if a.no_scaling:
+    if "scaling" not in a.parts:
         a.scaling_ports = []
     return a
 
@@ -209,6 +219,7 @@ class Bench:
             gen = Generator(self.ctx, socks, queues, ring == "packed", frame, server=not sw.server,
                             active=active)
             gen.start(timeout=30 + 2 * ports)
+            case["features"] = " ".join("0x%x" % f for f in sorted(set(gen.features)))
             sw.after_vms()
             self.check_placement(sw, gen)
             gen.start_traffic()
@@ -230,7 +241,7 @@ class Bench:
             if getattr(sw, "cpp_note", ""):
                 self.say("  " + sw.cpp_note)
                 case["error"] = sw.cpp_note
-            usage = mem.usage(sw.pid(), sw.own_prefix())
+            usage = mem.usage(sw.pid(), [gen.prefix])
             if usage:
                 case["mem"] = usage
         except Unsupported as e:
@@ -368,7 +379,7 @@ class Bench:
                 self.unavailable[sw.name] = why
                 self.loud("%s: %s" % (sw.label, why))
         started = time.monotonic()
-        for rnd in range(self.a.rounds):
+        for rnd in range(self.a.rounds if "throughput" in self.a.parts else 0):
             for frame in self.a.sizes:
                 for ring in self.a.rings:
                     for q in self.a.queues:
@@ -386,7 +397,7 @@ class Bench:
                         c = self.run_case(sw, 0, "scaling", 64, "split", 1, n, active)
                         if c.get("mem") and active == n:
                             self.memory.append(dict(switch=sw.name, ports=n, **c["mem"]))
-        if not self.a.no_latency:
+        if "latency" in self.a.parts:
             for sw in live:
                 self.run_latency(sw)
         self.say("measured in %.0f s" % (time.monotonic() - started))

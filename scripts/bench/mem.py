@@ -1,12 +1,14 @@
 """Memory of a switch process: resident set (VmRSS, which excludes hugetlb
-pages), hugepages it allocated itself (hugetlbfs mappings of its own DPDK
-file prefix) and hugepages it maps from the VMs (guest memory, shared with
-the VM process)."""
+pages), hugepages it allocated itself and hugepages it maps from the VMs
+(guest memory, shared with the VM process). The VMs here are DPDK processes
+whose hugepage files carry a known prefix; every other hugetlb mapping is
+the switch's own (hugetlbfs files of its prefix, or DPDK's memfd segments
+when it runs --in-memory, as OVS does)."""
 
 import re
 
 
-def usage(pid, own_prefix):
+def usage(pid, guest_prefixes):
     """{rss_kb, huge_own_kb, huge_guest_kb} of @pid, or None if it is gone."""
     try:
         with open("/proc/%d/status" % pid) as f:
@@ -27,8 +29,8 @@ def usage(pid, own_prefix):
         if not m or not int(m.group(2)):
             continue
         name = path.rsplit("/", 1)[-1]
-        if own_prefix and name.startswith(own_prefix + "map_"):
-            res["huge_own_kb"] += int(m.group(2))
-        else:
+        if any(name.startswith(p + "map_") for p in guest_prefixes):
             res["huge_guest_kb"] += int(m.group(2))
+        else:
+            res["huge_own_kb"] += int(m.group(2))
     return res

@@ -24,7 +24,7 @@ WINDOW_FIELDS = ["round", "kind", "switch", "frame", "ring", "queues", "ports", 
                  "reason"]
 CASE_FIELDS = ["kind", "switch", "frame", "ring", "queues", "ports", "active", "status",
                "windows_kept", "windows_total", "mpps_median", "mpps_min", "mpps_max", "cpp_median",
-               "cpp_min", "cpp_max", "gen_busy_median", "sw_busy_median", "flag", "error"]
+               "cpp_min", "cpp_max", "gen_busy_median", "sw_busy_median", "flag", "features", "error"]
 
 
 def _cmd(*args):
@@ -95,6 +95,7 @@ def summarize(cases):
         ok = [c for c in cs if c["status"] == "ok"]
         row["status"] = "ok" if ok else cs[0]["status"]
         row["error"] = "; ".join(sorted({c["error"] for c in cs if c["error"]}))
+        row["features"] = " ".join(sorted({c["features"] for c in cs if c.get("features")}))
         row["windows_total"] = len(wins)
         row["windows_kept"] = len(kept)
         use = kept or wins

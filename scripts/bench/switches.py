@@ -23,16 +23,22 @@ from procs import BenchError, Proc, TestpmdProc, parse_fwd_stats, thread_cpus
 TESTPMD = shutil.which("dpdk-testpmd") or "/usr/bin/dpdk-testpmd"
 OVS_VSWITCHD_DPDK = "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk"
 OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
+VIRTIO_NET_F_MQ = 22
+VIRTIO_F_RING_PACKED = 34
+
+
+class Unsupported(BenchError):
+    """The switch does not support this case (reported, not a failure)."""
 
 
 def vm_mac(i):
     return "02:00:00:00:%02x:%02x" % ((i + 1) >> 8, (i + 1) & 0xff)
 
 
-def eal_common(ctx, role, mem_mb):
+def eal_common(ctx, role, mem_mb, log_level="*:notice"):
     prefix = "%s-%s" % (ctx.tag, role)
     return prefix, ["--no-pci", "--file-prefix", prefix, "--single-file-segments",
-                    "--socket-limit", str(mem_mb), "--log-level", "*:notice"]
+                    "--socket-limit", str(mem_mb), "--log-level", log_level]
 
 
 def remove_dpdk_runtime(prefix):
@@ -87,7 +93,9 @@ class Generator:
         mbufs = n * self.queues * 2 * self.ctx.ring + streams * self.ctx.burst * 32 + 4096
         mbufs = int(mbufs * 1.25)
         mem = 512 + mbufs * 2304 // (1 << 20)
-        self.prefix, eal = eal_common(self.ctx, "gen", mem)
+        # virtio init at debug level prints each port's negotiated features
+        # (a "*:notice" next to it would silence that)
+        self.prefix, eal = eal_common(self.ctx, "gen", mem, "pmd.net.virtio.init:debug")
         vdevs = []
         for i, s in enumerate(self.sockets):
             vdevs += ["--vdev", "net_virtio_user%d,path=%s,queues=%d,queue_size=%d,packed_vq=%d,"
@@ -104,12 +112,30 @@ class Generator:
         self.proc = TestpmdProc("generator", self.argv(), self.ctx.log("generator"),
                                 cpus=self.ctx.gen_cpu, stdin=True).start()
         self.proc.ready(timeout)
-        macs = re.findall(r"^Port (\d+): ([0-9A-Fa-f:]{17})", self.proc.output(), re.M)
+        macs = set(re.findall(r"^Port (\d+): ([0-9A-Fa-f:]{17})", self.proc.output(), re.M))
         if len(macs) != len(self.sockets):
             raise BenchError("generator set up %d ports, expected %d; log %s:\n%s"
                              % (len(macs), len(self.sockets), self.proc.log, self.proc.tail()))
+        self.check_features()
         if self.active < len(self.sockets):
             self.proc.cmd("set portlist %s" % ",".join(str(i) for i in range(self.active)))
+
+    def check_features(self):
+        """The switch may refuse what the VM offers (packed ring, MQ): then
+        the case would silently measure something else. Refuse it here."""
+        feats = [int(f, 16) for f in re.findall(r"features after negotiate = ([0-9a-fA-F]+)",
+                                                  self.proc.output())]
+        if len(feats) < len(self.sockets):
+            raise BenchError("generator log shows %d negotiated feature sets for %d ports"
+                             % (len(feats), len(self.sockets)))
+        self.features = feats[-len(self.sockets):]
+        for i, f in enumerate(self.features):
+            if bool(f & (1 << VIRTIO_F_RING_PACKED)) != self.packed:
+                raise Unsupported("port %d: the switch negotiated a %s ring (features 0x%x)"
+                                  % (i, "packed" if f & (1 << VIRTIO_F_RING_PACKED) else "split", f))
+            if self.queues > 1 and not f & (1 << VIRTIO_NET_F_MQ):
+                raise Unsupported("port %d: the switch did not negotiate multiqueue (features 0x%x)"
+                                  % (i, f))
 
     def start_traffic(self):
         out = self.proc.cmd("start tx_first %d" % self.ctx.burst)
@@ -154,8 +180,6 @@ class Switch:
     def pids(self):
         return [p.pid for p in self.procs if p.alive()]
 
-    def own_prefix(self):
-        return None
 
     def check_alive(self):
         for p in self.procs:
@@ -214,8 +238,6 @@ class TestpmdSwitch(Switch):
         d = parse_fwd_stats(self.proc.cmd("show fwd stats all"))
         return {"busy_cycles": d["cycles"], "rx": d["rx_packets"], "tx": d["tx_packets"]}
 
-    def own_prefix(self):
-        return self.prefix
 
     def stop(self):
         if self.procs:
@@ -345,25 +367,9 @@ class OvsSwitch(Switch):
         self.appctl("dpif-netdev/pmd-stats-clear")
 
     def counters(self):
-        """Busy cycles = 'processing cycles' of the PMD threads (cycles of
-        iterations that received packets, dpif-netdev/pmd-stats-show);
-        packets from dpif-netdev/pmd-perf-show ('Rx packets', 'Tx packets'),
-        whose 'cycles/pkt' is the same busy/rx ratio."""
-        stats = self.appctl("dpif-netdev/pmd-stats-show")
-        perf = self.appctl("dpif-netdev/pmd-perf-show")
-        busy = rx = tx = 0
-        for block in re.split(r"^pmd thread ", stats, flags=re.M)[1:]:
-            m = re.search(r"processing cycles:\s*(\d+)", block)
-            busy += int(m.group(1)) if m else 0
-        for block in re.split(r"^pmd thread ", perf, flags=re.M)[1:]:
-            m = re.search(r"Rx packets:\s*(\d+)", block)
-            rx += int(m.group(1)) if m else 0
-            m = re.search(r"Tx packets:\s*(\d+)", block)
-            tx += int(m.group(1)) if m else 0
-        return {"busy_cycles": busy, "rx": rx, "tx": tx}
+        return parse_ovs_pmd(self.appctl("dpif-netdev/pmd-stats-show"),
+                             self.appctl("dpif-netdev/pmd-perf-show"))
 
-    def own_prefix(self):
-        return self.prefix
 
     def stop(self):
         if not self.procs:
@@ -453,8 +459,6 @@ class VswitchSwitch(Switch):
         now = self.lcores()
         return {k: now[k] - self.base[k] for k in ("busy_cycles", "rx", "tx")}
 
-    def own_prefix(self):
-        return self.prefix
 
     def stop(self):
         if self.procs:
@@ -463,8 +467,23 @@ class VswitchSwitch(Switch):
             self.procs = []
 
 
-class Unsupported(BenchError):
-    """The switch does not support this case (reported, not a failure)."""
+def parse_ovs_pmd(stats, perf):
+    """OVS PMD threads -> summed {busy_cycles, rx, tx}. Busy cycles are the
+    'processing cycles' of dpif-netdev/pmd-stats-show (cycles of iterations
+    that received packets); packets are 'Rx packets' and 'Tx packets' of
+    dpif-netdev/pmd-perf-show, whose own 'cycles/pkt' is busy cycles / Rx.
+    The 'main thread' section (non-PMD) is not a PMD and is left out."""
+    busy = rx = tx = 0
+    for block in re.split(r"^pmd thread ", stats, flags=re.M)[1:]:
+        block = re.split(r"^main thread", block, flags=re.M)[0]
+        m = re.search(r"processing cycles:\s*(\d+)", block)
+        busy += int(m.group(1)) if m else 0
+    for block in re.split(r"^pmd thread ", perf, flags=re.M)[1:]:
+        m = re.search(r"Rx packets:\s*(\d+)", block)
+        rx += int(m.group(1)) if m else 0
+        m = re.search(r"Tx packets:\s*(\d+)", block)
+        tx += int(m.group(1)) if m else 0
+    return {"busy_cycles": busy, "rx": rx, "tx": tx}
 
 
 def parse_vswitch_lcores(text):
