@@ -180,7 +180,8 @@ class Bench:
         g = gen.fwd_stats()
         sw.check_alive()
         active = base["active"]
-        pps = sum(stats.get(p, {}).get("rx_pps", 0) for p in range(active))
+        per_port = [stats.get(p, {}).get("rx_pps", 0) for p in range(active)]
+        pps = sum(per_port)
         hz = (g["mhz"] or 0) * 1e6
         con = cpuwatch.assess(snap0, snap1, [self.a.gen_cpu, self.a.switch_cpu],
                               self.a.max_foreign, self.a.max_steal)
@@ -188,6 +189,7 @@ class Bench:
         w.update({
             "seconds": round(seconds, 3),
             "mpps": pps / 1e6,
+            "min_port_mpps": min(per_port) / 1e6,
             "gen_busy": (g["cycles"] / (hz * seconds)) if hz else None,
             "sw_busy_cycles": swc["busy_cycles"] if swc else None,
             "sw_rx": swc["rx"] if swc else None,
@@ -235,6 +237,11 @@ class Bench:
                          % (i, w["mpps"], cpp, pct(w["gen_busy"]), pct(w["sw_busy"]), flag))
                 if w["mpps"] <= 0:
                     raise BenchError("no packets forwarded in window %d" % i)
+                if w["min_port_mpps"] <= 0:
+                    # each VM port is the destination of one direction: a
+                    # switch forwarding one way only still shows some Mpps
+                    raise BenchError("a VM port received nothing in window %d: the switch does "
+                                     "not forward towards it" % i)
                 kept += 0 if w["contended"] else 1
                 if kept >= self.a.runs:
                     break

@@ -19,7 +19,7 @@ UNSTABLE_SPREAD = 0.20
 DOC_BEGIN = "<!-- bench-results:begin (scripts/bench.sh --update-doc writes this part) -->"
 DOC_END = "<!-- bench-results:end -->"
 WINDOW_FIELDS = ["round", "kind", "switch", "frame", "ring", "queues", "ports", "active", "window",
-                 "seconds", "mpps", "cpp", "sw_busy_cycles", "sw_rx", "sw_tx", "sw_busy", "gen_busy",
+                 "seconds", "mpps", "min_port_mpps", "cpp", "sw_busy_cycles", "sw_rx", "sw_tx", "sw_busy", "gen_busy",
                  "foreign_gen_cpu", "foreign_sw_cpu", "steal_gen_cpu", "steal_sw_cpu", "contended",
                  "reason"]
 CASE_FIELDS = ["kind", "switch", "frame", "ring", "queues", "ports", "active", "status",
@@ -328,8 +328,10 @@ def _gnuplot(script, out_png, notes):
     return out_png
 
 
-def plots(out, summary, notes):
+def plots(out, summary, notes, caveat=""):
+    """@caveat goes under each title (e.g. how many windows were contended)."""
     files = []
+    sub = ("\\n" + caveat) if caveat else ""
     frames = sorted({r["frame"] for r in summary if r["kind"] == "throughput"})
     present = [s for s, _ in SWITCHES if any(r["switch"] == s and r["kind"] == "throughput"
                                              and r["mpps_median"] for r in summary)]
@@ -354,7 +356,7 @@ def plots(out, summary, notes):
         script = """set terminal pngcairo size 800,480 font ',10'
 set output '%s'
 set datafile missing '?'
-set title '%s by frame size, split ring, 1 queue pair (median, min-max bars)'
+set title "%s by frame size, split ring, 1 queue pair (median, min-max bars)%s"
 set style data histograms
 set style histogram errorbars gap 2 lw 1
 set style fill solid 0.7 border -1
@@ -364,7 +366,7 @@ set yrange [0:*]
 set key top right
 set grid ytics
 plot %s
-""" % (png, ylabel.split(" (")[0], ylabel, using)
+""" % (png, ylabel.split(" (")[0], sub, ylabel, using)
         if _gnuplot(script, png, notes):
             files.append(png)
     scal = [r for r in summary if r["kind"] == "scaling" and r["mpps_median"]]
@@ -389,16 +391,17 @@ plot %s
                          for i, t in enumerate(series))
         script = """set terminal pngcairo size 800,480 font ',10'
 set output '%s'
-set title 'Aggregate Mpps by VM ports attached (64 B, split ring, 1 queue pair)'
+set title "Aggregate Mpps by VM ports attached (64 B, split ring, 1 queue pair)%s"
 set xlabel 'VM ports attached'
 set ylabel 'Mpps (all ports summed)'
 set logscale x 2
+set xrange [1.6:40]
 set xtics (2, 4, 8, 16, 32)
 set yrange [0:*]
 set key bottom left
 set grid
 plot %s
-""" % (png, plot)
+""" % (png, sub, plot)
         if _gnuplot(script, png, notes):
             files.append(png)
     return files
@@ -425,7 +428,10 @@ def write_all(out, env, windows, summary, latency, memory, unavailable, args):
         _write_csv(p, memory, ["switch", "ports", "rss_kb", "huge_own_kb", "huge_guest_kb"])
         files.append(p)
     notes = []
-    files += plots(out, summary, notes)
+    n_cont = sum(1 for w in windows if w["contended"])
+    caveat = ("indicative only: %d of %d windows contended" % (n_cont, len(windows))
+              if n_cont else "")
+    files += plots(out, summary, notes, caveat)
     md = markdown(env, summary, windows, latency, memory, unavailable)
     if notes:
         md += "\n" + "\n".join("- " + n for n in notes) + "\n"
