@@ -23,10 +23,13 @@ class BenchError(Exception):
     """A case could not be measured; the message says why."""
 
 
-def _die_with_parent():
+def _child_setup():
     # Runs in the child between fork and exec: the child gets SIGKILL when
-    # the harness thread that started it exits, however it exits.
+    # the harness thread that started it exits, however it exits; and it
+    # leads its own process group, so that stop() also reaches anything it
+    # starts itself.
     _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    os.setpgid(0, 0)
 
 
 class Proc:
@@ -59,7 +62,7 @@ class Proc:
                 stdout=logf,
                 stderr=subprocess.STDOUT,
                 env=env,
-                preexec_fn=_die_with_parent,
+                preexec_fn=_child_setup,
             )
         _started.append(self)
         return self
@@ -123,6 +126,12 @@ class Proc:
         except subprocess.TimeoutExpired:
             return None
 
+    def _signal_group(self, sig):
+        try:
+            os.killpg(self.p.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
     def stop(self, quit_text=None, timeout=5.0):
         """Asks the program to quit (writes @quit_text, closes stdin), then
         SIGTERM, then SIGKILL. Returns the exit status."""
@@ -137,15 +146,14 @@ class Proc:
                 pass
         for sig, wait_s in ((None, timeout), (signal.SIGTERM, 3.0), (signal.SIGKILL, 5.0)):
             if sig is not None and self.p.poll() is None:
-                try:
-                    self.p.send_signal(sig)
-                except ProcessLookupError:
-                    pass
+                self._signal_group(sig)
             try:
                 self.p.wait(timeout=wait_s)
                 break
             except subprocess.TimeoutExpired:
                 continue
+        # whatever the program started and left behind in its group
+        self._signal_group(signal.SIGKILL)
         if self.p.stdin is not None:
             try:
                 self.p.stdin.close()
@@ -224,7 +232,7 @@ def cleanup_all():
                 proc.stop(quit_text, timeout=3.0)
         except Exception:  # cleanup must go on whatever one process does
             try:
-                proc.p.kill()
+                os.killpg(proc.p.pid, signal.SIGKILL)
             except Exception:
                 pass
     _started.clear()
