@@ -430,13 +430,14 @@ class Bench:
             if bad:
                 self.loud("%d case(s) failed: see above and %s" % (len(bad), self.logs))
                 rc = 1
-        latest = os.path.join(os.path.dirname(self.out), "latest")
-        try:
-            if os.path.islink(latest):
-                os.unlink(latest)
-            os.symlink(os.path.basename(self.out), latest)
-        except OSError:
-            pass
+        if not self.a.out:  # build/bench/latest -> the newest default run
+            latest = os.path.join(os.path.dirname(self.out), "latest")
+            try:
+                if os.path.islink(latest):
+                    os.unlink(latest)
+                os.symlink(os.path.basename(self.out), latest)
+            except OSError:
+                pass
         return rc
 
     def smoke_verdict(self, live, summary):
