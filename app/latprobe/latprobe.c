@@ -222,6 +222,11 @@ send_probe(struct probe_state *st, const struct probe_opts *o, bool measured)
 		return;
 	}
 	eh = (struct rte_ether_hdr *)rte_pktmbuf_append(m, o->size);
+	if (eh == NULL) {
+		rte_pktmbuf_free(m);
+		st->tx_fail++;
+		return;
+	}
 	memset(eh, 0, o->size);
 	rte_ether_addr_copy(&st->mac[1], &eh->dst_addr);
 	rte_ether_addr_copy(&st->mac[0], &eh->src_addr);

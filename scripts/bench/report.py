@@ -231,6 +231,9 @@ def markdown(env, summary, windows, latency, memory, unavailable, img_prefix="")
          "- CPUs: %s" % env["cpus"],
          "- Contention: %d of %d windows were contended and left out of the medians%s"
          % (n_cont, len(windows), "" if not n_cont else " (see windows.csv, column reason)"), ""]
+    if windows and n_cont * 2 > len(windows):
+        L += ["**Indicative only: most windows were contended (other processes on the two CPUs); "
+              "the figures below are not the switches' performance. Rerun on a quiet machine.**", ""]
     for name, why in sorted(unavailable.items()):
         L.append("- **%s: %s**" % (LABEL.get(name, name), why))
     if unavailable:
