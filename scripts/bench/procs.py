@@ -35,8 +35,12 @@ def _child_setup():
 class Proc:
     """One started program with stdout+stderr in a log file."""
 
-    def __init__(self, name, argv, log, cpus=None, env=None, stdin=False):
+    def __init__(self, name, argv, log, cpus=None, env=None, stdin=False, linebuf=False):
         self.name = name
+        # stdbuf (an LD_PRELOAD) line-buffers a program that block-buffers a
+        # redirected stdout, like testpmd; it breaks ASan builds, so only
+        # where the output is read while the program runs.
+        self.linebuf = linebuf
         self.argv = [str(a) for a in argv]
         self.log = log
         self.cpus = cpus
@@ -46,7 +50,7 @@ class Proc:
 
     def start(self):
         cmd = list(self.argv)
-        if shutil.which("stdbuf"):
+        if self.linebuf and shutil.which("stdbuf"):
             cmd = ["stdbuf", "-oL", "-eL"] + cmd
         if self.cpus is not None:
             cmd = ["taskset", "-c", str(self.cpus)] + cmd
@@ -164,6 +168,9 @@ class Proc:
 
 class TestpmdProc(Proc):
     """An interactive dpdk-testpmd (-i) driven through its stdin."""
+
+    def __init__(self, name, argv, log, cpus=None, env=None, stdin=True):
+        super().__init__(name, argv, log, cpus, env, stdin, linebuf=True)
 
     SENTINEL = "bench_sync"
     REPLY = "Command not found"
