@@ -164,7 +164,7 @@ class Switch:
     name = "?"
     label = "?"
     server = True
-    max_queues = 2
+    max_queues = 8
 
     def __init__(self, ctx):
         self.ctx = ctx
@@ -449,6 +449,7 @@ class VswitchSwitch(Switch):
     def reset(self):
         try:
             self.base = self.lcores()
+            self.cpp_note = ""
         except (BenchError, OSError, ValueError, subprocess.TimeoutExpired) as e:
             self.base = None
             self.cpp_note = "no cycles: %s" % e
