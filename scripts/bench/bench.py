@@ -167,17 +167,23 @@ class Bench:
 
     def measure_window(self, sw, gen, base):
         ours = [gen.proc.pid] + sw.pids()
+        def timed(fn):
+            # the counters are read somewhere inside the call: take its middle
+            t = time.monotonic()
+            r = fn()
+            return r, (t + time.monotonic()) / 2
+
         gen.port_stats()  # testpmd's pps are "since the last show": starts the window
-        gen.fwd_reset()
-        sw.reset()
+        _, g0 = timed(gen.fwd_reset)
+        _, s0 = timed(sw.reset)
         snap0 = cpuwatch.snapshot(ours)
         t0 = time.monotonic()
         time.sleep(self.a.window)
         stats = gen.port_stats()
         seconds = time.monotonic() - t0
         snap1 = cpuwatch.snapshot(ours)
-        swc = sw.counters()
-        g = gen.fwd_stats()
+        swc, s1 = timed(sw.counters)
+        g, g1 = timed(gen.fwd_stats)
         sw.check_alive()
         active = base["active"]
         per_port = [stats.get(p, {}).get("rx_pps", 0) for p in range(active)]
@@ -190,12 +196,12 @@ class Bench:
             "seconds": round(seconds, 3),
             "mpps": pps / 1e6,
             "min_port_mpps": min(per_port) / 1e6,
-            "gen_busy": (g["cycles"] / (hz * seconds)) if hz else None,
+            "gen_busy": (g["cycles"] / (hz * (g1 - g0))) if hz else None,
             "sw_busy_cycles": swc["busy_cycles"] if swc else None,
             "sw_rx": swc["rx"] if swc else None,
             "sw_tx": swc["tx"] if swc else None,
             "cpp": (swc["busy_cycles"] / swc["tx"]) if swc and swc["tx"] else None,
-            "sw_busy": (swc["busy_cycles"] / (hz * seconds)) if swc and hz else None,
+            "sw_busy": (swc["busy_cycles"] / (hz * (s1 - s0))) if swc and hz else None,
             "foreign_gen_cpu": con["foreign"].get(self.a.gen_cpu),
             "foreign_sw_cpu": con["foreign"].get(self.a.switch_cpu),
             "steal_gen_cpu": con["steal"].get(self.a.gen_cpu),
