@@ -29,8 +29,8 @@ from switches import (Ctx, Generator, Unsupported, make_switches, remove_dpdk_ru
                       vm_mac)
 
 SMOKE_MIN_MPPS = 0.05
-ALL_SWITCHES = ["testpmd", "ovs-normal", "ovs-p2p", "vswitch"]
-SCALING_SWITCHES = ["testpmd", "ovs-normal", "vswitch"]
+ALL_SWITCHES = ["testpmd", "ovs-normal", "ovs-p2p", "vswitch", "vswitch-ethdev"]
+SCALING_SWITCHES = ["testpmd", "ovs-normal", "vswitch", "vswitch-ethdev"]
 
 
 class Interrupted(Exception):
@@ -399,9 +399,10 @@ class Bench:
                         # switches interleaved, so all see the same machine state
                         for sw in list(live):
                             c = self.run_case(sw, rnd, "throughput", frame, ring, q, 2, 2)
-                            if sw.name == "vswitch" and c["status"] == "unsupported" and q == 1:
+                            if (sw.name.startswith("vswitch") and c["status"] == "unsupported"
+                                    and q == 1 and "rejected the command line" in c["error"]):
                                 self.unavailable[sw.name] = "NOT AVAILABLE YET: " + c["error"]
-                                self.loud("vswitch: NOT AVAILABLE YET: " + c["error"])
+                                self.loud("%s: NOT AVAILABLE YET: %s" % (sw.name, c["error"]))
                                 live.remove(sw)
         for n in self.a.scaling_ports:
             for active in sorted({2, n}):
@@ -454,12 +455,16 @@ class Bench:
                 bad.append("%s: no result" % sw.name)
                 continue
             r = rows[0]
-            if r["status"] == "unsupported" and sw.name == "vswitch":
+            if r["status"] == "unsupported" and sw.name.startswith("vswitch"):
                 continue
             if r["status"] != "ok" or not r["mpps_median"] or r["mpps_median"] < SMOKE_MIN_MPPS:
                 bad.append("%s: %s %s" % (sw.name, r["status"], r.get("error", "")[:300]))
-            elif sw.name != "vswitch" and not r["cpp_median"]:
-                bad.append("%s: forwarded but its busy cycles were not read" % sw.name)
+            elif not r["cpp_median"]:
+                msg = "%s: forwarded but its busy cycles were not read" % sw.name
+                if sw.name.startswith("vswitch"):  # its contract, reported, not a smoke failure
+                    self.loud(msg)
+                else:
+                    bad.append(msg)
         for l in self.latency:
             if l["status"] == "failed":
                 bad.append("latency %s: %s" % (l["switch"], l["error"][:300]))

@@ -13,7 +13,10 @@ import subprocess
 import sys
 
 SWITCHES = [("testpmd", "testpmd io"), ("ovs-normal", "OVS NORMAL"), ("ovs-p2p", "OVS p2p"),
-            ("vswitch", "vswitch")]
+            ("vswitch", "vswitch"), ("vswitch-ethdev", "vswitch engine + net_vhost")]
+# ratio columns: (switch, reference)
+RATIOS = [("vswitch", "testpmd"), ("vswitch", "ovs-normal"), ("vswitch", "ovs-p2p"),
+          ("vswitch-ethdev", "testpmd"), ("vswitch-ethdev", "ovs-normal")]
 LABEL = dict(SWITCHES)
 UNSTABLE_SPREAD = 0.20
 DOC_BEGIN = "<!-- bench-results:begin (scripts/bench.sh --update-doc writes this part) -->"
@@ -170,9 +173,8 @@ def _case_table(summary, what, nd, title, unavailable):
     queues = sorted({r["queues"] for r in summary if r["kind"] == "throughput"})
     present = [s for s, _ in SWITCHES if any(r["switch"] == s for r in summary) or s in unavailable]
     head = ["frame", "ring", "qp"] + [LABEL[s] for s in present]
-    refs = [s for s in ("testpmd", "ovs-normal", "ovs-p2p") if s in present]
-    if "vswitch" in present:
-        head += ["vswitch / %s" % LABEL[s] for s in refs]
+    ratios = [(a, b) for a, b in RATIOS if a in present and b in present]
+    head += ["%s / %s" % (LABEL[a], LABEL[b]) for a, b in ratios]
     lines = ["### " + title, "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for fr in frames:
         for ring in rings:
@@ -182,12 +184,11 @@ def _case_table(summary, what, nd, title, unavailable):
                     continue
                 cells = [str(fr), ring, str(q)]
                 for s in present:
-                    if s in unavailable and rows[s] is None:
-                        cells.append("not available yet" if s == "vswitch" else "not available")
+                    if s in unavailable and (rows[s] is None or rows[s]["status"] == "unsupported"):
+                        cells.append("not available yet" if s.startswith("vswitch") else "not available")
                     else:
                         cells.append(_cell(rows[s], what, nd))
-                if "vswitch" in present:
-                    cells += [_ratio(rows["vswitch"], rows[s], what) for s in refs]
+                cells += [_ratio(rows[a], rows[b], what) for a, b in ratios]
                 lines.append("| " + " | ".join(cells) + " |")
     return lines
 

@@ -15,7 +15,7 @@ import cpuwatch  # noqa: E402
 import mem  # noqa: E402
 import report  # noqa: E402
 from procs import parse_fwd_stats, parse_port_stats  # noqa: E402
-from switches import parse_ovs_pmd, parse_vswitch_lcores  # noqa: E402
+from switches import parse_ovs_pmd, parse_vswitch_lcores, parse_vswitch_ports_tx  # noqa: E402
 
 PORT_STATS = """
   ######################## NIC statistics for port 0  ########################
@@ -126,6 +126,19 @@ class Parsers(unittest.TestCase):
         self.assertEqual(parse_vswitch_lcores(doc), {"busy_cycles": 1000, "rx": 10, "tx": 9})
         lst = '[{"lcore": 1, "busy_cycles": 7, "packets": 3}, {"lcore": 2, "busy_cycles": 3, "packets": 2}]'
         self.assertEqual(parse_vswitch_lcores(lst), {"busy_cycles": 10, "rx": 5, "tx": 5})
+
+    def test_vswitch_lcores_without_tx_count_leave_tx_open(self):
+        # the shape vswitchctl prints today: per-worker rx only
+        doc = ('{"lcores": [{"worker": 0, "lcore": 1, "busy_cycles": 4900, "idle_cycles": 100,'
+               ' "busy_pct": 98.0, "rx_packets": 10, "tsc_hz": 2450000000, "queues": []}]}')
+        self.assertEqual(parse_vswitch_lcores(doc), {"busy_cycles": 4900, "rx": 10, "tx": None})
+
+    def test_vswitch_ports_tx_sums_ports(self):
+        doc = ('{"ports": [{"name": "vm0", "rx_packets": 5, "tx_packets": 7},'
+               ' {"name": "vm1", "rx_packets": 7, "tx_packets": 5}]}')
+        self.assertEqual(parse_vswitch_ports_tx(doc), 12)
+        with self.assertRaises(ValueError):
+            parse_vswitch_ports_tx('{"ports": [{"name": "vm0"}]}')
 
     def test_vswitch_lcores_without_busy_cycles_is_rejected(self):
         with self.assertRaises(ValueError):
