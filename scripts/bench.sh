@@ -4,7 +4,7 @@
 # same two cores. One command: set-up (Debian packages, hugepages; as root),
 # build, measure, write the report.
 #
-#   scripts/bench.sh                 the full run (about 30 minutes)
+#   scripts/bench.sh                 the full run (40-50 minutes)
 #   scripts/bench.sh --smoke         a few seconds per switch: does each one forward?
 #   scripts/bench.sh --update-doc    the full run, then the results into doc/perf.md
 #   scripts/bench.sh --help          every option (sizes, rings, queues, windows, ...)
