@@ -295,9 +295,9 @@ def markdown(env, summary, windows, latency, memory, unavailable, img_prefix="")
             ms = sorted([m for m in memory if m["switch"] == s], key=lambda m: m["ports"])
             if len(ms) >= 2 and ms[-1]["ports"] > ms[0]["ports"]:
                 d = ms[-1]["ports"] - ms[0]["ports"]
-                per.append("%s %.0f KiB resident + %.0f KiB own hugepages" % (
-                    lab, (ms[-1]["rss_kb"] - ms[0]["rss_kb"]) / d,
-                    (ms[-1]["huge_own_kb"] - ms[0]["huge_own_kb"]) / d))
+                per.append("%s %d KiB resident + %d KiB own hugepages" % (
+                    lab, round((ms[-1]["rss_kb"] - ms[0]["rss_kb"]) / d),
+                    round((ms[-1]["huge_own_kb"] - ms[0]["huge_own_kb"]) / d)))
         if per:
             L += ["Per VM port (difference between the largest and smallest port count): "
                   + "; ".join(per) + ".", ""]
