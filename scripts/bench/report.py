@@ -357,7 +357,7 @@ def plots(out, summary, notes, caveat=""):
         using = ", ".join("'%s' using %d:%d:%d%s title '%s'" % (
             dat, 2 + 3 * i, 3 + 3 * i, 4 + 3 * i, ":xtic(1)" if i == 0 else "", LABEL[s])
             for i, s in enumerate(present))
-        script = """set terminal pngcairo size 800,480 font ',10'
+        script = """set terminal pngcairo noenhanced size 800,480 font ',10'
 set output '%s'
 set datafile missing '?'
 set title "%s by frame size, split ring, 1 queue pair (median, min-max bars)%s"
@@ -393,7 +393,7 @@ plot %s
         png = os.path.join(out, "scaling.png")
         plot = ", ".join("'%s' index %d using 1:2:3:4 with yerrorlines title '%s'" % (dat, i, t)
                          for i, t in enumerate(series))
-        script = """set terminal pngcairo size 800,480 font ',10'
+        script = """set terminal pngcairo noenhanced size 800,480 font ',10'
 set output '%s'
 set title "Aggregate Mpps by VM ports attached (64 B, split ring, 1 queue pair)%s"
 set xlabel 'VM ports attached'
