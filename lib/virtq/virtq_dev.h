@@ -326,6 +326,24 @@ vq_take_one(struct vq_take *t, struct vq_burst *b, uint8_t *p, uint32_t len, uin
 	c->resv = 0;
 }
 
+/* Appends packet @p p of @p need bytes, placed whole in a one-element
+ * writable chain @p id at host pointer @p ptr of @p len bytes. */
+static inline __attribute__((always_inline)) void
+vq_take_rx_one(struct vq_take *t, struct vq_burst *b, unsigned int p, uint8_t *ptr, uint32_t len,
+	       uint16_t id, uint32_t need)
+{
+	struct vq_pkt *pk = &b->pkt[p];
+
+	pk->seg = &b->seg[t->nseg];
+	pk->len = need;
+	pk->nseg = 1;
+	pk->nbufs = 1;
+	pk->chain = (uint16_t)t->nchain;
+	pk->resv = 0;
+	vq_take_one(t, b, ptr, len, id, VQ_DESC_F_WRITE);
+	b->chain[t->nchain - 1].used_len = need;
+}
+
 #ifdef __cplusplus
 }
 #endif
