@@ -117,6 +117,9 @@ struct vq_dev_state {
 	uint8_t used_wrap;   /**< packed: device ring wrap counter at used_idx */
 };
 
+/** The position of a ring that was never used: index 0, wrap counters 1 (2.8.1). */
+#define VQ_DEV_STATE_START ((struct vq_dev_state){0, 0, 1, 1})
+
 /** How to set up a device queue. */
 struct vq_dev_config {
 	unsigned int size;	     /**< queue size: split a power of two, both <= 32768 */
@@ -125,7 +128,8 @@ struct vq_dev_config {
 	void *driver_area;	     /**< split: available ring; packed: driver event suppression */
 	void *device_area;	     /**< split: used ring; packed: device event suppression */
 	const struct vq_memmap *map; /**< translation of buffer addresses */
-	struct vq_dev_state state;   /**< where to start */
+	struct vq_dev_state state;   /**< where to start: VQ_DEV_STATE_START, or from
+					  vq_dev_state_from_vring_base() */
 	vq_log_fn log;		     /**< NULL: log to stderr */
 	void *log_arg;		     /**< passed to @c log */
 };
