@@ -31,13 +31,15 @@ typedef void (*vs_evloop_timer_cb)(void *arg);
 /** Creates a loop. Returns NULL and sets errno on failure. */
 struct vs_evloop *vs_evloop_create(void);
 
-/** Destroys @p loop; fds registered in it are not closed. */
+/** Destroys @p loop (NULL is ignored); fds registered in it are not closed, timers are dropped. */
 void vs_evloop_destroy(struct vs_evloop *loop);
 
 /**
- * Watches @p fd for @p events (EPOLLIN and/or EPOLLOUT; errors and hang-ups
- * are always reported). Returns 0, -EEXIST if @p fd is already watched, or
- * another negative errno.
+ * Watches @p fd for @p events (EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLPRI;
+ * level-triggered; errors and hang-ups are always reported) and calls
+ * @p cb(fd, events, @p arg) on the loop's thread while it is ready.
+ * Returns 0, -EEXIST if @p fd is already watched, -EBADF for a closed fd,
+ * -EINVAL for a NULL @p cb or another event bit, or another negative errno.
  */
 int vs_evloop_add_fd(struct vs_evloop *loop, int fd, uint32_t events, vs_evloop_fd_cb cb,
 		     void *arg);
@@ -48,18 +50,27 @@ int vs_evloop_mod_fd(struct vs_evloop *loop, int fd, uint32_t events);
 /**
  * Stops watching @p fd. Safe from inside any callback, including the fd's
  * own: a removed fd's callback is not called again, even for events already
- * collected in the current iteration. Returns 0 or -ENOENT.
+ * collected in the current iteration, and even when the fd number is closed
+ * and reused by a new registration in the same iteration. Call it before
+ * closing @p fd: once closed, epoll can no longer be told, and a dup of the
+ * same open file (a fork's copy) would keep being reported. Returns 0 or
+ * -ENOENT.
  */
 int vs_evloop_del_fd(struct vs_evloop *loop, int fd);
 
 /**
- * Arms a one-shot timer firing after @p ms milliseconds. Returns a timer id
- * (> 0) or a negative errno.
+ * Arms a one-shot timer calling @p cb(@p arg) once, on the loop's thread,
+ * after @p ms milliseconds (CLOCK_MONOTONIC). Timers with equal deadlines
+ * fire in the order armed; one armed from a callback fires at the earliest
+ * in the next iteration. Returns a timer id (> 0), never reused, or a
+ * negative errno.
  */
-int64_t vs_evloop_add_timer(struct vs_evloop *loop, uint64_t ms, vs_evloop_timer_cb cb,
-			    void *arg);
+int64_t vs_evloop_add_timer(struct vs_evloop *loop, uint64_t ms, vs_evloop_timer_cb cb, void *arg);
 
-/** Cancels timer @p id if it has not fired. Returns 0 or -ENOENT. */
+/**
+ * Cancels timer @p id if it has not fired (safe from callbacks). Returns 0,
+ * or -ENOENT when it fired already, was cancelled or never existed.
+ */
 int vs_evloop_cancel_timer(struct vs_evloop *loop, int64_t id);
 
 /**
@@ -69,7 +80,11 @@ int vs_evloop_cancel_timer(struct vs_evloop *loop, int64_t id);
  */
 int vs_evloop_run_once(struct vs_evloop *loop, int timeout_ms);
 
-/** Runs until vs_evloop_stop() is called. Returns 0 or a negative errno. */
+/**
+ * Runs until vs_evloop_stop() is called (also when called before run).
+ * The stop request is consumed: a later run runs again. Returns 0 or a
+ * negative errno.
+ */
 int vs_evloop_run(struct vs_evloop *loop);
 
 /** Makes vs_evloop_run() return after the current iteration. Thread- and signal-safe. */

@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 #define VS_PORT_MAX_QUEUES 8
-#define VS_PORT_NAME_LEN 32
+#define VS_PORT_NAME_LEN   32
 
 struct rte_rcu_qsbr;
 struct vs_port;
@@ -51,8 +51,8 @@ enum vs_port_link {
 
 struct vs_port_queue_stats {
 	uint64_t packets; /**< packets received (rx) or sent (tx) */
-	uint64_t bytes;   /**< their bytes, without the virtio-net header */
-	uint64_t drops;   /**< rx: no mbuf; tx: no room in the peer's ring */
+	uint64_t bytes;	  /**< their bytes, without the virtio-net header */
+	uint64_t drops;	  /**< rx: no mbuf; tx: no room in the peer's ring */
 	uint64_t errors;  /**< malformed descriptors, frames too long, broken ring */
 };
 
@@ -62,24 +62,33 @@ struct vs_port_stats {
 };
 
 struct vs_port_info {
-	const char *type;       /**< "vhost-user", "virtio", "ethdev" */
-	uint16_t max_queues;    /**< queue pairs the port was configured for */
-	uint16_t nb_rxq;        /**< rx queues usable now (0..max_queues) */
-	uint16_t nb_txq;        /**< tx queues usable now (0..max_queues) */
+	const char *type;	/**< "vhost-user", "virtio", "ethdev" */
+	uint16_t max_queues;	/**< queue pairs the port was configured for */
+	uint16_t nb_rxq;	/**< rx queues usable now (0..max_queues) */
+	uint16_t nb_txq;	/**< tx queues usable now (0..max_queues) */
 	enum vs_port_link link; /**< link state now */
-	uint32_t mtu;           /**< largest frame payload, 0 if unknown */
-	char detail[128];       /**< free text for `show ports` (socket path, devargs) */
+	uint32_t mtu;		/**< largest frame payload, 0 if unknown */
+	char detail[128];	/**< free text for `show ports` (socket path, devargs) */
 };
 
 /** What the engine (or a test) gives a port when creating it. */
 struct vs_port_env {
-	struct rte_mempool *mp;   /**< mbufs for received packets */
+	struct rte_mempool *mp;	   /**< mbufs for received packets */
 	struct rte_rcu_qsbr *qsbr; /**< workers' quiescent-state variable */
-	struct vs_evloop *loop;   /**< the control thread's event loop */
-	int socket_id;            /**< NUMA socket for allocations */
-	/** Called on the control thread when link or queue counts change. */
+	struct vs_evloop *loop;	   /**< the control thread's event loop */
+	int socket_id;		   /**< NUMA socket for allocations */
+	/**
+	 * The driver calls state_changed(port, arg) on the control thread
+	 * whenever what info_get reports about link or queue counts changed
+	 * (a VM connected, enabled or disabled queues, the link went down).
+	 * The engine then re-reads info_get and republishes which worker
+	 * polls which queue; until it has, a removed queue must still answer
+	 * rx_burst/tx_burst with 0. Never call it from a worker lcore or
+	 * another thread (bounce such events through an fd in @ref loop).
+	 * May be NULL (a port used without the engine, in tests).
+	 */
 	void (*state_changed)(struct vs_port *port, void *arg);
-	void *arg;
+	void *arg; /**< passed to state_changed */
 };
 
 struct vs_port_ops {
@@ -92,35 +101,52 @@ struct vs_port_ops {
 	/**
 	 * Sends up to @p nb packets on @p queue. The port owns (and frees)
 	 * the packets it returns as sent; the rest stay the caller's.
+	 * Packets may be shared (reference count > 1, sent to several ports):
+	 * a driver must not modify a packet's data, only read it.
 	 */
 	uint16_t (*tx_burst)(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts,
 			     uint16_t nb);
-	/** Starts listening/connecting/polling. Returns 0 or a negative errno. */
+	/**
+	 * Starts listening/connecting/polling. Called once, after create.
+	 * Returns 0 or a negative errno (then only destroy follows).
+	 */
 	int (*start)(struct vs_port *port);
-	/** Stops the port: link down, peer disconnected, sockets closed. */
+	/**
+	 * Stops the port: link down, peer disconnected, sockets closed and
+	 * removed. Called only after a successful start, once no worker polls
+	 * the port any more.
+	 */
 	void (*stop)(struct vs_port *port);
+	/** Fills @p info with the port's state now. */
 	void (*info_get)(struct vs_port *port, struct vs_port_info *info);
+	/** Fills @p stats with the driver's counters (zeros where it keeps none). */
 	void (*stats_get)(struct vs_port *port, struct vs_port_stats *stats);
 	void (*stats_reset)(struct vs_port *port);
-	/** Frees the port; called after stop. */
+	/** Frees the port; called after stop, or after create when start was never called or
+	 * failed. */
 	void (*destroy)(struct vs_port *port);
 };
 
-/** Every driver's port embeds this as its first member. */
+/**
+ * Every driver's port embeds this as its first member. The driver's create
+ * sets ops; vs_port_create() then fills name and env.
+ */
 struct vs_port {
 	const struct vs_port_ops *ops;
 	struct vs_port_env env;
 	char name[VS_PORT_NAME_LEN];
-	uint16_t id;  /**< assigned by the engine */
-	void *owner;  /**< the engine's per-port data */
+	uint16_t id; /**< assigned by the engine */
+	void *owner; /**< the engine's per-port data */
 };
 
+/** Fast-path wrapper: @see vs_port_ops.rx_burst. */
 static inline uint16_t
 vs_port_rx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb)
 {
 	return port->ops->rx_burst(port, queue, pkts, nb);
 }
 
+/** Fast-path wrapper: @see vs_port_ops.tx_burst. */
 static inline uint16_t
 vs_port_tx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb)
 {
@@ -138,19 +164,34 @@ struct vs_port_spec {
 	struct {
 		char key[32];
 		char value[256];
-		int used; /**< set by whoever consumes the key */
-	} kv[VS_PORT_MAX_KV];
+		int used;     /**< set by whoever consumes the key */
+	} kv[VS_PORT_MAX_KV]; /**< in the order written */
 };
 
 /**
- * Parses @p text ("TYPE,key=value,...") into @p spec. Rejects empty parts,
- * duplicate keys, over-long keys or values and more than VS_PORT_MAX_KV
- * pairs. Returns 0, or -EINVAL with a one-line reason in @p err.
+ * Parses @p text ("TYPE,key=value,...") into @p spec. A value may be
+ * double-quoted to hold commas (`devargs="net_vhost0,iface=/s"`); quotes do
+ * not nest and have no escapes. Rejects empty parts, empty values, duplicate
+ * keys, over-long types, keys or values, characters other than
+ * [A-Za-z0-9_.-] in TYPE and keys, and more than VS_PORT_MAX_KV pairs.
+ * @return 0, or -EINVAL with a one-line reason in @p err.
  */
 int vs_port_spec_parse(const char *text, struct vs_port_spec *spec, char *err, size_t errlen);
 
-/** Returns the value of @p key and marks it used, or NULL. */
+/**
+ * @return the value of @p key and marks it used, or NULL when @p spec has
+ * no such key.
+ */
 const char *vs_port_spec_get(struct vs_port_spec *spec, const char *key);
+
+/**
+ * Reads @p key as an unsigned decimal (or 0x hexadecimal) integer in
+ * [@p min, @p max] and marks it used; @p *out is @p def when the key is
+ * absent.
+ * @return 0, or -EINVAL with a one-line reason naming the key in @p err.
+ */
+int vs_port_spec_get_uint(struct vs_port_spec *spec, const char *key, uint64_t min, uint64_t max,
+			  uint64_t def, uint64_t *out, char *err, size_t errlen);
 
 /** A port type, registered by its driver with VS_PORT_TYPE_REGISTER. */
 struct vs_port_type {
@@ -167,6 +208,10 @@ struct vs_port_type {
 	struct vs_port_type *next;
 };
 
+/**
+ * Adds @p type to the registry (called by VS_PORT_TYPE_REGISTER before
+ * main). A second type of the same name is ignored with a log line.
+ */
 void vs_port_type_register(struct vs_port_type *type);
 
 #define VS_PORT_TYPE_REGISTER(t)                                                                   \
@@ -175,17 +220,24 @@ void vs_port_type_register(struct vs_port_type *type);
 		vs_port_type_register(&(t));                                                       \
 	}
 
-/** Finds a registered type by name, or NULL. */
+/** @return the registered type named @p name, or NULL. */
 const struct vs_port_type *vs_port_type_find(const char *name);
 
-/** Iterates the registered types: pass NULL to get the first. */
+/**
+ * Iterates the registered types in name order: pass NULL to get the first.
+ * @return the type after @p prev, or NULL after the last.
+ */
 const struct vs_port_type *vs_port_type_next(const struct vs_port_type *prev);
 
 /**
  * Creates a port of @p spec->type named @p name. Keys the caller consumed
  * beforehand (marked used) are left alone; any key left unused after the
- * driver's create is an error ("unknown key 'x' for port type 'y'").
- * Returns the port, or NULL with a one-line reason in @p err.
+ * driver's create is an error ("unknown key 'x' for port type 'y'") and the
+ * port is destroyed again. A type this build lacks gives "port type 'x' is
+ * not available in this build" for the types the switch knows of
+ * (vhost-user, vhost-net, vdpa, vhost-user-frontend, ethdev) and "unknown
+ * port type 'x' (available: ...)" for others. Does not start the port.
+ * @return the port, or NULL with a one-line reason in @p err.
  */
 struct vs_port *vs_port_create(const char *name, struct vs_port_spec *spec,
 			       const struct vs_port_env *env, char *err, size_t errlen);

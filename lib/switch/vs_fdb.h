@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef VS_FDB_H
+#define VS_FDB_H
+
+/**
+ * @file
+ * The L2 forwarding database: (MAC, VLAN) -> port, on an rte_hash with
+ * lock-free readers.
+ *
+ * Threads: workers look up and learn (vs_fdb_lookup_bulk, vs_fdb_learn)
+ * concurrently, without locks on lookups; learning a new key takes the
+ * hash's writer lock (rare: once per new station). Everything else (aging,
+ * flushes, walks) runs on the control thread only.
+ *
+ * Reclamation: deleting an entry (control thread) removes the key at once;
+ * its slot is recycled only after every worker registered on the qsbr
+ * variable has passed a quiescent state, so a worker holding a slot number
+ * from a lookup never sees it reused under it. A freed slot reads as
+ * VS_FDB_NONE until it is learned again, which workers treat as a miss.
+ *
+ * Time: entries carry the second they were last seen, in the FDB's own
+ * clock (vs_fdb_set_now), which the control thread advances; tests set it.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_hash.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** "No port": a miss, or a slot being learned or reclaimed. */
+#define VS_FDB_NONE 0xffff
+/** Largest table; the default is 65536. */
+#define VS_FDB_MAX_SIZE (1u << 24)
+#define VS_FDB_MIN_SIZE 16
+
+struct rte_rcu_qsbr;
+
+/** One slot: written by the learner, read by everyone. */
+struct vs_fdb_entry {
+	uint64_t key;  /**< vs_fdb_key() of the station */
+	uint32_t seen; /**< FDB clock (seconds) when last received from */
+	uint16_t port; /**< where it is, or VS_FDB_NONE */
+	uint16_t pad;
+};
+
+/** Learning counters of one worker (it owns them; others read). */
+struct vs_fdb_counters {
+	uint64_t learned; /**< new entries */
+	uint64_t moved;	  /**< entries whose port changed */
+	uint64_t full;	  /**< learns refused: the table is at its limit */
+};
+
+struct vs_fdb {
+	struct rte_hash *hash;
+	struct vs_fdb_entry *entries; /**< indexed by the hash's key position */
+	uint32_t nb_slots;	      /**< entries in @ref entries */
+	uint32_t limit;		      /**< most entries at a time */
+	uint32_t count;		      /**< entries now (atomic) */
+	uint32_t now;		      /**< the clock (atomic) */
+	struct rte_rcu_qsbr *qsbr;
+	int32_t *dead; /**< control thread: positions awaiting reclamation */
+};
+
+/**
+ * Builds the key of (@p mac, @p vlan): the six MAC bytes in the low 48 bits
+ * (memory order) and the VLAN in the top 16.
+ */
+static inline uint64_t
+vs_fdb_key(const uint8_t *mac, uint16_t vlan)
+{
+	uint64_t k = 0;
+
+	for (int i = 0; i < 6; i++)
+		k |= (uint64_t)mac[i] << (8 * i);
+	return k | (uint64_t)vlan << 48;
+}
+
+/** @return the VLAN of key @p k. */
+static inline uint16_t
+vs_fdb_key_vlan(uint64_t k)
+{
+	return (uint16_t)(k >> 48);
+}
+
+/** Writes the MAC of key @p k into @p mac (6 bytes). */
+static inline void
+vs_fdb_key_mac(uint64_t k, uint8_t *mac)
+{
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)(k >> (8 * i));
+}
+
+/**
+ * Creates an FDB holding at most @p limit entries.
+ *
+ * @param name    unique among this process's FDBs (hash name)
+ * @param limit   VS_FDB_MIN_SIZE..VS_FDB_MAX_SIZE
+ * @param qsbr    the workers' quiescent-state variable; NULL when no other
+ *                thread reads the FDB (tests)
+ * @param socket  NUMA socket for the memory
+ * @return the FDB, or NULL with rte_errno set (EINVAL, ENOMEM, EEXIST)
+ */
+struct vs_fdb *vs_fdb_create(const char *name, uint32_t limit, struct rte_rcu_qsbr *qsbr,
+			     int socket);
+
+/** Frees @p fdb (NULL is ignored); no worker may use it any more. */
+void vs_fdb_free(struct vs_fdb *fdb);
+
+/** Sets the clock to @p now seconds (control thread). */
+static inline void
+vs_fdb_set_now(struct vs_fdb *fdb, uint32_t now)
+{
+	__atomic_store_n(&fdb->now, now, __ATOMIC_RELAXED);
+}
+
+/** @return the clock. */
+static inline uint32_t
+vs_fdb_now(const struct vs_fdb *fdb)
+{
+	return __atomic_load_n(&fdb->now, __ATOMIC_RELAXED);
+}
+
+/** @return entries now. */
+static inline uint32_t
+vs_fdb_count(const struct vs_fdb *fdb)
+{
+	return __atomic_load_n(&fdb->count, __ATOMIC_RELAXED);
+}
+
+/** @return the port of slot @p pos (VS_FDB_NONE while it is not live). */
+static inline uint16_t
+vs_fdb_slot_port(const struct vs_fdb *fdb, int32_t pos)
+{
+	return __atomic_load_n(&fdb->entries[pos].port, __ATOMIC_ACQUIRE);
+}
+
+/**
+ * Looks up @p n keys (n <= RTE_HASH_LOOKUP_BULK_MAX) and writes each one's
+ * port, or VS_FDB_NONE, into @p ports. Lock-free; any thread.
+ */
+static inline void
+vs_fdb_lookup_bulk(const struct vs_fdb *fdb, const uint64_t *keys, uint32_t n, uint16_t *ports)
+{
+	const void *kp[RTE_HASH_LOOKUP_BULK_MAX];
+	int32_t pos[RTE_HASH_LOOKUP_BULK_MAX];
+
+	if (n == 1) {
+		pos[0] = rte_hash_lookup(fdb->hash, &keys[0]);
+	} else {
+		for (uint32_t i = 0; i < n; i++)
+			kp[i] = &keys[i];
+		rte_hash_lookup_bulk(fdb->hash, kp, n, pos);
+	}
+	for (uint32_t i = 0; i < n; i++)
+		ports[i] = pos[i] >= 0 ? vs_fdb_slot_port(fdb, pos[i]) : VS_FDB_NONE;
+}
+
+/** @return the port of @p key, or VS_FDB_NONE. Lock-free; any thread. */
+static inline uint16_t
+vs_fdb_lookup(const struct vs_fdb *fdb, uint64_t key)
+{
+	uint16_t port;
+
+	vs_fdb_lookup_bulk(fdb, &key, 1, &port);
+	return port;
+}
+
+/** Out of line: a new station, or a slot not live yet. */
+void vs_fdb_learn_slow(struct vs_fdb *fdb, uint64_t key, int32_t pos, uint16_t port,
+		       struct vs_fdb_counters *c);
+
+/**
+ * Learns that @p key was received on @p port at the current clock: adds it,
+ * moves it from another port, or refreshes its time. A worker calls this
+ * for each distinct source of a burst. Lookups are lock-free; adding takes
+ * the hash's writer lock. When the table is at its limit the station is not
+ * learned (c->full counts it) and its frames keep being flooded to it.
+ */
+static inline void
+vs_fdb_learn(struct vs_fdb *fdb, uint64_t key, uint16_t port, struct vs_fdb_counters *c)
+{
+	int32_t pos = rte_hash_lookup(fdb->hash, &key);
+	struct vs_fdb_entry *e;
+	uint32_t now;
+
+	if (unlikely(pos < 0 || vs_fdb_slot_port(fdb, pos) != port)) {
+		vs_fdb_learn_slow(fdb, key, pos, port, c);
+		return;
+	}
+	/* Written once a second at most: the line stays shared otherwise. */
+	e = &fdb->entries[pos];
+	now = vs_fdb_now(fdb);
+	if (__atomic_load_n(&e->seen, __ATOMIC_RELAXED) != now)
+		__atomic_store_n(&e->seen, now, __ATOMIC_RELAXED);
+}
+
+/**
+ * Removes entries not seen for @p aging seconds or more (control thread).
+ * Waits for the workers' quiescent state before recycling slots.
+ * @return the number removed
+ */
+uint32_t vs_fdb_age(struct vs_fdb *fdb, uint32_t aging);
+
+/** Removes every entry (control thread). @return the number removed. */
+uint32_t vs_fdb_flush(struct vs_fdb *fdb);
+
+/** Removes the entries on @p port (control thread). @return the number removed. */
+uint32_t vs_fdb_flush_port(struct vs_fdb *fdb, uint16_t port);
+
+/**
+ * Calls @p cb for every live entry (control thread), in slot order, until
+ * it returns non-zero.
+ *
+ * @param cb  gets the key, the port and the seconds since last seen
+ * @return 0, or the first non-zero value @p cb returned
+ */
+int vs_fdb_walk(struct vs_fdb *fdb, int (*cb)(uint64_t key, uint16_t port, uint32_t age, void *arg),
+		void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VS_FDB_H */

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef VS_SCHED_H
+#define VS_SCHED_H
+
+/**
+ * @file
+ * Which worker polls which (port, rx queue), and which tx queue of a port
+ * each worker uses. Pure functions: lib/switch applies the result.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** One rx queue to poll. */
+struct vs_sched_item {
+	uint16_t port;
+	uint16_t queue;
+	int16_t worker; /**< in: current worker, or -1 for a new queue; out: assigned */
+};
+
+/**
+ * Assigns every item to one of @p nb_workers workers, balanced (loads differ
+ * by at most one) while moving as few queues as possible: items keep their
+ * current worker when it is valid; new items go to the least loaded worker
+ * (the lowest index on a tie), in array order; then, while two loads differ
+ * by more than one, the last item of the most loaded worker moves to the
+ * least loaded one.
+ *
+ * @return the number of items that changed worker (new items not counted)
+ */
+unsigned int vs_sched_assign(struct vs_sched_item *items, unsigned int n, unsigned int nb_workers);
+
+/** @return the tx queue worker @p w uses on a port with @p nb_txq queues (> 0). */
+static inline uint16_t
+vs_sched_txq(unsigned int w, uint16_t nb_txq)
+{
+	return (uint16_t)(w % nb_txq);
+}
+
+/**
+ * @return true when worker @p w shares its tx queue on a port with @p nb_txq
+ * queues (> 0) with another of @p nb_workers workers, so it must lock it.
+ */
+static inline bool
+vs_sched_txq_shared(unsigned int w, uint16_t nb_txq, unsigned int nb_workers)
+{
+	return vs_sched_txq(w, nb_txq) + (unsigned int)nb_txq < nb_workers;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VS_SCHED_H */

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef VS_SWITCH_H
+#define VS_SWITCH_H
+
+/**
+ * @file
+ * The forwarding engine: an L2 learning switch over vs_port ports.
+ *
+ * Threads: the control thread (the EAL main lcore, running the vs_evloop
+ * given in the config) calls every function here; each EAL worker lcore
+ * runs one worker that polls the (port, rx queue) pairs assigned to it.
+ * Workers read the engine's state through an RCU-published snapshot and
+ * report a quiescent state once per poll iteration; the control thread
+ * publishes a new snapshot whenever ports, queues or links change, and
+ * frees the old one after a grace period. Moving a queue from one worker to
+ * another, or turning a tx queue from shared to exclusive, goes through
+ * intermediate snapshots so that no queue is ever polled, or sent on
+ * unlocked, by two workers at once.
+ *
+ * Functions returning views (vs_switch_port_view, vs_switch_lcore_view,
+ * vs_switch_fdb_view) may also be called from another thread (telemetry).
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vs_port.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VS_SWITCH_MAX_PORTS   256
+#define VS_SWITCH_MAX_WORKERS 64
+#define VS_SWITCH_BURST	      32
+
+#define VS_SWITCH_DEFAULT_FDB_SIZE   65536
+#define VS_SWITCH_DEFAULT_FDB_AGING  300
+#define VS_SWITCH_DEFAULT_MBUFS	     16383
+#define VS_SWITCH_DEFAULT_TX_RETRIES 4
+
+struct vs_switch;
+struct vs_fdb;
+
+struct vs_switch_config {
+	struct vs_evloop *loop; /**< the control thread's loop (required) */
+	const char *name;	/**< names pool, FDB; default "vswitch" */
+	uint32_t fdb_size;	/**< most FDB entries; 0: default */
+	uint32_t fdb_aging;	/**< seconds unseen before removal; 0: never */
+	uint32_t nb_mbufs;	/**< mbuf pool size; 0: default */
+	uint32_t tx_retries;	/**< tx_burst retries when a queue is full */
+	/**
+	 * Tests: no worker lcores are launched and no clock runs; the caller
+	 * drives worker w with vs_switch_poll() and the FDB clock with
+	 * vs_switch_fdb_tick(). @ref nb_workers sets how many workers the
+	 * assignment spreads queues over.
+	 */
+	bool manual;
+	unsigned int nb_workers; /**< manual mode only */
+	bool telemetry;		 /**< register the /vswitch/... telemetry commands */
+};
+
+/** Engine counters of one port, summed over workers. */
+struct vs_switch_port_counters {
+	uint64_t rx_packets; /**< received from the port */
+	uint64_t rx_bytes;
+	uint64_t rx_dropped; /**< not forwarded: VLAN not carried, runt, destination is the port
+				itself */
+	uint64_t tx_packets; /**< sent to the port */
+	uint64_t tx_bytes;
+	uint64_t tx_dropped; /**< for the port but not sent: queue full after retries, link down */
+	uint64_t flooded;    /**< received and flooded (unknown unicast, broadcast, multicast) */
+};
+
+/** A port as the engine sees it. */
+struct vs_switch_port_view {
+	uint16_t id;
+	char name[VS_PORT_NAME_LEN];
+	char vlan[96];				/**< "10", or "trunk 10,20-29" */
+	struct vs_port_info info;		/**< as of the last state change */
+	int16_t rxq_worker[VS_PORT_MAX_QUEUES]; /**< worker polling rx queue q, or -1 */
+	struct vs_switch_port_counters counters;
+};
+
+/** One poll of a worker. */
+struct vs_switch_poll {
+	uint16_t port;
+	uint16_t queue;
+};
+
+/** A worker as the engine sees it. */
+struct vs_switch_lcore_view {
+	unsigned int worker;
+	unsigned int lcore;   /**< EAL lcore id (manual mode: the worker index) */
+	uint64_t busy_cycles; /**< TSC cycles of iterations that moved >= 1 packet */
+	uint64_t idle_cycles; /**< TSC cycles of the other iterations */
+	uint64_t iterations;
+	uint64_t busy_iterations;
+	uint64_t rx_packets; /**< packets received by this worker */
+	uint64_t tsc_hz;
+	unsigned int nb_polls;
+	struct vs_switch_poll polls[64]; /**< the first 64 of them */
+};
+
+/** FDB figures. */
+struct vs_switch_fdb_view {
+	uint32_t count;
+	uint32_t limit;
+	uint32_t aging;
+	uint64_t learned;
+	uint64_t moved;
+	uint64_t full;
+	uint64_t aged;	  /**< removed by aging */
+	uint64_t flushed; /**< removed by flushes (command, port removal, link down) */
+};
+
+/**
+ * Creates the engine: mbuf pool, FDB, worker state (one worker per EAL
+ * worker lcore), timers on @p cfg->loop. Call on the EAL main lcore.
+ * @return the engine, or NULL with a one-line reason in @p err
+ */
+struct vs_switch *vs_switch_create(const struct vs_switch_config *cfg, char *err, size_t errlen);
+
+/**
+ * Launches the workers on their lcores (not in manual mode).
+ * @return 0, or a negative errno (-EALREADY when running)
+ */
+int vs_switch_start(struct vs_switch *sw);
+
+/** Stops the workers and waits for them (ports stay). */
+void vs_switch_stop(struct vs_switch *sw);
+
+/** Stops everything, stops and destroys every port, frees @p sw (NULL ignored). */
+void vs_switch_destroy(struct vs_switch *sw);
+
+/** @return the engine's mbuf pool. */
+struct rte_mempool *vs_switch_mempool(struct vs_switch *sw);
+
+/**
+ * Adds and starts a port from @p spec ("TYPE,key=value,..."). The engine
+ * consumes name=NAME (default: TYPE plus a number), vlan=ID and
+ * trunk=ID:ID:...; the driver the rest. Traffic on other ports goes on.
+ * @return the port id (>= 0), or a negative errno with a reason in @p err
+ */
+int vs_switch_add_port(struct vs_switch *sw, const char *spec, char *err, size_t errlen);
+
+/**
+ * Stops polling port @p name, waits out the workers, forgets its FDB
+ * entries, stops and destroys it. Traffic on other ports goes on.
+ * @return 0, or -ENOENT with a reason in @p err
+ */
+int vs_switch_del_port(struct vs_switch *sw, const char *name, char *err, size_t errlen);
+
+/** @return the id of port @p name, or -ENOENT. */
+int vs_switch_port_find(struct vs_switch *sw, const char *name);
+
+/** @return the next port id after @p prev (-1: the first), or -1 after the last. */
+int vs_switch_port_next(struct vs_switch *sw, int prev);
+
+/**
+ * Fills @p view for port @p id. Any thread.
+ * @return 0 or -ENOENT
+ */
+int vs_switch_port_view(struct vs_switch *sw, uint16_t id, struct vs_switch_port_view *view);
+
+/**
+ * Fills @p stats with port @p id's driver counters (control thread only).
+ * @return 0 or -ENOENT
+ */
+int vs_switch_port_driver_stats(struct vs_switch *sw, uint16_t id, struct vs_port_stats *stats);
+
+/** @return the number of workers. */
+unsigned int vs_switch_nb_workers(const struct vs_switch *sw);
+
+/**
+ * Fills @p view for worker @p w. Any thread.
+ * @return 0 or -ENOENT
+ */
+int vs_switch_lcore_view(struct vs_switch *sw, unsigned int w, struct vs_switch_lcore_view *view);
+
+/** Fills @p view with the FDB's figures. Any thread. */
+void vs_switch_fdb_view(struct vs_switch *sw, struct vs_switch_fdb_view *view);
+
+/** @return the FDB (for vs_fdb_walk and lookups; control thread). */
+struct vs_fdb *vs_switch_fdb(struct vs_switch *sw);
+
+/** Removes every FDB entry. @return the number removed. */
+uint32_t vs_switch_fdb_flush(struct vs_switch *sw);
+
+/**
+ * Advances the FDB clock to @p now seconds and ages entries (run by a 1 s
+ * timer; in manual mode, by the test).
+ * @return the number of entries aged out
+ */
+uint32_t vs_switch_fdb_tick(struct vs_switch *sw, uint32_t now);
+
+/**
+ * Manual mode: runs one poll iteration of worker @p w on the calling
+ * thread (which must be an EAL thread).
+ * @return the number of packets received
+ */
+unsigned int vs_switch_poll(struct vs_switch *sw, unsigned int w);
+
+/**
+ * Prints every port's counters and every worker's cycles to @p f, one
+ * table each (for shutdown and --stats).
+ */
+void vs_switch_print_stats(struct vs_switch *sw, FILE *f);
+
+/** Prints one line of totals since the previous call (for --stats SEC). */
+void vs_switch_print_stats_line(struct vs_switch *sw, FILE *f);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VS_SWITCH_H */

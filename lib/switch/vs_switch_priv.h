@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef VS_SWITCH_PRIV_H
+#define VS_SWITCH_PRIV_H
+
+/*
+ * The engine's internals, shared by vs_switch.c (control thread),
+ * vs_worker.c (the fast path) and vs_telemetry.c. Not installed.
+ */
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_spinlock.h>
+
+#include "vs_fdb.h"
+#include "vs_switch.h"
+#include "vs_vlan.h"
+
+struct rte_mempool;
+
+/* Adds to a counter only its owner writes while other threads read it. */
+#define VS_COUNTER_ADD(c, v) __atomic_store_n(&(c), (c) + (v), __ATOMIC_RELAXED)
+#define VS_COUNTER_READ(c)   __atomic_load_n(&(c), __ATOMIC_RELAXED)
+
+/* A port as the control thread keeps it; stable until after its removal. */
+struct vs_sw_port {
+	struct vs_port *port;
+	uint16_t id;
+	bool up;       /* link up at the last reconcile */
+	bool removing; /* being deleted: left out of snapshots */
+	struct vs_vlan_cfg vlan;
+	struct vs_port_info info;		/* cached at reconcile (under sw->lock) */
+	int16_t rxq_worker[VS_PORT_MAX_QUEUES]; /* current assignment, -1: none */
+	/* Serialises tx queues that several workers share. */
+	rte_spinlock_t txq_lock[VS_PORT_MAX_QUEUES];
+};
+
+/* Engine counters of one port on one worker: one cache line. */
+struct vs_counters {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t rx_dropped;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t tx_dropped;
+	uint64_t flooded;
+	uint64_t pad;
+} __rte_cache_aligned;
+
+struct vs_txbuf {
+	uint16_t n;
+	uint32_t bytes;
+	struct rte_mbuf *pkts[VS_SWITCH_BURST];
+};
+
+/* ---- the snapshot workers read (published with RCU) ---- */
+
+struct vs_dp_port {
+	struct vs_port *port;  /* NULL: no port with this id */
+	struct vs_sw_port *sp; /* tx locks, VLAN bitmap */
+	uint16_t access;       /* access VLAN; 0: trunk */
+	uint8_t up;	       /* link up: a destination */
+};
+
+struct vs_dp_txq {
+	uint16_t queue;
+	uint8_t locked; /* shared with another worker: take sp->txq_lock[queue] */
+	uint8_t valid;	/* the port has a tx queue for this worker */
+};
+
+struct vs_dp_worker {
+	uint32_t nb_polls;
+	struct vs_switch_poll *polls;
+	struct vs_dp_txq txq[VS_SWITCH_MAX_PORTS];
+};
+
+struct vs_dp {
+	unsigned int nb_workers;
+	struct vs_dp_port ports[VS_SWITCH_MAX_PORTS];
+	/* Flood sets: the up ports carrying VLAN v are members[off[v] .. +cnt[v]). */
+	uint32_t vlan_off[4096];
+	uint16_t vlan_cnt[4096];
+	uint16_t *members;
+	struct vs_dp_worker wk[]; /* then polls, then members */
+};
+
+/* ---- workers ---- */
+
+struct vs_worker {
+	struct vs_switch *sw;
+	unsigned int idx;
+	unsigned int lcore;
+	/* Cycle accounting, written by the worker only. */
+	uint64_t busy_cycles;
+	uint64_t idle_cycles;
+	uint64_t iterations;
+	uint64_t busy_iterations;
+	uint64_t rx_packets;
+	struct vs_fdb_counters fdb;
+	struct vs_counters ports[VS_SWITCH_MAX_PORTS];
+	/* Per-burst scratch. */
+	uint16_t nb_touched;
+	uint16_t touched[VS_SWITCH_MAX_PORTS];
+	struct vs_txbuf txbuf[VS_SWITCH_MAX_PORTS];
+} __rte_cache_aligned;
+
+struct vs_switch {
+	struct vs_switch_config cfg;
+	char name[32];
+	struct vs_evloop *loop;
+	struct rte_mempool *mp;
+	struct rte_rcu_qsbr *qsbr;
+	struct vs_fdb *fdb;
+	unsigned int nb_workers;
+	struct vs_worker *workers[VS_SWITCH_MAX_WORKERS];
+	struct vs_dp *dp;  /* the published snapshot (atomic) */
+	uint32_t stopping; /* workers leave their loop (atomic) */
+	bool running;
+	/* Control thread state; sw->lock also covers reads from telemetry. */
+	pthread_mutex_t lock;
+	struct vs_sw_port *ports[VS_SWITCH_MAX_PORTS];
+	int64_t reconcile_timer;
+	int64_t clock_timer;
+	uint64_t start_ns;
+	uint64_t aged;
+	uint64_t flushed;
+	/* Totals at the previous stats line. */
+	uint64_t last_line_ns;
+	uint64_t last_rx, last_tx, last_drop, last_busy, last_idle;
+};
+
+/*
+ * Waits until every online worker has passed a quiescent state. Yields
+ * instead of spinning: the control thread may share a CPU with a worker,
+ * which must run for the wait to end.
+ */
+static inline void
+vs_rcu_wait(struct rte_rcu_qsbr *v)
+{
+	uint64_t token = rte_rcu_qsbr_start(v);
+
+	while (!rte_rcu_qsbr_check(v, token, false))
+		sched_yield();
+}
+
+/* vs_worker.c */
+unsigned int vs_worker_poll(struct vs_worker *w, const struct vs_dp *dp);
+int vs_worker_main(void *arg);
+
+/* vs_telemetry.c */
+void vs_telemetry_attach(struct vs_switch *sw);
+void vs_telemetry_detach(struct vs_switch *sw);
+
+#endif /* VS_SWITCH_PRIV_H */

@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The fast path: one worker polls its (port, queue) pairs, classifies each
+ * burst (VLAN), learns sources, looks destinations up, and sends bursts per
+ * destination port. Rare cases (flooding, tagging, drops) are out of line.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_rcu_qsbr.h>
+
+#include "vs_switch_priv.h"
+
+#define PREFETCH_AHEAD 4
+#define NO_DEST	       0xffff
+/* How long a worker with nothing to poll sleeps between looks. */
+#define IDLE_SLEEP_US 1000
+
+static const uint16_t be_vlan = RTE_BE16(RTE_ETHER_TYPE_VLAN);
+
+/* The 6 bytes at @p p (8 readable) and @p vlan as an FDB key (vs_fdb_key). */
+static inline uint64_t
+load_key(const void *p, uint16_t vlan)
+{
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return (v & 0x0000ffffffffffffull) | (uint64_t)vlan << 48;
+#else
+	return vs_fdb_key(p, vlan);
+#endif
+}
+
+/* The group (multicast/broadcast) bit of the MAC in key @p k. */
+static inline bool
+key_is_group(uint64_t k)
+{
+	return (k & 1) != 0;
+}
+
+static inline bool
+trunk_carries(const struct vs_sw_port *sp, uint16_t vid)
+{
+	return (sp->vlan.trunk[vid / 64] >> (vid % 64) & 1) != 0;
+}
+
+/* Inserts an 802.1Q tag for @p vid; @p m must be unshared and direct. */
+static int
+vlan_push(struct rte_mbuf *m, uint16_t vid)
+{
+	struct rte_vlan_hdr *vh;
+	char *p;
+
+	if (m->data_len < RTE_ETHER_HDR_LEN || rte_pktmbuf_headroom(m) < sizeof(*vh))
+		return -1;
+	p = rte_pktmbuf_prepend(m, sizeof(*vh));
+	memmove(p, p + sizeof(*vh), 2 * RTE_ETHER_ADDR_LEN);
+	memcpy(p + 2 * RTE_ETHER_ADDR_LEN, &be_vlan, sizeof(be_vlan));
+	vh = (struct rte_vlan_hdr *)(p + 2 * RTE_ETHER_ADDR_LEN + sizeof(be_vlan));
+	/* The inner type field is the frame's old type: already in place. */
+	vh->vlan_tci = rte_cpu_to_be_16(vid);
+	return 0;
+}
+
+/* Removes the outer 802.1Q tag; @p m must be unshared and direct. */
+static int
+vlan_pop(struct rte_mbuf *m)
+{
+	char *p = rte_pktmbuf_mtod(m, char *);
+
+	if (m->data_len < RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr))
+		return -1;
+	memmove(p + sizeof(struct rte_vlan_hdr), p, 2 * RTE_ETHER_ADDR_LEN);
+	rte_pktmbuf_adj(m, sizeof(struct rte_vlan_hdr));
+	return 0;
+}
+
+static inline void
+txbuf_add(struct vs_worker *w, uint16_t d, struct rte_mbuf *m)
+{
+	struct vs_txbuf *b = &w->txbuf[d];
+
+	if (b->n == 0)
+		w->touched[w->nb_touched++] = d;
+	b->bytes += m->pkt_len;
+	b->pkts[b->n++] = m;
+}
+
+/*
+ * Rewrites @p m for a destination of the other kind (access <-> trunk).
+ * Returns -1 when it cannot (no room, runt).
+ */
+static __rte_noinline int
+retag(struct rte_mbuf *m, bool to_trunk, uint16_t vid)
+{
+	return to_trunk ? vlan_push(m, vid) : vlan_pop(m);
+}
+
+/*
+ * Floods @p m (received on @p in, VLAN @p vid) to every other up port of
+ * the VLAN. Ports of the same kind as @p in (access or trunk) share @p m by
+ * reference count; ports of the other kind share one retagged copy, so
+ * nobody writes a packet another port still sends.
+ */
+static __rte_noinline void
+flood(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, struct rte_mbuf *m, uint16_t vid)
+{
+	const uint16_t *mem = dp->members + dp->vlan_off[vid];
+	unsigned int cnt = dp->vlan_cnt[vid], same = 0, other = 0;
+	bool in_trunk = dp->ports[in].access == 0;
+	struct rte_mbuf *o = NULL;
+
+	VS_COUNTER_ADD(w->ports[in].flooded, 1);
+	for (unsigned int j = 0; j < cnt; j++) {
+		uint16_t d = mem[j];
+
+		if (d == in)
+			continue;
+		if ((dp->ports[d].access == 0) == in_trunk)
+			same++;
+		else
+			other++;
+	}
+	if (other > 0) {
+		if (same == 0) {
+			o = m;
+			m = NULL;
+		} else {
+			o = rte_pktmbuf_copy(m, w->sw->mp, 0, UINT32_MAX);
+		}
+		if (o == NULL || retag(o, !in_trunk, vid) != 0) {
+			/* Counted on each destination that misses it. */
+			for (unsigned int j = 0; j < cnt; j++)
+				if (mem[j] != in && (dp->ports[mem[j]].access == 0) != in_trunk)
+					VS_COUNTER_ADD(w->ports[mem[j]].tx_dropped, 1);
+			rte_pktmbuf_free(o);
+			o = NULL;
+			other = 0;
+		}
+	}
+	if (m != NULL && same == 0) {
+		rte_pktmbuf_free(m);
+		m = NULL;
+	}
+	if (m != NULL && same > 1)
+		rte_pktmbuf_refcnt_update(m, (int16_t)(same - 1));
+	if (o != NULL && other > 1)
+		rte_pktmbuf_refcnt_update(o, (int16_t)(other - 1));
+	for (unsigned int j = 0; j < cnt; j++) {
+		uint16_t d = mem[j];
+
+		if (d == in)
+			continue;
+		if ((dp->ports[d].access == 0) == in_trunk) {
+			if (m != NULL)
+				txbuf_add(w, d, m);
+		} else if (o != NULL) {
+			txbuf_add(w, d, o);
+		}
+	}
+}
+
+/* Drops @p m, counted on port @p c. */
+static __rte_noinline void
+drop(struct rte_mbuf *m, uint64_t *counter)
+{
+	rte_pktmbuf_free(m);
+	VS_COUNTER_ADD(*counter, 1);
+}
+
+/*
+ * Classifies a frame from an access port carrying a tag: a priority tag
+ * (VID 0) is removed and the frame belongs to the access VLAN; any other
+ * tagged frame is not the port's to send.
+ */
+static __rte_noinline bool
+access_tagged_ok(struct rte_mbuf *m)
+{
+	const struct rte_vlan_hdr *vh;
+
+	if (m->data_len < RTE_ETHER_HDR_LEN + sizeof(*vh) || RTE_MBUF_CLONED(m) ||
+	    rte_mbuf_refcnt_read(m) != 1)
+		return false;
+	vh = rte_pktmbuf_mtod_offset(m, const struct rte_vlan_hdr *, RTE_ETHER_HDR_LEN);
+	if ((rte_be_to_cpu_16(vh->vlan_tci) & 0xfff) != 0)
+		return false;
+	return vlan_pop(m) == 0;
+}
+
+static void
+flush(struct vs_worker *w, const struct vs_dp *dp)
+{
+	const struct vs_dp_worker *wk = &dp->wk[w->idx];
+	uint32_t retries = w->sw->cfg.tx_retries;
+
+	for (unsigned int t = 0; t < w->nb_touched; t++) {
+		uint16_t d = w->touched[t];
+		struct vs_txbuf *b = &w->txbuf[d];
+		const struct vs_dp_txq *tq = &wk->txq[d];
+		struct vs_counters *c = &w->ports[d];
+		uint16_t sent = 0, n = b->n;
+		uint32_t lost_bytes = 0;
+
+		if (likely(tq->valid)) {
+			struct vs_port *port = dp->ports[d].port;
+			rte_spinlock_t *lock = &dp->ports[d].sp->txq_lock[tq->queue];
+
+			if (tq->locked)
+				rte_spinlock_lock(lock);
+			sent = vs_port_tx_burst(port, tq->queue, b->pkts, n);
+			for (uint32_t r = 0; sent < n && r < retries; r++)
+				sent += vs_port_tx_burst(port, tq->queue, b->pkts + sent,
+							 (uint16_t)(n - sent));
+			if (tq->locked)
+				rte_spinlock_unlock(lock);
+		}
+		if (unlikely(sent < n)) {
+			for (uint16_t i = sent; i < n; i++) {
+				lost_bytes += b->pkts[i]->pkt_len;
+				rte_pktmbuf_free(b->pkts[i]);
+			}
+			VS_COUNTER_ADD(c->tx_dropped, n - sent);
+		}
+		VS_COUNTER_ADD(c->tx_packets, sent);
+		VS_COUNTER_ADD(c->tx_bytes, b->bytes - lost_bytes);
+		b->n = 0;
+		b->bytes = 0;
+	}
+	w->nb_touched = 0;
+}
+
+/* Forwards a burst of @p n packets received on port @p in. */
+static void
+process(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, struct rte_mbuf **pkts,
+	uint16_t n)
+{
+	const struct vs_dp_port *ip = &dp->ports[in];
+	struct vs_fdb *fdb = w->sw->fdb;
+	uint64_t skey[VS_SWITCH_BURST], dkey[VS_SWITCH_BURST], ukey[VS_SWITCH_BURST];
+	uint16_t vlan[VS_SWITCH_BURST], uidx[VS_SWITCH_BURST], uport[VS_SWITCH_BURST];
+	struct vs_counters *ic = &w->ports[in];
+	uint64_t rx_bytes = 0, prev;
+	uint16_t k = 0, u = 0;
+
+	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	/* Classify: drop what the port may not send, build the keys. */
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const struct rte_ether_hdr *eth;
+		uint16_t v;
+
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+		rx_bytes += m->pkt_len;
+		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+		if (unlikely(m->data_len < RTE_ETHER_HDR_LEN)) {
+			drop(m, &ic->rx_dropped);
+			continue;
+		}
+		if (likely(ip->access != 0)) {
+			if (unlikely(eth->ether_type == be_vlan)) {
+				if (!access_tagged_ok(m)) {
+					drop(m, &ic->rx_dropped);
+					continue;
+				}
+				eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+			}
+			v = ip->access;
+		} else {
+			const struct rte_vlan_hdr *vh = (const struct rte_vlan_hdr *)(eth + 1);
+
+			if (unlikely(eth->ether_type != be_vlan ||
+				     m->data_len < RTE_ETHER_HDR_LEN + sizeof(*vh))) {
+				drop(m, &ic->rx_dropped);
+				continue;
+			}
+			v = rte_be_to_cpu_16(vh->vlan_tci) & 0xfff;
+			if (unlikely(!trunk_carries(ip->sp, v))) {
+				drop(m, &ic->rx_dropped);
+				continue;
+			}
+		}
+		pkts[k] = m;
+		vlan[k] = v;
+		skey[k] = load_key(&eth->src_addr, v);
+		dkey[k] = load_key(&eth->dst_addr, v);
+		k++;
+	}
+	VS_COUNTER_ADD(ic->rx_packets, n);
+	VS_COUNTER_ADD(ic->rx_bytes, rx_bytes);
+
+	/* Learn each run of equal sources once (a burst rarely has more). */
+	prev = UINT64_MAX;
+	for (uint16_t i = 0; i < k; i++) {
+		if (skey[i] == prev)
+			continue;
+		prev = skey[i];
+		if (likely(!key_is_group(prev)))
+			vs_fdb_learn(fdb, prev, in, &w->fdb);
+	}
+
+	/* Look each run of equal unicast destinations up once, in bulk. */
+	prev = UINT64_MAX;
+	for (uint16_t i = 0; i < k; i++) {
+		if (unlikely(key_is_group(dkey[i]))) {
+			uidx[i] = NO_DEST;
+			continue;
+		}
+		if (dkey[i] != prev) {
+			prev = dkey[i];
+			ukey[u++] = prev;
+		}
+		uidx[i] = (uint16_t)(u - 1);
+	}
+	if (u > 0)
+		vs_fdb_lookup_bulk(fdb, ukey, u, uport);
+
+	for (uint16_t i = 0; i < k; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const struct vs_dp_port *op;
+		uint16_t d = uidx[i] == NO_DEST ? VS_FDB_NONE : uport[uidx[i]];
+
+		if (unlikely(d == VS_FDB_NONE || dp->ports[d].port == NULL)) {
+			flood(w, dp, in, m, vlan[i]);
+			continue;
+		}
+		if (unlikely(d == in)) {
+			drop(m, &ic->rx_dropped);
+			continue;
+		}
+		op = &dp->ports[d];
+		if (unlikely(!op->up)) {
+			drop(m, &w->ports[d].tx_dropped);
+			continue;
+		}
+		if (unlikely((op->access == 0) != (ip->access == 0)) &&
+		    retag(m, op->access == 0, vlan[i]) != 0) {
+			drop(m, &w->ports[d].tx_dropped);
+			continue;
+		}
+		txbuf_add(w, d, m);
+	}
+	flush(w, dp);
+}
+
+unsigned int
+vs_worker_poll(struct vs_worker *w, const struct vs_dp *dp)
+{
+	const struct vs_dp_worker *wk = &dp->wk[w->idx];
+	struct rte_mbuf *pkts[VS_SWITCH_BURST];
+	unsigned int moved = 0;
+
+	for (uint32_t i = 0; i < wk->nb_polls; i++) {
+		const struct vs_switch_poll *p = &wk->polls[i];
+		uint16_t n;
+
+		n = vs_port_rx_burst(dp->ports[p->port].port, p->queue, pkts, VS_SWITCH_BURST);
+		if (n == 0)
+			continue;
+		moved += n;
+		process(w, dp, p->port, pkts, n);
+	}
+	return moved;
+}
+
+/* Nothing to poll: leave the RCU set for a while instead of spinning. */
+static void
+idle_sleep(struct vs_worker *w)
+{
+	rte_rcu_qsbr_thread_offline(w->sw->qsbr, w->idx);
+	usleep(IDLE_SLEEP_US);
+	rte_rcu_qsbr_thread_online(w->sw->qsbr, w->idx);
+}
+
+int
+vs_worker_main(void *arg)
+{
+	struct vs_worker *w = arg;
+	struct vs_switch *sw = w->sw;
+	uint64_t last;
+
+	rte_rcu_qsbr_thread_register(sw->qsbr, w->idx);
+	rte_rcu_qsbr_thread_online(sw->qsbr, w->idx);
+	last = rte_rdtsc();
+	while (likely(!__atomic_load_n(&sw->stopping, __ATOMIC_RELAXED))) {
+		const struct vs_dp *dp = __atomic_load_n(&sw->dp, __ATOMIC_ACQUIRE);
+		unsigned int moved = vs_worker_poll(w, dp);
+		uint64_t now = rte_rdtsc();
+
+		/* Every cycle lands in exactly one of busy and idle. */
+		if (moved != 0) {
+			VS_COUNTER_ADD(w->busy_cycles, now - last);
+			VS_COUNTER_ADD(w->busy_iterations, 1);
+			VS_COUNTER_ADD(w->rx_packets, moved);
+		} else {
+			VS_COUNTER_ADD(w->idle_cycles, now - last);
+		}
+		VS_COUNTER_ADD(w->iterations, 1);
+		last = now;
+		rte_rcu_qsbr_quiescent(sw->qsbr, w->idx);
+		if (unlikely(dp->wk[w->idx].nb_polls == 0))
+			idle_sleep(w);
+	}
+	rte_rcu_qsbr_thread_offline(sw->qsbr, w->idx);
+	rte_rcu_qsbr_thread_unregister(sw->qsbr, w->idx);
+	return 0;
+}

@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The management protocol and socket: every command, errors for bad input
+ * (unknown commands, malformed JSON, huge lines, NUL bytes), many clients,
+ * clients that vanish, stale and live sockets.
+ */
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "test.h"
+#include "test_eal.h"
+#include "vs_evloop.h"
+#include "vs_json.h"
+#include "vs_mgmt.h"
+#include "vs_switch.h"
+
+static unsigned int mgmt_seq;
+
+struct env {
+	struct vs_evloop *loop;
+	struct vs_switch *sw;
+};
+
+static int
+env_init(struct env *e, char *why, size_t len)
+{
+	struct vs_switch_config cfg = {0};
+	char name[16];
+
+	if (vt_eal_init("switch", why, len) != 0)
+		return -1;
+	e->loop = vs_evloop_create();
+	snprintf(name, sizeof(name), "m%u", mgmt_seq++);
+	cfg.loop = e->loop;
+	cfg.name = name;
+	cfg.manual = true;
+	cfg.nb_workers = 2;
+	cfg.nb_mbufs = 2047;
+	cfg.fdb_size = 1024;
+	e->sw = vs_switch_create(&cfg, why, len);
+	return e->sw != NULL ? 0 : -1;
+}
+
+static void
+env_fini(struct env *e)
+{
+	vs_switch_destroy(e->sw);
+	vs_evloop_destroy(e->loop);
+}
+
+#define ENV(e)                                                                                     \
+	do {                                                                                       \
+		char why_[256];                                                                    \
+		if (env_init((e), why_, sizeof(why_)) != 0) {                                      \
+			if (!vt_eal_ready())                                                       \
+				TEST_SKIP("%s", why_);                                             \
+			TEST_ASSERT(false, "engine: %s", why_);                                    \
+		}                                                                                  \
+	} while (0)
+
+/* Runs @p req and parses the reply; the caller frees it. */
+static struct vs_json *
+exec(struct vs_switch *sw, const char *req)
+{
+	struct vs_jw w;
+	struct vs_json *j = NULL;
+	char err[128];
+
+	vs_jw_init(&w, 0);
+	vs_mgmt_execute(sw, req, strlen(req), &w);
+	if (vs_jw_text(&w) != NULL) {
+		j = vs_json_parse(vs_jw_text(&w), strlen(vs_jw_text(&w)), err, sizeof(err));
+		if (j == NULL)
+			printf("unparsable reply '%s': %s\n", vs_jw_text(&w), err);
+	}
+	vs_jw_free(&w);
+	return j;
+}
+
+static bool
+ok(const struct vs_json *j)
+{
+	return j != NULL && vs_json_get(j, "ok") != NULL && vs_json_get(j, "ok")->b;
+}
+
+static const char *
+error_of(const struct vs_json *j)
+{
+	const char *e = vs_json_string(vs_json_get(j, "error"));
+
+	return e != NULL ? e : "";
+}
+
+static int
+test_mgmt_commands_reply_json(void)
+{
+	struct vs_json *j;
+	const struct vs_json *ports, *l;
+	struct env e;
+
+	ENV(&e);
+	j = exec(e.sw, "add-port testq,name=a,queues=2");
+	TEST_ASSERT(ok(j), "add-port: %s", error_of(j));
+	TEST_ASSERT(strcmp(vs_json_string(vs_json_get(j, "port")), "a") == 0, "name in reply");
+	vs_json_free(j);
+	j = exec(e.sw, "{\"command\": \"add-port\", \"args\": [\"testq,name=b,vlan=20\"]}");
+	TEST_ASSERT(ok(j), "JSON add-port: %s", error_of(j));
+	vs_json_free(j);
+	j = exec(e.sw, "  show   ports ");
+	TEST_ASSERT(ok(j), "show ports");
+	ports = vs_json_get(j, "ports");
+	TEST_ASSERT_EQUAL(vs_json_count(ports), 2, "two ports");
+	TEST_ASSERT(strcmp(vs_json_string(vs_json_get(ports->child, "name")), "a") == 0, "a");
+	TEST_ASSERT(strcmp(vs_json_string(vs_json_get(ports->child, "state")), "up") == 0, "up");
+	TEST_ASSERT(strcmp(vs_json_string(vs_json_get(ports->child->next, "vlan")), "20") == 0,
+		    "vlan");
+	vs_json_free(j);
+	j = exec(e.sw, "show lcores");
+	TEST_ASSERT(ok(j), "show lcores");
+	l = vs_json_get(j, "lcores");
+	TEST_ASSERT_EQUAL(vs_json_count(l), 2, "two workers");
+	TEST_ASSERT_EQUAL(vs_json_count(vs_json_get(l->child, "queues")) +
+				  vs_json_count(vs_json_get(l->child->next, "queues")),
+			  3, "three queues polled");
+	vs_json_free(j);
+	j = exec(e.sw, "show fdb");
+	TEST_ASSERT(ok(j) && vs_json_count(vs_json_get(j, "entries")) == 0, "empty fdb");
+	vs_json_free(j);
+	j = exec(e.sw, "fdb flush");
+	TEST_ASSERT(ok(j), "fdb flush");
+	vs_json_free(j);
+	j = exec(e.sw, "del-port a");
+	TEST_ASSERT(ok(j), "del-port");
+	vs_json_free(j);
+	j = exec(e.sw, "{\"command\":\"help\"}");
+	TEST_ASSERT(ok(j) && vs_json_count(vs_json_get(j, "commands")) >= 6, "help");
+	vs_json_free(j);
+	env_fini(&e);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(mgmt_commands_reply_json, fast, test_mgmt_commands_reply_json)
+
+static int
+test_mgmt_rejects_bad_requests(void)
+{
+	static const struct {
+		const char *req, *why;
+	} bad[] = {
+		{"frobnicate", "unknown command 'frobnicate'"},
+		{"show", "unknown command 'show'"},
+		{"show ports now", "unknown command 'show ports now'"},
+		{"", "empty request"},
+		{"   ", "empty request"},
+		{"add-port", "add-port needs a SPEC"},
+		{"add-port nosuch,x=1", "unknown port type 'nosuch'"},
+		{"add-port testq,queues=0", "key 'queues'"},
+		{"del-port", "del-port needs a port NAME"},
+		{"del-port ghost", "no port named 'ghost'"},
+		{"{", "malformed JSON"},
+		{"{\"command\": }", "malformed JSON"},
+		{"{\"cmd\": \"show ports\"}", "\"command\" string"},
+		{"{\"command\": 5}", "\"command\" string"},
+		{"{\"command\": \"add-port\", \"args\": \"x\"}", "\"args\" must be an array"},
+		{"{\"command\": \"add-port\", \"args\": [\"a\", \"b\"]}", "\"args\" must be"},
+		{"{\"command\": \"add-port\", \"args\": [1]}", "\"args\" must be"},
+	};
+	struct env e;
+	struct vs_jw w;
+	char big[VS_MGMT_MAX_LINE + 100];
+
+	ENV(&e);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct vs_json *j = exec(e.sw, bad[i].req);
+
+		TEST_ASSERT(j != NULL && !ok(j), "'%s' must fail", bad[i].req);
+		TEST_ASSERT(strstr(error_of(j), bad[i].why) != NULL, "'%s': '%s' lacks '%s'",
+			    bad[i].req, error_of(j), bad[i].why);
+		vs_json_free(j);
+	}
+	vs_jw_init(&w, 0);
+	vs_mgmt_execute(e.sw, "show\0ports", 10, &w);
+	TEST_ASSERT(strstr(vs_jw_text(&w), "NUL byte") != NULL, "%s", vs_jw_text(&w));
+	memset(big, 'a', sizeof(big));
+	vs_mgmt_execute(e.sw, big, sizeof(big), &w);
+	TEST_ASSERT(strstr(vs_jw_text(&w), "longer than") != NULL, "%s", vs_jw_text(&w));
+	vs_jw_free(&w);
+	env_fini(&e);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(mgmt_rejects_bad_requests, fast, test_mgmt_rejects_bad_requests)
+
+/* ---- over the socket ---- */
+
+static int
+connect_to(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", path);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Reads one reply line (up to 5 s). */
+static int
+read_line(int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+	uint64_t end = vt_now_ms() + 5000;
+
+	while (got + 1 < len && vt_now_ms() < end) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = recv(fd, buf + got, 1, 0);
+		if (n <= 0)
+			break;
+		if (buf[got] == '\n') {
+			buf[got] = '\0';
+			return 0;
+		}
+		got++;
+	}
+	buf[got] = '\0';
+	return -1;
+}
+
+struct client_run {
+	const char *path;
+	int failures;
+	char last[512];
+	uint32_t done;
+};
+
+static void
+fail_client(struct client_run *c, const char *what, const char *got)
+{
+	c->failures++;
+	snprintf(c->last, sizeof(c->last), "%s: '%.300s'", what, got);
+}
+
+/* The client side of test_mgmt_socket_survives_abuse, on its own thread. */
+static void *
+abuse(void *arg)
+{
+	struct client_run *c = arg;
+	static char huge[200000];
+	int fds[VS_MGMT_MAX_CLIENTS + 6];
+	char line[4096];
+	int fd, extra = 0;
+
+	/* 1. A huge line: one error, then the connection still works. */
+	fd = connect_to(c->path);
+	memset(huge, 'x', sizeof(huge) - 1);
+	huge[sizeof(huge) - 1] = '\n';
+	if (fd < 0 || send(fd, huge, sizeof(huge), MSG_NOSIGNAL) != (ssize_t)sizeof(huge))
+		fail_client(c, "send huge", "");
+	if (read_line(fd, line, sizeof(line)) != 0 || strstr(line, "longer than") == NULL)
+		fail_client(c, "huge line reply", line);
+	if (send(fd, "show ports\n", 11, MSG_NOSIGNAL) != 11 ||
+	    read_line(fd, line, sizeof(line)) != 0 || strstr(line, "\"ok\":true") == NULL)
+		fail_client(c, "after the huge line", line);
+	/* 2. Garbage, malformed JSON, a partial line then EOF. */
+	if (send(fd, "\x01\x02\xff\n{\"command\":\n", 16, MSG_NOSIGNAL) != 16 ||
+	    read_line(fd, line, sizeof(line)) != 0 || strstr(line, "unknown command") == NULL)
+		fail_client(c, "garbage reply", line);
+	if (read_line(fd, line, sizeof(line)) != 0 || strstr(line, "malformed JSON") == NULL)
+		fail_client(c, "malformed JSON reply", line);
+	if (send(fd, "show fdb", 8, MSG_NOSIGNAL) != 8 || shutdown(fd, SHUT_WR) != 0 ||
+	    read_line(fd, line, sizeof(line)) != 0 || strstr(line, "\"entries\"") == NULL)
+		fail_client(c, "request ended by EOF", line);
+	close(fd);
+	/* 3. Pipelined requests in one write: replies in order. */
+	fd = connect_to(c->path);
+	if (fd < 0 || send(fd, "help\nshow lcores\nbogus\n", 23, MSG_NOSIGNAL) != 23)
+		fail_client(c, "pipelined send", "");
+	if (read_line(fd, line, sizeof(line)) != 0 || strstr(line, "commands") == NULL)
+		fail_client(c, "pipelined 1", line);
+	if (read_line(fd, line, sizeof(line)) != 0 || strstr(line, "lcores") == NULL)
+		fail_client(c, "pipelined 2", line);
+	if (read_line(fd, line, sizeof(line)) != 0 || strstr(line, "unknown command") == NULL)
+		fail_client(c, "pipelined 3", line);
+	/* 4. A client that sends and vanishes without reading. */
+	close(fd);
+	fd = connect_to(c->path);
+	if (fd >= 0) {
+		(void)send(fd, "show ports\nshow ports\n", 22, MSG_NOSIGNAL);
+		close(fd);
+	}
+	/* 5. More clients than allowed: the extra ones are told and closed. */
+	for (int i = 0; i < VS_MGMT_MAX_CLIENTS + 6; i++)
+		fds[i] = connect_to(c->path);
+	usleep(200 * 1000);
+	for (int i = 0; i < VS_MGMT_MAX_CLIENTS + 6; i++) {
+		struct pollfd p = {.fd = fds[i], .events = POLLIN};
+
+		if (fds[i] >= 0 && poll(&p, 1, 0) == 1 &&
+		    read_line(fds[i], line, sizeof(line)) == 0 &&
+		    strstr(line, "too many clients") != NULL)
+			extra++;
+	}
+	if (extra < 6)
+		fail_client(c, "too many clients refused", "fewer than 6");
+	for (int i = 0; i < VS_MGMT_MAX_CLIENTS + 6; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	usleep(100 * 1000);
+	/* 6. And still serving. */
+	fd = connect_to(c->path);
+	if (fd < 0 || send(fd, "show ports\n", 11, MSG_NOSIGNAL) != 11 ||
+	    read_line(fd, line, sizeof(line)) != 0 || strstr(line, "\"ok\":true") == NULL)
+		fail_client(c, "after the abuse", line);
+	if (fd >= 0)
+		close(fd);
+	__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static int
+test_mgmt_socket_survives_abuse(void)
+{
+	struct client_run c = {0};
+	struct vs_mgmt *m;
+	struct env e;
+	pthread_t th;
+	char path[256], err[256];
+	int fds_before;
+	uint64_t end;
+
+	ENV(&e);
+	fds_before = vt_count_fds();
+	vt_path(path, sizeof(path), "mgmt.ctl");
+	m = vs_mgmt_create(e.sw, e.loop, path, err, sizeof(err));
+	TEST_ASSERT_NOT_NULL(m, "%s", err);
+	c.path = path;
+	TEST_ASSERT_SUCCESS(pthread_create(&th, NULL, abuse, &c), "thread");
+	end = vt_now_ms() + 30000;
+	while (!__atomic_load_n(&c.done, __ATOMIC_ACQUIRE) && vt_now_ms() < end)
+		vs_evloop_run_once(e.loop, 50);
+	TEST_ASSERT(__atomic_load_n(&c.done, __ATOMIC_ACQUIRE), "client finished");
+	pthread_join(th, NULL);
+	TEST_ASSERT_EQUAL(c.failures, 0, "last failure: %s", c.last);
+	/* Connections the clients closed are gone once the loop saw them. */
+	for (int i = 0; i < 20; i++)
+		vs_evloop_run_once(e.loop, 10);
+	vs_mgmt_destroy(m);
+	TEST_ASSERT(access(path, F_OK) != 0, "socket removed");
+	TEST_ASSERT_EQUAL(vt_count_fds(), fds_before, "no fd leaked");
+	env_fini(&e);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(mgmt_socket_survives_abuse, fast, test_mgmt_socket_survives_abuse)
+
+static int
+test_mgmt_replaces_only_stale_sockets(void)
+{
+	struct vs_mgmt *m, *m2;
+	struct env e;
+	char path[256], err[256];
+	struct stat st;
+	int fd;
+	FILE *f;
+
+	ENV(&e);
+	vt_path(path, sizeof(path), "stale.ctl");
+	/* A socket file nobody listens on is replaced. */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	{
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", path);
+		TEST_ASSERT_SUCCESS(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), "bind");
+	}
+	close(fd);
+	m = vs_mgmt_create(e.sw, e.loop, path, err, sizeof(err));
+	TEST_ASSERT_NOT_NULL(m, "stale socket replaced: %s", err);
+	TEST_ASSERT_SUCCESS(stat(path, &st), "stat");
+	TEST_ASSERT_EQUAL(st.st_mode & 0777, 0660, "mode 0660");
+	/* A live one is not. */
+	m2 = vs_mgmt_create(e.sw, e.loop, path, err, sizeof(err));
+	TEST_ASSERT(m2 == NULL && strstr(err, "another process is listening") != NULL, "%s", err);
+	vs_mgmt_destroy(m);
+	/* Nor is a regular file. */
+	f = fopen(path, "w");
+	TEST_ASSERT_NOT_NULL(f, "file");
+	fclose(f);
+	m = vs_mgmt_create(e.sw, e.loop, path, err, sizeof(err));
+	TEST_ASSERT(m == NULL && strstr(err, "is not a socket") != NULL, "%s", err);
+	TEST_ASSERT_SUCCESS(access(path, F_OK), "the file is still there");
+	unlink(path);
+	m = vs_mgmt_create(e.sw, e.loop, "/nonexistent-dir/x.ctl", err, sizeof(err));
+	TEST_ASSERT(m == NULL && strstr(err, "--ctl /nonexistent-dir/x.ctl") != NULL, "%s", err);
+	env_fini(&e);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(mgmt_replaces_only_stale_sockets, fast, test_mgmt_replaces_only_stale_sockets)
