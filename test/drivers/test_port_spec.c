@@ -83,6 +83,8 @@ test_port_spec_rejects_malformed(void)
 		{"vhost-user,path=\"a,b", "unterminated quote"},
 		{"vhost-user,path=\"a\"b", "after the closing quote"},
 		{"vhost-user,path=\"\"", "empty value"},
+		{"vhost-user,path=a\tb", "control character"},
+		{"vhost\nuser,path=a", "port type 'vhost?user' has an invalid character '?'"},
 		{"vhost-user,a=1,b=1,c=1,d=1,e=1,f=1,g=1,h=1,i=1,j=1,k=1,l=1,m=1,n=1,o=1,p=1,q=1",
 		 "more than 16"},
 		{"averyveryveryveryveryverylongtypename", "longer than"},
