@@ -14,6 +14,11 @@ PKGS_BUILD=(gcc meson ninja-build pkg-config dpdk dpdk-dev libdpdk-dev libnuma-d
 # procps for the harnesses, gnuplot for the benchmark plots.
 PKGS_TEST=(qemu-system-x86 busybox-static cpio kmod openvswitch-switch-dpdk iproute2
 	procps clang libclang-rt-14-dev gnuplot-nox coreutils util-linux psmisc)
+# The vm suite's guest image (scripts/vm/vm.sh): the vDPA simulator modules
+# are built against these headers; vm.sh downloads the kernel image and
+# linux-source-6.1 of the same version itself (apt-get download, never
+# installed) and installs the exact headers version when it differs.
+PKGS_TEST+=(make xz-utils linux-headers-cloud-amd64)
 
 HUGEPAGES=${VSWITCH_HUGEPAGES:-2048}
 

@@ -26,10 +26,11 @@ fi
 configure() { # dir [meson options...]
 	local dir=$1
 	shift
-	if [ -f "$dir/build.ninja" ]; then
-		return 0
-	fi
-	meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || {
+	local reconf=()
+	# Modules are picked up with fs.exists() at configure time, which
+	# does not make meson re-run when a module appears: reconfigure.
+	[ -f "$dir/build.ninja" ] && reconf=(--reconfigure)
+	meson setup "${reconf[@]}" "$dir" "$@" >"$dir.setup.log" 2>&1 || {
 		cat "$dir.setup.log"
 		log "meson setup $dir failed"
 		return 1

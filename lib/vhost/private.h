@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef VH_PRIVATE_H
+#define VH_PRIVATE_H
+
+/*
+ * Library-internal declarations shared by the lib/vhost sources. Never
+ * installed; the symbols are hidden, so the version script's vh_* pattern
+ * does not export them.
+ */
+
+#include <stdint.h>
+
+#include "vhost_log.h"
+
+#define VH_INTERNAL __attribute__((visibility("hidden")))
+
+/* Formats and hands one line to the log handler when @p level passes. */
+VH_INTERNAL void vh_logf(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define VH_ERR(...)   vh_logf(VH_LOG_ERR, __VA_ARGS__)
+#define VH_WARN(...)  vh_logf(VH_LOG_WARNING, __VA_ARGS__)
+#define VH_INFO(...)  vh_logf(VH_LOG_INFO, __VA_ARGS__)
+#define VH_DEBUG(...) vh_logf(VH_LOG_DEBUG, __VA_ARGS__)
+
+/* Closes *fd when valid and sets it to -1. */
+VH_INTERNAL void vh_close_fd(int *fd);
+
+/* Milliseconds on the monotonic clock. */
+VH_INTERNAL uint64_t vh_now_ms(void);
+
+#endif /* VH_PRIVATE_H */

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Device side, out of line: set-up, ring position, and the broken state.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "virtq_dev.h"
+
+static void
+log_stderr(void *arg, int err, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "virtq: queue broken (%s): %s\n", strerror(-err), msg);
+}
+
+int
+vq_dev_fail(struct vq_dev *q, int err, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (q->error)
+		return err; /* logged once, when it first broke */
+	q->error = err;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	(q->log ? q->log : log_stderr)(q->log_arg, err, msg);
+	return err;
+}
+
+static int
+aligned(const void *p, uintptr_t align)
+{
+	return p != NULL && ((uintptr_t)p & (align - 1)) == 0;
+}
+
+int
+vq_dev_init(struct vq_dev *q, const struct vq_dev_config *cfg)
+{
+	const bool packed = cfg->features & VQ_FEATURE(VQ_F_RING_PACKED);
+	const struct vq_dev_state *st = &cfg->state;
+
+	if (q == NULL || cfg->size == 0 || cfg->size > VQ_MAX_SIZE || cfg->map == NULL)
+		return -EINVAL;
+	if (packed) {
+		if (!aligned(cfg->desc, VQ_PACKED_DESC_ALIGN) ||
+		    !aligned(cfg->driver_area, VQ_PACKED_EVENT_ALIGN) ||
+		    !aligned(cfg->device_area, VQ_PACKED_EVENT_ALIGN))
+			return -EINVAL;
+		if (st->last_avail >= cfg->size || st->used_idx >= cfg->size ||
+		    st->avail_wrap > 1 || st->used_wrap > 1)
+			return -EINVAL;
+	} else {
+		if (cfg->size & (cfg->size - 1))
+			return -EINVAL;
+		if (!aligned(cfg->desc, VQ_SPLIT_DESC_ALIGN) ||
+		    !aligned(cfg->driver_area, VQ_SPLIT_AVAIL_ALIGN) ||
+		    !aligned(cfg->device_area, VQ_SPLIT_USED_ALIGN))
+			return -EINVAL;
+	}
+	memset(q, 0, sizeof(*q));
+	q->size = (uint16_t)cfg->size;
+	q->mask = (uint16_t)(cfg->size - 1);
+	q->features = cfg->features;
+	if (packed)
+		q->flags |= VQ_QF_PACKED;
+	if (cfg->features & VQ_FEATURE(VQ_F_EVENT_IDX))
+		q->flags |= VQ_QF_EVENT_IDX;
+	if (cfg->features & VQ_FEATURE(VQ_F_INDIRECT_DESC))
+		q->flags |= VQ_QF_INDIRECT;
+	if (cfg->features & VQ_FEATURE(VQ_F_IN_ORDER))
+		q->flags |= VQ_QF_IN_ORDER;
+	if (cfg->features & VQ_FEATURE(VQ_NET_F_MRG_RXBUF))
+		q->flags |= VQ_QF_MRG_RXBUF;
+	if (packed) {
+		q->packed.desc = cfg->desc;
+		q->packed.driver = cfg->driver_area;
+		q->packed.device = cfg->device_area;
+	} else {
+		q->split.desc = cfg->desc;
+		q->split.avail = cfg->driver_area;
+		q->split.used = cfg->device_area;
+	}
+	q->last_avail = st->last_avail;
+	q->used_idx = st->used_idx;
+	q->avail_wrap = st->avail_wrap;
+	q->used_wrap = st->used_wrap;
+	q->map = cfg->map;
+	vq_memcache_reset(&q->cache);
+	/* Nothing returned yet: the next call decision covers from here. */
+	q->signalled =
+		packed ? (uint32_t)(q->used_idx + (q->used_wrap ? 0 : q->size)) : q->used_idx;
+	q->log = cfg->log;
+	q->log_arg = cfg->log_arg;
+	return 0;
+}
+
+void
+vq_dev_set_memmap(struct vq_dev *q, const struct vq_memmap *map)
+{
+	q->map = map;
+	vq_memcache_reset(&q->cache);
+}
+
+void
+vq_dev_get_state(const struct vq_dev *q, struct vq_dev_state *st)
+{
+	st->last_avail = q->last_avail;
+	st->used_idx = q->used_idx;
+	st->avail_wrap = q->avail_wrap;
+	st->used_wrap = q->used_wrap;
+}
+
+uint32_t
+vq_dev_state_to_vring_base(const struct vq_dev_state *st, bool packed)
+{
+	if (!packed)
+		return st->last_avail;
+	return (uint32_t)(st->last_avail & 0x7fff) | (uint32_t)(st->avail_wrap & 1) << 15 |
+	       (uint32_t)(st->used_idx & 0x7fff) << 16 | (uint32_t)(st->used_wrap & 1) << 31;
+}
+
+void
+vq_dev_state_from_vring_base(uint32_t base, bool packed, struct vq_dev_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!packed) {
+		st->last_avail = (uint16_t)base;
+		st->used_idx = (uint16_t)base;
+		return;
+	}
+	st->last_avail = base & 0x7fff;
+	st->avail_wrap = (base >> 15) & 1;
+	if (base >> 16) {
+		st->used_idx = (base >> 16) & 0x7fff;
+		st->used_wrap = (base >> 31) & 1;
+	} else {
+		st->used_idx = st->last_avail;
+		st->used_wrap = st->avail_wrap;
+	}
+}

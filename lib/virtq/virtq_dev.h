@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef VIRTQ_DEV_H
+#define VIRTQ_DEV_H
+
+/**
+ * @file
+ * libvirtq, device side: the queue state, the burst a device takes
+ * available chains into, and the out-of-line calls (set-up, state, errors).
+ * The fast-path calls are static inline in virtq_split.h, virtq_packed.h
+ * and, format-independent, virtq.h.
+ *
+ * A device queue (struct vq_dev) reads rings written by an untrusted driver
+ * (a guest). Every index, length, flag and address read from them is
+ * checked before use; a violation marks the queue broken (vq_dev_error()
+ * returns the reason, the log hook is called once) and the queue then takes
+ * nothing more. The device never reads or writes outside the rings it was
+ * given and the regions of its struct vq_memmap.
+ *
+ * One queue is used by one thread at a time; nothing here takes a lock.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "virtq_memmap.h"
+#include "virtq_ring.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Most chains one vq_dev_take() call takes. */
+#define VQ_BURST_MAX 32
+/** Chains a burst holds: vq_dev_take_rx() may use several per packet. */
+#define VQ_BURST_CHAINS 64
+/** Segments a burst holds, shared by its chains; also the longest chain carried. */
+#define VQ_BURST_SEGS 256
+/** Most descriptors in one indirect table (as Linux vhost's UIO_MAXIOV). */
+#define VQ_INDIRECT_MAX 1024
+
+/** One piece of a chain, translated: a host pointer and a length. */
+struct vq_seg {
+	uint8_t *addr; /**< host pointer */
+	uint32_t len;  /**< bytes */
+	uint32_t resv;
+};
+
+/** The chain has more segments than a burst holds: nseg is 0; drop it, return it with used_len 0.
+ */
+#define VQ_CHAIN_F_OVERSIZE 0x1
+
+/**
+ * One available chain (split: descriptor chain; packed: buffer), taken by
+ * vq_dev_take() or vq_dev_take_rx().
+ *
+ * Segments are ordered as in the ring: the @c nread device-readable ones
+ * first, then the device-writable ones (vq_dev_take_rx() stores only the
+ * writable ones). A segment never spans two regions of the map; an element
+ * that does becomes two segments.
+ */
+struct vq_chain {
+	struct vq_seg *seg; /**< @c nseg segments, inside the burst */
+	uint32_t rlen;	    /**< device-readable bytes */
+	uint32_t wlen;	    /**< device-writable bytes */
+	uint32_t used_len;  /**< bytes written, reported by vq_dev_return(); set by the caller
+				 (0 after vq_dev_take(), computed by vq_dev_take_rx()) */
+	uint16_t id;	    /**< split: head index; packed: buffer id */
+	uint16_t ndesc;	    /**< packed: ring slots the chain occupies */
+	uint16_t nseg;	    /**< segments */
+	uint16_t nread;	    /**< leading device-readable segments */
+	uint16_t flags;	    /**< VQ_CHAIN_F_* */
+	uint16_t resv;
+};
+
+/** One packet placed by vq_dev_take_rx(): the writable room of its chains. */
+struct vq_pkt {
+	struct vq_seg *seg; /**< writable segments of all its chains, in order */
+	uint32_t len;	    /**< bytes to write (as requested) */
+	uint16_t nseg;	    /**< segments */
+	uint16_t nbufs;	    /**< chains (the virtio-net header's num_buffers) */
+	uint16_t chain;	    /**< index of its first chain in the burst */
+	uint16_t resv;
+};
+
+/**
+ * Chains taken in one call, with their segments. The caller owns it (on the
+ * stack or beside the queue); its contents are valid until the next take.
+ */
+struct vq_burst {
+	uint16_t nchain; /**< chains taken */
+	uint16_t nseg;	 /**< segments used */
+	uint16_t npkt;	 /**< packets placed (vq_dev_take_rx()) */
+	uint16_t resv;
+	struct vq_chain chain[VQ_BURST_CHAINS];
+	struct vq_pkt pkt[VQ_BURST_MAX];
+	struct vq_seg seg[VQ_BURST_SEGS];
+};
+
+/**
+ * Log hook: called once, when a queue becomes broken.
+ *
+ * @param arg the caller's argument
+ * @param err the negative errno the queue now reports
+ * @param msg what was wrong, one line without a newline
+ */
+typedef void (*vq_log_fn)(void *arg, int err, const char *msg);
+
+/**
+ * Ring position of a device queue (what vhost-user's SET/GET_VRING_BASE
+ * carry). Split: free-running indexes, wraps unused. Packed: slots in
+ * [0, size) and wrap counters (1 at start).
+ */
+struct vq_dev_state {
+	uint16_t last_avail; /**< next available entry / slot the device reads */
+	uint16_t used_idx;   /**< next used entry / slot the device writes */
+	uint8_t avail_wrap;  /**< packed: driver ring wrap counter at last_avail */
+	uint8_t used_wrap;   /**< packed: device ring wrap counter at used_idx */
+};
+
+/** How to set up a device queue. */
+struct vq_dev_config {
+	unsigned int size;	     /**< queue size: split a power of two, both <= 32768 */
+	uint64_t features;	     /**< negotiated feature bits (VQ_FEATURE(VQ_F_*)) */
+	void *desc;		     /**< split: descriptor table; packed: descriptor ring */
+	void *driver_area;	     /**< split: available ring; packed: driver event suppression */
+	void *device_area;	     /**< split: used ring; packed: device event suppression */
+	const struct vq_memmap *map; /**< translation of buffer addresses */
+	struct vq_dev_state state;   /**< where to start */
+	vq_log_fn log;		     /**< NULL: log to stderr */
+	void *log_arg;		     /**< passed to @c log */
+};
+
+/* Queue flags derived from the features (internal). */
+#define VQ_QF_PACKED	0x01
+#define VQ_QF_EVENT_IDX 0x02
+#define VQ_QF_INDIRECT	0x04
+#define VQ_QF_IN_ORDER	0x08
+#define VQ_QF_MRG_RXBUF 0x10
+
+/**
+ * A device queue. Fields are read by the inline fast path; treat them as
+ * private and use the functions.
+ */
+struct vq_dev {
+	uint16_t size;	     /**< queue size */
+	uint16_t mask;	     /**< split: size - 1 */
+	uint16_t last_avail; /**< split: free-running; packed: slot */
+	uint16_t used_idx;   /**< split: free-running; packed: slot */
+	uint8_t avail_wrap;  /**< packed */
+	uint8_t used_wrap;   /**< packed */
+	uint8_t flags;	     /**< VQ_QF_* */
+	uint8_t kick_off;    /**< kicks currently suppressed through the flags */
+	int error;	     /**< 0, or the negative errno that broke the queue */
+	union {
+		struct {
+			struct vq_desc *desc;
+			struct vq_avail *avail;
+			struct vq_used *used;
+		} split;
+		struct {
+			struct vq_pdesc *desc;
+			struct vq_pevent *driver;
+			struct vq_pevent *device;
+		} packed;
+	};
+	const struct vq_memmap *map;
+	struct vq_memcache cache;
+	uint32_t signalled; /**< split: used idx at the last call decision; packed: position */
+	vq_log_fn log;
+	void *log_arg;
+	uint64_t features;
+};
+
+/**
+ * Sets up a device queue on rings the caller has mapped.
+ *
+ * The caller guarantees that the three areas are mapped for their whole size
+ * (vq_split_desc_size() etc.) for as long as the queue is used; the buffers
+ * the chains point to are checked against @c cfg->map.
+ *
+ * @param q the queue
+ * @param cfg size, features, ring areas, map, starting state, log hook
+ * @return 0, or -EINVAL for a bad size, a misaligned or NULL area, a NULL
+ *         map, or a state out of range
+ */
+int vq_dev_init(struct vq_dev *q, const struct vq_dev_config *cfg);
+
+/**
+ * Replaces the translation map (and drops the cached region). Call it from
+ * the thread polling the queue, or while nobody polls it.
+ *
+ * @param q the queue
+ * @param map the new map
+ */
+void vq_dev_set_memmap(struct vq_dev *q, const struct vq_memmap *map);
+
+/**
+ * Reads the ring position (for vhost-user GET_VRING_BASE). Every taken chain
+ * should have been returned first; a chain taken and not returned counts as
+ * consumed.
+ *
+ * @param q the queue
+ * @param st filled with the position
+ */
+void vq_dev_get_state(const struct vq_dev *q, struct vq_dev_state *st);
+
+/**
+ * Encodes a position as vhost-user's vring base: split, the last available
+ * index; packed, bits 0-14 the slot and bit 15 the wrap counter of the
+ * available side, bits 16-30 and 31 the same for the used side.
+ *
+ * @param st the position
+ * @param packed true for a packed queue
+ * @return the 32-bit vring base
+ */
+uint32_t vq_dev_state_to_vring_base(const struct vq_dev_state *st, bool packed);
+
+/**
+ * Decodes vhost-user's vring base (see vq_dev_state_to_vring_base()). When
+ * the used half is 0 (front-ends that send only the available position), the
+ * used position is taken equal to the available one, as it is when every
+ * chain was returned.
+ *
+ * @param base the 32-bit vring base
+ * @param packed true for a packed queue
+ * @param st filled with the position
+ */
+void vq_dev_state_from_vring_base(uint32_t base, bool packed, struct vq_dev_state *st);
+
+/**
+ * Marks the queue broken with @p err, logging @p fmt once. Internal: the
+ * fast path calls it on the rare error; callers read vq_dev_error().
+ *
+ * @return @p err
+ */
+int vq_dev_fail(struct vq_dev *q, int err, const char *fmt, ...)
+	__attribute__((cold, format(printf, 3, 4)));
+
+/**
+ * Why the queue is broken.
+ *
+ * @param q the queue
+ * @return 0 if it is not; otherwise -ELOOP (descriptor loop or chain longer
+ *         than the ring), -EFAULT (address outside the map), -EOVERFLOW
+ *         (lengths overflow), -ERANGE (index, id or avail idx out of range),
+ *         -E2BIG (indirect table too long), -EINVAL (malformed chain: nested
+ *         indirect, bad indirect length, INDIRECT with NEXT, readable after
+ *         writable, indirect not negotiated, partial packed chain)
+ */
+static inline int
+vq_dev_error(const struct vq_dev *q)
+{
+	return q->error;
+}
+
+/* Walk modes of the slow path (internal). */
+#define VQ_WALK_TX 0 /**< keep every segment */
+#define VQ_WALK_RX 1 /**< keep only device-writable segments */
+
+/**
+ * Slow path of the split fast path: walks the chain at @p head (chained,
+ * indirect, spanning regions, or not fitting) and appends it to @p b.
+ * Internal.
+ *
+ * @return 0; -ENOSPC if its segments do not fit in what is left of @p b
+ *         (nothing appended, queue intact); another negative errno when the
+ *         chain is malformed (queue marked broken)
+ */
+int vq_split_dev_walk(struct vq_dev *q, uint16_t head, struct vq_burst *b, unsigned int mode);
+
+/**
+ * Slow path of the packed fast path: walks the buffer starting at @p slot
+ * (whose head flags @p flags were read with acquire) and appends it to @p b
+ * with its slot count in ndesc. Internal; returns as vq_split_dev_walk().
+ */
+int vq_packed_dev_walk(struct vq_dev *q, uint16_t slot, uint8_t wrap, uint16_t flags,
+		       struct vq_burst *b, unsigned int mode);
+
+/*
+ * Fast-path state of one take call (internal). The inline take loops keep
+ * it in registers: stores into the burst could alias the queue's fields,
+ * so the queue is read once per call, not once per chain.
+ */
+struct vq_take {
+	struct vq_memcache mc; /* copy of the queue's cached region */
+	unsigned int nchain;   /* chains in the burst so far */
+	unsigned int nseg;     /* segments in the burst so far */
+};
+
+/* Whether [addr, addr + len) lies in the call's copy of the cached region. */
+static inline __attribute__((always_inline)) bool
+vq_take_hit(const struct vq_take *t, uint64_t addr, uint32_t len)
+{
+	uint64_t off = addr - t->mc.start;
+
+	return off < t->mc.size && len <= t->mc.size - off;
+}
+
+/* Host pointer of @p addr after vq_take_hit() said yes. */
+static inline __attribute__((always_inline)) uint8_t *
+vq_take_ptr(const struct vq_take *t, uint64_t addr)
+{
+	return (uint8_t *)(uintptr_t)(addr + t->mc.delta);
+}
+
+/* Appends a one-element chain @p id at host pointer @p p. */
+static inline __attribute__((always_inline)) void
+vq_take_one(struct vq_take *t, struct vq_burst *b, uint8_t *p, uint32_t len, uint16_t id,
+	    uint16_t flags)
+{
+	struct vq_chain *c = &b->chain[t->nchain++];
+	struct vq_seg *s = &b->seg[t->nseg++];
+	const uint32_t w = flags & VQ_DESC_F_WRITE ? 1 : 0;
+
+	s->addr = p;
+	s->len = len;
+	c->seg = s;
+	c->rlen = w ? 0 : len;
+	c->wlen = w ? len : 0;
+	c->used_len = 0;
+	c->id = id;
+	c->ndesc = 1;
+	c->nseg = 1;
+	c->nread = (uint16_t)(w ^ 1);
+	c->flags = 0;
+	c->resv = 0;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VIRTQ_DEV_H */

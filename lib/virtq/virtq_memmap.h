@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef VIRTQ_MEMMAP_H
+#define VIRTQ_MEMMAP_H
+
+/**
+ * @file
+ * libvirtq: translation of guest addresses found in descriptors to host
+ * pointers.
+ *
+ * A map is a small table of regions (guest address, size, host pointer).
+ * An access [addr, addr + len) translates only if it lies wholly inside one
+ * region; anything else is refused, so a descriptor can never make the
+ * device touch memory outside what the caller mapped. Each user of a map
+ * (one per queue, one thread each) keeps a struct vq_memcache with the last
+ * region hit, which makes the common lookup two compares.
+ *
+ * The vhost-user port fills a map from lib/vhost's memory table (guest
+ * physical address, size, the back-end's mmap address of the region).
+ * The identity map (vq_memmap_init_identity()) translates every address to
+ * the same host pointer: only for memory that is the caller's own and fully
+ * trusted (a driver's own rings and buffers), never for a peer's descriptors.
+ *
+ * A map is read-only once published; to change it, build a new one and call
+ * vq_dev_set_memmap() (which also drops the queue's cache) from the thread
+ * that polls the queue, or while the queue is not polled.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Most regions a map holds (vhost-user offers 8 by default; memory slots more). */
+#define VQ_MEMMAP_MAX_REGIONS 64
+
+/** One region of guest memory and where it is mapped here. */
+struct vq_mem_region {
+	uint64_t guest_addr; /**< guest address of the first byte */
+	uint64_t size;	     /**< bytes, > 0 */
+	uint64_t host_addr;  /**< host virtual address of the first byte */
+};
+
+/** A set of non-overlapping regions. */
+struct vq_memmap {
+	uint32_t nregions; /**< regions in use */
+	uint32_t identity; /**< nonzero: vq_memmap_init_identity() was used */
+	struct vq_mem_region region[VQ_MEMMAP_MAX_REGIONS];
+};
+
+/**
+ * The last region a queue hit, as [start, start + size) and the host minus
+ * guest delta. size 0 means empty. Owned by one thread.
+ */
+struct vq_memcache {
+	uint64_t start; /**< guest address of the region */
+	uint64_t size;	/**< region size; 0 when empty */
+	uint64_t delta; /**< host address minus guest address (mod 2^64) */
+};
+
+/**
+ * Empties @p m.
+ *
+ * @param m the map
+ */
+void vq_memmap_init(struct vq_memmap *m);
+
+/**
+ * Makes @p m the identity map: every guest address is its own host address.
+ * For the caller's own, trusted memory only.
+ *
+ * @param m the map
+ */
+void vq_memmap_init_identity(struct vq_memmap *m);
+
+/**
+ * Adds a region.
+ *
+ * @param m a map made by vq_memmap_init()
+ * @param guest_addr guest address of the first byte
+ * @param size bytes, > 0; guest_addr + size and host + size must not wrap
+ * @param host host pointer of the first byte
+ * @return 0; -EINVAL for a zero size, wrap-around, NULL host or an
+ *         identity map; -EEXIST if it overlaps a region (in guest
+ *         addresses); -ENOSPC if the map is full
+ */
+int vq_memmap_add(struct vq_memmap *m, uint64_t guest_addr, uint64_t size, void *host);
+
+/**
+ * Empties @p c (after the map it caches changed).
+ *
+ * @param c the cache
+ */
+static inline void
+vq_memcache_reset(struct vq_memcache *c)
+{
+	c->start = 0;
+	c->size = 0;
+	c->delta = 0;
+}
+
+/**
+ * The slow path of vq_memmap_translate(): searches @p m and, on a hit,
+ * caches the region in @p c. Internal; call vq_memmap_translate().
+ */
+void *vq_memmap_translate_slow(const struct vq_memmap *m, struct vq_memcache *c, uint64_t addr,
+			       uint64_t len);
+
+/**
+ * Translates the guest range [addr, addr + len) to a host pointer.
+ *
+ * @param m the map
+ * @param c the caller's cache of the last region hit
+ * @param addr guest address
+ * @param len bytes to access; 0 is allowed and still needs addr inside a region
+ * @return the host pointer of @p addr, or NULL if the range is not wholly
+ *         inside one region (or wraps around)
+ */
+static inline void *
+vq_memmap_translate(const struct vq_memmap *m, struct vq_memcache *c, uint64_t addr, uint64_t len)
+{
+	uint64_t off = addr - c->start; /* huge if addr < start */
+
+	if (__builtin_expect(off < c->size && len <= c->size - off, 1))
+		return (void *)(uintptr_t)(addr + c->delta);
+	return vq_memmap_translate_slow(m, c, addr, len);
+}
+
+/**
+ * Translates the longest prefix of [addr, addr + len) that lies inside one
+ * region; the caller continues at addr + *plen. Lets the device accept an
+ * element that spans two adjacent regions, as several segments.
+ *
+ * @param m the map
+ * @param c the caller's cache
+ * @param addr guest address
+ * @param len bytes wanted, > 0
+ * @param plen set to the bytes translated (<= len) on success
+ * @return the host pointer of @p addr, or NULL if @p addr is in no region
+ */
+void *vq_memmap_translate_prefix(const struct vq_memmap *m, struct vq_memcache *c, uint64_t addr,
+				 uint64_t len, uint64_t *plen);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VIRTQ_MEMMAP_H */

@@ -1,0 +1,617 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef VIRTQ_PACKED_H
+#define VIRTQ_PACKED_H
+
+/**
+ * @file
+ * libvirtq: packed virtqueue fast paths (VIRTIO 1.2, 2.8), device and
+ * driver side. Most callers use the format-independent wrappers in
+ * virtq.h; these are for callers that know the format.
+ *
+ * Positions: a slot and its wrap counter name one of 2 * size positions;
+ * vq_packed_pos() numbers them so that windows between two positions can be
+ * compared the way vring_need_event() compares split indexes.
+ */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "virtq_atomic.h"
+#include "virtq_dev.h"
+#include "virtq_drv.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Position of (@p slot, @p wrap) in [0, 2 * size): wrap 1 first, as at start. */
+static VQ_ALWAYS_INLINE uint32_t
+vq_packed_pos(uint16_t slot, uint8_t wrap, uint16_t size)
+{
+	return (uint32_t)slot + (wrap ? 0 : size);
+}
+
+/** Distance from position @p from forward to @p to, modulo 2 * size. */
+static VQ_ALWAYS_INLINE uint32_t
+vq_packed_dist(uint32_t from, uint32_t to, uint16_t size)
+{
+	return to >= from ? to - from : to + 2u * size - from;
+}
+
+/**
+ * Whether the event position in @p off_wrap (2.8.14) was crossed by the move
+ * from @p old to @p new_pos (positions from vq_packed_pos()).
+ */
+static VQ_ALWAYS_INLINE bool
+vq_packed_need_event(uint16_t off_wrap, uint32_t new_pos, uint32_t old, uint16_t size)
+{
+	uint16_t off = off_wrap & 0x7fff;
+	uint32_t ev;
+
+	if (off >= size)
+		return false; /* names no descriptor: never crossed */
+	ev = vq_packed_pos(off, off_wrap >> 15, size);
+	return vq_packed_dist(old, ev, size) < vq_packed_dist(old, new_pos, size);
+}
+
+/** Whether a descriptor with @p flags is available for wrap counter @p wrap (2.8.1). */
+static VQ_ALWAYS_INLINE bool
+vq_packed_desc_avail(uint16_t flags, uint8_t wrap)
+{
+	return (flags & (VQ_DESC_F_AVAIL | VQ_DESC_F_USED)) ==
+	       (wrap ? VQ_DESC_F_AVAIL : VQ_DESC_F_USED);
+}
+
+/** Whether a descriptor with @p flags is used for wrap counter @p wrap (2.8.1). */
+static VQ_ALWAYS_INLINE bool
+vq_packed_desc_used(uint16_t flags, uint8_t wrap)
+{
+	return (flags & (VQ_DESC_F_AVAIL | VQ_DESC_F_USED)) ==
+	       (wrap ? (VQ_DESC_F_AVAIL | VQ_DESC_F_USED) : 0);
+}
+
+/** Moves (@p slot, @p wrap) forward by @p n slots. */
+static VQ_ALWAYS_INLINE void
+vq_packed_advance(uint16_t *slot, uint8_t *wrap, uint16_t n, uint16_t size)
+{
+	uint32_t s = (uint32_t)*slot + n;
+
+	if (s >= size) {
+		s -= size;
+		*wrap ^= 1;
+	}
+	*slot = (uint16_t)s;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Device side                                                              */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Takes the buffer at (@p *slot, @p *wrap) into @p b and moves the position
+ * past it.
+ *
+ * @return 0; 1 if no buffer is available there; -ENOSPC (does not fit,
+ *         nothing taken); another negative errno (queue broken)
+ */
+static VQ_ALWAYS_INLINE int
+vq_packed_dev_chain(struct vq_dev *q, const struct vq_pdesc *desc, uint16_t size, struct vq_take *t,
+		    uint16_t *slot, uint8_t *wrap, struct vq_burst *b, unsigned int mode)
+{
+	const struct vq_pdesc *d = &desc[*slot];
+	/* Acquire: the descriptor's other fields (and the rest of its chain)
+	 * were written before its flags (2.8.21.1). */
+	const uint16_t flags = vq_ld16_acq(&d->flags);
+	int rc;
+
+	if (!vq_packed_desc_avail(flags, *wrap))
+		return 1;
+	if (VQ_LIKELY(!(flags & (VQ_DESC_F_NEXT | VQ_DESC_F_INDIRECT)) &&
+		      (mode == VQ_WALK_TX || (flags & VQ_DESC_F_WRITE)) &&
+		      t->nseg < VQ_BURST_SEGS)) {
+		const uint64_t addr = vq_ld64(&d->addr);
+		const uint64_t w1 = vq_ld64(&d->len); /* len | id << 32 */
+		const uint32_t len = (uint32_t)w1;
+		const uint16_t id = (uint16_t)(w1 >> 32);
+
+		if (VQ_LIKELY(id < size && vq_take_hit(t, addr, len))) {
+			vq_take_one(t, b, vq_take_ptr(t, addr), len, id, flags);
+			vq_packed_advance(slot, wrap, 1, size);
+			return 0;
+		}
+	}
+	b->nchain = (uint16_t)t->nchain;
+	b->nseg = (uint16_t)t->nseg;
+	rc = vq_packed_dev_walk(q, *slot, *wrap, flags, b, mode);
+	t->nchain = b->nchain;
+	t->nseg = b->nseg;
+	t->mc = q->cache;
+	if (rc == 0)
+		vq_packed_advance(slot, wrap, b->chain[t->nchain - 1].ndesc, size);
+	return rc;
+}
+
+/**
+ * Device: takes up to @p max available buffers (see vq_dev_take()).
+ */
+static VQ_ALWAYS_INLINE unsigned int
+vq_packed_dev_take(struct vq_dev *q, struct vq_burst *b, unsigned int max)
+{
+	const struct vq_pdesc *desc = q->packed.desc;
+	const uint16_t size = q->size;
+	uint16_t slot = q->last_avail;
+	uint8_t wrap = q->avail_wrap;
+	struct vq_take t = {q->cache, 0, 0};
+
+	b->npkt = 0;
+	if (VQ_UNLIKELY(q->error))
+		goto out;
+	if (max > VQ_BURST_MAX)
+		max = VQ_BURST_MAX;
+	while (t.nchain < max) {
+		/* The descriptors ahead are the next buffers: fetch them early. */
+		vq_prefetch(&desc[slot + 4u < size ? slot + 4u : 0]);
+		if (vq_packed_dev_chain(q, desc, size, &t, &slot, &wrap, b, VQ_WALK_TX) != 0)
+			break;
+	}
+	q->last_avail = slot;
+	q->avail_wrap = wrap;
+out:
+	b->nchain = (uint16_t)t.nchain;
+	b->nseg = (uint16_t)t.nseg;
+	return t.nchain;
+}
+
+/**
+ * Device: places up to @p n packets of @p len bytes into available buffers
+ * (see vq_dev_take_rx()).
+ */
+static VQ_ALWAYS_INLINE unsigned int
+vq_packed_dev_take_rx(struct vq_dev *q, struct vq_burst *b, const uint32_t *len, unsigned int n)
+{
+	const bool mrg = q->flags & VQ_QF_MRG_RXBUF;
+	const struct vq_pdesc *desc = q->packed.desc;
+	const uint16_t size = q->size;
+	uint16_t slot = q->last_avail;
+	uint8_t wrap = q->avail_wrap;
+	struct vq_take t = {q->cache, 0, 0};
+	unsigned int p = 0;
+
+	if (VQ_UNLIKELY(q->error))
+		goto out;
+	if (n > VQ_BURST_MAX)
+		n = VQ_BURST_MAX;
+	for (p = 0; p < n; p++) {
+		const unsigned int c0 = t.nchain, s0 = t.nseg;
+		const uint16_t slot0 = slot;
+		const uint8_t wrap0 = wrap;
+		const uint32_t need = len[p];
+		uint32_t have = 0;
+		struct vq_pkt *pk;
+
+		do {
+			struct vq_chain *c;
+			uint32_t room;
+
+			vq_prefetch(&desc[slot + 4u < size ? slot + 4u : 0]);
+			if (t.nchain == VQ_BURST_CHAINS ||
+			    vq_packed_dev_chain(q, desc, size, &t, &slot, &wrap, b, VQ_WALK_RX) !=
+				    0)
+				goto undo;
+			c = &b->chain[t.nchain - 1];
+			room = c->wlen;
+			if (!mrg) {
+				if (room < need)
+					goto undo;
+				c->used_len = need;
+				have = need;
+				break;
+			}
+			c->used_len = room < need - have ? room : need - have;
+			have += c->used_len;
+		} while (have < need);
+		pk = &b->pkt[p];
+		pk->seg = &b->seg[s0];
+		pk->len = need;
+		pk->nseg = (uint16_t)(t.nseg - s0);
+		pk->nbufs = (uint16_t)(t.nchain - c0);
+		pk->chain = (uint16_t)c0;
+		pk->resv = 0;
+		continue;
+	undo:
+		t.nchain = c0;
+		t.nseg = s0;
+		slot = slot0;
+		wrap = wrap0;
+		break;
+	}
+	q->last_avail = slot;
+	q->avail_wrap = wrap;
+out:
+	b->nchain = (uint16_t)t.nchain;
+	b->nseg = (uint16_t)t.nseg;
+	b->npkt = (uint16_t)p;
+	return p;
+}
+
+/**
+ * Device: an upper bound of the available buffers, at most @p max: the
+ * available descriptors ahead (see vq_dev_avail_hint()).
+ */
+static VQ_ALWAYS_INLINE unsigned int
+vq_packed_dev_avail_hint(struct vq_dev *q, unsigned int max)
+{
+	uint16_t slot = q->last_avail;
+	uint8_t wrap = q->avail_wrap;
+	unsigned int n = 0;
+
+	if (VQ_UNLIKELY(q->error))
+		return 0;
+	if (max > q->size)
+		max = q->size;
+	while (n < max && vq_packed_desc_avail(vq_ld16(&q->packed.desc[slot].flags), wrap)) {
+		n++;
+		vq_packed_advance(&slot, &wrap, 1, q->size);
+	}
+	return n;
+}
+
+/** Device: gives buffers [keep, nchain) of @p b back (see vq_dev_untake()). */
+static VQ_ALWAYS_INLINE void
+vq_packed_dev_untake(struct vq_dev *q, struct vq_burst *b, unsigned int keep)
+{
+	unsigned int back = 0;
+
+	for (unsigned int i = keep; i < b->nchain; i++)
+		back += b->chain[i].ndesc;
+	if (back > q->last_avail) {
+		q->last_avail = (uint16_t)(q->last_avail + q->size - back);
+		q->avail_wrap ^= 1;
+	} else {
+		q->last_avail = (uint16_t)(q->last_avail - back);
+	}
+}
+
+/**
+ * Device: returns every buffer of @p b as used (see vq_dev_return()).
+ */
+static VQ_ALWAYS_INLINE void
+vq_packed_dev_return(struct vq_dev *q, const struct vq_burst *b)
+{
+	const unsigned int n = b->nchain;
+	const bool in_order = q->flags & VQ_QF_IN_ORDER;
+	struct vq_pdesc *const desc = q->packed.desc;
+	const uint16_t size = q->size;
+	struct vq_pdesc *head = &desc[q->used_idx];
+	uint16_t slot = q->used_idx, at = slot, head_flags = 0;
+	uint8_t wrap = q->used_wrap, at_wrap = wrap;
+	bool first = true;
+
+	if (n == 0)
+		return;
+	for (unsigned int i = 0; i < n; i++) {
+		const struct vq_chain *c = &b->chain[i];
+		struct vq_pdesc *d;
+		uint16_t f;
+
+		vq_packed_advance(&slot, &wrap, c->ndesc, size);
+		/* In order (2.8.9): one used descriptor, at the batch's first
+		 * slot, stands for every buffer before it; those count as used
+		 * completely, so only buffers with nothing written are skipped. */
+		if (in_order && c->wlen == 0 && i + 1 < n)
+			continue;
+		d = &desc[at];
+		f = at_wrap ? (VQ_DESC_F_AVAIL | VQ_DESC_F_USED) : 0;
+		if (c->used_len)
+			f |= VQ_DESC_F_WRITE;
+		if (first) {
+			/* Published last, below. */
+			vq_st32(&d->len, c->used_len);
+			vq_st16(&d->id, c->id);
+			head_flags = f;
+			first = false;
+		} else {
+			/* len, id and flags in one store: the descriptor is
+			 * never seen used with a stale id. */
+			vq_st64(&d->len, c->used_len | (uint64_t)c->id << 32 | (uint64_t)f << 48);
+		}
+		at = slot;
+		at_wrap = wrap;
+	}
+	/* The burst's first used descriptor goes last, with release: the data
+	 * written into the buffers and every other used descriptor are visible
+	 * first, so a multi-buffer packet is never seen in part (2.8.11). */
+	vq_st16_rel(&head->flags, head_flags);
+	q->used_idx = slot;
+	q->used_wrap = wrap;
+}
+
+/**
+ * Device: whether to send a used buffer notification (call) for what was
+ * returned since the last decision (see vq_dev_call_needed()).
+ */
+static VQ_ALWAYS_INLINE bool
+vq_packed_dev_call_needed(struct vq_dev *q)
+{
+	const uint32_t new_pos = vq_packed_pos(q->used_idx, q->used_wrap, q->size);
+	const uint32_t old = q->signalled;
+	uint32_t ev;
+
+	if (new_pos == old)
+		return false;
+	/* Full barrier: used descriptors visible before we read the driver's
+	 * event suppression (2.8.21.3.1). */
+	vq_mb();
+	q->signalled = new_pos;
+	ev = vq_ld32(q->packed.driver); /* off_wrap | flags << 16 */
+	switch ((ev >> 16) & 3) {
+	case VQ_EVENT_F_ENABLE:
+		return true;
+	case VQ_EVENT_F_DESC:
+		if (q->flags & VQ_QF_EVENT_IDX)
+			return vq_packed_need_event((uint16_t)ev, new_pos, old, q->size);
+		return true; /* DESC without EVENT_IDX is invalid: notify to be safe */
+	default:
+		return false;
+	}
+}
+
+/** Device: asks the driver not to kick (see vq_dev_kick_disable()). */
+static VQ_ALWAYS_INLINE void
+vq_packed_dev_kick_disable(struct vq_dev *q)
+{
+	if (!q->kick_off)
+		vq_st32(q->packed.device, (uint32_t)VQ_EVENT_F_DISABLE << 16);
+	q->kick_off = 1;
+}
+
+/**
+ * Device: asks the driver to kick on its next available buffer; returns true
+ * if one is available already (see vq_dev_kick_enable()).
+ */
+static VQ_ALWAYS_INLINE bool
+vq_packed_dev_kick_enable(struct vq_dev *q)
+{
+	if (q->flags & VQ_QF_EVENT_IDX)
+		vq_st32(q->packed.device, (uint32_t)VQ_EVENT_F_DESC << 16 | q->last_avail |
+						  (q->avail_wrap ? VQ_EVENT_WRAP : 0));
+	else if (q->kick_off)
+		vq_st32(q->packed.device, (uint32_t)VQ_EVENT_F_ENABLE << 16);
+	q->kick_off = 0;
+	vq_mb();
+	return vq_packed_desc_avail(vq_ld16(&q->packed.desc[q->last_avail].flags), q->avail_wrap);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Driver side                                                              */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Driver: posts up to @p n chains (see vq_drv_post()).
+ */
+static VQ_ALWAYS_INLINE unsigned int
+vq_packed_drv_post(struct vq_drv *q, const struct vq_drv_chain *ch, unsigned int n)
+{
+	const bool in_order = q->flags & VQ_QF_IN_ORDER;
+	uint16_t slot = q->avail_idx, first = slot, first_flags = 0;
+	uint8_t wrap = q->avail_wrap;
+	unsigned int i;
+
+	if (VQ_UNLIKELY(q->error))
+		return 0;
+	for (i = 0; i < n; i++) {
+		const struct vq_drv_chain *c = &ch[i];
+		const uint16_t nseg = c->nseg;
+		const bool ind = nseg > 1 && nseg <= q->indirect_max;
+		const uint16_t need = ind ? 1 : nseg;
+		struct vq_drv_slot *sl;
+		uint32_t wlen = 0;
+		uint16_t id;
+
+		if (VQ_UNLIKELY(need == 0 || need > q->num_free || c->cookie == NULL))
+			break;
+		/* In order the id is the head slot: ids then come back in ring
+		 * order and are unique among buffers in flight. */
+		id = in_order ? slot : q->free_head;
+		if (!in_order)
+			q->free_head = q->next[id];
+		if (ind) {
+			struct vq_pdesc *t =
+				(struct vq_pdesc *)(q->indirect + (size_t)id * q->indirect_max *
+									  sizeof(struct vq_pdesc));
+			struct vq_pdesc *d = &q->packed.desc[slot];
+			uint16_t f = VQ_DESC_F_INDIRECT | (wrap ? VQ_DESC_F_AVAIL : VQ_DESC_F_USED);
+
+			for (uint16_t j = 0; j < nseg; j++) {
+				t[j].addr = c->seg[j].addr;
+				t[j].len = c->seg[j].len;
+				t[j].id = 0;
+				t[j].flags = c->seg[j].flags & VQ_DESC_F_WRITE;
+				if (c->seg[j].flags & VQ_DESC_F_WRITE)
+					wlen += c->seg[j].len;
+			}
+			d->addr = q->indirect_iova +
+				  (uint64_t)id * q->indirect_max * sizeof(struct vq_pdesc);
+			d->len = (uint32_t)nseg * sizeof(struct vq_pdesc);
+			d->id = id;
+			if (slot == first && i == 0)
+				first_flags = f;
+			else
+				vq_st16(&d->flags, f);
+			vq_packed_advance(&slot, &wrap, 1, q->size);
+		} else {
+			for (uint16_t j = 0; j < nseg; j++) {
+				const struct vq_drv_seg *s = &c->seg[j];
+				struct vq_pdesc *d = &q->packed.desc[slot];
+				uint16_t f = (uint16_t)((s->flags & VQ_DESC_F_WRITE) |
+							(j + 1 < nseg ? VQ_DESC_F_NEXT : 0) |
+							(wrap ? VQ_DESC_F_AVAIL : VQ_DESC_F_USED));
+
+				d->addr = s->addr;
+				d->len = s->len;
+				d->id = id;
+				if (s->flags & VQ_DESC_F_WRITE)
+					wlen += s->len;
+				/* The burst's first head is exposed last (2.8.6). */
+				if (i == 0 && j == 0)
+					first_flags = f;
+				else
+					vq_st16(&d->flags, f);
+				vq_packed_advance(&slot, &wrap, 1, q->size);
+			}
+		}
+		q->num_free = (uint16_t)(q->num_free - need);
+		sl = &q->slot[id];
+		sl->cookie = c->cookie;
+		sl->wlen = wlen;
+		sl->ndesc = need;
+	}
+	if (i) {
+		/* Release: everything above before the first head's flags. */
+		vq_st16_rel(&q->packed.desc[first].flags, first_flags);
+		q->avail_idx = slot;
+		q->avail_wrap = wrap;
+		q->inflight = (uint16_t)(q->inflight + i);
+	}
+	return i;
+}
+
+/** Driver: frees buffer @p id, moving the used position past its slots. */
+static VQ_ALWAYS_INLINE void
+vq_packed_drv_free(struct vq_drv *q, uint16_t id)
+{
+	struct vq_drv_slot *sl = &q->slot[id];
+
+	sl->cookie = NULL;
+	q->num_free = (uint16_t)(q->num_free + sl->ndesc);
+	vq_packed_advance(&q->used_idx, &q->used_wrap, sl->ndesc, q->size);
+	if (q->flags & VQ_QF_IN_ORDER) {
+		q->reap_next = q->used_idx;
+	} else {
+		q->next[id] = q->free_head;
+		q->free_head = id;
+	}
+}
+
+/**
+ * Driver: reaps up to @p max used buffers (see vq_drv_reap()).
+ */
+static VQ_ALWAYS_INLINE unsigned int
+vq_packed_drv_reap(struct vq_drv *q, void **cookie, uint32_t *len, unsigned int max)
+{
+	const bool in_order = q->flags & VQ_QF_IN_ORDER;
+	unsigned int k;
+
+	if (VQ_UNLIKELY(q->error))
+		return 0;
+	for (k = 0; k < max && q->inflight; k++) {
+		struct vq_drv_slot *sl;
+		uint16_t id;
+		uint32_t l;
+
+		if (!in_order || q->batch_end < 0) {
+			const struct vq_pdesc *d = &q->packed.desc[q->used_idx];
+			/* Acquire: id and len were written before the flags. */
+			const uint16_t f = vq_ld16_acq(&d->flags);
+			uint64_t w1;
+
+			if (!vq_packed_desc_used(f, q->used_wrap))
+				break;
+			w1 = vq_ld64(&d->len);
+			id = (uint16_t)(w1 >> 32);
+			/* 2.8.4: len is meaningful only with WRITE set. */
+			l = (f & VQ_DESC_F_WRITE) ? (uint32_t)w1 : 0;
+			if (VQ_UNLIKELY(id >= q->size || q->slot[id].cookie == NULL)) {
+				vq_drv_fail(q, -ERANGE, "packed: used id %u is not in flight", id);
+				break;
+			}
+			if (in_order) {
+				q->batch_end = id;
+				q->batch_len = l;
+			}
+		}
+		if (in_order) {
+			/* 2.8.9: buffers before the batch's id count as used
+			 * completely. */
+			id = q->reap_next;
+			if (id == (uint16_t)q->batch_end) {
+				l = q->batch_len;
+				q->batch_end = -1;
+			} else {
+				l = q->slot[id].wlen;
+			}
+		}
+		sl = &q->slot[id];
+		if (VQ_UNLIKELY(l > sl->wlen)) {
+			vq_drv_fail(q, -EINVAL, "packed: used len %u > posted %u", l, sl->wlen);
+			break;
+		}
+		cookie[k] = sl->cookie;
+		len[k] = l;
+		vq_packed_drv_free(q, id);
+		q->inflight--;
+	}
+	return k;
+}
+
+/**
+ * Driver: whether to kick the device for what was posted since the last
+ * decision (see vq_drv_kick_needed()).
+ */
+static VQ_ALWAYS_INLINE bool
+vq_packed_drv_kick_needed(struct vq_drv *q)
+{
+	const uint32_t new_pos = vq_packed_pos(q->avail_idx, q->avail_wrap, q->size);
+	const uint32_t old = q->kicked;
+	uint32_t ev;
+
+	if (new_pos == old)
+		return false;
+	vq_mb();
+	q->kicked = new_pos;
+	ev = vq_ld32(q->packed.device);
+	switch ((ev >> 16) & 3) {
+	case VQ_EVENT_F_ENABLE:
+		return true;
+	case VQ_EVENT_F_DESC:
+		if (q->flags & VQ_QF_EVENT_IDX)
+			return vq_packed_need_event((uint16_t)ev, new_pos, old, q->size);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/** Driver: asks the device not to call (see vq_drv_call_disable()). */
+static VQ_ALWAYS_INLINE void
+vq_packed_drv_call_disable(struct vq_drv *q)
+{
+	if (!q->call_off)
+		vq_st32(q->packed.driver, (uint32_t)VQ_EVENT_F_DISABLE << 16);
+	q->call_off = 1;
+}
+
+/**
+ * Driver: asks the device to call on its next used buffer; returns true if
+ * one is waiting already (see vq_drv_call_enable()).
+ */
+static VQ_ALWAYS_INLINE bool
+vq_packed_drv_call_enable(struct vq_drv *q)
+{
+	if (q->flags & VQ_QF_EVENT_IDX)
+		vq_st32(q->packed.driver, (uint32_t)VQ_EVENT_F_DESC << 16 | q->used_idx |
+						  (q->used_wrap ? VQ_EVENT_WRAP : 0));
+	else if (q->call_off)
+		vq_st32(q->packed.driver, (uint32_t)VQ_EVENT_F_ENABLE << 16);
+	q->call_off = 0;
+	vq_mb();
+	return q->inflight &&
+	       vq_packed_desc_used(vq_ld16(&q->packed.desc[q->used_idx].flags), q->used_wrap);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VIRTQ_PACKED_H */

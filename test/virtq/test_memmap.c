@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lib/virtq: ring layouts and guest address translation.
+ */
+#include <errno.h>
+
+#include "test.h"
+#include "virtq_memmap.h"
+#include "virtq_ring.h"
+#include "vq_guard.h"
+
+static int
+test_split_layout(void)
+{
+	struct vq_ring_layout l;
+
+	TEST_ASSERT_EQUAL(vq_split_desc_size(256), 4096, "16 bytes per descriptor");
+	TEST_ASSERT_EQUAL(vq_split_avail_size(256), 6 + 2 * 256, "flags, idx, ring, used_event");
+	TEST_ASSERT_EQUAL(vq_split_used_size(256), 6 + 8 * 256, "flags, idx, ring, avail_event");
+	TEST_ASSERT_SUCCESS(vq_split_layout(256, 4, &l), "minimal alignment");
+	TEST_ASSERT_EQUAL(l.desc_off, 0, "descriptors first");
+	TEST_ASSERT_EQUAL(l.driver_off, 4096, "avail right after the table");
+	TEST_ASSERT_EQUAL(l.device_off, 4096 + 520, "used at the next multiple of 4");
+	TEST_ASSERT_EQUAL(l.total, 4096 + 520 + 2054, "total");
+	TEST_ASSERT_SUCCESS(vq_split_layout(256, 4096, &l), "legacy alignment");
+	TEST_ASSERT_EQUAL(l.device_off, 8192, "legacy: used ring on its own page (2.7.2)");
+	TEST_ASSERT_SUCCESS(vq_split_layout(1, 64, &l), "size 1");
+	TEST_ASSERT_EQUAL(l.device_off % 64, 0, "aligned used ring");
+	TEST_ASSERT_EQUAL(vq_split_layout(0, 64, &l), -EINVAL, "size 0");
+	TEST_ASSERT_EQUAL(vq_split_layout(100, 64, &l), -EINVAL, "split sizes are powers of 2");
+	TEST_ASSERT_EQUAL(vq_split_layout(65536, 64, &l), -EINVAL, "at most 32768");
+	TEST_ASSERT_EQUAL(vq_split_layout(256, 2, &l), -EINVAL, "used ring needs 4");
+	TEST_ASSERT_EQUAL(vq_split_layout(256, 48, &l), -EINVAL, "alignment a power of 2");
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(virtq_split_layout_sizes_and_alignment, fast, test_split_layout)
+
+static int
+test_packed_layout(void)
+{
+	struct vq_ring_layout l;
+
+	TEST_ASSERT_SUCCESS(vq_packed_layout(100, 4, &l), "any size for packed");
+	TEST_ASSERT_EQUAL(l.driver_off, 1600, "driver event after the ring");
+	TEST_ASSERT_EQUAL(l.device_off, 1604, "device event after it");
+	TEST_ASSERT_EQUAL(l.total, 1608, "total");
+	TEST_ASSERT_SUCCESS(vq_packed_layout(32768, 64, &l), "largest");
+	TEST_ASSERT_EQUAL(l.device_off - l.driver_off, 64, "separate cache lines");
+	TEST_ASSERT_EQUAL(vq_packed_layout(32769, 64, &l), -EINVAL, "too large");
+	TEST_ASSERT_EQUAL(vq_packed_layout(0, 64, &l), -EINVAL, "size 0");
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(virtq_packed_layout_sizes_and_alignment, fast, test_packed_layout)
+
+static int
+test_bounds(void)
+{
+	struct vq_guard g;
+	struct vq_memmap m;
+	struct vq_memcache c;
+	const uint64_t ga = 0x100000000ULL;
+	uint8_t *p;
+
+	TEST_ASSERT_SUCCESS(vq_guard_alloc(&g, 8192, true), "guarded block");
+	vq_memmap_init(&m);
+	vq_memcache_reset(&c);
+	TEST_ASSERT_SUCCESS(vq_memmap_add(&m, ga, 8192, g.mem), "add region");
+	p = vq_memmap_translate(&m, &c, ga, 8192);
+	TEST_ASSERT(p == g.mem, "whole region translates to its start");
+	p = vq_memmap_translate(&m, &c, ga + 8191, 1);
+	TEST_ASSERT(p == g.mem + 8191, "last byte");
+	*p = 1; /* really inside: the guard would fault otherwise */
+	TEST_ASSERT(vq_memmap_translate(&m, &c, ga + 8191, 2) == NULL, "one byte past the end");
+	TEST_ASSERT(vq_memmap_translate(&m, &c, ga + 8192, 0) == NULL, "zero bytes at the end");
+	TEST_ASSERT(vq_memmap_translate(&m, &c, ga - 1, 2) == NULL, "starts before the region");
+	TEST_ASSERT(vq_memmap_translate(&m, &c, ga + 16, UINT64_MAX) == NULL, "huge length");
+	TEST_ASSERT(vq_memmap_translate(&m, &c, UINT64_MAX - 3, 8) == NULL, "range wraps");
+	TEST_ASSERT(vq_memmap_translate(&m, &c, 0, 1) == NULL, "address 0 is unmapped");
+	/* The cache now holds the region: the same checks through it. */
+	TEST_ASSERT(c.size == 8192, "cache filled by a hit");
+	TEST_ASSERT(vq_memmap_translate(&m, &c, ga + 8000, 193) == NULL, "cached: past the end");
+	TEST_ASSERT(vq_memmap_translate(&m, &c, ga + 8000, 192) == g.mem + 8000, "cached: hit");
+	vq_guard_free(&g);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(virtq_memmap_translates_only_whole_ranges_inside_a_region, fast, test_bounds)
+
+static int
+test_add_rejects(void)
+{
+	struct vq_memmap m;
+	uint8_t buf[64];
+
+	vq_memmap_init(&m);
+	TEST_ASSERT_SUCCESS(vq_memmap_add(&m, 0x1000, 0x1000, buf), "first region");
+	TEST_ASSERT_EQUAL(vq_memmap_add(&m, 0x1800, 0x1000, buf), -EEXIST, "overlap at end");
+	TEST_ASSERT_EQUAL(vq_memmap_add(&m, 0x800, 0x1000, buf), -EEXIST, "overlap at start");
+	TEST_ASSERT_EQUAL(vq_memmap_add(&m, 0x0, 0x10000, buf), -EEXIST, "covering");
+	TEST_ASSERT_SUCCESS(vq_memmap_add(&m, 0x2000, 0x1000, buf), "adjacent is fine");
+	TEST_ASSERT_EQUAL(vq_memmap_add(&m, 0x9000, 0, buf), -EINVAL, "zero size");
+	TEST_ASSERT_EQUAL(vq_memmap_add(&m, UINT64_MAX - 10, 100, buf), -EINVAL, "guest wraps");
+	TEST_ASSERT_EQUAL(vq_memmap_add(&m, 0x9000, 100, NULL), -EINVAL, "NULL host");
+	TEST_ASSERT_EQUAL(vq_memmap_add(&m, 0x9000, UINT64_MAX / 2, (void *)(UINTPTR_MAX - 10)),
+			  -EINVAL, "host wraps");
+	for (unsigned int i = m.nregions; i < VQ_MEMMAP_MAX_REGIONS; i++)
+		TEST_ASSERT_SUCCESS(vq_memmap_add(&m, 0x100000ULL * (i + 1), 0x1000, buf), "fill");
+	TEST_ASSERT_EQUAL(vq_memmap_add(&m, 0x7f000000ULL, 0x1000, buf), -ENOSPC, "full");
+	vq_memmap_init_identity(&m);
+	TEST_ASSERT_EQUAL(vq_memmap_add(&m, 0x1000, 0x1000, buf), -EINVAL, "identity map is fixed");
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(virtq_memmap_rejects_overlapping_and_wrapping_regions, fast, test_add_rejects)
+
+static int
+test_cache_switch(void)
+{
+	struct vq_memmap a, b;
+	struct vq_memcache c;
+	uint8_t x[256], y[256];
+
+	vq_memmap_init(&a);
+	vq_memmap_init(&b);
+	vq_memcache_reset(&c);
+	TEST_ASSERT_SUCCESS(vq_memmap_add(&a, 0x1000, 0x100, x), "a");
+	TEST_ASSERT_SUCCESS(vq_memmap_add(&a, 0x2000, 0x100, y), "a second region");
+	TEST_ASSERT(vq_memmap_translate(&a, &c, 0x1010, 4) == x + 0x10, "first region");
+	TEST_ASSERT(vq_memmap_translate(&a, &c, 0x2010, 4) == y + 0x10, "miss moves the cache");
+	TEST_ASSERT(vq_memmap_translate(&a, &c, 0x1010, 4) == x + 0x10, "and back");
+	TEST_ASSERT_SUCCESS(vq_memmap_add(&b, 0x2000, 0x100, x), "b maps 0x2000 elsewhere");
+	vq_memcache_reset(&c);
+	TEST_ASSERT(vq_memmap_translate(&b, &c, 0x1010, 4) == NULL, "gone from the new map");
+	TEST_ASSERT(vq_memmap_translate(&b, &c, 0x2010, 4) == x + 0x10, "new translation");
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(virtq_memmap_cache_follows_region_changes, fast, test_cache_switch)
+
+static int
+test_identity(void)
+{
+	struct vq_memmap m;
+	struct vq_memcache c;
+	uint8_t buf[16];
+
+	vq_memmap_init_identity(&m);
+	vq_memcache_reset(&c);
+	TEST_ASSERT(vq_memmap_translate(&m, &c, (uint64_t)(uintptr_t)buf, 16) == buf, "identity");
+	TEST_ASSERT(vq_memmap_translate(&m, &c, 0x1234, 1) == (void *)0x1234, "any address");
+	TEST_ASSERT(vq_memmap_translate(&m, &c, UINT64_MAX - 7, 16) == NULL, "but no wrap");
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(virtq_memmap_identity_maps_own_memory, fast, test_identity)
+
+static int
+test_prefix(void)
+{
+	struct vq_memmap m;
+	struct vq_memcache c;
+	uint8_t x[256], y[256];
+	uint64_t plen = 0;
+	uint8_t *p;
+
+	vq_memmap_init(&m);
+	vq_memcache_reset(&c);
+	TEST_ASSERT_SUCCESS(vq_memmap_add(&m, 0x1000, 0x100, x), "x");
+	TEST_ASSERT_SUCCESS(vq_memmap_add(&m, 0x1100, 0x100, y), "y, adjacent in guest space");
+	TEST_ASSERT(vq_memmap_translate(&m, &c, 0x10f0, 0x20) == NULL, "spans two regions");
+	p = vq_memmap_translate_prefix(&m, &c, 0x10f0, 0x20, &plen);
+	TEST_ASSERT(p == x + 0xf0 && plen == 0x10, "prefix in x");
+	p = vq_memmap_translate_prefix(&m, &c, 0x1100, 0x10, &plen);
+	TEST_ASSERT(p == y && plen == 0x10, "rest in y");
+	TEST_ASSERT(vq_memmap_translate_prefix(&m, &c, 0x1200, 1, &plen) == NULL, "past both");
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(virtq_memmap_prefix_splits_at_region_boundaries, fast, test_prefix)

@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lib/virtq cycle counts (suite perf; printed, never pass/fail on speed).
+ *
+ * Our driver side feeds our device side in the same thread, on a 256-entry
+ * ring with EVENT_IDX and MRG_RXBUF negotiated (what a Linux or DPDK
+ * virtio-net front-end usually offers), notifications off on both sides as
+ * between two polling peers. Measured: the device side's cycles per packet
+ *   - dequeue (guest TX): vq_dev_take + copy of each packet (header
+ *     skipped) into a 2 KiB "mbuf" + vq_dev_return + vq_dev_call_needed
+ *   - enqueue (guest RX): vq_dev_take_rx + header and packet copied into
+ *     the guest buffer + vq_dev_return + vq_dev_call_needed
+ * and the same without the copies (ring work alone), plus the driver
+ * side's post/reap/kick cycles. Both sides share one core's caches here, so
+ * the figures are a lower bound for two cores exchanging cache lines; on a
+ * shared machine they are indicative only: each is the median of 7 runs.
+ */
+#include <stdlib.h>
+#include <time.h>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
+
+#include "test.h"
+#include "vq_harness.h"
+
+#define RING  256
+#define BUF   2048
+#define HDR   12
+#define BURST 32
+#define PKTS  (1u << 20)
+#define RUNS  7
+/* A burst that took longer than this was preempted (the machine is shared):
+ * it is left out of the figures. */
+#define PREEMPTED 200000
+
+static uint64_t
+cycles(void)
+{
+#if defined(__x86_64__)
+	return __rdtsc();
+#else
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
+}
+
+struct perf {
+	struct vq_env e;
+	uint8_t *mbuf; /* BURST "mbufs" of BUF bytes: the switch's side of the copy */
+	uint64_t dev_cycles;
+	uint64_t drv_cycles;
+	uint64_t pkts;
+	uint64_t dropped_bursts;
+};
+
+/* Adds one measured device burst, unless it was preempted. */
+static void
+account(struct perf *p, uint64_t dt, unsigned int n)
+{
+	if (dt > PREEMPTED) {
+		p->dropped_bursts++;
+		return;
+	}
+	p->dev_cycles += dt;
+	p->pkts += n;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double
+median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+/* Posts buffers [first, first + n) of the pool; returns how many went in. */
+static unsigned int
+post(struct perf *p, const uint16_t *idx, unsigned int n, uint32_t len, uint16_t flags)
+{
+	uint64_t addr[BURST];
+	uint32_t l[BURST];
+	void *ck[BURST];
+
+	for (unsigned int i = 0; i < n; i++) {
+		addr[i] = vq_env_ga(&p->e, (size_t)idx[i] * BUF);
+		l[i] = len;
+		ck[i] = (void *)(uintptr_t)(idx[i] + 1u);
+	}
+	return vq_drv_post_buf(&p->e.drv, addr, l, ck, n, flags);
+}
+
+/* Driver: reap what was used, post it again, decide on a kick. */
+static int
+driver_cycle(struct perf *p, uint32_t len, uint16_t flags)
+{
+	void *ck[BURST];
+	uint32_t ul[BURST];
+	uint16_t idx[BURST];
+	uint64_t t0 = cycles();
+	unsigned int n = vq_drv_reap(&p->e.drv, ck, ul, BURST);
+
+	for (unsigned int i = 0; i < n; i++)
+		idx[i] = (uint16_t)((uintptr_t)ck[i] - 1u);
+	if (post(p, idx, n, len, flags) != n)
+		return -1;
+	(void)vq_drv_kick_needed(&p->e.drv);
+	t0 = cycles() - t0;
+	if (t0 < PREEMPTED)
+		p->drv_cycles += t0;
+	return 0;
+}
+
+static int
+setup(struct perf *p, uint64_t features, uint32_t len, uint16_t flags)
+{
+	uint16_t idx[BURST];
+
+	memset(p, 0, sizeof(*p));
+	if (vq_env_pair(&p->e, RING, features, 0, (size_t)RING * BUF) != 0)
+		return -1;
+	p->mbuf = aligned_alloc(64, (size_t)BURST * BUF);
+	if (p->mbuf == NULL)
+		return -1;
+	memset(p->mbuf, 0x5a, (size_t)BURST * BUF);
+	vq_dev_kick_disable(&p->e.dev);
+	vq_drv_call_disable(&p->e.drv);
+	for (unsigned int i = 0; i < RING; i += BURST) {
+		for (unsigned int j = 0; j < BURST; j++)
+			idx[j] = (uint16_t)(i + j);
+		if (post(p, idx, BURST, len, flags) != BURST)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+teardown(struct perf *p)
+{
+	free(p->mbuf);
+	vq_env_free(&p->e);
+}
+
+/* Guest TX: the device dequeues packets of @p size bytes. */
+static int
+run_dequeue(uint64_t features, uint32_t size, bool copy, double *dev, double *drv)
+{
+	struct perf p;
+	struct vq_burst b;
+
+	if (setup(&p, features, HDR + size, 0) != 0)
+		return -1;
+	for (unsigned int i = 0; i < RING; i++)
+		memset(vq_env_hp(&p.e, (size_t)i * BUF), (int)i, HDR + size);
+	while (p.pkts < PKTS) {
+		uint64_t t0 = cycles();
+		unsigned int n = vq_dev_take(&p.e.dev, &b, BURST);
+
+		if (copy) {
+			for (unsigned int i = 0; i < n; i++) {
+				const struct vq_chain *c = &b.chain[i];
+				uint8_t *dst = p.mbuf + (size_t)i * BUF;
+
+				/* One segment holding header and packet: the
+				 * common layout (VERSION_1/ANY_LAYOUT). */
+				if (c->nseg == 1 && c->seg[0].len > HDR)
+					memcpy(dst, c->seg[0].addr + HDR, c->seg[0].len - HDR);
+				else
+					vq_segs_copy_out(c->seg, c->nread, HDR, dst, c->rlen - HDR);
+			}
+		}
+		vq_dev_return(&p.e.dev, &b);
+		(void)vq_dev_call_needed(&p.e.dev);
+		account(&p, cycles() - t0, n);
+		if (n == 0 || driver_cycle(&p, HDR + size, 0) != 0) {
+			teardown(&p);
+			return -1;
+		}
+	}
+	*dev = (double)p.dev_cycles / (double)p.pkts;
+	*drv = (double)p.drv_cycles / (double)p.pkts;
+	teardown(&p);
+	return 0;
+}
+
+/* Guest RX: the device enqueues packets of @p size bytes. */
+static int
+run_enqueue(uint64_t features, uint32_t size, bool copy, double *dev, double *drv)
+{
+	struct perf p;
+	struct vq_burst b;
+	uint32_t len[BURST];
+
+	if (setup(&p, features, BUF, VQ_DESC_F_WRITE) != 0)
+		return -1;
+	for (unsigned int i = 0; i < BURST; i++)
+		len[i] = HDR + size;
+	while (p.pkts < PKTS) {
+		uint64_t t0 = cycles();
+		unsigned int n = vq_dev_take_rx(&p.e.dev, &b, len, BURST);
+
+		if (copy) {
+			for (unsigned int i = 0; i < n; i++) {
+				const struct vq_pkt *pk = &b.pkt[i];
+				const uint8_t *src = p.mbuf + (size_t)i * BUF;
+				uint8_t hdr[HDR] = {0};
+
+				hdr[10] = (uint8_t)pk->nbufs;
+				if (pk->nseg == 1) {
+					memcpy(pk->seg[0].addr, hdr, HDR);
+					memcpy(pk->seg[0].addr + HDR, src, size);
+				} else {
+					vq_segs_copy_in(pk->seg, pk->nseg, 0, hdr, HDR);
+					vq_segs_copy_in(pk->seg, pk->nseg, HDR, src, size);
+				}
+			}
+		}
+		vq_dev_return(&p.e.dev, &b);
+		(void)vq_dev_call_needed(&p.e.dev);
+		account(&p, cycles() - t0, n);
+		if (n == 0 || driver_cycle(&p, BUF, VQ_DESC_F_WRITE) != 0) {
+			teardown(&p);
+			return -1;
+		}
+	}
+	*dev = (double)p.dev_cycles / (double)p.pkts;
+	*drv = (double)p.drv_cycles / (double)p.pkts;
+	teardown(&p);
+	return 0;
+}
+
+typedef int (*run_fn)(uint64_t features, uint32_t size, bool copy, double *dev, double *drv);
+
+static int
+measure(const char *what, run_fn fn, uint64_t features)
+{
+	static const uint32_t sizes[2] = {64, 1518};
+
+	for (int s = 0; s < 2; s++) {
+		double dev[RUNS], ring[RUNS], drv[RUNS], unused;
+
+		for (int r = 0; r < RUNS; r++) {
+			TEST_ASSERT_SUCCESS(fn(features, sizes[s], true, &dev[r], &drv[r]), "run");
+			TEST_ASSERT_SUCCESS(fn(features, sizes[s], false, &ring[r], &unused),
+					    "run");
+		}
+		printf("virtq perf %-22s %4u B: device %6.1f cycles/pkt (ring work alone %5.1f), "
+		       "driver side %5.1f\n",
+		       what, sizes[s], median(dev, RUNS), median(ring, RUNS), median(drv, RUNS));
+	}
+	return TEST_SUCCESS;
+}
+
+#define EVT VQ_FEATURE(VQ_F_EVENT_IDX)
+#define MRG VQ_FEATURE(VQ_NET_F_MRG_RXBUF)
+#define ORD VQ_FEATURE(VQ_F_IN_ORDER)
+#define PK  VQ_FEATURE(VQ_F_RING_PACKED)
+
+static int
+test_split_dequeue(void)
+{
+	TEST_RUN(measure("split dequeue", run_dequeue, EVT | MRG));
+	TEST_RUN(measure("split dequeue in_order", run_dequeue, EVT | MRG | ORD));
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(virtq_perf_split_dequeue, perf, test_split_dequeue)
+
+static int
+test_split_enqueue(void)
+{
+	TEST_RUN(measure("split enqueue", run_enqueue, EVT | MRG));
+	TEST_RUN(measure("split enqueue in_order", run_enqueue, EVT | MRG | ORD));
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(virtq_perf_split_enqueue, perf, test_split_enqueue)
+
+static int
+test_packed_dequeue(void)
+{
+	TEST_RUN(measure("packed dequeue", run_dequeue, PK | EVT | MRG));
+	TEST_RUN(measure("packed dequeue in_order", run_dequeue, PK | EVT | MRG | ORD));
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(virtq_perf_packed_dequeue, perf, test_packed_dequeue)
+
+static int
+test_packed_enqueue(void)
+{
+	TEST_RUN(measure("packed enqueue", run_enqueue, PK | EVT | MRG));
+	TEST_RUN(measure("packed enqueue in_order", run_enqueue, PK | EVT | MRG | ORD));
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(virtq_perf_packed_enqueue, perf, test_packed_enqueue)
