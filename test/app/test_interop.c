@@ -27,7 +27,7 @@ static const char *const vm_mac[MAX_VMS] = {
 
 struct scene {
 	struct vt_vswitch sw;
-	struct vt_vm vm[MAX_VMS];
+	struct vt_pmdvm vm[MAX_VMS];
 	unsigned int nvms;
 	char sock[MAX_VMS][200];
 	char spec[MAX_VMS][300];
@@ -41,14 +41,14 @@ scene_dump(struct scene *s)
 		vt_vswitch_dump(&s->sw);
 	for (unsigned int i = 0; i < s->nvms; i++)
 		if (s->vm[i].proc.pid > 0)
-			vt_vm_dump(&s->vm[i]);
+			vt_pmdvm_dump(&s->vm[i]);
 }
 
 static void
 scene_fini(struct scene *s)
 {
 	for (unsigned int i = 0; i < s->nvms; i++)
-		vt_vm_stop(&s->vm[i]);
+		vt_pmdvm_stop(&s->vm[i]);
 	if (s->sw.running)
 		vt_vswitch_stop(&s->sw, SIGTERM);
 	for (unsigned int i = 0; i < s->nvms; i++)
@@ -106,8 +106,8 @@ start_vms(struct scene *s, unsigned int n)
 
 	for (unsigned int i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "vm%u", i + 1);
-		TEST_ASSERT_SUCCESS(vt_vm_start(&s->vm[i], name, s->sock[i], vm_mac[i], false, 0,
-						why, sizeof(why)),
+		TEST_ASSERT_SUCCESS(vt_pmdvm_start(&s->vm[i], name, s->sock[i], vm_mac[i], false, 0,
+						   why, sizeof(why)),
 				    "%s", why);
 	}
 	for (unsigned int i = 0; i < n; i++) {
@@ -130,14 +130,14 @@ step(struct scene *s, unsigned int from, const char *dst, unsigned int count, co
 	uint64_t rx, tx;
 
 	for (unsigned int i = 0; i < s->nvms; i++) {
-		TEST_ASSERT_SUCCESS(vt_vm_clear(&s->vm[i]), "clear");
+		TEST_ASSERT_SUCCESS(vt_pmdvm_clear(&s->vm[i]), "clear");
 		if (i != from)
-			TEST_ASSERT_SUCCESS(vt_vm_start_rx(&s->vm[i]), "start");
+			TEST_ASSERT_SUCCESS(vt_pmdvm_start_rx(&s->vm[i]), "start");
 	}
 	snprintf(name, sizeof(name), "vm%u", from + 1);
 	TEST_ASSERT_SUCCESS(vt_vswitch_port(&s->sw, name, &before), "counters");
-	TEST_ASSERT_SUCCESS(vt_vm_send(&s->vm[from], dst, count / 8, 8), "%s: send", what);
-	TEST_ASSERT_SUCCESS(vt_vm_stats(&s->vm[from], &rx, &tx), "stats");
+	TEST_ASSERT_SUCCESS(vt_pmdvm_send(&s->vm[from], dst, count / 8, 8), "%s: send", what);
+	TEST_ASSERT_SUCCESS(vt_pmdvm_stats(&s->vm[from], &rx, &tx), "stats");
 	TEST_ASSERT_EQUAL(tx, count, "%s: vm%u sent them all", what, from + 1);
 	/* Once the switch has received them all, it has forwarded them all. */
 	TEST_ASSERT_SUCCESS(vt_vswitch_wait_rx(&s->sw, name, before.rx_packets + count, 10000),
@@ -145,8 +145,8 @@ step(struct scene *s, unsigned int from, const char *dst, unsigned int count, co
 	usleep(300 * 1000); /* the receivers poll their rings */
 	for (unsigned int i = 0; i < s->nvms; i++) {
 		if (i != from)
-			TEST_ASSERT_SUCCESS(vt_vm_stop_fwd(&s->vm[i]), "stop");
-		TEST_ASSERT_SUCCESS(vt_vm_stats(&s->vm[i], &rx, &tx), "stats");
+			TEST_ASSERT_SUCCESS(vt_pmdvm_stop_fwd(&s->vm[i]), "stop");
+		TEST_ASSERT_SUCCESS(vt_pmdvm_stats(&s->vm[i], &rx, &tx), "stats");
 		TEST_ASSERT_EQUAL(rx, want[i], "%s: vm%u received", what, i + 1);
 	}
 	return TEST_SUCCESS;
@@ -255,13 +255,13 @@ body_move_and_age(struct scene *s)
 			    why);
 	/* vm3 shares vm1's MAC: the station that moves. */
 	TEST_ASSERT_SUCCESS(
-		vt_vm_start(&s->vm[0], "vm1", s->sock[0], vm_mac[0], false, 0, why, sizeof(why)),
+		vt_pmdvm_start(&s->vm[0], "vm1", s->sock[0], vm_mac[0], false, 0, why, sizeof(why)),
 		"%s", why);
 	TEST_ASSERT_SUCCESS(
-		vt_vm_start(&s->vm[1], "vm2", s->sock[1], vm_mac[1], false, 0, why, sizeof(why)),
+		vt_pmdvm_start(&s->vm[1], "vm2", s->sock[1], vm_mac[1], false, 0, why, sizeof(why)),
 		"%s", why);
 	TEST_ASSERT_SUCCESS(
-		vt_vm_start(&s->vm[2], "vm3", s->sock[2], vm_mac[0], false, 0, why, sizeof(why)),
+		vt_pmdvm_start(&s->vm[2], "vm3", s->sock[2], vm_mac[0], false, 0, why, sizeof(why)),
 		"%s", why);
 	for (unsigned int i = 0; i < 3; i++) {
 		char name[8];
@@ -320,15 +320,15 @@ body_add_del(struct scene *s)
 
 		TEST_RUN(step(s, 1, "ff:ff:ff:ff:ff:ff", 8, w, "vm2 announces itself"));
 	}
-	TEST_ASSERT_SUCCESS(vt_vm_clear(&s->vm[0]), "clear");
-	TEST_ASSERT_SUCCESS(vt_vm_clear(&s->vm[1]), "clear");
-	TEST_ASSERT_SUCCESS(vt_vm_start_rx(&s->vm[1]), "vm2 polls");
-	TEST_ASSERT_SUCCESS(vt_vm_cmd(&s->vm[0], "set eth-peer 0 %s", vm_mac[1]), "peer");
-	TEST_ASSERT_SUCCESS(vt_vm_cmd(&s->vm[0], "set burst 32"), "burst");
+	TEST_ASSERT_SUCCESS(vt_pmdvm_clear(&s->vm[0]), "clear");
+	TEST_ASSERT_SUCCESS(vt_pmdvm_clear(&s->vm[1]), "clear");
+	TEST_ASSERT_SUCCESS(vt_pmdvm_start_rx(&s->vm[1]), "vm2 polls");
+	TEST_ASSERT_SUCCESS(vt_pmdvm_cmd(&s->vm[0], "set eth-peer 0 %s", vm_mac[1]), "peer");
+	TEST_ASSERT_SUCCESS(vt_pmdvm_cmd(&s->vm[0], "set burst 32"), "burst");
 	vt_path(extra_sock, sizeof(extra_sock), "extra.sock");
 	for (; rounds < 12; rounds++) {
 		/* A burst of traffic in flight while a port is added or removed. */
-		TEST_ASSERT_SUCCESS(vt_vm_cmd(&s->vm[0], "start tx_first 4"), "send");
+		TEST_ASSERT_SUCCESS(vt_pmdvm_cmd(&s->vm[0], "start tx_first 4"), "send");
 		if (rounds % 2 == 0) {
 			char keys[64];
 
@@ -340,15 +340,15 @@ body_add_del(struct scene *s)
 			TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, NULL, "del-port", "extra"), 0,
 					  "del-port");
 		}
-		TEST_ASSERT_SUCCESS(vt_vm_stop_fwd(&s->vm[0]), "stop");
+		TEST_ASSERT_SUCCESS(vt_pmdvm_stop_fwd(&s->vm[0]), "stop");
 		sent += 4 * 32;
 	}
-	TEST_ASSERT_SUCCESS(vt_vm_stats(&s->vm[0], &rx, &tx), "vm1 stats");
+	TEST_ASSERT_SUCCESS(vt_pmdvm_stats(&s->vm[0], &rx, &tx), "vm1 stats");
 	TEST_ASSERT_EQUAL(tx, sent, "vm1 sent every frame");
 	TEST_ASSERT_SUCCESS(vt_vswitch_wait_rx(&s->sw, "vm1", sent, 10000), "switch got them");
 	usleep(300 * 1000);
-	TEST_ASSERT_SUCCESS(vt_vm_stop_fwd(&s->vm[1]), "stop");
-	TEST_ASSERT_SUCCESS(vt_vm_stats(&s->vm[1], &rx, &tx), "vm2 stats");
+	TEST_ASSERT_SUCCESS(vt_pmdvm_stop_fwd(&s->vm[1]), "stop");
+	TEST_ASSERT_SUCCESS(vt_pmdvm_stats(&s->vm[1], &rx, &tx), "vm2 stats");
 	TEST_ASSERT_EQUAL(rx, sent, "vm2 received every frame: no loss while ports came and went");
 	TEST_ASSERT_SUCCESS(vt_vswitch_port(&s->sw, "vm2", &c), "counters");
 	TEST_ASSERT_EQUAL(c.tx_dropped, 0, "no drop towards vm2");
@@ -601,17 +601,17 @@ body_restart(struct scene *s)
 	scene_port(s, 1, NULL, true);
 	/* The VMs own the sockets (server=1) and wait for the switch. */
 	TEST_ASSERT_SUCCESS(
-		vt_vm_start(&s->vm[0], "vm1", s->sock[0], vm_mac[0], true, 0, why, sizeof(why)),
+		vt_pmdvm_start(&s->vm[0], "vm1", s->sock[0], vm_mac[0], true, 0, why, sizeof(why)),
 		"%s", why);
 	TEST_ASSERT_SUCCESS(
-		vt_vm_start(&s->vm[1], "vm2", s->sock[1], vm_mac[1], true, 0, why, sizeof(why)),
+		vt_pmdvm_start(&s->vm[1], "vm2", s->sock[1], vm_mac[1], true, 0, why, sizeof(why)),
 		"%s", why);
 	for (int i = 0; i < 100 && (access(s->sock[0], F_OK) || access(s->sock[1], F_OK)); i++)
 		usleep(100 * 1000);
 	TEST_ASSERT_SUCCESS(vt_vswitch_start(&s->sw, NULL, s->specs, NULL, why, sizeof(why)), "%s",
 			    why);
-	TEST_ASSERT_SUCCESS(vt_vm_wait_prompt(&s->vm[0], 20000), "vm1 up");
-	TEST_ASSERT_SUCCESS(vt_vm_wait_prompt(&s->vm[1], 20000), "vm2 up");
+	TEST_ASSERT_SUCCESS(vt_pmdvm_wait_prompt(&s->vm[0], 20000), "vm1 up");
+	TEST_ASSERT_SUCCESS(vt_pmdvm_wait_prompt(&s->vm[1], 20000), "vm2 up");
 	TEST_ASSERT_SUCCESS(vt_vswitch_wait_up(&s->sw, "vm1", 15000), "vm1 link");
 	TEST_ASSERT_SUCCESS(vt_vswitch_wait_up(&s->sw, "vm2", 15000), "vm2 link");
 	w[0] = 0, w[1] = 16;

@@ -315,8 +315,8 @@ wait_count(struct vt_proc *p, const char *needle, unsigned int want, unsigned in
 }
 
 int
-vt_vm_start(struct vt_vm *vm, const char *name, const char *sock, const char *mac, bool server,
-	    int cpu, char *why, size_t len)
+vt_pmdvm_start(struct vt_pmdvm *vm, const char *name, const char *sock, const char *mac,
+	       bool server, int cpu, char *why, size_t len)
 {
 	static unsigned int seq;
 	char testpmd[256], vdev[512], lcores[32];
@@ -358,23 +358,23 @@ vt_vm_start(struct vt_vm *vm, const char *name, const char *sock, const char *ma
 		return -1;
 	}
 	vm->running = true;
-	if (!server && vt_vm_wait_prompt(vm, 20000) != 0) {
+	if (!server && vt_pmdvm_wait_prompt(vm, 20000) != 0) {
 		snprintf(why, len, "VM %s (testpmd) did not start", name);
-		vt_vm_dump(vm);
-		vt_vm_stop(vm);
+		vt_pmdvm_dump(vm);
+		vt_pmdvm_stop(vm);
 		return -1;
 	}
 	return 0;
 }
 
 int
-vt_vm_wait_prompt(struct vt_vm *vm, unsigned int ms)
+vt_pmdvm_wait_prompt(struct vt_pmdvm *vm, unsigned int ms)
 {
 	return vt_proc_wait_output(&vm->proc, "testpmd> ", ms) == 0 ? 0 : -1;
 }
 
 int
-vt_vm_cmd(struct vt_vm *vm, const char *fmt, ...)
+vt_pmdvm_cmd(struct vt_pmdvm *vm, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
@@ -387,51 +387,52 @@ vt_vm_cmd(struct vt_vm *vm, const char *fmt, ...)
 }
 
 int
-vt_vm_start_rx(struct vt_vm *vm)
+vt_pmdvm_start_rx(struct vt_pmdvm *vm)
 {
 	unsigned int n = count_output(&vm->proc, "testpmd> ");
 
-	if (vt_vm_cmd(vm, "start") != 0)
+	if (vt_pmdvm_cmd(vm, "start") != 0)
 		return -1;
 	return wait_count(&vm->proc, "testpmd> ", n + 1, 10000);
 }
 
 int
-vt_vm_stop_fwd(struct vt_vm *vm)
+vt_pmdvm_stop_fwd(struct vt_pmdvm *vm)
 {
 	unsigned int n = count_output(&vm->proc, "testpmd> ");
 
-	if (vt_vm_cmd(vm, "stop") != 0)
+	if (vt_pmdvm_cmd(vm, "stop") != 0)
 		return -1;
 	return wait_count(&vm->proc, "testpmd> ", n + 1, 10000);
 }
 
 int
-vt_vm_send(struct vt_vm *vm, const char *dst, unsigned int bursts, unsigned int burst)
+vt_pmdvm_send(struct vt_pmdvm *vm, const char *dst, unsigned int bursts, unsigned int burst)
 {
 	unsigned int n = count_output(&vm->proc, "testpmd> ");
 
-	if (vt_vm_cmd(vm, "set eth-peer 0 %s", dst) != 0 || vt_vm_cmd(vm, "set burst %u", burst) ||
-	    vt_vm_cmd(vm, "start tx_first %u", bursts) != 0)
+	if (vt_pmdvm_cmd(vm, "set eth-peer 0 %s", dst) != 0 ||
+	    vt_pmdvm_cmd(vm, "set burst %u", burst) ||
+	    vt_pmdvm_cmd(vm, "start tx_first %u", bursts) != 0)
 		return -1;
 	if (wait_count(&vm->proc, "testpmd> ", n + 3, 10000) != 0)
 		return -1;
 	/* The tx_first bursts are sent before the prompt returns. */
-	return vt_vm_stop_fwd(vm);
+	return vt_pmdvm_stop_fwd(vm);
 }
 
 int
-vt_vm_clear(struct vt_vm *vm)
+vt_pmdvm_clear(struct vt_pmdvm *vm)
 {
 	unsigned int n = count_output(&vm->proc, "testpmd> ");
 
-	if (vt_vm_cmd(vm, "clear port stats 0") != 0)
+	if (vt_pmdvm_cmd(vm, "clear port stats 0") != 0)
 		return -1;
 	return wait_count(&vm->proc, "testpmd> ", n + 1, 10000);
 }
 
 int
-vt_vm_stats(struct vt_vm *vm, uint64_t *rx, uint64_t *tx)
+vt_pmdvm_stats(struct vt_pmdvm *vm, uint64_t *rx, uint64_t *tx)
 {
 	/* "clear port stats" prints the tag too; each full block ends with Tx-bps. */
 	const char *tag = "NIC statistics for port 0  ###";
@@ -439,7 +440,7 @@ vt_vm_stats(struct vt_vm *vm, uint64_t *rx, uint64_t *tx)
 	char *out, *s, *last = NULL;
 	int rc = -1;
 
-	if (vt_vm_cmd(vm, "show port stats 0") != 0 ||
+	if (vt_pmdvm_cmd(vm, "show port stats 0") != 0 ||
 	    wait_count(&vm->proc, "Tx-bps", n + 1, 10000) != 0)
 		return -1;
 	out = vt_proc_output(&vm->proc);
@@ -461,7 +462,7 @@ vt_vm_stats(struct vt_vm *vm, uint64_t *rx, uint64_t *tx)
 }
 
 void
-vt_vm_stop(struct vt_vm *vm)
+vt_pmdvm_stop(struct vt_pmdvm *vm)
 {
 	if (!vm->running)
 		return;
@@ -472,7 +473,7 @@ vt_vm_stop(struct vt_vm *vm)
 }
 
 void
-vt_vm_dump(struct vt_vm *vm)
+vt_pmdvm_dump(struct vt_pmdvm *vm)
 {
 	vt_proc_dump(&vm->proc, vm->name);
 }

@@ -76,9 +76,9 @@ int vt_vswitch_wait_rx(struct vt_vswitch *v, const char *name, uint64_t want, un
 /* Waits until port @p name's link is up (up to @p ms). */
 int vt_vswitch_wait_up(struct vt_vswitch *v, const char *name, unsigned int ms);
 
-/* ---- VMs ---- */
+/* ---- VMs played by testpmd (QEMU guests are app/test/test_vm.h) ---- */
 
-struct vt_vm {
+struct vt_pmdvm {
 	struct vt_proc proc;
 	char name[32];
 	char mac[18];
@@ -91,38 +91,38 @@ struct vt_vm {
  * creates the socket and waits for the switch) with MAC @p mac, in rxonly
  * forwarding, pinned to CPU @p cpu. Waits for its prompt unless @p server.
  */
-int vt_vm_start(struct vt_vm *vm, const char *name, const char *sock, const char *mac, bool server,
-		int cpu, char *why, size_t len);
+int vt_pmdvm_start(struct vt_pmdvm *vm, const char *name, const char *sock, const char *mac,
+		   bool server, int cpu, char *why, size_t len);
 
 /* Waits for the prompt (after a server=1 start, once the switch connected). */
-int vt_vm_wait_prompt(struct vt_vm *vm, unsigned int ms);
+int vt_pmdvm_wait_prompt(struct vt_pmdvm *vm, unsigned int ms);
 
 /* Sends one testpmd command line. */
-int vt_vm_cmd(struct vt_vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int vt_pmdvm_cmd(struct vt_pmdvm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* "start": the VM polls (and counts) what it receives. */
-int vt_vm_start_rx(struct vt_vm *vm);
+int vt_pmdvm_start_rx(struct vt_pmdvm *vm);
 
 /* "stop", waiting for its statistics block. */
-int vt_vm_stop_fwd(struct vt_vm *vm);
+int vt_pmdvm_stop_fwd(struct vt_pmdvm *vm);
 
 /*
  * Sends @p bursts bursts of @p burst 64-byte frames to @p dst (txonly via
  * "start tx_first"), then stops. Returns 0 or -1.
  */
-int vt_vm_send(struct vt_vm *vm, const char *dst, unsigned int bursts, unsigned int burst);
+int vt_pmdvm_send(struct vt_pmdvm *vm, const char *dst, unsigned int bursts, unsigned int burst);
 
 /* Reads port 0's RX-packets and TX-packets (show port stats 0). */
-int vt_vm_stats(struct vt_vm *vm, uint64_t *rx, uint64_t *tx);
+int vt_pmdvm_stats(struct vt_pmdvm *vm, uint64_t *rx, uint64_t *tx);
 
 /* "clear port stats 0". */
-int vt_vm_clear(struct vt_vm *vm);
+int vt_pmdvm_clear(struct vt_pmdvm *vm);
 
 /* Quits testpmd (kills it if it does not quit) and removes its files. */
-void vt_vm_stop(struct vt_vm *vm);
+void vt_pmdvm_stop(struct vt_pmdvm *vm);
 
 /* Prints the VM's or the switch's output (on failures). */
-void vt_vm_dump(struct vt_vm *vm);
+void vt_pmdvm_dump(struct vt_pmdvm *vm);
 void vt_vswitch_dump(struct vt_vswitch *v);
 
 #endif /* VT_HARNESS_H */
