@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
 
 #include "test.h"
 #include "test_proc.h"
@@ -46,7 +49,7 @@ tp_skip_reason(char *why, size_t len)
 
 /* testpmd with net_vhost on t->sock: io forwarding back out of the same port. */
 static int
-tp_start(struct tp *t, unsigned int queues)
+tp_start_args(struct tp *t, unsigned int queues, const char *vdev_extra)
 {
 	char vdev[512], rxq[32], txq[32];
 	const char *argv[] = {"dpdk-testpmd", "--lcores=0@0,1@0", "--no-pci", "--file-prefix",
@@ -58,7 +61,8 @@ tp_start(struct tp *t, unsigned int queues)
 	int rc;
 
 	unlink(t->sock); /* a stale socket makes net_vhost's bind fail */
-	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=%u", t->sock, queues);
+	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=%u%s", t->sock, queues,
+		 vdev_extra);
 	snprintf(rxq, sizeof(rxq), "--rxq=%u", queues);
 	snprintf(txq, sizeof(txq), "--txq=%u", queues);
 	rc = vt_proc_start(&t->proc, argv, -1);
@@ -69,6 +73,12 @@ tp_start(struct tp *t, unsigned int queues)
 	if (rc != 0)
 		vt_proc_dump(&t->proc, "testpmd");
 	return rc;
+}
+
+static int
+tp_start(struct tp *t, unsigned int queues)
+{
+	return tp_start_args(t, queues, "");
 }
 
 static void
@@ -377,3 +387,233 @@ test_reconnect(void)
 	return rc == TEST_SUCCESS ? TEST_SUCCESS : TEST_FAILED;
 }
 REGISTER_TEST(virtio_port_reconnects_after_testpmd_restarts, interop, test_reconnect)
+
+/* ---- offloads ---- */
+
+#define L2     14
+#define L3     20
+#define TCP_L4 20
+
+/*
+ * An IPv4 TCP (or UDP) frame of @p len bytes as a stack hands it over for
+ * checksum offload: the L4 checksum field holds the pseudo-header sum, the
+ * flags and lengths say what to complete (and segment, with @p tso).
+ */
+static struct rte_mbuf *
+l4_frame(uint32_t len, uint8_t proto, uint64_t ol, uint16_t tso)
+{
+	struct rte_mbuf *m = vt_vport_frame(vt_vport_pool(), len, 7, 0, dst_mac);
+	struct rte_ipv4_hdr *ip;
+	uint8_t *d;
+
+	if (m == NULL)
+		return NULL;
+	d = rte_pktmbuf_mtod(m, uint8_t *);
+	d[12] = 0x08;
+	d[13] = 0x00;
+	ip = (struct rte_ipv4_hdr *)(d + L2);
+	memset(ip, 0, L3);
+	ip->version_ihl = 0x45;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(len - L2));
+	ip->time_to_live = 64;
+	ip->next_proto_id = proto;
+	ip->src_addr = rte_cpu_to_be_32(0x0a000001);
+	ip->dst_addr = rte_cpu_to_be_32(0x0a000002);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	m->l2_len = L2;
+	m->l3_len = L3;
+	m->ol_flags = ol;
+	if (proto == IPPROTO_TCP) {
+		struct rte_tcp_hdr *t = (struct rte_tcp_hdr *)(d + L2 + L3);
+
+		memset(t, 0, TCP_L4);
+		t->src_port = rte_cpu_to_be_16(1000);
+		t->dst_port = rte_cpu_to_be_16(2000);
+		t->data_off = (TCP_L4 / 4) << 4;
+		t->tcp_flags = RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG;
+		t->rx_win = rte_cpu_to_be_16(65535);
+		t->cksum = rte_ipv4_phdr_cksum(ip, ol);
+		m->l4_len = TCP_L4;
+		m->tso_segsz = tso;
+	} else {
+		struct rte_udp_hdr *u = (struct rte_udp_hdr *)(d + L2 + L3);
+
+		u->src_port = rte_cpu_to_be_16(1000);
+		u->dst_port = rte_cpu_to_be_16(2000);
+		u->dgram_len = rte_cpu_to_be_16((uint16_t)(len - L2 - L3));
+		u->dgram_cksum = rte_ipv4_phdr_cksum(ip, ol);
+		m->l4_len = sizeof(*u);
+	}
+	return m;
+}
+
+/* Sends @p m and waits for what comes back; *@p sent is a copy of its bytes. */
+static struct rte_mbuf *
+round_trip(struct vt_vport *v, struct rte_mbuf *m, uint8_t *sent, uint32_t cap)
+{
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	uint64_t end = vt_now_ms() + 10000;
+	struct rte_mbuf *got = NULL;
+
+	const void *bytes;
+
+	if (m == NULL)
+		return NULL;
+	/* rte_pktmbuf_read() copies only what is not contiguous already. */
+	bytes = len <= cap ? rte_pktmbuf_read(m, 0, len, sent) : NULL;
+	if (bytes != NULL && bytes != sent)
+		memcpy(sent, bytes, len);
+	if (bytes == NULL || vs_port_tx_burst(v->port, 0, &m, 1) != 1) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	while (got == NULL && vt_now_ms() < end) {
+		if (vs_port_rx_burst(v->port, 0, &got, 1) == 0) {
+			vs_evloop_run_once(v->loop, 1);
+			got = NULL;
+		}
+	}
+	return got;
+}
+
+/* The bytes of @p m equal @p want. */
+static bool
+same_bytes(const struct rte_mbuf *m, const uint8_t *want, uint32_t len)
+{
+	static uint8_t buf[16384];
+
+	return rte_pktmbuf_pkt_len(m) == len && len <= sizeof(buf) &&
+	       memcmp(rte_pktmbuf_read(m, 0, len, buf), want, len) == 0;
+}
+
+/*
+ * offloads=1 against net_vhost in legacy offload mode with TSO: DPDK's vhost
+ * turns our header into transmit flags and back into a header, so what we
+ * send pending (a checksum, a segmentation) comes back pending, described
+ * the same way.
+ */
+static int
+offload_round_trips(struct vt_vport *v)
+{
+	static uint8_t sent[16384];
+	const uint64_t tcp_csum = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
+	struct rte_mbuf *m;
+
+	m = round_trip(v, l4_frame(1054, IPPROTO_TCP, tcp_csum, 0), sent, sizeof(sent));
+	TEST_ASSERT_NOT_NULL(m, "a TCP frame with its checksum pending came back");
+	TEST_ASSERT(same_bytes(m, sent, 1054), "byte for byte (checksum still pending)");
+	TEST_ASSERT((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_NONE,
+		    "received with its checksum not done (flags 0x%" PRIx64 ")", m->ol_flags);
+	TEST_ASSERT((m->ol_flags & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_TCP_CKSUM &&
+			    (m->ol_flags & RTE_MBUF_F_TX_IPV4),
+		    "and ready to leave with it pending (flags 0x%" PRIx64 ")", m->ol_flags);
+	TEST_ASSERT(m->l2_len == L2 && m->l3_len == L3, "lengths %u/%u", m->l2_len, m->l3_len);
+	rte_pktmbuf_free(m);
+
+	m = round_trip(v,
+		       l4_frame(600, IPPROTO_UDP, RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM, 0),
+		       sent, sizeof(sent));
+	TEST_ASSERT_NOT_NULL(m, "a UDP frame came back");
+	TEST_ASSERT(same_bytes(m, sent, 600), "byte for byte");
+	TEST_ASSERT((m->ol_flags & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_UDP_CKSUM,
+		    "UDP checksum pending (flags 0x%" PRIx64 ")", m->ol_flags);
+	rte_pktmbuf_free(m);
+
+	m = round_trip(v, l4_frame(9000, IPPROTO_TCP, tcp_csum | RTE_MBUF_F_TX_TCP_SEG, 1400), sent,
+		       sizeof(sent));
+	TEST_ASSERT_NOT_NULL(m, "a 9000-byte TSO frame came back");
+	TEST_ASSERT(same_bytes(m, sent, 9000), "byte for byte, across %u segments", m->nb_segs);
+	TEST_ASSERT((m->ol_flags & RTE_MBUF_F_RX_LRO) && (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG),
+		    "received as one large segment to split (flags 0x%" PRIx64 ")", m->ol_flags);
+	TEST_ASSERT_EQUAL(m->tso_segsz, 1400, "segment size kept");
+	TEST_ASSERT_EQUAL(m->l4_len, TCP_L4, "TCP header length");
+	rte_pktmbuf_free(m);
+	return TEST_SUCCESS;
+}
+
+/*
+ * offloads=0: the device did not take checksum work, so the port completes
+ * checksums itself, without touching a packet someone else holds too, and
+ * drops (counting an error) what it cannot do: TSO.
+ */
+static int
+offload_done_here(struct vt_vport *v)
+{
+	static uint8_t sent[16384];
+	struct rte_mbuf *m, *shared, *got;
+	struct rte_ipv4_hdr *ip;
+	struct vs_port_stats st;
+	uint16_t before;
+
+	shared = l4_frame(1054, IPPROTO_TCP, RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM, 0);
+	TEST_ASSERT_NOT_NULL(shared, "frame");
+	before = rte_pktmbuf_mtod_offset(shared, struct rte_tcp_hdr *, L2 + L3)->cksum;
+	rte_mbuf_refcnt_update(shared, 1); /* another port holds it too */
+	got = round_trip(v, shared, sent, sizeof(sent));
+	TEST_ASSERT_NOT_NULL(got, "the frame came back");
+	TEST_ASSERT_EQUAL(rte_pktmbuf_mtod_offset(shared, struct rte_tcp_hdr *, L2 + L3)->cksum,
+			  before, "the shared original is untouched");
+	rte_pktmbuf_free(shared);
+	ip = rte_pktmbuf_mtod_offset(got, struct rte_ipv4_hdr *, L2);
+	TEST_ASSERT(rte_pktmbuf_data_len(got) >= 1054, "contiguous");
+	TEST_ASSERT_SUCCESS(rte_ipv4_udptcp_cksum_verify(ip, (uint8_t *)ip + L3),
+			    "the checksum the port computed is right");
+	TEST_ASSERT_EQUAL(got->ol_flags & RTE_MBUF_F_TX_L4_MASK, 0, "nothing left pending");
+	rte_pktmbuf_free(got);
+
+	m = l4_frame(9000, IPPROTO_TCP,
+		     RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_TCP_SEG, 1400);
+	TEST_ASSERT_NOT_NULL(m, "frame");
+	TEST_ASSERT_EQUAL(vs_port_tx_burst(v->port, 0, &m, 1), 1, "a TSO frame is taken...");
+	v->port->ops->stats_get(v->port, &st);
+	TEST_ASSERT_EQUAL(st.tx[0].errors, 1, "...and dropped as an error: no HOST_TSO");
+	return TEST_SUCCESS;
+}
+
+static int
+run_offloads(const char *name, const char *vdev_extra, const char *opts,
+	     int (*check)(struct vt_vport *))
+{
+	char why[256], spec[512], err[256];
+	struct vt_vport v = {0};
+	struct tp t;
+	int rc;
+
+	if (tp_skip_reason(why, sizeof(why)))
+		TEST_SKIP("%s", why);
+	tp_init(&t, name);
+	rc = tp_start_args(&t, 1, vdev_extra);
+	snprintf(spec, sizeof(spec), "vhost-user-frontend,path=%s,mtu=9000%s", t.sock, opts);
+	if (rc == 0 && (rc = vt_vport_create(&v, spec, err, sizeof(err))) != 0)
+		printf("FAIL: port: %s\n", err);
+	if (rc == 0 && (rc = vt_vport_start(&v)) == 0 && !vt_vport_wait_queues(&v, 1, 20000))
+		rc = -ETIMEDOUT;
+	if (rc == 0)
+		rc = tp_forward(&t);
+	if (rc == 0)
+		rc = check(&v);
+	else
+		printf("FAIL: set-up: %s\n", strerror(-rc));
+	if (rc != TEST_SUCCESS)
+		vt_proc_dump(&t.proc, "testpmd");
+	vt_vport_destroy(&v);
+	tp_fini(&t);
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(vt_vport_pool()), 0,
+			  "every mbuf came back to the pool");
+	return rc == TEST_SUCCESS ? TEST_SUCCESS : TEST_FAILED;
+}
+
+static int
+test_offloads_round_trip(void)
+{
+	return run_offloads("vio-ol", ",legacy-ol-flags=1,tso=1", ",offloads=1",
+			    offload_round_trips);
+}
+REGISTER_TEST(virtio_port_offloads_round_trip_through_testpmd, interop, test_offloads_round_trip)
+
+static int
+test_offloads_done_here(void)
+{
+	return run_offloads("vio-sw", "", "", offload_done_here);
+}
+REGISTER_TEST(virtio_port_completes_checksums_the_device_does_not, interop, test_offloads_done_here)

@@ -379,9 +379,15 @@ rx_first(struct vio_rxq *q, struct rte_mbuf *m, uint32_t len, const struct vs_vn
 	if (unlikely(*nbufs == 0 || *nbufs > q->max_bufs))
 		return false;
 	m->port = q->port_id;
+	return true;
+}
+
+/* The header's offload part, once the packet's lengths are set. */
+static inline void
+rx_header(struct rte_mbuf *m, const struct vs_vnet_hdr *h)
+{
 	if (unlikely(h->flags != 0 || h->gso_type != VS_VNET_HDR_GSO_NONE))
 		rx_offload(m, h);
-	return true;
 }
 
 static uint16_t
@@ -414,11 +420,14 @@ rx_burst_zc(struct vio_rxq *q, struct rte_mbuf **pkts, uint16_t nb)
 				}
 				if (q->chain > 1) {
 					pkts[got++] = rx_chain_done(q, m, len[i]);
+					rx_header(m, h);
 					bytes += m->pkt_len;
 					continue;
 				}
 				m->data_len = (uint16_t)(len[i] - HDR_LEN);
 				m->pkt_len = m->data_len;
+				/* The headers the offload describes are in this first buffer. */
+				rx_header(m, h);
 				if (nbufs == 1) {
 					pkts[got++] = m;
 					bytes += m->pkt_len;
