@@ -133,7 +133,7 @@ ring_init(struct vs_vdev *d, const struct vs_vdev_config *cfg, unsigned int i)
 {
 	struct vs_vdev_ring *r = &d->ring[i];
 	struct vq_drv_config qc = {
-		.size = cfg->ring_size,
+		.size = d->ring_size,
 		.features = d->features,
 		.indirect_max = vs_vdev_has(d, VQ_F_INDIRECT_DESC) ? cfg->indirect_max : 0,
 		.mem = cfg->ring_mem[i],
@@ -267,6 +267,15 @@ vs_vdev_start(struct vs_vdev *d, struct vh_backend *b, const struct vs_vdev_conf
 	if (rc != 0)
 		goto fail;
 	dev_pairs = is_kind(d, VH_BACKEND_USER) && cfg->device_pairs > 1 ? cfg->device_pairs : 1;
+	if (is_kind(d, VH_BACKEND_VDPA)) {
+		uint16_t max = 0;
+
+		/* A smaller ring than asked for, where the device has no room for it. */
+		if (vh_vdpa_get_vring_num(b, &max) == 0 && max >= 16) {
+			while (d->ring_size > max)
+				d->ring_size /= 2;
+		}
+	}
 	d->pairs = cfg->pairs < dev_pairs ? cfg->pairs : dev_pairs;
 	read_config(d);
 	rc = vh_backend_set_mem_table(b, cfg->regions, cfg->nregions);

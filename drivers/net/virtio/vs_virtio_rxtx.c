@@ -373,7 +373,8 @@ static inline bool
 rx_first(struct vio_rxq *q, struct rte_mbuf *m, uint32_t len, const struct vs_vnet_hdr *h,
 	 uint16_t *nbufs)
 {
-	if (unlikely(len < HDR_LEN))
+	/* The Ethernet header at least, in the first buffer: the switch reads it there. */
+	if (unlikely(len < HDR_LEN + RTE_ETHER_HDR_LEN))
 		return false;
 	*nbufs = q->mrg ? h->num_buffers : 1;
 	if (unlikely(*nbufs == 0 || *nbufs > q->max_bufs))
@@ -515,7 +516,7 @@ rx_burst_copy(struct vio_rxq *q, struct rte_mbuf **pkts, uint16_t nb)
 
 				q->bad = false;
 				q->head = q->tail = NULL;
-				if (len[i] < HDR_LEN ||
+				if (len[i] < HDR_LEN + RTE_ETHER_HDR_LEN ||
 				    (nbufs = q->mrg ? h->num_buffers : 1) == 0 ||
 				    nbufs > q->max_bufs) {
 					q->st.errors++;
