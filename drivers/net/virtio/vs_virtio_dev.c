@@ -281,7 +281,6 @@ vs_vdev_start(struct vs_vdev *d, struct vh_backend *b, const struct vs_vdev_conf
 	rc = vh_backend_set_mem_table(b, cfg->regions, cfg->nregions);
 	if (rc != 0) {
 		d->mem_rc = rc;
-		VDEV_LOG("memory table of %u region(s): %s", cfg->nregions, strerror(-rc));
 		goto fail;
 	}
 	for (unsigned int i = 0; i < 2 * d->pairs && rc == 0; i++) {
@@ -298,7 +297,7 @@ vs_vdev_start(struct vs_vdev *d, struct vh_backend *b, const struct vs_vdev_conf
 	d->started = true;
 	return 0;
 fail:
-	VDEV_LOG("%s device: bring-up failed: %s", vh_backend_kind_name(b->kind), strerror(-rc));
+	/* The caller logs the failure with its context; the library logged the cause. */
 	vs_vdev_stop(d, NULL, NULL);
 	return rc;
 }
