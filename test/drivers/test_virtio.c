@@ -40,7 +40,9 @@ test_virtio_port_rejects_bad_specs(void)
 		{"vhost-user-frontend,path=/x,bogus=1", "unknown key 'bogus'"},
 		{"vhost-net,tap=t0,queues=2", "one queue pair"},
 		{"vhost-net,tap=abcdefghijklmnopq", "longer than 15"},
-		{"vdpa,dev=/dev/vhost-vdpa-0,queues=2", "one queue pair"},
+		{"vdpa,dev=/dev/vhost-vdpa-0,mac=02:00:00:00:00", "key 'mac'"},
+		{"vdpa,dev=/dev/vhost-vdpa-0,mac=01:00:5e:00:00:01", "not a unicast MAC"},
+		{"vhost-user-frontend,path=/x,mac=02:00:00:00:00:01", "unknown key 'mac'"},
 	};
 	struct vt_vport v;
 	char err[256];

@@ -299,6 +299,51 @@ vdpa_port(const char *opts, const char *mode, bool restart)
 	return rc;
 }
 
+/*
+ * A MAC given through the control queue (CTRL_MAC_ADDR, the one command
+ * vdpa_sim_net has): frames to it loop back, frames to the old one are
+ * filtered now.
+ */
+static int
+vdpa_new_mac(void)
+{
+	static const uint8_t new_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x42};
+	static const uint32_t sizes[] = {64, 1518};
+	struct vt_vport v = {0};
+	struct rte_mbuf *m, *got[4];
+	uint64_t p = 0, b = 0, end;
+	char err[256];
+	int rc;
+
+	rc = vt_vport_create(&v, "vdpa,dev=" VDPA_DEV ",mac=02:00:00:00:00:42", err, sizeof(err));
+	if (rc == 0)
+		rc = vt_vport_start(&v);
+	if (rc != 0 || !vt_vport_wait_queues(&v, 1, 30000)) {
+		printf("FAIL: port with mac=: %s\n", rc == -EINVAL ? err : strerror(-rc));
+		vt_vport_destroy(&v);
+		return TEST_FAILED;
+	}
+	rc = run_sizes(&v, sizes, RTE_DIM(sizes), new_mac, &p, &b);
+	if (rc == TEST_SUCCESS) {
+		m = vt_vport_frame(vt_vport_pool(), 64, 0, 0, sim_mac);
+		if (m == NULL || vs_port_tx_burst(v.port, 0, &m, 1) != 1) {
+			rte_pktmbuf_free(m);
+			rc = TEST_FAILED;
+		}
+		for (end = vt_now_ms() + 500; rc == TEST_SUCCESS && vt_now_ms() < end;) {
+			uint16_t n = vs_port_rx_burst(v.port, 0, got, 4);
+
+			rte_pktmbuf_free_bulk(got, n);
+			if (n != 0) {
+				printf("FAIL: a frame to the old MAC came back\n");
+				rc = TEST_FAILED;
+			}
+		}
+	}
+	vt_vport_destroy(&v);
+	return rc;
+}
+
 static int
 test_guest_vdpa(void)
 {
@@ -306,7 +351,8 @@ test_guest_vdpa(void)
 		TEST_SKIP("%s is missing (vm_virtio_port_vdpa runs this in a guest)", VDPA_DEV);
 	TEST_ASSERT_SUCCESS(need_eal(), "EAL");
 	TEST_RUN(vdpa_port("", "zero-copy", true));
-	return vdpa_port(",copy=1", ", copy", false);
+	TEST_RUN(vdpa_port(",copy=1", ", copy", false));
+	return vdpa_new_mac();
 }
 REGISTER_TEST(guest_virtio_port_vdpa, guest, test_guest_vdpa)
 

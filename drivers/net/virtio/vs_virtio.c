@@ -114,7 +114,8 @@ alloc_rings(struct vio_port *p, int socket, char *err, size_t errlen)
 	size_t len;
 
 	p->ring_mem = RTE_ALIGN_CEIL(vs_vdev_ring_mem_size(p->ring_size, VIO_INDIRECT_MAX), 4096);
-	len = 2 * p->queues * p->ring_mem + p->queues * hdr_area(p);
+	p->ctrl_mem = RTE_ALIGN_CEIL(vs_vdev_ctrl_mem_size(), 4096);
+	len = 2 * p->queues * p->ring_mem + p->queues * hdr_area(p) + p->ctrl_mem;
 	snprintf(name, sizeof(name), "vs_virtio_%u", seq++);
 	p->mz = rte_memzone_reserve_aligned(name, len, socket, 0, 4096);
 	p->slots = rte_zmalloc_socket("vs_virtio_slots", sizeof(*p->slots) * per_q * p->queues,
@@ -133,7 +134,16 @@ static size_t
 copy_area_len(const struct vio_port *p)
 {
 	return 2 * p->queues * p->ring_mem +
-	       (size_t)p->queues * p->ring_size * (p->rx_buf_size + p->tx_buf_size);
+	       (size_t)p->queues * p->ring_size * (p->rx_buf_size + p->tx_buf_size) + p->ctrl_mem;
+}
+
+/* The control queue's memory: after the header slots, or last in the copy area. */
+static void *
+ctrl_mem(const struct vio_port *p, bool copy)
+{
+	if (copy)
+		return p->copy_area + copy_area_len(p) - p->ctrl_mem;
+	return (uint8_t *)p->mz->addr + 2 * p->queues * p->ring_mem + p->queues * hdr_area(p);
 }
 
 /*
@@ -382,6 +392,11 @@ bring_up_mode(struct vio_port *p, bool force_copy)
 	rings = copy ? p->copy_area : p->mz->addr;
 	for (unsigned int i = 0; i < 2u * p->queues; i++)
 		cfg.ring_mem[i] = rings + i * p->ring_mem;
+	/* vDPA devices have a control queue: promiscuous mode, a MAC, several pairs. */
+	if (p->kind == VIO_VDPA)
+		cfg.ctrl_mem = ctrl_mem(p, copy);
+	memcpy(cfg.mac, p->mac, sizeof(cfg.mac));
+	cfg.set_mac = p->set_mac;
 	cfg.regions = p->vmem.r;
 	cfg.nregions = p->vmem.n;
 	for (unsigned int i = 0; i < p->vmem.n; i++)
@@ -774,7 +789,7 @@ parse_common(struct vio_port *p, struct vs_port_spec *spec, char *err, size_t er
 		snprintf(err, errlen, "key 'ring': %" PRIu64 " is not a power of two", ring);
 		return -EINVAL;
 	}
-	if (queues > 1 && p->kind != VIO_USER) {
+	if (queues > 1 && p->kind == VIO_KERN) {
 		snprintf(err, errlen, "key 'queues': port type '%s' has one queue pair",
 			 kind_name[p->kind]);
 		return -EINVAL;
@@ -827,13 +842,26 @@ parse_kind(struct vio_port *p, struct vs_port_spec *spec, char *err, size_t errl
 		}
 		snprintf(p->tap, sizeof(p->tap), "%s", tap);
 		break;
-	case VIO_VDPA:
+	case VIO_VDPA: {
+		const char *mac = vs_port_spec_get(spec, "mac");
+		struct rte_ether_addr ea;
+
 		path = vs_port_spec_get(spec, "dev");
 		if (path == NULL) {
 			snprintf(err, errlen, "port type 'vdpa' needs dev=/dev/vhost-vdpa-N");
 			return -EINVAL;
 		}
+		if (mac != NULL) {
+			if (rte_ether_unformat_addr(mac, &ea) != 0 ||
+			    !rte_is_unicast_ether_addr(&ea) || rte_is_zero_ether_addr(&ea)) {
+				snprintf(err, errlen, "key 'mac': '%s' is not a unicast MAC", mac);
+				return -EINVAL;
+			}
+			memcpy(p->mac, ea.addr_bytes, sizeof(p->mac));
+			p->set_mac = true;
+		}
 		break;
+	}
 	}
 	if (strlen(path) >= sizeof(p->path)) {
 		snprintf(err, errlen, "'%s' is longer than %zu characters", path,
@@ -930,7 +958,7 @@ VS_PORT_TYPE_REGISTER(kern_type)
 
 static struct vs_port_type vdpa_type = {
 	.name = "vdpa",
-	.usage = "vdpa,dev=/dev/vhost-vdpa-N" COMMON_USAGE,
+	.usage = "vdpa,dev=/dev/vhost-vdpa-N[,mac=MAC]" COMMON_USAGE,
 	.create = vdpa_create,
 };
 VS_PORT_TYPE_REGISTER(vdpa_type)

@@ -10,6 +10,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/if_tun.h>
@@ -21,8 +22,22 @@
 #define VDEV_LOG(fmt, ...) fprintf(stderr, "virtio: " fmt "\n", ##__VA_ARGS__)
 
 /* struct virtio_net_config (virtio 1.2, 5.1.4): mac[6], status, max_virtqueue_pairs, mtu. */
-#define NET_CFG_MAC 0
-#define NET_CFG_MTU 10
+#define NET_CFG_MAC   0
+#define NET_CFG_PAIRS 8
+#define NET_CFG_MTU   10
+
+/* The control queue (virtio 1.2, 5.1.6.5). */
+#define CTRL_RING	  64
+#define CTRL_BUF	  64
+#define CTRL_RX		  0
+#define CTRL_RX_PROMISC	  0
+#define CTRL_RX_ALLMULTI  1
+#define CTRL_MAC	  1
+#define CTRL_MAC_ADDR_SET 1
+#define CTRL_MQ		  4
+#define CTRL_MQ_PAIRS_SET 0
+#define CTRL_ACK_OK	  0
+#define CTRL_WAIT_MS	  1000
 
 /*
  * A fresh packed ring starts at index 0 with both wrap counters 1; the
@@ -46,6 +61,12 @@ vs_vdev_ring_mem_size(unsigned int ring_size, unsigned int indirect_max)
 	if (a == 0 || b == 0)
 		return 0;
 	return a > b ? a : b;
+}
+
+size_t
+vs_vdev_ctrl_mem_size(void)
+{
+	return vs_vdev_ring_mem_size(CTRL_RING, 0) + CTRL_BUF;
 }
 
 static bool
@@ -86,6 +107,9 @@ negotiate(struct vs_vdev *d, const struct vs_vdev_config *cfg)
 		if (rc != 0)
 			return rc;
 		want |= 1ULL << VS_VIRTIO_F_ACCESS_PLATFORM;
+		if (cfg->ctrl_mem != NULL)
+			want |= (1ULL << VS_VNET_F_CTRL_VQ) | (1ULL << VS_VNET_F_CTRL_RX) |
+				(1ULL << VS_VNET_F_CTRL_MAC_ADDR);
 	} else {
 		want &= ~(1ULL << VS_VIRTIO_F_ACCESS_PLATFORM);
 	}
@@ -98,16 +122,20 @@ negotiate(struct vs_vdev *d, const struct vs_vdev_config *cfg)
 		return -ENOTSUP;
 	}
 	/*
-	 * Several pairs only over vhost-user, where the front-end enables
-	 * rings itself (QEMU acks MQ to the back-end without CTRL_VQ too).
-	 * vDPA would need the control queue (5.1.6.5.5) and kernel vhost-net
+	 * Several pairs over vhost-user, where the front-end enables rings
+	 * itself (QEMU acks MQ to the back-end without CTRL_VQ too), and over
+	 * vDPA with its control queue (5.1.6.5.5). Kernel vhost-net would need
 	 * one device per pair, which this driver does not do.
 	 */
-	if (cfg->pairs > 1 && is_kind(d, VH_BACKEND_USER))
+	if (cfg->pairs > 1 && (is_kind(d, VH_BACKEND_USER) || (want >> VS_VNET_F_CTRL_VQ) & 1))
 		want |= 1ULL << VS_VNET_F_MQ;
 	else
 		want &= ~(1ULL << VS_VNET_F_MQ);
 	d->features = d->offered & want;
+	/* Without the control queue, none of what it carries (5.1.3.1). */
+	if (!vs_vdev_has(d, VS_VNET_F_CTRL_VQ))
+		d->features &= ~((1ULL << VS_VNET_F_CTRL_RX) | (1ULL << VS_VNET_F_CTRL_MAC_ADDR) |
+				 (is_kind(d, VH_BACKEND_USER) ? 0 : 1ULL << VS_VNET_F_MQ));
 	rc = vh_backend_set_features(d->b, d->features);
 	if (rc == 0 && is_kind(d, VH_BACKEND_VDPA))
 		rc = vdpa_add_status(d, VH_VDPA_S_FEATURES_OK);
@@ -129,21 +157,21 @@ read_config(struct vs_vdev *d)
 }
 
 static int
-ring_init(struct vs_vdev *d, const struct vs_vdev_config *cfg, unsigned int i)
+ring_setup(struct vs_vdev *d, const struct vs_vdev_config *cfg, struct vs_vdev_ring *r,
+	   unsigned int size, unsigned int indirect_max, void *mem)
 {
-	struct vs_vdev_ring *r = &d->ring[i];
 	struct vq_drv_config qc = {
-		.size = d->ring_size,
+		.size = size,
 		.features = d->features,
-		.indirect_max = vs_vdev_has(d, VQ_F_INDIRECT_DESC) ? cfg->indirect_max : 0,
-		.mem = cfg->ring_mem[i],
-		.mem_iova = (uintptr_t)cfg->ring_mem[i],
+		.indirect_max = vs_vdev_has(d, VQ_F_INDIRECT_DESC) ? indirect_max : 0,
+		.mem = mem,
+		.mem_iova = (uintptr_t)mem,
 		.log = cfg->log,
 		.log_arg = cfg->log_arg,
 	};
 	int rc;
 
-	if (cfg->ring_mem[i] == NULL)
+	if (mem == NULL)
 		return -EINVAL;
 	rc = vq_drv_init(&r->vq, &qc);
 	if (rc != 0)
@@ -159,15 +187,20 @@ ring_init(struct vs_vdev *d, const struct vs_vdev_config *cfg, unsigned int i)
 }
 
 static int
-ring_start(struct vs_vdev *d, unsigned int i)
+ring_init(struct vs_vdev *d, const struct vs_vdev_config *cfg, unsigned int i)
 {
-	struct vs_vdev_ring *r = &d->ring[i];
+	return ring_setup(d, cfg, &d->ring[i], d->ring_size, cfg->indirect_max, cfg->ring_mem[i]);
+}
+
+static int
+ring_start_at(struct vs_vdev *d, struct vs_vdev_ring *r, unsigned int i, unsigned int size)
+{
 	const uint32_t base = vs_vdev_has(d, VQ_F_RING_PACKED) ? PACKED_BASE_START : 0;
 	struct vh_vring_addr a = {0};
 	int rc;
 
 	vq_drv_ring_addrs(&r->vq, &a.desc_user_addr, &a.avail_user_addr, &a.used_user_addr);
-	if ((rc = vh_backend_set_vring_num(d->b, i, d->ring_size)) != 0 ||
+	if ((rc = vh_backend_set_vring_num(d->b, i, size)) != 0 ||
 	    (rc = vh_backend_set_vring_base(d->b, i, base)) != 0 ||
 	    (rc = vh_backend_set_vring_addr(d->b, i, &a)) != 0 ||
 	    (rc = vh_backend_set_vring_kick(d->b, i, r->kick)) != 0 ||
@@ -177,6 +210,110 @@ ring_start(struct vs_vdev *d, unsigned int i)
 	if (is_kind(d, VH_BACKEND_KERN_NET))
 		return 0;
 	return vh_backend_set_vring_enable(d->b, i, 1);
+}
+
+static int
+ring_start(struct vs_vdev *d, unsigned int i)
+{
+	return ring_start_at(d, &d->ring[i], i, d->ring_size);
+}
+
+/* The control queue: its ring, then the command buffer after it. */
+static int
+ctrl_start(struct vs_vdev *d, const struct vs_vdev_config *cfg)
+{
+	int rc = ring_setup(d, cfg, &d->ctrl, CTRL_RING, 0, cfg->ctrl_mem);
+
+	if (rc != 0)
+		return rc;
+	d->ctrl_buf = (uint8_t *)cfg->ctrl_mem + vs_vdev_ring_mem_size(CTRL_RING, 0);
+	return ring_start_at(d, &d->ctrl, d->ctrl_idx, CTRL_RING);
+}
+
+int
+vs_vdev_ctrl(struct vs_vdev *d, uint8_t cls, uint8_t cmd, const void *data, uint16_t len,
+	     unsigned int timeout_ms)
+{
+	uint8_t *hdr = d->ctrl_buf, *ack = d->ctrl_buf + CTRL_BUF - 1;
+	struct vq_drv_seg seg[2] = {
+		{(uintptr_t)hdr, 2u + len, 0, 0},
+		{(uintptr_t)ack, 1, VQ_DESC_F_WRITE, 0},
+	};
+	struct vq_drv_chain ch = {hdr, seg, 2};
+	void *cookie;
+	uint32_t used;
+
+	if (!d->ctrl.init || d->ctrl_buf == NULL)
+		return -ENOTSUP;
+	if (len > 16 || (len && data == NULL))
+		return -EINVAL;
+	hdr[0] = cls;
+	hdr[1] = cmd;
+	if (len)
+		memcpy(hdr + 2, data, len);
+	*ack = 0xff;
+	if (vq_drv_post(&d->ctrl.vq, &ch, 1) != 1)
+		return vq_drv_error(&d->ctrl.vq) ? vq_drv_error(&d->ctrl.vq) : -EBUSY;
+	vs_vdev_kick(&d->ctrl);
+	for (unsigned int ms = 0;; ms++) {
+		struct timespec ts = {0, 1000 * 1000};
+
+		if (vq_drv_reap(&d->ctrl.vq, &cookie, &used, 1) == 1)
+			break;
+		if (vq_drv_error(&d->ctrl.vq))
+			return vq_drv_error(&d->ctrl.vq);
+		if (ms >= timeout_ms) {
+			/* Still the device's: the ring is reset before it is used again. */
+			VDEV_LOG("control command %u/%u: no answer in %u ms", cls, cmd, timeout_ms);
+			return -ETIMEDOUT;
+		}
+		nanosleep(&ts, NULL);
+	}
+	/* The ack byte is valid only when the device wrote it (used length 1). */
+	if (used < 1 || __atomic_load_n(ack, __ATOMIC_ACQUIRE) != CTRL_ACK_OK)
+		return -EIO;
+	return 0;
+}
+
+/* After DRIVER_OK: receive every frame, the MAC asked for, the pairs in use. */
+static int
+ctrl_configure(struct vs_vdev *d, const struct vs_vdev_config *cfg)
+{
+	const uint8_t on = 1;
+	int rc;
+
+	if (vs_vdev_has(d, VS_VNET_F_CTRL_RX)) {
+		rc = vs_vdev_ctrl(d, CTRL_RX, CTRL_RX_PROMISC, &on, 1, CTRL_WAIT_MS);
+		if (rc == 0)
+			rc = vs_vdev_ctrl(d, CTRL_RX, CTRL_RX_ALLMULTI, &on, 1, CTRL_WAIT_MS);
+		d->promisc = rc == 0;
+		if (rc != 0)
+			VDEV_LOG("the device refused promiscuous mode: %s", strerror(-rc));
+	} else {
+		VDEV_LOG("the device has no CTRL_RX: it receives frames to its own MAC only");
+	}
+	if (cfg->set_mac) {
+		if (!vs_vdev_has(d, VS_VNET_F_CTRL_MAC_ADDR)) {
+			VDEV_LOG("the device cannot be given a MAC (no CTRL_MAC_ADDR)");
+			return -ENOTSUP;
+		}
+		rc = vs_vdev_ctrl(d, CTRL_MAC, CTRL_MAC_ADDR_SET, cfg->mac, 6, CTRL_WAIT_MS);
+		if (rc != 0) {
+			VDEV_LOG("the device refused its new MAC: %s", strerror(-rc));
+			return rc;
+		}
+		memcpy(d->mac, cfg->mac, 6);
+	}
+	if (vs_vdev_has(d, VS_VNET_F_MQ) && !is_kind(d, VH_BACKEND_USER)) {
+		const uint16_t pairs = (uint16_t)d->pairs;
+
+		rc = vs_vdev_ctrl(d, CTRL_MQ, CTRL_MQ_PAIRS_SET, &pairs, 2, CTRL_WAIT_MS);
+		if (rc != 0) {
+			VDEV_LOG("the device refused %u queue pairs: %s", pairs, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
 }
 
 static int
@@ -254,6 +391,7 @@ vs_vdev_start(struct vs_vdev *d, struct vh_backend *b, const struct vs_vdev_conf
 	d->tap_fd = -1;
 	for (unsigned int i = 0; i < VS_VDEV_MAX_RINGS; i++)
 		d->ring[i].kick = d->ring[i].call = -1;
+	d->ctrl.kick = d->ctrl.call = -1;
 	if (b == NULL || cfg == NULL || cfg->pairs == 0 || cfg->pairs > VS_VDEV_MAX_PAIRS ||
 	    vs_vdev_ring_mem_size(cfg->ring_size, cfg->indirect_max) == 0 ||
 	    (cfg->ring_size & (cfg->ring_size - 1)) != 0 || cfg->nregions == 0 ||
@@ -267,6 +405,13 @@ vs_vdev_start(struct vs_vdev *d, struct vh_backend *b, const struct vs_vdev_conf
 	if (rc != 0)
 		goto fail;
 	dev_pairs = is_kind(d, VH_BACKEND_USER) && cfg->device_pairs > 1 ? cfg->device_pairs : 1;
+	if (is_kind(d, VH_BACKEND_VDPA) && vs_vdev_has(d, VS_VNET_F_MQ)) {
+		uint16_t max = 1;
+
+		if (vh_vdpa_get_config(b, NET_CFG_PAIRS, &max, sizeof(max)) == 0 && max >= 1 &&
+		    max <= 0x8000)
+			dev_pairs = max;
+	}
 	if (is_kind(d, VH_BACKEND_VDPA)) {
 		uint16_t max = 0;
 
@@ -277,6 +422,8 @@ vs_vdev_start(struct vs_vdev *d, struct vh_backend *b, const struct vs_vdev_conf
 		}
 	}
 	d->pairs = cfg->pairs < dev_pairs ? cfg->pairs : dev_pairs;
+	/* The control queue follows every pair the device has (5.1.2). */
+	d->ctrl_idx = 2 * dev_pairs;
 	read_config(d);
 	rc = vh_backend_set_mem_table(b, cfg->regions, cfg->nregions);
 	if (rc != 0) {
@@ -288,10 +435,14 @@ vs_vdev_start(struct vs_vdev *d, struct vh_backend *b, const struct vs_vdev_conf
 		if (rc == 0)
 			rc = ring_start(d, i);
 	}
+	if (rc == 0 && vs_vdev_has(d, VS_VNET_F_CTRL_VQ))
+		rc = ctrl_start(d, cfg);
 	if (rc == 0 && is_kind(d, VH_BACKEND_KERN_NET))
 		rc = kern_net_attach(d, cfg);
 	if (rc == 0 && is_kind(d, VH_BACKEND_VDPA))
 		rc = vdpa_add_status(d, VH_VDPA_S_DRIVER_OK);
+	if (rc == 0 && vs_vdev_has(d, VS_VNET_F_CTRL_VQ))
+		rc = ctrl_configure(d, cfg);
 	if (rc != 0)
 		goto fail;
 	d->started = true;
@@ -332,6 +483,13 @@ vs_vdev_stop(struct vs_vdev *d, void (*release)(void *cookie, void *arg), void *
 				vh_backend_get_vring_base(d->b, i, &base);
 		}
 	}
+	if (d->ctrl.init) {
+		vq_drv_reset(&d->ctrl.vq, NULL, NULL);
+		vq_drv_fini(&d->ctrl.vq);
+		d->ctrl.init = false;
+	}
+	close_fd(&d->ctrl.kick);
+	close_fd(&d->ctrl.call);
 	for (unsigned int i = 0; i < VS_VDEV_MAX_RINGS; i++) {
 		struct vs_vdev_ring *r = &d->ring[i];
 

@@ -57,7 +57,10 @@ extern "C" {
 #define VS_VNET_F_HOST_TSO6	    12
 #define VS_VNET_F_MRG_RXBUF	    15
 #define VS_VNET_F_STATUS	    16
+#define VS_VNET_F_CTRL_VQ	    17
+#define VS_VNET_F_CTRL_RX	    18
 #define VS_VNET_F_MQ		    22
+#define VS_VNET_F_CTRL_MAC_ADDR	    23
 #define VS_VIRTIO_F_ACCESS_PLATFORM 33
 
 /** The offload features: checksum and TSO, both directions. */
@@ -112,6 +115,17 @@ struct vs_vdev_config {
 	unsigned int nregions;
 	/** vhost-net: the tap interface (created if missing); NULL for "vs-tap%d". */
 	const char *tap;
+	/**
+	 * vDPA: vs_vdev_ctrl_mem_size() bytes for the control queue, in the
+	 * table; NULL: no control queue. With it the device is put in
+	 * promiscuous and all-multicast mode (CTRL_RX), given @c mac
+	 * (CTRL_MAC_ADDR) and told how many pairs to use (MQ), where it offers
+	 * these (virtio 1.2, 5.1.6.5).
+	 */
+	void *ctrl_mem;
+	/** The MAC to give the device through the control queue, if @c set_mac. */
+	uint8_t mac[6];
+	bool set_mac;
 	/** Broken-ring reports of lib/virtq (NULL: stderr). */
 	vq_log_fn log;
 	void *log_arg;
@@ -138,7 +152,11 @@ struct vs_vdev {
 	int mem_rc;		/**< the memory table's error when bring-up failed there, else 0 */
 	int tap_fd;		/**< vhost-net: the tap, else -1 */
 	char ifname[IFNAMSIZ];	/**< vhost-net: the tap's name */
+	bool promisc;		/**< the device takes every frame (CTRL_RX acked) */
 	struct vs_vdev_ring ring[VS_VDEV_MAX_RINGS];
+	struct vs_vdev_ring ctrl; /**< the control queue, when negotiated */
+	unsigned int ctrl_idx;	  /**< its ring index (2 x the device's pairs) */
+	uint8_t *ctrl_buf;	  /**< command buffer, in the table */
 };
 
 /**
@@ -149,6 +167,26 @@ struct vs_vdev {
  * @return bytes, or 0 for a bad size
  */
 size_t vs_vdev_ring_mem_size(unsigned int ring_size, unsigned int indirect_max);
+
+/**
+ * Bytes of memory the control queue needs (its ring and a command buffer).
+ */
+size_t vs_vdev_ctrl_mem_size(void);
+
+/**
+ * Sends one control queue command (virtio 1.2, 5.1.6.5) and waits up to
+ * @p timeout_ms for the device's answer. Control thread only.
+ *
+ * @param d the device (started, with a control queue)
+ * @param cls command class (VIRTIO_NET_CTRL_RX = 0, MAC = 1, MQ = 4)
+ * @param cmd command
+ * @param data command-specific data (up to 16 bytes)
+ * @param len its length
+ * @return 0, -ENOTSUP (no control queue), -EIO (the device answered
+ *         VIRTIO_NET_ERR), -ETIMEDOUT, -EINVAL, or the ring's error
+ */
+int vs_vdev_ctrl(struct vs_vdev *d, uint8_t cls, uint8_t cmd, const void *data, uint16_t len,
+		 unsigned int timeout_ms);
 
 /**
  * Brings the device up: owner, features (virtio 1.2, 3.1.1, with the vDPA

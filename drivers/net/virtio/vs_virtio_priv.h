@@ -108,6 +108,8 @@ struct vio_port {
 	uint32_t mtu;
 	uint64_t want;
 	bool force_copy;
+	uint8_t mac[6]; /* vdpa: the MAC to give the device */
+	bool set_mac;
 	/* device */
 	struct vh_backend *b;
 	struct vh_user_frontend *fe;
@@ -119,6 +121,7 @@ struct vio_port {
 	struct vs_vmem vmem;
 	const struct rte_memzone *mz; /* rings and header slots (zero-copy) */
 	size_t ring_mem;	      /* bytes per ring */
+	size_t ctrl_mem;	      /* bytes of the control queue (vDPA) */
 	uint8_t *copy_area;	      /* copy: rings and buffers, shared memory */
 	size_t copy_len;
 	int copy_fd;
