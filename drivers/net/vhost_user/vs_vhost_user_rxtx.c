@@ -104,19 +104,24 @@ vu_copy_segs_to_mbuf(const struct vu_ring *r, struct rte_mbuf *m, const struct v
 	return left == 0 ? 0 : -EINVAL;
 }
 
-/* A chain other than one readable buffer holding header and frame. */
+/*
+ * A chain other than one buffer holding header and frame. Every segment is
+ * packet data, whatever its WRITE flag: a transmit buffer has nothing for
+ * the device to write (5.1.6.2), and DPDK's virtio PMD leaves stray WRITE
+ * flags in its packed transmit tables (see lib/virtq's dev_walk.c). Reading
+ * them is harmless; lib/virtq has bounded and translated them all.
+ */
 static int __rte_noinline
 vu_dequeue_slow(const struct vu_ring *r, const struct vq_chain *c, struct rte_mbuf *m,
 		struct virtio_net_hdr *h)
 {
-	const uint32_t hdr_len = r->hdr_len;
+	const uint32_t hdr_len = r->hdr_len, len = c->rlen + c->wlen;
 
-	if (c->flags & VQ_CHAIN_F_OVERSIZE || c->rlen <= hdr_len ||
-	    c->rlen - hdr_len > VU_MAX_FRAME)
+	if (c->flags & VQ_CHAIN_F_OVERSIZE || len <= hdr_len || len - hdr_len > VU_MAX_FRAME)
 		return -EINVAL;
 	memset(h, 0, sizeof(*h));
-	vq_segs_copy_out(c->seg, c->nread, 0, h, sizeof(*h));
-	return vu_copy_segs_to_mbuf(r, m, c->seg, c->nread, hdr_len, c->rlen - hdr_len);
+	vq_segs_copy_out(c->seg, c->nseg, 0, h, sizeof(*h));
+	return vu_copy_segs_to_mbuf(r, m, c->seg, c->nseg, hdr_len, len - hdr_len);
 }
 
 /*
@@ -129,7 +134,7 @@ vu_dequeue_one(const struct vu_ring *r, const struct vq_chain *c, struct rte_mbu
 	struct virtio_net_hdr h;
 	int rc;
 
-	if (likely(c->nread == 1)) {
+	if (likely(c->nseg == 1)) {
 		const uint8_t *src = c->seg[0].addr;
 		const uint32_t len = c->seg[0].len;
 
