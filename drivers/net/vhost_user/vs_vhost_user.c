@@ -25,6 +25,7 @@
  * its RX rings); the link is up when queue 0 works both ways.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -248,6 +249,7 @@ static void
 vu_info_get(struct vs_port *port, struct vs_port_info *info)
 {
 	struct vs_vu_port *p = vu_port(port);
+	char d[256];
 
 	memset(info, 0, sizeof(*info));
 	info->type = "vhost-user";
@@ -256,12 +258,14 @@ vu_info_get(struct vs_port *port, struct vs_port_info *info)
 	info->nb_txq = vu_nb_txq(p);
 	info->link = info->nb_rxq > 0 && info->nb_txq > 0 ? VS_PORT_LINK_UP : VS_PORT_LINK_DOWN;
 	info->mtu = p->mtu;
-	snprintf(info->detail, sizeof(info->detail), "%s %s, %s", p->client ? "client" : "server",
+	snprintf(d, sizeof(d), "%s %s, %s, features 0x%" PRIx64, p->client ? "client" : "server",
 		 p->path,
 		 p->be != NULL ? "connected"
 		 : p->client   ? "connecting"
 		 : p->started  ? "listening"
-			       : "stopped");
+			       : "stopped",
+		 p->features);
+	snprintf(info->detail, sizeof(info->detail), "%.*s", (int)sizeof(info->detail) - 1, d);
 }
 
 static void
