@@ -309,3 +309,476 @@ test_vhost_user_port_rejects_bad_specs(void)
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(vhost_user_port_rejects_bad_specs, fast, test_vhost_user_port_rejects_bad_specs)
+
+/* ---- safety: the data path keeps going while the control path pulls rings away ---- */
+
+/* Takes what came back; every frame must be whole (some may be lost). */
+static int
+drain_checked(struct vt_guest *g, unsigned int q, uint64_t *got)
+{
+	static uint8_t buf[VT_FRAME_MAX];
+	struct virtio_net_hdr_mrg_rxbuf h;
+	uint32_t len;
+	int rc;
+
+	while ((rc = vt_guest_recv(g, q, &h, buf, sizeof(buf), &len)) == 1) {
+		TEST_ASSERT(vt_frame_check(buf, len) >= 0, "queue %u: a corrupted frame (%u bytes)",
+			    q, len);
+		TEST_ASSERT(h.hdr.flags == 0 && h.hdr.gso_type == 0, "queue %u: header flags", q);
+		(*got)++;
+	}
+	TEST_ASSERT(rc == 0, "queue %u: malformed receive", q);
+	vt_guest_reap_tx(g, q);
+	vt_guest_fill_rx(g, q);
+	return TEST_SUCCESS;
+}
+
+/* Posts up to @p n frames on queue @p q without waiting. */
+static void
+blast(struct vt_guest *g, unsigned int q, unsigned int n, uint32_t *seq)
+{
+	static uint8_t frame[2048];
+
+	vt_guest_fill_rx(g, q);
+	for (unsigned int i = 0; i < n; i++) {
+		uint32_t len = 64 + (*seq % 1400);
+
+		vt_frame_fill(frame, len, *seq);
+		if (vt_guest_send(g, q, frame, len, NULL, (enum vt_tx_layout)(*seq % 3)) != 0)
+			break;
+		(*seq)++;
+	}
+}
+
+static int
+run_chaos(bool packed)
+{
+	const uint64_t pf_all = 0, pf_no_slots = ~(1ULL << VH_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS);
+	struct vt_vu_worker w[2];
+	struct vt_vu_env e;
+	struct vt_guest g;
+	struct vs_port *port;
+	char path[256], spec[512], err[256];
+	struct vt_guest_cfg gc = {
+		.queues = 2,
+		.ring_size = 256,
+		.features = ALL | F(VIRTIO_NET_F_MQ) | (packed ? F(VIRTIO_F_RING_PACKED) : 0),
+		.buf_size = 2048,
+		.indirect_max = 16,
+	};
+	uint64_t got = 0, loops0, loops1, end;
+	uint32_t seq = 0;
+	unsigned int round = 0, steps[6] = {0};
+	int rc = TEST_SUCCESS;
+
+	TEST_RUN(start_env(&e, "chaos"));
+	snprintf(spec, sizeof(spec), "vhost-user,path=%s,queues=2", sock_path(path, sizeof(path)));
+	port = vt_vu_port_start(&e, spec, err, sizeof(err));
+	TEST_ASSERT_NOT_NULL(port, "%s: %s", spec, err);
+	TEST_ASSERT_SUCCESS(vt_guest_init(&g, &gc), "guest memory");
+	TEST_ASSERT_SUCCESS(vt_vu_worker_start(&w[0], &e, port, 0, 1, 1, 0), "worker 0");
+	TEST_ASSERT_SUCCESS(vt_vu_worker_start(&w[1], &e, port, 1, 1, 2, 1), "worker 1");
+	TEST_ASSERT_SUCCESS(vt_guest_connect(&g, path, WAIT_MS), "guest");
+	end = vt_now_ms() + 4000;
+	while (rc == TEST_SUCCESS && (vt_now_ms() < end || round < 60)) {
+		const unsigned int ring = round % 4;
+		int r = 0;
+
+		for (unsigned int q = 0; q < 2; q++)
+			blast(&g, q, 96, &seq);
+		/* The workers are in the middle of those frames now. */
+		switch (round % 6) {
+		case 0: /* new memory table (REM/ADD_MEM_REG or SET_MEM_TABLE) */
+		case 4:
+			r = vt_guest_set_memory(&g, !g.two_regions);
+			break;
+		case 1: /* GET_VRING_BASE, then the ring again from there */
+			r = vt_guest_ring_restart(&g, ring);
+			break;
+		case 2: /* disabled and enabled */
+			r = vt_guest_ring_enable(&g, ring, false);
+			if (r == 0)
+				r = vt_guest_ring_enable(&g, ring, true);
+			break;
+		case 3: /* the front-end goes away and comes back */
+			vt_guest_disconnect(&g);
+			g.cfg.protocol_features =
+				g.cfg.protocol_features == pf_all ? pf_no_slots : pf_all;
+			r = vt_guest_connect(&g, path, WAIT_MS);
+			break;
+		case 5: /* every ring stopped and started */
+			for (unsigned int i = 0; i < 4 && r == 0; i++)
+				r = vt_guest_ring_restart(&g, i);
+			break;
+		}
+		if (r != 0) {
+			printf("FAIL: round %u, step %u: %s\n", round, round % 6, strerror(-r));
+			rc = TEST_FAILED;
+			break;
+		}
+		steps[round % 6]++;
+		for (unsigned int q = 0; q < 2 && rc == TEST_SUCCESS; q++)
+			rc = drain_checked(&g, q, &got);
+		round++;
+	}
+	loops0 = w[0].loops;
+	loops1 = w[1].loops;
+	printf("%s: %u rounds (memory %u, restart %u, enable %u, reconnect %u, all rings %u), %u "
+	       "frames sent, %" PRIu64 " came back whole; workers looped %" PRIu64 " and %" PRIu64
+	       " times, moved %" PRIu64 " and %" PRIu64 " (%" PRIu64 " and %" PRIu64 " dropped)\n",
+	       packed ? "packed" : "split", round, steps[0] + steps[4], steps[1], steps[2],
+	       steps[3], steps[5], seq, got, loops0, loops1, w[0].rx, w[1].rx, w[0].dropped,
+	       w[1].dropped);
+	/* Calm again: every frame comes back. */
+	for (unsigned int q = 0; q < 2 && rc == TEST_SUCCESS; q++) {
+		uint64_t t = vt_now_ms() + 1000;
+
+		while (vt_now_ms() < t)
+			drain_checked(&g, q, &got);
+		rc = exchange(&g, q, 1518, 200, &seq);
+	}
+	if (rc == TEST_SUCCESS && (got == 0 || w[0].rx == 0 || w[1].rx == 0)) {
+		printf("FAIL: no traffic went through during the changes\n");
+		rc = TEST_FAILED;
+	}
+	if (rc == TEST_SUCCESS) {
+		struct vs_port_stats st;
+
+		/* Rings pulled away make tx_burst refuse (the worker drops);
+		 * the port itself never found a bad frame or dropped one. */
+		vt_vu_stats(&e, port, &st);
+		for (unsigned int q = 0; q < 2; q++)
+			if (st.rx[q].errors || st.tx[q].errors || st.rx[q].drops ||
+			    st.tx[q].drops) {
+				printf("FAIL: queue %u counted errors or drops\n", q);
+				rc = TEST_FAILED;
+			}
+	}
+	vt_vu_worker_stop(&w[0]);
+	vt_vu_worker_stop(&w[1]);
+	vt_guest_fini(&g);
+	vt_vu_port_destroy(&e, port);
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(e.mp), 0, "every mbuf came back");
+	vt_vu_env_fini(&e);
+	return rc;
+}
+
+static int
+test_vhost_user_port_survives_remap_reset_disconnect(void)
+{
+	TEST_RUN(run_chaos(false));
+	return run_chaos(true);
+}
+REGISTER_TEST(vhost_user_port_survives_remap_reset_disconnect, fast,
+	      test_vhost_user_port_survives_remap_reset_disconnect)
+
+/* ---- a broken ring, malformed frames ---- */
+
+struct one_port {
+	struct vt_vu_env e;
+	struct vt_vu_worker w;
+	struct vt_guest g;
+	struct vs_port *port;
+	char path[256];
+};
+
+/* A port with @p queues, a loopback worker for all of them and a guest. */
+static int
+one_port_up(struct one_port *o, const char *name, unsigned int queues, uint64_t features)
+{
+	struct vt_guest_cfg gc = {
+		.queues = queues,
+		.ring_size = 256,
+		.features = features,
+		.buf_size = 2048,
+	};
+	char spec[512], err[256];
+
+	memset(o, 0, sizeof(*o));
+	TEST_RUN(start_env(&o->e, name));
+	snprintf(spec, sizeof(spec), "vhost-user,path=%s,queues=%u",
+		 sock_path(o->path, sizeof(o->path)), queues);
+	o->port = vt_vu_port_start(&o->e, spec, err, sizeof(err));
+	TEST_ASSERT_NOT_NULL(o->port, "%s: %s", spec, err);
+	TEST_ASSERT_SUCCESS(vt_guest_init(&o->g, &gc), "guest memory");
+	TEST_ASSERT_SUCCESS(vt_vu_worker_start(&o->w, &o->e, o->port, 0, (uint16_t)queues, 1, 0),
+			    "worker");
+	TEST_ASSERT_SUCCESS(vt_guest_connect(&o->g, o->path, WAIT_MS), "guest");
+	TEST_ASSERT(vt_vu_wait_queues(&o->e, o->port, (uint16_t)queues, (uint16_t)queues, WAIT_MS),
+		    "queues up");
+	return TEST_SUCCESS;
+}
+
+static void
+one_port_down(struct one_port *o)
+{
+	vt_vu_worker_stop(&o->w);
+	vt_guest_fini(&o->g);
+	vt_vu_port_destroy(&o->e, o->port);
+	vt_vu_env_fini(&o->e);
+}
+
+static bool
+fd_readable(int fd, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	return poll(&p, 1, ms) == 1 && (p.revents & POLLIN);
+}
+
+static int
+wait_counter(struct one_port *o, bool rx, unsigned int q, uint64_t want_errors, uint64_t want_drops)
+{
+	uint64_t end = vt_now_ms() + WAIT_MS;
+	struct vs_port_stats st;
+
+	do {
+		const struct vs_port_queue_stats *s;
+
+		vt_vu_stats(&o->e, o->port, &st);
+		s = rx ? &st.rx[q] : &st.tx[q];
+		if (s->errors == want_errors && s->drops == want_drops)
+			return TEST_SUCCESS;
+		usleep(2000);
+	} while (vt_now_ms() < end);
+	TEST_ASSERT(false,
+		    "%s queue %u: errors %" PRIu64 " drops %" PRIu64 ", expected %" PRIu64
+		    " and %" PRIu64,
+		    rx ? "rx" : "tx", q, rx ? st.rx[q].errors : st.tx[q].errors,
+		    rx ? st.rx[q].drops : st.tx[q].drops, want_errors, want_drops);
+	return TEST_FAILED;
+}
+
+static int
+test_vhost_user_port_stops_only_a_broken_ring(void)
+{
+	static uint8_t frame[256];
+	struct vq_drv_seg seg = {0x10, 100, 0, 0}; /* far below guest memory */
+	struct vq_drv_chain ch = {(void *)(uintptr_t)1, &seg, 1};
+	struct vs_port_stats st;
+	struct one_port o;
+	uint64_t before;
+	uint32_t seq = 0;
+	int rc;
+
+	TEST_RUN(one_port_up(&o, "broken", 2, BASE | F(VIRTIO_NET_F_MQ)));
+	TEST_RUN(exchange(&o.g, 0, 64, 50, &seq));
+	TEST_RUN(exchange(&o.g, 1, 64, 50, &seq));
+	/* Queue 0's transmit ring gets a descriptor outside guest memory. */
+	o.g.ring[1].nfree--; /* buffer 0 is "in flight" on the bad chain */
+	TEST_ASSERT_EQUAL(vq_drv_post(&o.g.ring[1].q, &ch, 1), 1, "bad chain posted");
+	TEST_RUN(wait_counter(&o, true, 0, 1, 0));
+	TEST_ASSERT(fd_readable(o.g.ring[1].err, WAIT_MS),
+		    "the ring's error eventfd was signalled");
+	/* The queue takes nothing more... */
+	vt_vu_stats(&o.e, o.port, &st);
+	before = st.rx[0].packets;
+	vt_frame_fill(frame, 100, 7);
+	TEST_ASSERT_SUCCESS(vt_guest_send(&o.g, 0, frame, 100, NULL, VT_TX_ONE), "send");
+	usleep(200 * 1000);
+	vt_vu_stats(&o.e, o.port, &st);
+	TEST_ASSERT_EQUAL(st.rx[0].packets, before, "a broken ring is not serviced");
+	TEST_ASSERT_EQUAL(st.rx[0].errors, 1, "counted once");
+	/* ... the other queue goes on, and the process too. */
+	TEST_RUN(exchange(&o.g, 1, 1518, 100, &seq));
+	/* The guest resets the device (reconnects): the queue works again. */
+	vt_guest_disconnect(&o.g);
+	TEST_ASSERT_SUCCESS(vt_guest_connect(&o.g, o.path, WAIT_MS), "guest back");
+	rc = exchange(&o.g, 0, 1518, 100, &seq);
+	one_port_down(&o);
+	return rc;
+}
+REGISTER_TEST(vhost_user_port_stops_only_a_broken_ring, fast,
+	      test_vhost_user_port_stops_only_a_broken_ring)
+
+static int
+test_vhost_user_port_counts_malformed_frames(void)
+{
+	static uint8_t frame[64];
+	struct virtio_net_hdr bad = {
+		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 60, .csum_offset = 16};
+	struct one_port o;
+	uint32_t seq = 0;
+	int rc;
+
+	TEST_RUN(one_port_up(&o, "malformed", 1, BASE));
+	/* Only a header, no frame: dropped and counted; the ring goes on. */
+	TEST_ASSERT_SUCCESS(vt_guest_send(&o.g, 0, frame, 0, NULL, VT_TX_ONE), "empty frame");
+	TEST_RUN(wait_counter(&o, true, 0, 1, 0));
+	/* A checksum to be put beyond the frame's end. */
+	vt_frame_fill(frame, 64, 1);
+	TEST_ASSERT_SUCCESS(vt_guest_send(&o.g, 0, frame, 64, &bad, VT_TX_SPLIT), "bad header");
+	TEST_RUN(wait_counter(&o, true, 0, 2, 0));
+	vt_guest_reap_tx(&o.g, 0);
+	rc = exchange(&o.g, 0, 64, 100, &seq);
+	one_port_down(&o);
+	return rc;
+}
+REGISTER_TEST(vhost_user_port_counts_malformed_frames, fast,
+	      test_vhost_user_port_counts_malformed_frames)
+
+/* ---- connections ---- */
+
+static int
+test_vhost_user_port_refuses_a_second_front_end(void)
+{
+	struct one_port o;
+	uint32_t seq = 0;
+	char c;
+	int fd, rc;
+
+	TEST_RUN(one_port_up(&o, "second", 1, BASE));
+	fd = vh_user_connect(o.path);
+	TEST_ASSERT(fd >= 0, "a second connection reaches the socket");
+	TEST_ASSERT(fd_readable(fd, WAIT_MS), "... and is closed at once");
+	TEST_ASSERT_EQUAL(read(fd, &c, 1), 0, "EOF");
+	close(fd);
+	/* The first front-end never noticed. */
+	rc = exchange(&o.g, 0, 1518, 100, &seq);
+	one_port_down(&o);
+	return rc;
+}
+REGISTER_TEST(vhost_user_port_refuses_a_second_front_end, fast,
+	      test_vhost_user_port_refuses_a_second_front_end)
+
+static int
+test_vhost_user_port_server_socket_mode(void)
+{
+	struct vt_vu_env e;
+	struct vs_port *port;
+	char path[256], spec[512], err[256];
+	struct stat st;
+
+	TEST_RUN(start_env(&e, "mode"));
+	snprintf(spec, sizeof(spec), "vhost-user,path=%s", sock_path(path, sizeof(path)));
+	port = vt_vu_port_start(&e, spec, err, sizeof(err));
+	TEST_ASSERT_NOT_NULL(port, "%s", err);
+	TEST_ASSERT_SUCCESS(stat(path, &st), "socket exists");
+	TEST_ASSERT(S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0660, "default mode %o",
+		    st.st_mode & 0777);
+	vt_vu_port_destroy(&e, port);
+	TEST_ASSERT(stat(path, &st) != 0, "socket removed on stop");
+	/* vswitch --sock-mode passes the key with a leading zero. */
+	snprintf(spec, sizeof(spec), "vhost-user,path=%s,sock-mode=0600", path);
+	port = vt_vu_port_start(&e, spec, err, sizeof(err));
+	TEST_ASSERT_NOT_NULL(port, "%s", err);
+	TEST_ASSERT_SUCCESS(stat(path, &st), "socket exists");
+	TEST_ASSERT((st.st_mode & 0777) == 0600, "mode %o", st.st_mode & 0777);
+	vt_vu_port_destroy(&e, port);
+	vt_vu_env_fini(&e);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(vhost_user_port_server_socket_mode, fast, test_vhost_user_port_server_socket_mode)
+
+/* Accepts the port's connection on @p lfd within @p ms. */
+static int
+accept_within(int lfd, unsigned int ms)
+{
+	if (!fd_readable(lfd, (int)ms))
+		return -ETIMEDOUT;
+	return vh_user_accept(lfd);
+}
+
+static int
+test_vhost_user_port_client_mode_reconnects(void)
+{
+	struct vt_guest_cfg gc = {.queues = 1, .ring_size = 256, .features = ALL, .buf_size = 2048};
+	struct vt_vu_worker w;
+	struct vt_vu_env e;
+	struct vt_guest g;
+	struct vs_port *port;
+	char path[256], spec[512], err[256];
+	uint32_t seq = 0;
+	uint64_t t0;
+	int lfd, fd;
+
+	TEST_RUN(start_env(&e, "client"));
+	vt_path(path, sizeof(path), "qemu.sock");
+	snprintf(spec, sizeof(spec), "vhost-user,path=%s,client=1", path);
+	/* Nobody listens yet: the port keeps trying. */
+	port = vt_vu_port_start(&e, spec, err, sizeof(err));
+	TEST_ASSERT_NOT_NULL(port, "%s", err);
+	TEST_ASSERT_SUCCESS(vt_vu_worker_start(&w, &e, port, 0, 1, 1, 0), "worker");
+	TEST_ASSERT_SUCCESS(vt_guest_init(&g, &gc), "guest");
+	usleep(300 * 1000);
+	lfd = vh_user_listen(path);
+	TEST_ASSERT(lfd >= 0, "listen");
+	fd = accept_within(lfd, WAIT_MS);
+	TEST_ASSERT(fd >= 0, "the port connected once the socket appeared");
+	TEST_ASSERT_SUCCESS(vt_guest_connect_fd(&g, fd), "guest over the port's connection");
+	TEST_ASSERT(vt_vu_wait_queues(&e, port, 1, 1, WAIT_MS), "up");
+	TEST_RUN(exchange(&g, 0, 1518, 100, &seq));
+	for (int i = 0; i < 3; i++) {
+		/* The "VM" restarts: the port sees the hang-up and comes back. */
+		vt_guest_disconnect(&g);
+		TEST_ASSERT(vt_vu_wait_queues(&e, port, 0, 0, WAIT_MS), "down after the hang-up");
+		t0 = vt_now_ms();
+		fd = accept_within(lfd, WAIT_MS);
+		TEST_ASSERT(fd >= 0, "round %d: the port reconnected", i);
+		printf("round %d: reconnected after %" PRIu64 " ms\n", i, vt_now_ms() - t0);
+		TEST_ASSERT_SUCCESS(vt_guest_connect_fd(&g, fd), "guest again");
+		TEST_ASSERT(vt_vu_wait_queues(&e, port, 1, 1, WAIT_MS), "up again");
+		TEST_RUN(exchange(&g, 0, 64, 100, &seq));
+	}
+	vt_vu_worker_stop(&w);
+	vt_guest_fini(&g);
+	vt_vu_port_destroy(&e, port);
+	/* Stopped: it does not come back. */
+	TEST_ASSERT(!fd_readable(lfd, 500), "no connection after stop");
+	close(lfd);
+	unlink(path);
+	vt_vu_env_fini(&e);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(vhost_user_port_client_mode_reconnects, fast,
+	      test_vhost_user_port_client_mode_reconnects)
+
+/* ---- what the engine hears ---- */
+
+static int
+expect_state(struct one_port *o, uint16_t rxq, uint16_t txq, int *changes, const char *when)
+{
+	struct vs_port_info info;
+	int now;
+
+	TEST_ASSERT(vt_vu_wait_queues(&o->e, o->port, rxq, txq, WAIT_MS), "%s: %u rx, %u tx queues",
+		    when, rxq, txq);
+	vt_vu_info(&o->e, o->port, &info);
+	TEST_ASSERT_EQUAL(info.link, rxq > 0 && txq > 0 ? VS_PORT_LINK_UP : VS_PORT_LINK_DOWN,
+			  "%s: link", when);
+	now = vt_vu_state_changes(&o->e);
+	TEST_ASSERT(now > *changes, "%s: state_changed was called", when);
+	*changes = now;
+	return TEST_SUCCESS;
+}
+
+static int
+test_vhost_user_port_reports_queue_and_link_changes(void)
+{
+	struct vs_port_info info;
+	struct one_port o;
+	int changes = 0;
+
+	TEST_RUN(one_port_up(&o, "state", 2, BASE | F(VIRTIO_NET_F_MQ)));
+	TEST_RUN(expect_state(&o, 2, 2, &changes, "connected"));
+	vt_vu_info(&o.e, o.port, &info);
+	TEST_ASSERT(strcmp(info.type, "vhost-user") == 0 && info.max_queues == 2, "type, queues");
+	TEST_ASSERT(strstr(info.detail, "connected") != NULL, "detail '%s'", info.detail);
+	/* The guest stops using queue 1's transmit ring. */
+	TEST_ASSERT_SUCCESS(vt_guest_ring_enable(&o.g, 3, false), "disable ring 3");
+	TEST_RUN(expect_state(&o, 1, 2, &changes, "ring 3 disabled"));
+	TEST_ASSERT_SUCCESS(vt_guest_ring_enable(&o.g, 1, false), "disable ring 1");
+	TEST_RUN(expect_state(&o, 0, 2, &changes, "ring 1 disabled"));
+	TEST_ASSERT_SUCCESS(vt_guest_ring_enable(&o.g, 1, true), "enable ring 1");
+	TEST_ASSERT_SUCCESS(vt_guest_ring_enable(&o.g, 3, true), "enable ring 3");
+	TEST_RUN(expect_state(&o, 2, 2, &changes, "enabled again"));
+	/* Nothing changes: nothing reported. */
+	TEST_ASSERT_SUCCESS(vt_guest_set_memory(&o.g, o.g.two_regions), "same memory table");
+	TEST_ASSERT_EQUAL(vt_vu_state_changes(&o.e), changes, "no report without a change");
+	vt_guest_disconnect(&o.g);
+	TEST_RUN(expect_state(&o, 0, 0, &changes, "disconnected"));
+	one_port_down(&o);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(vhost_user_port_reports_queue_and_link_changes, fast,
+	      test_vhost_user_port_reports_queue_and_link_changes)

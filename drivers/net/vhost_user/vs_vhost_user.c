@@ -318,8 +318,8 @@ vu_destroy(struct vs_port *port)
 
 	if (p->started || p->be != NULL || p->listen_fd >= 0)
 		vu_stop(port);
-	rte_free(p->map);
-	rte_free(p);
+	vu_free(p->map);
+	vu_free(p);
 }
 
 static const struct vs_port_ops vu_ops = {
@@ -387,7 +387,7 @@ vu_create(const char *name, struct vs_port_spec *spec, const struct vs_port_env 
 		snprintf(err, errlen, "the mbuf pool has no data room past the headroom");
 		return NULL;
 	}
-	p = rte_zmalloc_socket("vs_vu_port", sizeof(*p), RTE_CACHE_LINE_SIZE, env->socket_id);
+	p = vu_zalloc("vs_vu_port", sizeof(*p), env->socket_id);
 	if (p == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;

@@ -8,6 +8,7 @@
  * vh_user_backend_handle_readable() or vh_user_backend_destroy().
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -51,6 +52,33 @@ vu_offered_features(uint16_t nb_qp)
 	if (nb_qp > 1)
 		f |= F(VIRTIO_NET_F_MQ);
 	return f;
+}
+
+void *
+vu_zalloc(const char *what, size_t size, int socket)
+{
+#ifdef __SANITIZE_ADDRESS__
+	size_t n = RTE_ALIGN_CEIL(size, RTE_CACHE_LINE_SIZE);
+	void *p = aligned_alloc(RTE_CACHE_LINE_SIZE, n);
+
+	(void)what;
+	(void)socket;
+	if (p != NULL)
+		memset(p, 0, n);
+	return p;
+#else
+	return rte_zmalloc_socket(what, size, RTE_CACHE_LINE_SIZE, socket);
+#endif
+}
+
+void
+vu_free(void *p)
+{
+#ifdef __SANITIZE_ADDRESS__
+	free(p);
+#else
+	rte_free(p);
+#endif
 }
 
 /* Waits until no burst can still hold a pointer unpublished before. */
@@ -176,7 +204,7 @@ dev_ring_started(void *dev, const struct vh_user_ring *ring)
 		return -ERANGE;
 	if (p->map == NULL)
 		return -EINVAL;
-	r = rte_zmalloc_socket("vu_ring", sizeof(*r), RTE_CACHE_LINE_SIZE, p->base.env.socket_id);
+	r = vu_zalloc("vu_ring", sizeof(*r), p->base.env.socket_id);
 	if (r == NULL)
 		return -ENOMEM;
 	memset(&cfg, 0, sizeof(cfg));
@@ -198,7 +226,7 @@ dev_ring_started(void *dev, const struct vh_user_ring *ring)
 	if (rc != 0) {
 		VU_LOG(ERR, "%s: ring %u: cannot set up (size %u, %s): %s", p->base.name, idx,
 		       ring->size, ring->packed ? "packed" : "split", strerror(-rc));
-		rte_free(r);
+		vu_free(r);
 		return rc;
 	}
 	/* We poll: the guest need not kick (2.7.10, 2.8.10). */
@@ -244,7 +272,7 @@ dev_ring_stopped(void *dev, unsigned int idx, struct vh_user_ring_base *base)
 	base->used_idx = st.used_idx;
 	base->used_wrap = st.used_wrap;
 	p->ring[idx] = NULL;
-	rte_free(r);
+	vu_free(r);
 	VU_LOG(DEBUG, "%s: ring %u stopped at %u", p->base.name, idx, st.last_avail);
 	vu_state_update(p);
 }
@@ -278,8 +306,7 @@ dev_mem_changed(void *dev, const struct vh_mem_table *mem)
 			       mem->nregions, VQ_MEMMAP_MAX_REGIONS);
 			return -E2BIG;
 		}
-		map = rte_zmalloc_socket("vu_memmap", sizeof(*map), RTE_CACHE_LINE_SIZE,
-					 p->base.env.socket_id);
+		map = vu_zalloc("vu_memmap", sizeof(*map), p->base.env.socket_id);
 		if (map == NULL)
 			return -ENOMEM;
 		vq_memmap_init(map);
@@ -290,7 +317,7 @@ dev_mem_changed(void *dev, const struct vh_mem_table *mem)
 			if (rc != 0) {
 				VU_LOG(ERR, "%s: memory region %u unusable: %s", p->base.name, i,
 				       strerror(-rc));
-				rte_free(map);
+				vu_free(map);
 				return rc;
 			}
 		}
@@ -310,7 +337,7 @@ dev_mem_changed(void *dev, const struct vh_mem_table *mem)
 	for (unsigned int i = 0; i < VU_MAX_RINGS; i++)
 		vu_publish(p, i);
 	/* No ring refers to the old map any more, and no burst does. */
-	rte_free(old);
+	vu_free(old);
 	vu_state_update(p);
 	return 0;
 }
@@ -338,11 +365,11 @@ vu_device_release(struct vs_vu_port *p)
 	 * from a refused ring start or an early failure. */
 	vu_unpublish_all(p);
 	for (unsigned int i = 0; i < VU_MAX_RINGS; i++) {
-		rte_free(p->ring[i]);
+		vu_free(p->ring[i]);
 		p->ring[i] = NULL;
 		p->enabled[i] = false;
 	}
-	rte_free(p->map);
+	vu_free(p->map);
 	p->map = NULL;
 	p->features = 0;
 	vu_state_update(p);

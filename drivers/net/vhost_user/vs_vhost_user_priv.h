@@ -116,6 +116,14 @@ vu_port(struct vs_port *port)
 	return (struct vs_vu_port *)port;
 }
 
+/*
+ * Allocations the data path reads (the port, its rings, memory maps): DPDK
+ * memory on the port's NUMA socket; under AddressSanitizer, which cannot see
+ * inside rte_malloc, plain malloc so that a use after free is caught.
+ */
+void *vu_zalloc(const char *what, size_t size, int socket);
+void vu_free(void *p);
+
 /* The device behind lib/vhost's back-end (vs_vhost_user_dev.c). */
 extern const struct vh_user_device_ops vu_device_ops;
 
