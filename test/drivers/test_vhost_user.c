@@ -782,3 +782,140 @@ test_vhost_user_port_reports_queue_and_link_changes(void)
 }
 REGISTER_TEST(vhost_user_port_reports_queue_and_link_changes, fast,
 	      test_vhost_user_port_reports_queue_and_link_changes)
+
+/* ---- offloads, guest to guest ---- */
+
+#define OFFLOADS (F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_HOST_TSO4) | F(VIRTIO_NET_F_HOST_TSO6))
+#define GUEST_OFFLOADS                                                                             \
+	(F(VIRTIO_NET_F_GUEST_CSUM) | F(VIRTIO_NET_F_GUEST_TSO4) | F(VIRTIO_NET_F_GUEST_TSO6))
+
+/* Polls @p port's queue 0 until it yields one packet. */
+static struct rte_mbuf *
+rx_one(struct vt_vu_env *e, struct vs_port *port)
+{
+	uint64_t end = vt_now_ms() + WAIT_MS;
+	struct rte_mbuf *m = NULL;
+
+	while (vt_now_ms() < end && vt_vu_rx(e, 0, port, 0, &m, 1) == 0)
+		usleep(100);
+	return m;
+}
+
+/* Waits for one frame on @p g's queue 0. */
+static int
+recv_one(struct vt_guest *g, struct virtio_net_hdr_mrg_rxbuf *h, uint8_t *f, uint32_t *len)
+{
+	uint64_t end = vt_now_ms() + WAIT_MS;
+	int rc;
+
+	while ((rc = vt_guest_recv(g, 0, h, f, VT_FRAME_MAX, len)) == 0 && vt_now_ms() < end)
+		usleep(100);
+	return rc;
+}
+
+static int
+test_vhost_user_port_carries_offloads_between_guests(void)
+{
+	static uint8_t f[VT_FRAME_MAX], got[VT_FRAME_MAX], before[VT_FRAME_MAX];
+	struct vt_guest_cfg ca = {.queues = 1,
+				  .ring_size = 256,
+				  .features = ALL | OFFLOADS | GUEST_OFFLOADS,
+				  .buf_size = 2048,
+				  .tx_buf_size = 10240};
+	struct vt_guest_cfg cb = ca;
+	struct virtio_net_hdr hdr = {
+		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 34, .csum_offset = 16};
+	struct virtio_net_hdr_mrg_rxbuf h;
+	struct vs_port *a, *b;
+	struct vs_port_stats st;
+	struct vt_guest ga, gb;
+	struct vt_vu_env e;
+	struct rte_mbuf *m;
+	char pa[256], pb[256], spec[512], err[256];
+	uint32_t len, glen;
+
+	cb.features = ALL | OFFLOADS; /* no receive offloads */
+	TEST_RUN(start_env(&e, "offl"));
+	vt_vu_reader_register(&e, 0);
+	snprintf(spec, sizeof(spec), "vhost-user,path=%s", vt_path(pa, sizeof(pa), "a.sock"));
+	a = vt_vu_port_start(&e, spec, err, sizeof(err));
+	TEST_ASSERT_NOT_NULL(a, "%s", err);
+	snprintf(spec, sizeof(spec), "vhost-user,path=%s", vt_path(pb, sizeof(pb), "b.sock"));
+	b = vt_vu_port_start(&e, spec, err, sizeof(err));
+	TEST_ASSERT_NOT_NULL(b, "%s", err);
+	TEST_ASSERT_SUCCESS(vt_guest_init(&ga, &ca), "guest a");
+	TEST_ASSERT_SUCCESS(vt_guest_init(&gb, &cb), "guest b");
+	TEST_ASSERT_SUCCESS(vt_guest_connect(&ga, pa, WAIT_MS), "a connects");
+	TEST_ASSERT_SUCCESS(vt_guest_connect(&gb, pb, WAIT_MS), "b connects");
+	TEST_ASSERT(vt_vu_wait_queues(&e, a, 1, 1, WAIT_MS) &&
+			    vt_vu_wait_queues(&e, b, 1, 1, WAIT_MS),
+		    "both up");
+	TEST_ASSERT((ga.features & (OFFLOADS | GUEST_OFFLOADS)) == (OFFLOADS | GUEST_OFFLOADS),
+		    "a negotiated every offload (0x%" PRIx64 ")", ga.features);
+	vt_guest_fill_rx(&ga, 0);
+	vt_guest_fill_rx(&gb, 0);
+
+	/* 1. A partial TCP checksum from a. */
+	len = vt_frame_tcp4(f, 1000);
+	TEST_ASSERT_SUCCESS(vt_guest_send(&ga, 0, f, len, &hdr, VT_TX_SPLIT), "a sends");
+	m = rx_one(&e, a);
+	TEST_ASSERT_NOT_NULL(m, "the port received it");
+	TEST_ASSERT_EQUAL(m->ol_flags, RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM, "mbuf flags");
+	TEST_ASSERT(m->l2_len == 14 && m->l3_len == 20 && m->l4_len == 20, "lengths");
+	TEST_ASSERT_EQUAL(m->pkt_len, len, "length");
+	memcpy(before, rte_pktmbuf_mtod(m, void *), len);
+	/* Shared by both destinations (as a flood would): read only. */
+	rte_mbuf_refcnt_update(m, 2);
+	TEST_ASSERT_EQUAL(vt_vu_tx(&e, 0, a, 0, &m, 1), 1, "back to a");
+	TEST_ASSERT_EQUAL(vt_vu_tx(&e, 0, b, 0, &m, 1), 1, "on to b");
+	TEST_ASSERT(memcmp(rte_pktmbuf_mtod(m, void *), before, len) == 0,
+		    "the shared mbuf was not written");
+	rte_pktmbuf_free(m);
+	TEST_ASSERT_EQUAL(recv_one(&ga, &h, got, &glen), 1, "a receives");
+	TEST_ASSERT(h.hdr.flags == VIRTIO_NET_HDR_F_NEEDS_CSUM && h.hdr.csum_start == 34 &&
+			    h.hdr.csum_offset == 16 && h.hdr.gso_type == 0,
+		    "a (GUEST_CSUM) gets the checksum to finish itself");
+	TEST_ASSERT(glen == len && memcmp(got, f, len) == 0, "a: frame as sent");
+	TEST_ASSERT_EQUAL(recv_one(&gb, &h, got, &glen), 1, "b receives");
+	TEST_ASSERT(h.hdr.flags == 0 && h.hdr.gso_type == 0, "b (no GUEST_CSUM): plain header");
+	TEST_ASSERT(glen == len && vt_frame_tcp4_csum_ok(got), "b: checksum completed");
+	TEST_ASSERT(memcmp(got, f, 50) == 0 && memcmp(got + 52, f + 52, len - 52) == 0,
+		    "b: nothing else changed");
+
+	/* 2. A 4000-byte TCP segment for TSO from a. */
+	hdr.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	hdr.gso_size = 1448;
+	hdr.hdr_len = 54;
+	len = vt_frame_tcp4(f, 4000);
+	TEST_ASSERT_SUCCESS(vt_guest_send(&ga, 0, f, len, &hdr, VT_TX_MANY), "a sends TSO");
+	m = rx_one(&e, a);
+	TEST_ASSERT_NOT_NULL(m, "the port received it");
+	TEST_ASSERT(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG && m->tso_segsz == 1448, "TSO flags");
+	TEST_ASSERT(m->nb_segs > 1 && m->pkt_len == len, "chained, %u bytes", m->pkt_len);
+	rte_mbuf_refcnt_update(m, 1);
+	TEST_ASSERT_EQUAL(vt_vu_tx(&e, 0, a, 0, &m, 1), 1, "back to a");
+	TEST_ASSERT_EQUAL(recv_one(&ga, &h, got, &glen), 1, "a receives");
+	TEST_ASSERT(h.hdr.gso_type == VIRTIO_NET_HDR_GSO_TCPV4 && h.hdr.gso_size == 1448 &&
+			    h.hdr.hdr_len == 54 && h.hdr.flags == VIRTIO_NET_HDR_F_NEEDS_CSUM &&
+			    h.num_buffers > 1,
+		    "a (GUEST_TSO4) gets the whole segment, merged from %u buffers", h.num_buffers);
+	TEST_ASSERT(glen == len && memcmp(got, f, len) == 0, "a: frame as sent");
+	/* b cannot take it whole, and we do not segment: dropped, counted. */
+	TEST_ASSERT_EQUAL(vt_vu_tx(&e, 0, b, 0, &m, 1), 1, "consumed by b's port");
+	vt_vu_stats(&e, b, &st);
+	TEST_ASSERT_EQUAL(st.tx[0].drops, 1, "b's port counted the drop");
+	TEST_ASSERT_EQUAL(st.tx[0].packets, 1, "and sent only the first frame");
+	usleep(20000);
+	TEST_ASSERT_EQUAL(vt_guest_recv(&gb, 0, &h, got, sizeof(got), &glen), 0, "b got nothing");
+
+	vt_guest_fini(&ga);
+	vt_guest_fini(&gb);
+	vt_vu_port_destroy(&e, a);
+	vt_vu_port_destroy(&e, b);
+	vt_vu_reader_unregister(&e, 0);
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(e.mp), 0, "every mbuf came back");
+	vt_vu_env_fini(&e);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(vhost_user_port_carries_offloads_between_guests, fast,
+	      test_vhost_user_port_carries_offloads_between_guests)

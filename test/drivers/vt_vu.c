@@ -18,6 +18,8 @@
 #include <linux/virtio_ring.h>
 
 #include <rte_eal.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -904,4 +906,41 @@ vt_frame_mbuf(struct rte_mempool *mp, uint32_t len, uint32_t seq)
 fail:
 	rte_pktmbuf_free(m);
 	return NULL;
+}
+
+uint32_t
+vt_frame_tcp4(uint8_t *f, uint32_t payload)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(f + 14);
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(f + 34);
+	uint16_t ph;
+
+	memset(f, 0, 54);
+	memset(f, 0x02, 6);
+	memset(f + 6, 0x04, 6);
+	f[12] = 0x08;
+	ip->version_ihl = 0x45;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(40 + payload));
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_TCP;
+	ip->src_addr = rte_cpu_to_be_32(0x0a000001);
+	ip->dst_addr = rte_cpu_to_be_32(0x0a000002);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	th->src_port = rte_cpu_to_be_16(40000);
+	th->dst_port = rte_cpu_to_be_16(80);
+	th->sent_seq = rte_cpu_to_be_32(77);
+	th->data_off = 5 << 4;
+	th->tcp_flags = RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG;
+	th->rx_win = rte_cpu_to_be_16(65535);
+	for (uint32_t i = 0; i < payload; i++)
+		f[54 + i] = (uint8_t)(i * 7 + 3);
+	ph = rte_ipv4_phdr_cksum(ip, 0);
+	memcpy(&th->cksum, &ph, 2);
+	return 54 + payload;
+}
+
+bool
+vt_frame_tcp4_csum_ok(const uint8_t *f)
+{
+	return rte_ipv4_udptcp_cksum_verify((const struct rte_ipv4_hdr *)(f + 14), f + 34) == 0;
 }

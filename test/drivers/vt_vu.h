@@ -233,6 +233,14 @@ void vt_frame_fill(uint8_t *frame, uint32_t len, uint32_t seq);
 int64_t vt_frame_check(const uint8_t *frame, uint32_t len);
 /* The same for an mbuf (possibly chained). */
 int64_t vt_frame_check_mbuf(const struct rte_mbuf *m);
+/*
+ * An Ethernet/IPv4/TCP frame with @p payload bytes and a partial checksum
+ * (the pseudo-header sum in the TCP checksum field), as a guest sends it
+ * with VIRTIO_NET_HDR_F_NEEDS_CSUM at 34 + 16. Returns its length.
+ */
+uint32_t vt_frame_tcp4(uint8_t *frame, uint32_t payload);
+/* Whether the TCP checksum of such a frame is complete and right. */
+bool vt_frame_tcp4_csum_ok(const uint8_t *frame);
 /* An mbuf holding vt_frame_fill(@p len, @p seq), chained past one mbuf's room. */
 struct rte_mbuf *vt_frame_mbuf(struct rte_mempool *mp, uint32_t len, uint32_t seq);
 
