@@ -282,3 +282,180 @@ test_vhost_user_port_testpmd_4q_no_mrg(void)
 	return run_matrix(4, false);
 }
 REGISTER_TEST(vhost_user_port_testpmd_4q_no_mrg, interop, test_vhost_user_port_testpmd_4q_no_mrg)
+
+/* ---- client mode: testpmd listens, our port connects ---- */
+
+static int
+test_vhost_user_port_testpmd_client_reconnects(void)
+{
+	static const char *const extra[] = {"--forward-mode=io", "--port-topology=loop",
+					    "--total-num-mbufs=8192", NULL};
+	struct vs_port *port = NULL;
+	char path[256], spec[512], err[256];
+	struct vt_testpmd t;
+	struct vt_vu_env e;
+	struct vt_vdev v;
+	uint32_t seq = 0;
+	int rc = TEST_SUCCESS;
+
+	TEST_RUN(env_or_skip(&e, "cl"));
+	memset(&t, 0, sizeof(t));
+	vt_path(path, sizeof(path), "server.sock");
+	v = (struct vt_vdev){path, 2, false, true, false, true};
+	snprintf(spec, sizeof(spec), "vhost-user,path=%s,client=1,queues=2", path);
+	/* Our port first: it retries until testpmd's socket is there. */
+	port = vt_vu_port_start(&e, spec, err, sizeof(err));
+	if (port == NULL) {
+		printf("FAIL: %s: %s\n", spec, err);
+		rc = TEST_FAILED;
+		goto out;
+	}
+	for (int round = 0; round < 3 && rc == TEST_SUCCESS; round++) {
+		char tag[16], what[64];
+		uint64_t t0 = vt_now_ms();
+
+		v.packed = round == 1;
+		snprintf(tag, sizeof(tag), "cl%d", round);
+		snprintf(what, sizeof(what), "round %d (%s)", round, v.packed ? "packed" : "split");
+		/* testpmd waits in its start-up until we connect. */
+		if (vt_testpmd_start(&t, tag, &v, 1, extra, 1) != 0 ||
+		    vt_testpmd_wait_ready(&t, 60000) != 0 ||
+		    !vt_vu_wait_queues(&e, port, 2, 2, WAIT_MS) ||
+		    vt_testpmd_cmd(&t, "start", 10000) != 0) {
+			vt_testpmd_dump(&t);
+			printf("FAIL: %s: testpmd and our client did not come up\n", what);
+			rc = TEST_FAILED;
+			break;
+		}
+		printf("%s: connected and up after %" PRIu64 " ms\n", what, vt_now_ms() - t0);
+		for (size_t s = 0; s < RTE_DIM(io_sizes) && rc == TEST_SUCCESS; s++)
+			rc = io_exchange(&e, port, what, 2, io_sizes[s], 64, &seq);
+		if (rc != TEST_SUCCESS)
+			vt_testpmd_dump(&t);
+		/* The peer goes away: link down, then we try again. */
+		vt_testpmd_stop(&t);
+		if (rc == TEST_SUCCESS && !vt_vu_wait_queues(&e, port, 0, 0, WAIT_MS)) {
+			printf("FAIL: %s: still up after testpmd quit\n", what);
+			rc = TEST_FAILED;
+		}
+	}
+out:
+	vt_testpmd_stop(&t);
+	vt_vu_port_destroy(&e, port);
+	env_done(&e);
+	return rc;
+}
+REGISTER_TEST(vhost_user_port_testpmd_client_reconnects, interop,
+	      test_vhost_user_port_testpmd_client_reconnects)
+
+/* ---- the peer restarts and resets its rings while workers burst ---- */
+
+/* Waits until the workers moved at least @p more packets. */
+static bool
+traffic_flows(struct vt_vu_worker *w, unsigned int nw, uint64_t more, unsigned int ms)
+{
+	uint64_t start = 0, end = vt_now_ms() + ms, now;
+
+	for (unsigned int i = 0; i < nw; i++)
+		start += __atomic_load_n(&w[i].tx, __ATOMIC_RELAXED);
+	do {
+		now = 0;
+		for (unsigned int i = 0; i < nw; i++)
+			now += __atomic_load_n(&w[i].tx, __ATOMIC_RELAXED);
+		if (now - start >= more)
+			return true;
+		usleep(10000);
+	} while (vt_now_ms() < end);
+	return false;
+}
+
+static int
+test_vhost_user_port_survives_testpmd_restarts(void)
+{
+	static const char *const extra[] = {"--forward-mode=io", "--port-topology=loop",
+					    "--total-num-mbufs=8192", NULL};
+	struct vs_port *port = NULL;
+	struct vt_vu_worker w[2];
+	char path[256], spec[512], err[256];
+	struct vs_port_stats st;
+	struct vt_testpmd t;
+	struct vt_vu_env e;
+	struct vt_vdev v;
+	int rc = TEST_SUCCESS;
+
+	memset(w, 0, sizeof(w));
+	memset(&t, 0, sizeof(t));
+	TEST_RUN(env_or_skip(&e, "rs"));
+	vt_path(path, sizeof(path), "restart.sock");
+	snprintf(spec, sizeof(spec), "vhost-user,path=%s,queues=2", path);
+	port = vt_vu_port_start(&e, spec, err, sizeof(err));
+	if (port == NULL) {
+		printf("FAIL: %s: %s\n", spec, err);
+		rc = TEST_FAILED;
+		goto out;
+	}
+	/* Two workers loop every packet back, without pause, throughout. */
+	if (vt_vu_worker_start(&w[0], &e, port, 0, 1, 1, 1) != 0 ||
+	    vt_vu_worker_start(&w[1], &e, port, 1, 1, 2, 2) != 0) {
+		printf("FAIL: workers\n");
+		rc = TEST_FAILED;
+		goto out;
+	}
+	for (int round = 0; round < 4 && rc == TEST_SUCCESS; round++) {
+		char tag[16];
+
+		v = (struct vt_vdev){path, 2, round % 2 == 1, true, round >= 2, false};
+		snprintf(tag, sizeof(tag), "rs%d", round);
+		if (vt_testpmd_start(&t, tag, &v, 1, extra, 0) != 0 ||
+		    vt_testpmd_wait_ready(&t, 60000) != 0 ||
+		    !vt_vu_wait_queues(&e, port, 2, 2, WAIT_MS) ||
+		    vt_testpmd_cmd(&t, "start tx_first 8", 10000) != 0) {
+			vt_testpmd_dump(&t);
+			printf("FAIL: round %d: testpmd did not come up\n", round);
+			rc = TEST_FAILED;
+			break;
+		}
+		if (!traffic_flows(w, 2, 10000, WAIT_MS)) {
+			printf("FAIL: round %d: no traffic\n", round);
+			rc = TEST_FAILED;
+			break;
+		}
+		/* testpmd stops and starts its port: every ring is stopped
+		 * (GET_VRING_BASE) and started again under the workers. */
+		if (vt_testpmd_cmd(&t, "stop", 10000) != 0 ||
+		    vt_testpmd_cmd(&t, "port stop 0", 20000) != 0 ||
+		    vt_testpmd_cmd(&t, "port start 0", 20000) != 0 ||
+		    vt_testpmd_cmd(&t, "start tx_first 8", 10000) != 0 ||
+		    !traffic_flows(w, 2, 10000, WAIT_MS)) {
+			vt_testpmd_dump(&t);
+			printf("FAIL: round %d: no traffic after the port restarted\n", round);
+			rc = TEST_FAILED;
+			break;
+		}
+		/* Then it dies in the middle of the traffic (odd rounds: killed). */
+		if (round % 2 == 1)
+			kill(-t.p.pid, SIGKILL);
+		vt_testpmd_stop(&t);
+		if (!vt_vu_wait_queues(&e, port, 0, 0, WAIT_MS)) {
+			printf("FAIL: round %d: still up after testpmd went away\n", round);
+			rc = TEST_FAILED;
+		}
+		printf("round %d: workers moved %" PRIu64 " and %" PRIu64 " packets so far\n",
+		       round, w[0].tx, w[1].tx);
+	}
+	vt_vu_stats(&e, port, &st);
+	for (unsigned int q = 0; q < 2 && rc == TEST_SUCCESS; q++)
+		if (st.rx[q].errors || st.tx[q].errors) {
+			printf("FAIL: queue %u counted errors\n", q);
+			rc = TEST_FAILED;
+		}
+out:
+	vt_testpmd_stop(&t);
+	vt_vu_worker_stop(&w[0]);
+	vt_vu_worker_stop(&w[1]);
+	vt_vu_port_destroy(&e, port);
+	env_done(&e);
+	return rc;
+}
+REGISTER_TEST(vhost_user_port_survives_testpmd_restarts, interop,
+	      test_vhost_user_port_survives_testpmd_restarts)
