@@ -216,10 +216,28 @@ dev_ring_started(void *dev, const struct vh_user_ring *ring)
 	cfg.map = p->map;
 	cfg.state.last_avail = ring->base.avail_idx;
 	cfg.state.avail_wrap = ring->base.avail_wrap;
-	/* Split: every chain taken is returned within its burst, so the used
-	 * index equals the available one at every stop. */
-	cfg.state.used_idx = ring->packed ? ring->base.used_idx : ring->base.avail_idx;
+	cfg.state.used_idx = ring->base.used_idx;
 	cfg.state.used_wrap = ring->base.used_wrap;
+	if (!ring->packed) {
+		/*
+		 * Split: every chain taken is returned within its burst, so at
+		 * every stop the used index is where the next available entry
+		 * is, and the ring's own used->idx says so too. A front-end
+		 * that reconnects to a new back-end without having read the
+		 * base (DPDK's virtio_user in server mode sends 0 after our
+		 * restart) leaves them apart: resume where the guest's used
+		 * index is, as DPDK's vhost library does. Any 16-bit value is
+		 * a valid free-running index.
+		 */
+		uint16_t used = __atomic_load_n(&((const struct vq_used *)ring->used)->idx,
+						__ATOMIC_ACQUIRE);
+
+		if (used != ring->base.avail_idx)
+			VU_LOG(INFO, "%s: ring %u: base %u but used index %u; resuming at %u",
+			       p->base.name, idx, ring->base.avail_idx, used, used);
+		cfg.state.last_avail = used;
+		cfg.state.used_idx = used;
+	}
 	cfg.log = vu_vq_log;
 	cfg.log_arg = r;
 	rc = vq_dev_init(&r->vq, &cfg);
