@@ -295,7 +295,22 @@ vu_enqueue_offload(const struct vu_ring *r, const struct vq_pkt *pk, const struc
 	}
 }
 
-static inline void
+/* Anything but one mbuf into one guest buffer without offloads. */
+static void __rte_noinline
+vu_enqueue_slow(const struct vu_ring *r, const struct vq_pkt *pk, const struct rte_mbuf *m)
+{
+	if (m->ol_flags & VS_VNET_TX_OFFLOADS) {
+		vu_enqueue_offload(r, pk, m);
+	} else {
+		struct virtio_net_hdr_mrg_rxbuf h;
+
+		memset(&h, 0, sizeof(h));
+		h.num_buffers = pk->nbufs;
+		vu_enqueue_segs(r, pk, &h, m);
+	}
+}
+
+static __rte_always_inline void
 vu_enqueue_one(const struct vu_ring *r, const struct vq_pkt *pk, const struct rte_mbuf *m)
 {
 	if (likely(pk->nseg == 1 && m->nb_segs == 1 && !(m->ol_flags & VS_VNET_TX_OFFLOADS))) {
@@ -312,22 +327,40 @@ vu_enqueue_one(const struct vu_ring *r, const struct vq_pkt *pk, const struct rt
 		rte_memcpy(dst + r->hdr_len, rte_pktmbuf_mtod(m, const void *), m->data_len);
 		return;
 	}
-	if (m->ol_flags & VS_VNET_TX_OFFLOADS) {
-		vu_enqueue_offload(r, pk, m);
-	} else {
-		struct virtio_net_hdr_mrg_rxbuf h;
+	vu_enqueue_slow(r, pk, m);
+}
 
-		memset(&h, 0, sizeof(h));
-		h.num_buffers = pk->nbufs;
-		vu_enqueue_segs(r, pk, &h, m);
+/*
+ * Frees what was sent, as rte_pktmbuf_free_bulk() does, with the common case
+ * (a direct, single-segment mbuf nobody else holds, from the first one's
+ * pool) returned to its pool in one put; a packet shared with other ports
+ * (reference count > 1), chained or attached takes rte_pktmbuf_free().
+ */
+static inline void
+vu_free_sent(struct rte_mbuf **pkts, unsigned int n)
+{
+	struct rte_mempool *mp = pkts[0]->pool;
+	void *put[VQ_BURST_MAX];
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		if (likely(m->pool == mp && m->nb_segs == 1 && RTE_MBUF_DIRECT(m) &&
+			   rte_mbuf_refcnt_read(m) == 1))
+			put[k++] = m;
+		else
+			rte_pktmbuf_free(m);
 	}
+	if (k > 0)
+		rte_mempool_put_bulk(mp, put, k);
 }
 
 /*
  * Whether @p m can go to this guest at all: a sane length and offloads it
  * can take. Checked before any buffer is taken for it.
  */
-static inline bool
+static bool
 vu_sendable(const struct vu_ring *r, const struct rte_mbuf *m)
 {
 	if (unlikely(m->pkt_len < VU_MIN_FRAME || m->pkt_len > VU_MAX_FRAME))
@@ -351,14 +384,22 @@ vu_enqueue_burst(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb, bool *s
 {
 	struct vq_burst *b = &r->burst;
 	uint32_t len[VQ_BURST_MAX];
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, ol = 0;
 	unsigned int n, k;
+	bool odd = false;
 
+	/* The common burst (sane lengths, no offload) in one pass without
+	 * branches; any other goes through the exact check. */
 	for (n = 0; n < nb; n++) {
-		if (unlikely(!vu_sendable(r, pkts[n])))
-			break;
-		len[n] = r->hdr_len + pkts[n]->pkt_len;
+		const struct rte_mbuf *m = pkts[n];
+
+		len[n] = r->hdr_len + m->pkt_len;
+		ol |= m->ol_flags;
+		odd |= m->pkt_len - VU_MIN_FRAME > VU_MAX_FRAME - VU_MIN_FRAME;
 	}
+	if (unlikely(odd || (ol & VS_VNET_TX_OFFLOADS)))
+		for (n = 0; n < nb && vu_sendable(r, pkts[n]); n++)
+			;
 	k = n > 0 ? vq_dev_take_rx(&r->vq, b, len, n) : 0;
 	for (unsigned int p = 0; p < k; p++) {
 		const struct rte_mbuf *m = pkts[p];
@@ -372,7 +413,7 @@ vu_enqueue_burst(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb, bool *s
 		vq_dev_return(&r->vq, b);
 		if (vq_dev_call_needed(&r->vq))
 			vu_call(r);
-		rte_pktmbuf_free_bulk(pkts, k);
+		vu_free_sent(pkts, k);
 		VU_ADD(r->stats->packets, k);
 		VU_ADD(r->stats->bytes, bytes);
 	}
