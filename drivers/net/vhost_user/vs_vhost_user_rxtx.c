@@ -124,45 +124,64 @@ vu_dequeue_slow(const struct vu_ring *r, const struct vq_chain *c, struct rte_mb
 	return vu_copy_segs_to_mbuf(r, m, c->seg, c->nseg, hdr_len, len - hdr_len);
 }
 
-/*
- * Fills @p m with the frame of chain @p c. Returns 0, -EINVAL (malformed:
- * too short, too long, bad header) or -ENOMEM (no mbuf to chain).
- */
-static inline int
-vu_dequeue_one(const struct vu_ring *r, const struct vq_chain *c, struct rte_mbuf *m)
+/* The header of a chain the fast path did not take whole. */
+static int __rte_noinline
+vu_dequeue_other(const struct vu_ring *r, const struct vq_chain *c, struct rte_mbuf *m)
 {
 	struct virtio_net_hdr h;
 	int rc;
 
-	if (likely(c->nseg == 1)) {
+	if (c->nseg == 1) {
 		const uint8_t *src = c->seg[0].addr;
 		const uint32_t len = c->seg[0].len;
 
-		if (unlikely(len <= r->hdr_len))
+		if (len <= r->hdr_len || len - r->hdr_len > VU_MAX_FRAME)
 			return -EINVAL;
-		/* Read once: the guest may change it under us. */
 		memcpy(&h, src, sizeof(h));
-		if (likely(len - r->hdr_len <= r->room)) {
-			const uint32_t dlen = len - r->hdr_len;
-
-			rte_memcpy(rte_pktmbuf_mtod(m, void *), src + r->hdr_len, dlen);
-			m->data_len = (uint16_t)dlen;
-			m->pkt_len = dlen;
-		} else {
-			if (len - r->hdr_len > VU_MAX_FRAME)
-				return -EINVAL;
-			rc = vu_copy_segs_to_mbuf(r, m, c->seg, 1, r->hdr_len, len - r->hdr_len);
-			if (rc != 0)
-				return rc;
-		}
+		rc = vu_copy_segs_to_mbuf(r, m, c->seg, 1, r->hdr_len, len - r->hdr_len);
 	} else {
 		rc = vu_dequeue_slow(r, c, m, &h);
-		if (rc != 0)
-			return rc;
 	}
-	if (unlikely(h.flags | h.gso_type))
-		return vs_vnet_hdr_to_mbuf(&h, m);
-	return 0;
+	if (rc != 0)
+		return rc;
+	return h.flags | h.gso_type ? vs_vnet_hdr_to_mbuf(&h, m) : 0;
+}
+
+/* A frame of one buffer with a header that asks for something. */
+static int __rte_noinline
+vu_dequeue_offload(const uint8_t *src, struct rte_mbuf *m)
+{
+	struct virtio_net_hdr h;
+
+	/* Read once: the guest may change it under us. */
+	memcpy(&h, src, sizeof(h));
+	return vs_vnet_hdr_to_mbuf(&h, m);
+}
+
+/*
+ * Fills @p m with the frame of chain @p c. Returns 0, -EINVAL (malformed:
+ * too short, too long, bad header) or -ENOMEM (no mbuf to chain).
+ */
+static __rte_always_inline int
+vu_dequeue_one(const struct vu_ring *r, const struct vq_chain *c, struct rte_mbuf *m,
+	       uint32_t hdr_len, uint32_t room)
+{
+	if (likely(c->nseg == 1)) {
+		const uint8_t *src = c->seg[0].addr;
+		const uint32_t len = c->seg[0].len, dlen = len - hdr_len;
+
+		/* The common case: one buffer, header and a frame for one mbuf. */
+		if (likely(len > hdr_len && dlen <= room)) {
+			uint16_t ask; /* flags and gso_type */
+
+			rte_memcpy(rte_pktmbuf_mtod(m, void *), src + hdr_len, dlen);
+			m->data_len = (uint16_t)dlen;
+			m->pkt_len = dlen;
+			memcpy(&ask, src, sizeof(ask));
+			return likely(ask == 0) ? 0 : vu_dequeue_offload(src, m);
+		}
+	}
+	return vu_dequeue_other(r, c, m);
 }
 
 /* One lib/virtq burst: at most 32 packets. */
@@ -170,6 +189,7 @@ static inline uint16_t
 vu_dequeue_burst(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
 {
 	struct vq_burst *b = &r->burst;
+	const uint32_t hdr_len = r->hdr_len, room = r->room;
 	uint64_t bytes = 0;
 	unsigned int k, out = 0, errors = 0, drops = 0;
 
@@ -191,7 +211,7 @@ vu_dequeue_burst(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
 
 		if (i + 1 < k)
 			rte_prefetch0(b->chain[i + 1].seg[0].addr);
-		rc = vu_dequeue_one(r, &b->chain[i], m);
+		rc = vu_dequeue_one(r, &b->chain[i], m, hdr_len, room);
 		if (likely(rc == 0)) {
 			bytes += m->pkt_len;
 			pkts[out++] = m;
@@ -311,7 +331,8 @@ vu_enqueue_slow(const struct vu_ring *r, const struct vq_pkt *pk, const struct r
 }
 
 static __rte_always_inline void
-vu_enqueue_one(const struct vu_ring *r, const struct vq_pkt *pk, const struct rte_mbuf *m)
+vu_enqueue_one(const struct vu_ring *r, const struct vq_pkt *pk, const struct rte_mbuf *m,
+	       uint32_t hdr_len)
 {
 	if (likely(pk->nseg == 1 && m->nb_segs == 1 && !(m->ol_flags & VS_VNET_TX_OFFLOADS))) {
 		uint8_t *dst = pk->seg[0].addr;
@@ -324,7 +345,7 @@ vu_enqueue_one(const struct vu_ring *r, const struct vq_pkt *pk, const struct rt
 
 		memcpy(dst, &zero, sizeof(zero));
 		memcpy(dst + 8, &tail, sizeof(tail));
-		rte_memcpy(dst + r->hdr_len, rte_pktmbuf_mtod(m, const void *), m->data_len);
+		rte_memcpy(dst + hdr_len, rte_pktmbuf_mtod(m, const void *), m->data_len);
 		return;
 	}
 	vu_enqueue_slow(r, pk, m);
@@ -383,6 +404,7 @@ static inline uint16_t
 vu_enqueue_burst(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb, bool *stop)
 {
 	struct vq_burst *b = &r->burst;
+	const uint32_t hdr_len = r->hdr_len;
 	uint32_t len[VQ_BURST_MAX];
 	uint64_t bytes = 0, ol = 0;
 	unsigned int n, k;
@@ -393,7 +415,7 @@ vu_enqueue_burst(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb, bool *s
 	for (n = 0; n < nb; n++) {
 		const struct rte_mbuf *m = pkts[n];
 
-		len[n] = r->hdr_len + m->pkt_len;
+		len[n] = hdr_len + m->pkt_len;
 		ol |= m->ol_flags;
 		odd |= m->pkt_len - VU_MIN_FRAME > VU_MAX_FRAME - VU_MIN_FRAME;
 	}
@@ -406,7 +428,7 @@ vu_enqueue_burst(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb, bool *s
 
 		if (p + 1 < k)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[p + 1], void *));
-		vu_enqueue_one(r, &b->pkt[p], m);
+		vu_enqueue_one(r, &b->pkt[p], m, hdr_len);
 		bytes += m->pkt_len;
 	}
 	if (k > 0) {
