@@ -43,6 +43,10 @@ RTE_LOG_REGISTER(vs_vhost_user_logtype, vswitch.vhost_user, INFO);
 /* Back-off between connection attempts in client mode. */
 #define VU_RETRY_MIN_MS 100
 #define VU_RETRY_MAX_MS 5000
+/* Server mode: connections accepted per wake-up, and the pause after an
+ * accept error that would repeat (no fds). */
+#define VU_ACCEPT_PER_CALL 16
+#define VU_ACCEPT_PAUSE_MS 1000
 
 static void vu_connect_attempt(void *arg);
 
@@ -132,8 +136,29 @@ vu_attach(struct vs_vu_port *p, int fd)
 		return rc;
 	}
 	p->connections++;
+	p->refused = 0;
 	VU_LOG(INFO, "%s: %s connected", p->base.name, p->path);
 	return 0;
+}
+
+static void vu_listen_readable(int fd, uint32_t events, void *arg);
+
+/* The listener again after a pause (see vu_listen_readable()). */
+static void
+vu_listen_resume(void *arg)
+{
+	struct vs_vu_port *p = arg;
+	int rc;
+
+	p->retry_timer = 0;
+	if (!p->started || p->listen_fd < 0)
+		return;
+	rc = vs_evloop_add_fd(p->base.env.loop, p->listen_fd, EPOLLIN, vu_listen_readable, p);
+	if (rc != 0 && rc != -EEXIST) {
+		VU_LOG(ERR, "%s: cannot watch %s again: %s", p->base.name, p->path, strerror(-rc));
+		p->retry_timer = vs_evloop_add_timer(p->base.env.loop, VU_ACCEPT_PAUSE_MS,
+						     vu_listen_resume, p);
+	}
 }
 
 static void
@@ -142,20 +167,31 @@ vu_listen_readable(int fd, uint32_t events, void *arg)
 	struct vs_vu_port *p = arg;
 
 	(void)events;
-	for (;;) {
+	/* A bounded number per call: a flood of connections cannot hold the
+	 * loop (level-triggered, it calls again). */
+	for (int i = 0; i < VU_ACCEPT_PER_CALL; i++) {
 		int c = vh_user_accept(fd);
 
 		if (c == -EAGAIN)
 			return;
+		if (c == -EINTR || c == -ECONNABORTED)
+			continue;
 		if (c < 0) {
-			VU_LOG(WARNING, "%s: accept: %s", p->base.name, strerror(-c));
+			/* Out of fds or memory: the socket stays readable, so
+			 * stop watching it for a while instead of spinning. */
+			VU_LOG(WARNING, "%s: accept: %s; not accepting for %d ms", p->base.name,
+			       strerror(-c), VU_ACCEPT_PAUSE_MS);
+			vs_evloop_del_fd(p->base.env.loop, fd);
+			p->retry_timer = vs_evloop_add_timer(p->base.env.loop, VU_ACCEPT_PAUSE_MS,
+							     vu_listen_resume, p);
 			return;
 		}
 		if (p->be != NULL) {
 			/* One front-end per port: the second hears EOF at once. */
-			p->refused++;
-			VU_LOG(WARNING, "%s: %s already has a front-end; connection refused",
-			       p->base.name, p->path);
+			if (p->refused++ == 0)
+				VU_LOG(WARNING,
+				       "%s: %s already has a front-end; refusing other connections",
+				       p->base.name, p->path);
 			close(c);
 			continue;
 		}
