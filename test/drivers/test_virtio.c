@@ -174,3 +174,65 @@ test_virtio_port_waits_for_its_backend(void)
 	return rc;
 }
 REGISTER_TEST(virtio_port_waits_for_its_backend, fast, test_virtio_port_waits_for_its_backend)
+
+/*
+ * A device that breaks the ring (here: the used index of the receive ring
+ * moved past what is in flight, written into the shared ring as a hostile
+ * back-end would): the queue stops, the port takes everything back,
+ * reconnects and negotiates again, and traffic state is clean.
+ */
+static int
+broken_ring_restarts(struct vt_vport *v, struct vt_server *s)
+{
+	struct rte_mbuf *got[4];
+	volatile uint16_t *used;
+	struct vt_udev d;
+	int changes, conns;
+
+	TEST_ASSERT_SUCCESS(vt_vport_start(v), "start");
+	TEST_ASSERT(wait_link(v, true, 10000), "up");
+	vt_udev_snapshot(&s->dev, &d);
+	TEST_ASSERT(d.rings[0].started && !d.rings[0].last.packed, "split receive ring");
+	used = (volatile uint16_t *)d.rings[0].last.used; /* flags, idx, ring[] */
+	changes = v->changes;
+	pthread_mutex_lock(&s->lock);
+	conns = s->connections;
+	pthread_mutex_unlock(&s->lock);
+	used[1] = (uint16_t)(used[1] + 1000);
+	TEST_ASSERT_EQUAL(vs_port_rx_burst(v->port, 0, got, 4), 0, "nothing from a broken ring");
+	TEST_ASSERT(wait_link(v, false, 5000) || v->changes > changes,
+		    "the port went down to restart");
+	TEST_ASSERT(wait_link(v, true, 10000), "and came back up");
+	pthread_mutex_lock(&s->lock);
+	TEST_ASSERT(s->connections > conns, "on a new connection (%d)", s->connections);
+	pthread_mutex_unlock(&s->lock);
+	TEST_ASSERT(v->changes >= changes + 2, "the engine was told twice");
+	TEST_ASSERT_EQUAL(vs_port_rx_burst(v->port, 0, got, 4), 0, "a fresh, empty ring");
+	return TEST_SUCCESS;
+}
+
+static int
+test_virtio_port_restarts_after_a_broken_ring(void)
+{
+	char spec[300], err[256];
+	struct vt_server s;
+	struct vt_vport v;
+	int rc;
+
+	NEED_EAL();
+	TEST_ASSERT_SUCCESS(vt_server_listen(&s, "vio-broken.sock", VT_MAX_RINGS), "back-end");
+	snprintf(spec, sizeof(spec), "vhost-user-frontend,path=%s", s.path);
+	rc = vt_vport_create(&v, spec, err, sizeof(err));
+	if (rc != 0) {
+		vt_server_stop(&s);
+		TEST_ASSERT_SUCCESS(rc, "%s", err);
+	}
+	rc = broken_ring_restarts(&v, &s);
+	vt_vport_destroy(&v);
+	vt_server_stop(&s);
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(vt_vport_pool()), 0, "every mbuf came back");
+	return rc;
+}
+/* clang-format off */
+REGISTER_TEST(virtio_port_restarts_after_a_broken_ring, fast, test_virtio_port_restarts_after_a_broken_ring)
+/* clang-format on */
