@@ -113,6 +113,9 @@ bool vt_in_ci(void);
  */
 const char *vt_tmpdir(void);
 
+/** Removes @p path and everything below it (best effort; links are removed, not followed). */
+void vt_rm_tree(const char *path);
+
 /** Formats a path under vt_tmpdir() into a static buffer per call slot. */
 const char *vt_path(char *buf, size_t len, const char *name);
 

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
-#include <ftw.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,28 +10,19 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 
+#include "test.h"
 #include "test_eal.h"
 
 static int eal_rc = 1; /* 1: not tried yet */
 static char eal_why[256];
 static char runtime_dir[256];
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 static void
 eal_cleanup(void)
 {
 	rte_eal_cleanup();
 	if (runtime_dir[0] != '\0')
-		nftw(runtime_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+		vt_rm_tree(runtime_dir);
 }
 
 int

@@ -60,12 +60,19 @@ rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	return 0;
 }
 
+void
+vt_rm_tree(const char *path)
+{
+	/* Depth first, not following links: a link out of the tree is removed, not its target. */
+	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void
 remove_tmpdir(void)
 {
 	/* A forked child (a test's helper process) must not remove it. */
 	if (tmpdir[0] != '\0' && tmpdir_owner == getpid())
-		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		vt_rm_tree(tmpdir);
 }
 
 const char *
@@ -79,7 +86,7 @@ vt_tmpdir(void)
 	if (base == NULL)
 		base = "/tmp";
 	snprintf(tmpdir, sizeof(tmpdir), "%s/vswitch-test.%d", base, (int)getpid());
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	vt_rm_tree(tmpdir);
 	if (mkdir(tmpdir, 0700) != 0) {
 		perror("vswitch-test: mkdir tmpdir");
 		abort();

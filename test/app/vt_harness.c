@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -71,23 +70,13 @@ vt_interop_ready(char *why, size_t len)
 	return true;
 }
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 void
 vt_remove_runtime_dir(const char *prefix)
 {
 	char dir[256];
 
 	snprintf(dir, sizeof(dir), "/var/run/dpdk/%s", prefix);
-	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	vt_rm_tree(dir);
 }
 
 /* ---- the switch ---- */
