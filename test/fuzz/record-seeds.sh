@@ -16,7 +16,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build-asan}
-ninja -C "$BUILD" test/fuzz/fuzz-seed-virtq test/fuzz/fuzz-record-vhost-user >/dev/null
+ninja -C "$BUILD" test/fuzz/fuzz-seed-virtq test/fuzz/fuzz-record-vhost-user \
+	test/fuzz/fuzz-seed-packet >/dev/null
 C=test/fuzz/corpus
 tmp=$(mktemp -d /tmp/fuzz-record.XXXXXX)
 tp=
@@ -26,8 +27,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$C/virtq_dev" "$C/vhost_user_backend"
+mkdir -p "$C/virtq_dev" "$C/vhost_user_backend" "$C/packet_path"
 "$BUILD/test/fuzz/fuzz-seed-virtq" "$C/virtq_dev"
+"$BUILD/test/fuzz/fuzz-seed-packet" "$C/packet_path"
 "$BUILD/test/fuzz/fuzz-record-vhost-user" --self "$C/vhost_user_backend"
 
 # One testpmd session per configuration: it connects as the front-end,
