@@ -26,6 +26,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_eth_ring.h>
@@ -37,7 +38,6 @@
 
 #include "fz_input.h"
 #include "fz_packet.h"
-#include "test_eal.h"
 #include "virtq.h"
 #include "vs_evloop.h"
 #include "vs_fdb.h"
@@ -172,6 +172,38 @@ guest_init(struct guest *g, unsigned int idx)
 	return vq_dev_init(&g->rxq, &vc);
 }
 
+/*
+ * EAL without hugepages, shared files or telemetry socket, its (empty)
+ * runtime directory removed at once: nothing is left in /var/run/dpdk, even
+ * when a finding ends the process.
+ */
+static void
+eal_init(void)
+{
+	char prefix[64];
+	char *argv[] = {"fuzz_packet_path",
+			"--no-huge",
+			"-m",
+			"256",
+			"--no-shconf",
+			"--no-pci",
+			"--no-telemetry",
+			"--lcores",
+			"0",
+			"--file-prefix",
+			prefix,
+			"--log-level",
+			"*:error",
+			NULL};
+
+	snprintf(prefix, sizeof(prefix), "fuzz-%d", (int)getpid());
+	fz_check(rte_eal_init((int)(sizeof(argv) / sizeof(argv[0]) - 1), argv) >= 0,
+		 "rte_eal_init failed");
+	/* Without shared config and telemetry the runtime directory stays empty. */
+	if (rmdir(rte_eal_get_runtime_dir()) != 0)
+		fprintf(stderr, "fuzz_packet_path: %s is not empty\n", rte_eal_get_runtime_dir());
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -184,10 +216,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	verbose = getenv("FZ_VERBOSE") != NULL;
-	if (vt_eal_init("fuzz", why, sizeof(why)) != 0) {
-		fprintf(stderr, "fuzz_packet_path: %s\n", why);
-		exit(1);
-	}
+	eal_init();
 	rte_log_set_global_level(RTE_LOG_ERR);
 	H.loop = vs_evloop_create();
 	cfg.loop = H.loop;

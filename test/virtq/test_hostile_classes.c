@@ -294,15 +294,17 @@ race(bool packed)
 	struct racer r = {.packed = packed, .rng = 12345};
 	const uint64_t feats = ALL_FEAT | (packed ? F(VQ_F_RING_PACKED) : 0);
 	unsigned long chains = 0, breaks = 0, rounds = 0;
-	uint64_t end;
+	uint64_t end, hard_end;
 	pthread_t t;
 	uint32_t rxlen[4] = {60, 1514, 64, 9000};
 
 	TEST_ASSERT_SUCCESS(vq_env_raw(&e, 8, feats, BUF_LEN), "env");
 	r.e = &e;
 	TEST_ASSERT_SUCCESS(pthread_create(&t, NULL, racer_main, &r), "racer");
+	/* At least 400 ms, and on until both outcomes were seen (the CPU is shared). */
 	end = vt_now_ms() + 400;
-	while (vt_now_ms() < end) {
+	hard_end = end + 20000;
+	while (vt_now_ms() < end || ((chains == 0 || breaks == 0) && vt_now_ms() < hard_end)) {
 		bool rx = rounds++ % 2;
 		unsigned int n =
 			rx ? vq_dev_take_rx(&e.dev, &b, rxlen, 4) : vq_dev_take(&e.dev, &b, 32);
