@@ -26,10 +26,24 @@ if [ ! -x "$VSWITCH" ]; then
 fi
 
 mkdir -p "$RUNDIR"
+# VM ports: vswitch's own vhost-user driver when this build has it, else
+# DPDK's vhost PMD through the ethdev port type (the same sockets for QEMU).
+if grep -q '^  vhost-user,' <<<"$("$VSWITCH" --help)"; then
+	vm_port() { echo "vhost-user,path=$RUNDIR/$1.sock,name=$1"; }
+else
+	echo "run.sh: this build has no vhost-user port type yet: VM ports use DPDK's net_vhost (ethdev port type)"
+	vm_port() { echo "ethdev,devargs=net_vhost$2,iface=$RUNDIR/$1.sock,name=$1"; }
+fi
+# A running switch keeps its sockets; stale ones (a killed switch) would make
+# the new one's sockets fail.
+if "$BUILD/app/vswitchctl/vswitchctl" --ctl "$RUNDIR/vswitch.ctl" show ports >/dev/null 2>&1; then
+	echo "run.sh: a vswitch is already running on $RUNDIR/vswitch.ctl" >&2
+	exit 1
+fi
+rm -f "$RUNDIR/vm1.sock" "$RUNDIR/vm2.sock"
 ports=()
 if ! printf '%s\n' "$@" | grep -q -- '--port'; then
-	ports=(--port "vhost-user,path=$RUNDIR/vm1.sock,name=vm1"
-		--port "vhost-user,path=$RUNDIR/vm2.sock,name=vm2")
+	ports=(--port "$(vm_port vm1 0)" --port "$(vm_port vm2 1)")
 fi
 
 for vm in vm1 vm2; do

@@ -117,6 +117,8 @@ run(struct vs_options *o)
 		fprintf(stderr, "vswitch: cannot create the event loop: %s\n", strerror(errno));
 		return EXIT_FAILURE;
 	}
+	/* From here a signal stops the loop, even one that comes while ports start. */
+	install_signals();
 	cfg.loop = main_loop;
 	cfg.fdb_size = o->fdb_size;
 	cfg.fdb_aging = o->fdb_aging;
@@ -150,7 +152,6 @@ run(struct vs_options *o)
 		st = (struct stats_timer){main_loop, sw, o->stats};
 		vs_evloop_add_timer(main_loop, (uint64_t)o->stats * 1000, stats_tick, &st);
 	}
-	install_signals();
 	printf("vswitch: ready: %u port(s), %u worker(s), management socket %s\n", o->nb_ports,
 	       vs_switch_nb_workers(sw), o->ctl[0] != '\0' ? o->ctl : "(none)");
 	fflush(stdout);

@@ -108,3 +108,19 @@ vq_memmap_translate_prefix(const struct vq_memmap *m, struct vq_memcache *c, uin
 	cache_region(c, r);
 	return (void *)(uintptr_t)(r->host_addr + off);
 }
+
+int
+vq_memmap_guest_addr(const struct vq_memmap *m, const void *host, uint64_t *guest_addr)
+{
+	uint64_t h = (uint64_t)(uintptr_t)host;
+
+	for (uint32_t i = 0; i < m->nregions; i++) {
+		const struct vq_mem_region *r = &m->region[i];
+
+		if (h - r->host_addr < r->size) {
+			*guest_addr = r->guest_addr + (h - r->host_addr);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}

@@ -117,6 +117,9 @@ struct vq_dev_state {
 	uint8_t used_wrap;   /**< packed: device ring wrap counter at used_idx */
 };
 
+/** The position of a ring that was never used: index 0, wrap counters 1 (2.8.1). */
+#define VQ_DEV_STATE_START ((struct vq_dev_state){0, 0, 1, 1})
+
 /** How to set up a device queue. */
 struct vq_dev_config {
 	unsigned int size;	     /**< queue size: split a power of two, both <= 32768 */
@@ -125,7 +128,8 @@ struct vq_dev_config {
 	void *driver_area;	     /**< split: available ring; packed: driver event suppression */
 	void *device_area;	     /**< split: used ring; packed: device event suppression */
 	const struct vq_memmap *map; /**< translation of buffer addresses */
-	struct vq_dev_state state;   /**< where to start */
+	struct vq_dev_state state;   /**< where to start: VQ_DEV_STATE_START, or from
+					  vq_dev_state_from_vring_base() */
 	vq_log_fn log;		     /**< NULL: log to stderr */
 	void *log_arg;		     /**< passed to @c log */
 };
@@ -324,6 +328,24 @@ vq_take_one(struct vq_take *t, struct vq_burst *b, uint8_t *p, uint32_t len, uin
 	c->nread = (uint16_t)(w ^ 1);
 	c->flags = 0;
 	c->resv = 0;
+}
+
+/* Appends packet @p p of @p need bytes, placed whole in a one-element
+ * writable chain @p id at host pointer @p ptr of @p len bytes. */
+static inline __attribute__((always_inline)) void
+vq_take_rx_one(struct vq_take *t, struct vq_burst *b, unsigned int p, uint8_t *ptr, uint32_t len,
+	       uint16_t id, uint32_t need)
+{
+	struct vq_pkt *pk = &b->pkt[p];
+
+	pk->seg = &b->seg[t->nseg];
+	pk->len = need;
+	pk->nseg = 1;
+	pk->nbufs = 1;
+	pk->chain = (uint16_t)t->nchain;
+	pk->resv = 0;
+	vq_take_one(t, b, ptr, len, id, VQ_DESC_F_WRITE);
+	b->chain[t->nchain - 1].used_len = need;
 }
 
 #ifdef __cplusplus

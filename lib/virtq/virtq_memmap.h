@@ -142,6 +142,20 @@ vq_memmap_translate(const struct vq_memmap *m, struct vq_memcache *c, uint64_t a
 void *vq_memmap_translate_prefix(const struct vq_memmap *m, struct vq_memcache *c, uint64_t addr,
 				 uint64_t len, uint64_t *plen);
 
+/**
+ * Translates a host pointer back to its guest address: for dirty-page
+ * logging of what the device wrote through a segment (live migration).
+ * Not for the fast path (it scans the regions).
+ *
+ * @param m the map
+ * @param host a host pointer inside one of the regions
+ * @param guest_addr set to its guest address on success
+ * @return 0, or -ENOENT if @p host is in no region (and for an identity
+ *         map, where it is simply the pointer: -ENOENT is never returned
+ *         there and *guest_addr = host)
+ */
+int vq_memmap_guest_addr(const struct vq_memmap *m, const void *host, uint64_t *guest_addr);
+
 #ifdef __cplusplus
 }
 #endif

@@ -190,6 +190,29 @@ vq_packed_dev_take_rx(struct vq_dev *q, struct vq_burst *b, const uint32_t *len,
 		uint32_t have = 0;
 		struct vq_pkt *pk;
 
+		/* The common case: one writable descriptor that holds it all. */
+		if (VQ_LIKELY(t.nchain < VQ_BURST_CHAINS && t.nseg < VQ_BURST_SEGS)) {
+			const struct vq_pdesc *d = &desc[slot];
+			const uint16_t flags = vq_ld16_acq(&d->flags);
+
+			if (vq_packed_desc_avail(flags, wrap) &&
+			    (flags & (VQ_DESC_F_NEXT | VQ_DESC_F_INDIRECT | VQ_DESC_F_WRITE)) ==
+				    VQ_DESC_F_WRITE) {
+				const uint64_t addr = vq_ld64(&d->addr);
+				const uint64_t w1 = vq_ld64(&d->len); /* len | id << 32 */
+				const uint32_t dlen = (uint32_t)w1;
+				const uint16_t id = (uint16_t)(w1 >> 32);
+
+				if (VQ_LIKELY(id < size && dlen >= need &&
+					      vq_take_hit(&t, addr, dlen))) {
+					vq_take_rx_one(&t, b, p, vq_take_ptr(&t, addr), dlen, id,
+						       need);
+					vq_packed_advance(&slot, &wrap, 1, size);
+					vq_prefetch(&desc[slot + 4u < size ? slot + 4u : 0]);
+					continue;
+				}
+			}
+		}
 		do {
 			struct vq_chain *c;
 			uint32_t room;

@@ -96,10 +96,16 @@ struct vq_pevent {
 	uint16_t flags;	   /**< VQ_EVENT_F_* */
 };
 
-_Static_assert(sizeof(struct vq_desc) == 16, "virtq_desc is 16 bytes");
-_Static_assert(sizeof(struct vq_used_elem) == 8, "virtq_used_elem is 8 bytes");
-_Static_assert(sizeof(struct vq_pdesc) == 16, "pvirtq_desc is 16 bytes");
-_Static_assert(sizeof(struct vq_pevent) == 4, "pvirtq_event_suppress is 4 bytes");
+#ifdef __cplusplus
+#define VQ_STATIC_ASSERT static_assert
+#else
+#define VQ_STATIC_ASSERT _Static_assert
+#endif
+
+VQ_STATIC_ASSERT(sizeof(struct vq_desc) == 16, "virtq_desc is 16 bytes");
+VQ_STATIC_ASSERT(sizeof(struct vq_used_elem) == 8, "virtq_used_elem is 8 bytes");
+VQ_STATIC_ASSERT(sizeof(struct vq_pdesc) == 16, "pvirtq_desc is 16 bytes");
+VQ_STATIC_ASSERT(sizeof(struct vq_pevent) == 4, "pvirtq_event_suppress is 4 bytes");
 
 /* Minimum alignments (2.7 and 2.8 "Structure Size and Alignment"). */
 #define VQ_SPLIT_DESC_ALIGN   16

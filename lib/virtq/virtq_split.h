@@ -154,6 +154,24 @@ vq_split_dev_take_rx(struct vq_dev *q, struct vq_burst *b, const uint32_t *len, 
 		uint32_t have = 0;
 		struct vq_pkt *pk;
 
+		/* The common case: one writable descriptor that holds it all. */
+		if (VQ_LIKELY(pos < navail && next < size && t.nchain < VQ_BURST_CHAINS &&
+			      t.nseg < VQ_BURST_SEGS)) {
+			const uint8_t *d = (const uint8_t *)&desc[next];
+			const uint64_t addr = vq_ld64(d), w1 = vq_ld64(d + 8);
+			const uint32_t dlen = (uint32_t)w1;
+			const uint16_t flags = (uint16_t)(w1 >> 32);
+
+			if (VQ_LIKELY((flags & (VQ_DESC_F_NEXT | VQ_DESC_F_INDIRECT |
+						VQ_DESC_F_WRITE)) == VQ_DESC_F_WRITE &&
+				      dlen >= need && vq_take_hit(&t, addr, dlen))) {
+				vq_take_rx_one(&t, b, p, vq_take_ptr(&t, addr), dlen, next, need);
+				pos++;
+				next = vq_ld16(&ring[(uint16_t)(last + pos) & mask]);
+				vq_prefetch(&desc[next & mask]);
+				continue;
+			}
+		}
 		do {
 			struct vq_chain *c;
 			uint16_t head;

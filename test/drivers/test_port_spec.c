@@ -3,7 +3,9 @@
  * vs_port: SPEC parsing, the port-type registry and vs_port_create's key
  * checking. A test-only port type stands in for a driver.
  */
+#include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "test.h"
 #include "vs_port.h"
@@ -81,6 +83,8 @@ test_port_spec_rejects_malformed(void)
 		{"vhost-user,path=\"a,b", "unterminated quote"},
 		{"vhost-user,path=\"a\"b", "after the closing quote"},
 		{"vhost-user,path=\"\"", "empty value"},
+		{"vhost-user,path=a\tb", "control character"},
+		{"vhost\nuser,path=a", "port type 'vhost?user' has an invalid character '?'"},
 		{"vhost-user,a=1,b=1,c=1,d=1,e=1,f=1,g=1,h=1,i=1,j=1,k=1,l=1,m=1,n=1,o=1,p=1,q=1",
 		 "more than 16"},
 		{"averyveryveryveryveryverylongtypename", "longer than"},
@@ -272,3 +276,54 @@ test_port_create_names_unavailable_types(void)
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(port_create_names_unavailable_types, fast, test_port_create_names_unavailable_types)
+
+struct sync_reader {
+	struct rte_rcu_qsbr *v;
+	uint32_t go;
+	uint64_t quiescent_at; /* ms when it reported its quiescent state */
+};
+
+static void *
+slow_reader(void *arg)
+{
+	struct sync_reader *r = arg;
+
+	rte_rcu_qsbr_thread_register(r->v, 0);
+	rte_rcu_qsbr_thread_online(r->v, 0);
+	__atomic_store_n(&r->go, 1, __ATOMIC_RELEASE);
+	/* A long "burst": the writer must wait for it. */
+	usleep(200 * 1000);
+	__atomic_store_n(&r->quiescent_at, vt_now_ms(), __ATOMIC_RELEASE);
+	rte_rcu_qsbr_quiescent(r->v, 0);
+	rte_rcu_qsbr_thread_offline(r->v, 0);
+	rte_rcu_qsbr_thread_unregister(r->v, 0);
+	return NULL;
+}
+
+static int
+test_port_synchronize_waits_for_workers(void)
+{
+	struct sync_reader r = {0};
+	struct vs_port port = {0};
+	pthread_t th;
+	uint64_t done;
+
+	vs_port_synchronize(&port); /* no qsbr: returns */
+	r.v = aligned_alloc(RTE_CACHE_LINE_SIZE,
+			    RTE_ALIGN_CEIL(rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE));
+	TEST_ASSERT_NOT_NULL(r.v, "memory");
+	TEST_ASSERT_SUCCESS(rte_rcu_qsbr_init(r.v, 1), "init");
+	port.env.qsbr = r.v;
+	vs_port_synchronize(&port); /* nobody online: returns */
+	TEST_ASSERT_SUCCESS(pthread_create(&th, NULL, slow_reader, &r), "thread");
+	while (!__atomic_load_n(&r.go, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	vs_port_synchronize(&port);
+	done = vt_now_ms();
+	pthread_join(th, NULL);
+	TEST_ASSERT(r.quiescent_at != 0 && done >= r.quiescent_at,
+		    "returned only after the reader's quiescent state");
+	free(r.v);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(port_synchronize_waits_for_workers, fast, test_port_synchronize_waits_for_workers)

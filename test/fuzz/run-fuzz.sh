@@ -4,7 +4,7 @@
 #
 #   run-fuzz.sh BINARY SEEDS ARTIFACTS [libFuzzer options...]
 #
-# Runs BINARY for $VSWITCH_FUZZ_SECONDS (default 60) with a fixed seed, on a
+# Runs BINARY for $VT_FUZZ_SECONDS (default 60) with a fixed seed, on a
 # scratch copy of the committed corpus SEEDS (new inputs go to the scratch
 # directory, never into the source tree). Passes only when libFuzzer ran
 # inputs and exited 0: a crash, a sanitizer report, a leak, a per-input
@@ -16,7 +16,7 @@ bin=$1
 seeds=$2
 art=$3
 shift 3
-secs=${VSWITCH_FUZZ_SECONDS:-60}
+secs=${VT_FUZZ_SECONDS:-60}
 name=$(basename "$bin")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vswitch-$name.XXXXXX") || exit 1

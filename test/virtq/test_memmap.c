@@ -172,3 +172,27 @@ test_prefix(void)
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(virtq_memmap_prefix_splits_at_region_boundaries, fast, test_prefix)
+
+static int
+test_reverse(void)
+{
+	struct vq_memmap m;
+	uint8_t z[1024];
+	uint8_t *x = z, *y = z + 512; /* two regions with a gap between them */
+	uint64_t ga = 0;
+
+	vq_memmap_init(&m);
+	TEST_ASSERT_SUCCESS(vq_memmap_add(&m, 0x1000, 256, x), "x");
+	TEST_ASSERT_SUCCESS(vq_memmap_add(&m, 0x9000, 256, y), "y");
+	TEST_ASSERT_SUCCESS(vq_memmap_guest_addr(&m, y + 17, &ga), "inside y");
+	TEST_ASSERT_EQUAL(ga, 0x9011, "guest address of y + 17");
+	TEST_ASSERT_SUCCESS(vq_memmap_guest_addr(&m, x + 255, &ga), "last byte of x");
+	TEST_ASSERT_EQUAL(ga, 0x10ff, "guest address");
+	TEST_ASSERT_EQUAL(vq_memmap_guest_addr(&m, x + 256, &ga), -ENOENT, "in the gap");
+	TEST_ASSERT_EQUAL(vq_memmap_guest_addr(&m, y + 256, &ga), -ENOENT, "past y");
+	vq_memmap_init_identity(&m);
+	TEST_ASSERT_SUCCESS(vq_memmap_guest_addr(&m, x, &ga), "identity");
+	TEST_ASSERT_EQUAL(ga, (uint64_t)(uintptr_t)x, "itself");
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(virtq_memmap_translates_host_pointers_back_for_logging, fast, test_reverse)

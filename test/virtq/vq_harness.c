@@ -47,7 +47,7 @@ dev_init(struct vq_env *e, void *desc, void *drv_area, void *dev_area)
 		.driver_area = drv_area,
 		.device_area = dev_area,
 		.map = &e->map,
-		.state = {.avail_wrap = 1, .used_wrap = 1},
+		.state = VQ_DEV_STATE_START,
 		.log = capture_log,
 		.log_arg = e,
 	};

@@ -38,6 +38,10 @@ set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+	/* One line of text, whatever the input quoted in it held. */
+	for (char *c = err; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 }
 
 static bool
@@ -62,8 +66,15 @@ take_name(const char *what, const char *s, size_t n, char *dst, size_t cap, char
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!is_name_char(s[i])) {
-			set_err(err, errlen, "%s '%.*s' has an invalid character '%c'", what,
-				(int)n, s, isprint((unsigned char)s[i]) ? s[i] : '?');
+			char shown[40];
+			size_t k;
+
+			/* Errors are one line of text: show what is printable. */
+			for (k = 0; k < n && k < sizeof(shown) - 1; k++)
+				shown[k] = isprint((unsigned char)s[k]) ? s[k] : '?';
+			shown[k] = '\0';
+			set_err(err, errlen, "%s '%s%s' has an invalid character '%c'", what, shown,
+				k < n ? "..." : "", isprint((unsigned char)s[i]) ? s[i] : '?');
 			return -EINVAL;
 		}
 	}
@@ -126,9 +137,12 @@ parse_kv(const char **pp, struct vs_port_spec *spec, char *err, size_t errlen)
 			spec->kv[i].key, sizeof(spec->kv[i].value) - 1);
 		return -EINVAL;
 	}
-	if (memchr(v, '\0', vlen) != NULL || memchr(v, '\n', vlen) != NULL) {
-		set_err(err, errlen, "key '%s': value has a control character", spec->kv[i].key);
-		return -EINVAL;
+	for (size_t j = 0; j < vlen; j++) {
+		if ((unsigned char)v[j] < 0x20 || v[j] == 0x7f) {
+			set_err(err, errlen, "key '%s': value has a control character",
+				spec->kv[i].key);
+			return -EINVAL;
+		}
 	}
 	for (unsigned int j = 0; j < i; j++) {
 		if (strcmp(spec->kv[j].key, spec->kv[i].key) == 0) {

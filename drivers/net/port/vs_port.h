@@ -19,18 +19,19 @@
  * Safe reclamation: workers report a quiescent state on env.qsbr between
  * poll iterations (never inside a burst). Before a driver frees or unmaps
  * anything a burst may touch (a VM's memory table, a ring, queue state), it
- * first unpublishes it, then waits with rte_rcu_qsbr_synchronize(). Drivers
- * may therefore read their published per-queue state in a burst without
- * locks.
+ * first unpublishes it, then waits with vs_port_synchronize(). Drivers may
+ * therefore read their published per-queue state in a burst without locks.
  *
  * A queue that is not ready (VM not connected, ring not started, link down)
  * makes rx_burst return 0 and tx_burst return 0 at the cost of a load and a
  * branch.
  */
 
+#include <sched.h>
 #include <stdint.h>
 
 #include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
 
 #include "vs_evloop.h"
 
@@ -41,7 +42,6 @@ extern "C" {
 #define VS_PORT_MAX_QUEUES 8
 #define VS_PORT_NAME_LEN   32
 
-struct rte_rcu_qsbr;
 struct vs_port;
 
 enum vs_port_link {
@@ -121,9 +121,12 @@ struct vs_port_ops {
 	void (*info_get)(struct vs_port *port, struct vs_port_info *info);
 	/** Fills @p stats with the driver's counters (zeros where it keeps none). */
 	void (*stats_get)(struct vs_port *port, struct vs_port_stats *stats);
+	/** Zeroes the driver's counters. */
 	void (*stats_reset)(struct vs_port *port);
-	/** Frees the port; called after stop, or after create when start was never called or
-	 * failed. */
+	/**
+	 * Frees the port; called after stop, or after create when start was
+	 * never called or failed. Nothing may call back into the engine after.
+	 */
 	void (*destroy)(struct vs_port *port);
 };
 
@@ -151,6 +154,25 @@ static inline uint16_t
 vs_port_tx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb)
 {
 	return port->ops->tx_burst(port, queue, pkts, nb);
+}
+
+/**
+ * Waits until every worker has passed a quiescent state (control thread):
+ * after it, no burst still uses what the driver unpublished before the
+ * call. Yields while waiting, since the control thread may share a CPU with
+ * a worker that must run for the wait to end. No-op without env.qsbr.
+ */
+static inline void
+vs_port_synchronize(const struct vs_port *port)
+{
+	struct rte_rcu_qsbr *v = port->env.qsbr;
+	uint64_t token;
+
+	if (v == NULL)
+		return;
+	token = rte_rcu_qsbr_start(v);
+	while (!rte_rcu_qsbr_check(v, token, false))
+		sched_yield();
 }
 
 /* ---- port types and SPEC strings ---- */

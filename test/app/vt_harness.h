@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef VT_HARNESS_H
+#define VT_HARNESS_H
+
+/*
+ * The interop harness: the real vswitch binary, VMs played by dpdk-testpmd
+ * net_virtio_user instances with fixed MACs, counted traffic, and the
+ * switch's counters read through vswitchctl --json.
+ *
+ * A VM's port is made by vt_vm_port_spec(): today DPDK's net_vhost through
+ * the ethdev port type; swapping that one format string for
+ * "vhost-user,path=%s" moves every interop test to the vhost-user driver.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "test_proc.h"
+#include "vs_json.h"
+
+/* THE line to change when drivers/net/vhost_user lands (see vt_harness.c). */
+const char *vt_vm_port_spec(char *buf, size_t len, unsigned int idx, const char *sock,
+			    const char *extra);
+
+/* Removes /var/run/dpdk/<prefix>, which DPDK leaves behind. */
+void vt_remove_runtime_dir(const char *prefix);
+
+/* Skips unless testpmd and the vswitch binaries are there. */
+bool vt_interop_ready(char *why, size_t len);
+
+/* ---- the switch ---- */
+
+struct vt_vswitch {
+	struct vt_proc proc;
+	char ctl[200];
+	char prefix[64];
+	bool running;
+};
+
+/*
+ * Starts vswitch with its own file prefix and no hugepages, @p lcores as
+ * the EAL --lcores value (NULL: "0@0,1@1"), @p ports port SPECs and @p opts
+ * extra options (NULL-terminated lists, may be NULL), and waits for
+ * "vswitch: ready". Returns 0 or -1 with a reason in @p why.
+ */
+int vt_vswitch_start(struct vt_vswitch *v, const char *lcores, const char *const *ports,
+		     const char *const *opts, char *why, size_t len);
+
+/*
+ * Sends SIGINT or SIGTERM and waits for the exit. Returns the exit status,
+ * 128+signal when it had to be killed, or -1.
+ */
+int vt_vswitch_stop(struct vt_vswitch *v, int sig);
+
+/* Kills it at once (SIGKILL), as a crash would. */
+void vt_vswitch_kill(struct vt_vswitch *v);
+
+/*
+ * Runs `vswitchctl --ctl CTL --json CMD [ARG]`. Returns vswitchctl's exit
+ * status (or -1) and, when @p reply is not NULL, the parsed JSON reply.
+ */
+int vt_vswitch_ctl(struct vt_vswitch *v, struct vs_json **reply, const char *cmd, const char *arg);
+
+struct vt_port_counters {
+	bool found;
+	bool up;
+	uint64_t rx_packets, tx_packets, rx_dropped, tx_dropped, flooded;
+};
+
+/* Reads port @p name's counters (show ports). Returns 0 or -1. */
+int vt_vswitch_port(struct vt_vswitch *v, const char *name, struct vt_port_counters *c);
+
+/* Waits until port @p name's rx_packets reaches @p want (up to @p ms). */
+int vt_vswitch_wait_rx(struct vt_vswitch *v, const char *name, uint64_t want, unsigned int ms);
+
+/* Waits until port @p name's link is up (up to @p ms). */
+int vt_vswitch_wait_up(struct vt_vswitch *v, const char *name, unsigned int ms);
+
+/* ---- VMs played by testpmd (QEMU guests are app/test/test_vm.h) ---- */
+
+struct vt_pmdvm {
+	struct vt_proc proc;
+	char name[32];
+	char mac[18];
+	char prefix[64];
+	bool running;
+};
+
+/*
+ * Starts testpmd as a VM on socket @p sock (server=1 when @p server: it
+ * creates the socket and waits for the switch) with MAC @p mac, in rxonly
+ * forwarding, pinned to CPU @p cpu. Waits for its prompt unless @p server.
+ */
+int vt_pmdvm_start(struct vt_pmdvm *vm, const char *name, const char *sock, const char *mac,
+		   bool server, int cpu, char *why, size_t len);
+
+/* Waits for the prompt (after a server=1 start, once the switch connected). */
+int vt_pmdvm_wait_prompt(struct vt_pmdvm *vm, unsigned int ms);
+
+/* Sends one testpmd command line. */
+int vt_pmdvm_cmd(struct vt_pmdvm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "start": the VM polls (and counts) what it receives. */
+int vt_pmdvm_start_rx(struct vt_pmdvm *vm);
+
+/* "stop", waiting for its statistics block. */
+int vt_pmdvm_stop_fwd(struct vt_pmdvm *vm);
+
+/*
+ * Sends @p bursts bursts of @p burst 64-byte frames to @p dst (txonly via
+ * "start tx_first"), then stops. Returns 0 or -1.
+ */
+int vt_pmdvm_send(struct vt_pmdvm *vm, const char *dst, unsigned int bursts, unsigned int burst);
+
+/* Reads port 0's RX-packets and TX-packets (show port stats 0). */
+int vt_pmdvm_stats(struct vt_pmdvm *vm, uint64_t *rx, uint64_t *tx);
+
+/* "clear port stats 0". */
+int vt_pmdvm_clear(struct vt_pmdvm *vm);
+
+/* Quits testpmd (kills it if it does not quit) and removes its files. */
+void vt_pmdvm_stop(struct vt_pmdvm *vm);
+
+/* Prints the VM's or the switch's output (on failures). */
+void vt_pmdvm_dump(struct vt_pmdvm *vm);
+void vt_vswitch_dump(struct vt_vswitch *v);
+
+#endif /* VT_HARNESS_H */
