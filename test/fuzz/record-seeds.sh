@@ -9,7 +9,8 @@
 # fuzz_vhost_user_backend:  real sessions recorded by fuzz-record-vhost-user:
 #                           dpdk-testpmd's net_virtio_user (split, packed, two
 #                           queue pairs; txonly, so its TX rings are full of
-#                           real packets and its RX rings of real buffers) and
+#                           real packets and its RX rings of real buffers),
+#                           QEMU with a Linux guest (scripts/vm/vm.sh), and
 #                           lib/vhost's own front-end (memory slots, inflight,
 #                           log, config, status, reset)
 # fuzz_packet_path:         fuzz-seed-packet (frames and virtio-net headers)
@@ -57,4 +58,22 @@ if command -v dpdk-testpmd >/dev/null; then
 	record_testpmd testpmd-split-2q queues=2,queue_size=64,mrg_rxbuf=0 --rxq=2 --txq=2
 else
 	echo "dpdk-testpmd is missing: no recorded testpmd sessions"
+fi
+
+# QEMU with a guest whose virtio-net driver brings eth0 up and pings: QEMU's
+# own handshake (status, ring enables, its memory file), the guest's rings.
+if command -v qemu-system-x86_64 >/dev/null; then
+	sock=$tmp/qemu.sock
+	"$BUILD/test/fuzz/fuzz-record-vhost-user" "$sock" "$C/vhost_user_backend/qemu-guest" 200 &
+	rec=$!
+	for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+	scripts/vm/vm.sh run -m virtio_pci -m virtio_net -s -t 180 -n fuzz-record \
+		-q -chardev -q "socket,id=c0,path=$sock" -q -netdev -q vhost-user,id=n0,chardev=c0 \
+		-q -device -q "virtio-net-pci,netdev=n0,mac=52:54:00:00:00:02,vectors=0,romfile=" \
+		-- 'ip link set eth0 up; ip addr add 10.0.0.1/24 dev eth0; sleep 1;
+		    ping -c 3 -W 1 10.0.0.2; true' >"$tmp/qemu.log" 2>&1 ||
+		{ tail -20 "$tmp/qemu.log"; echo "the QEMU session failed"; }
+	wait "$rec" || true
+else
+	echo "qemu-system-x86_64 is missing: no recorded QEMU session"
 fi
