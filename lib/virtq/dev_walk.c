@@ -272,6 +272,20 @@ packed_walk_indirect(struct walk *w, uint64_t table, uint32_t len)
 		if (d.flags & VQ_DESC_F_INDIRECT)
 			return vq_dev_fail(q, -EINVAL,
 					   "indirect descriptor inside an indirect table");
+		/* DPDK's virtio PMD presets every entry of its packed transmit
+		 * tables WRITE (vring_desc_init_indirect_packed(), 22.11 to
+		 * 24.x) and leaves it on the header entry and on the entry
+		 * whose index equals the ring slot; its vhost library never
+		 * looks. Taken by vq_dev_take(), a table whose readable
+		 * entries follow writable ones counts them readable instead of
+		 * breaking the queue (a caller that only reads, like a net
+		 * transmit queue, may take every segment as data). */
+		if (!(d.flags & VQ_DESC_F_WRITE) && w->seen_write && w->mode == VQ_WALK_TX) {
+			w->nread = w->nseg;
+			w->rlen += w->wlen;
+			w->wlen = 0;
+			w->seen_write = false;
+		}
 		rc = walk_element(w, d.addr, d.len, d.flags & VQ_DESC_F_WRITE);
 		if (rc)
 			return rc;

@@ -80,7 +80,10 @@ test_vm_guests_ping_and_transfer_through_the_switch(void)
 		 "10.0.0.2");
 	snprintf(cmd[0], sizeof(cmd[0]),
 		 GUEST_SETUP
-		 "sleep 2; ping -c 3 -W 2 10.0.0.2 && "
+		 /* The other guest may boot later (TCG on a busy machine):
+		  * wait for it to answer before the counted traffic. */
+		 "i=0; while [ $i -lt 90 ] && ! ping -c 1 -W 1 10.0.0.2 >/dev/null; do "
+		 "i=$((i+1)); done; ping -c 3 -W 2 10.0.0.2 && "
 		 "dd if=/dev/zero bs=64k count=64 2>/dev/null | timeout 120 nc 10.0.0.2 5000 "
 		 "&& echo BULK-OK; sleep 2; " GUEST_COUNTERS,
 		 "10.0.0.1");

@@ -18,12 +18,11 @@
 const char *
 vt_vm_port_spec(char *buf, size_t len, unsigned int idx, const char *sock, const char *extra)
 {
-	/*
-	 * VM ports through DPDK's net_vhost. With drivers/net/vhost_user:
-	 *   snprintf(buf, len, "vhost-user,path=%s%s%s", sock, ...);
-	 */
-	snprintf(buf, len, "ethdev,devargs=net_vhost%u,iface=%s%s%s", idx, sock,
-		 extra != NULL ? "," : "", extra != NULL ? extra : "");
+	/* VM ports through drivers/net/vhost_user (before it: DPDK's net_vhost
+	 * through the ethdev port type, "ethdev,devargs=net_vhost%u,iface=%s"). */
+	(void)idx;
+	snprintf(buf, len, "vhost-user,path=%s%s%s", sock, extra != NULL ? "," : "",
+		 extra != NULL ? extra : "");
 	return buf;
 }
 

@@ -7,9 +7,9 @@
  * net_virtio_user instances with fixed MACs, counted traffic, and the
  * switch's counters read through vswitchctl --json.
  *
- * A VM's port is made by vt_vm_port_spec(): today DPDK's net_vhost through
- * the ethdev port type; swapping that one format string for
- * "vhost-user,path=%s" moves every interop test to the vhost-user driver.
+ * A VM's port is made by vt_vm_port_spec(): the vhost-user port type
+ * (drivers/net/vhost_user); before it, DPDK's net_vhost through the ethdev
+ * port type.
  */
 
 #include <stdbool.h>
@@ -18,7 +18,7 @@
 #include "test_proc.h"
 #include "vs_json.h"
 
-/* THE line to change when drivers/net/vhost_user lands (see vt_harness.c). */
+/* A VM port's SPEC for socket @p sock plus @p extra keys (may be NULL). */
 const char *vt_vm_port_spec(char *buf, size_t len, unsigned int idx, const char *sock,
 			    const char *extra);
 

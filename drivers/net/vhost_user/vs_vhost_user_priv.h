@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef VS_VHOST_USER_PRIV_H
+#define VS_VHOST_USER_PRIV_H
+
+/*
+ * Port type "vhost-user", internal: the port, its rings, and how the control
+ * thread hands rings to the data path.
+ *
+ * Ring numbering (virtio-net, 5.1.2): ring 2q is the guest's receive queue q
+ * (our tx_burst on queue q enqueues into it), ring 2q+1 the guest's transmit
+ * queue q (our rx_burst on queue q dequeues from it).
+ *
+ * Publication (the RCU contract of vs_port.h): the control thread builds a
+ * struct vu_ring when lib/vhost starts a ring and stores its pointer in
+ * live[idx] (release) while the ring is started and enabled. A burst loads
+ * live[idx] once and uses that ring to its end. To take a ring back (stop,
+ * disable, new memory, disconnect), the control thread stores NULL, then
+ * waits for a grace period on env.qsbr: after it, no burst holds the old
+ * pointer, and the ring (its vq_dev, the guest memory it points into, its
+ * call fd) can go.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <rte_common.h>
+#include <rte_log.h>
+
+#include "vhost_user_backend.h"
+#include "vhost_user_conn.h"
+#include "virtq.h"
+#include "vs_port.h"
+
+extern int vs_vhost_user_logtype;
+#define VU_LOG(level, fmt, ...)                                                                    \
+	rte_log(RTE_LOG_##level, vs_vhost_user_logtype, "vhost-user: " fmt "\n", ##__VA_ARGS__)
+
+#define VU_MAX_RINGS (2 * VS_PORT_MAX_QUEUES)
+/* Largest frame taken from or given to a guest: 64 KiB of GSO payload plus
+ * headers (Linux's GSO_MAX_SIZE 65536 plus Ethernet and two VLAN tags). */
+#define VU_MAX_FRAME (65536 + 14 + 8)
+/* Shortest frame given to a guest: an Ethernet header. */
+#define VU_MIN_FRAME 14
+/* The virtio-net header: 12 bytes with VERSION_1 or MRG_RXBUF, else 10 (5.1.6). */
+#define VU_HDR_LEN_MODERN 12
+#define VU_HDR_LEN_LEGACY 10
+
+/* Per-queue, per-direction counters: written by the one thread bursting on
+ * the queue, read by the control thread (relaxed, 64-bit: never torn). */
+struct vu_stats {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t drops;
+	uint64_t errors;
+} __rte_cache_aligned;
+
+struct vs_vu_port;
+
+/* One started ring: what a burst needs, built on ring_started(). */
+struct vu_ring {
+	struct vq_dev vq;
+	struct rte_mempool *mp; /* rx: mbufs for received packets */
+	struct vu_stats *stats; /* this ring's counters in the port */
+	uint64_t features;	/* negotiated virtio features */
+	uint32_t room;		/* rx: data room of one mbuf */
+	uint16_t hdr_len;	/* virtio-net header bytes */
+	uint16_t idx;		/* ring index */
+	int call_fd;		/* eventfd to interrupt the guest, -1: none */
+	int err_fd;		/* eventfd to report a broken ring, -1: none */
+	bool mrg_rxbuf;		/* VIRTIO_NET_F_MRG_RXBUF negotiated */
+	bool broken;		/* the data path saw the queue break */
+	struct vs_vu_port *port;
+	/* Scratch of the burst in progress: one thread at a time uses it. */
+	struct vq_burst burst __rte_cache_aligned;
+};
+
+struct vs_vu_port {
+	struct vs_port base; /* first: the engine casts */
+
+	/* ---- read by bursts ---- */
+	struct vu_ring *live[VU_MAX_RINGS] __rte_cache_aligned;
+	struct vu_stats rx_stats[VS_PORT_MAX_QUEUES]; /* by queue: guest TX rings */
+	struct vu_stats tx_stats[VS_PORT_MAX_QUEUES]; /* by queue: guest RX rings */
+
+	/* ---- control thread only ---- */
+	struct vu_stats rx_base[VS_PORT_MAX_QUEUES]; /* counters at the last reset */
+	struct vu_stats tx_base[VS_PORT_MAX_QUEUES];
+	struct vu_ring *ring[VU_MAX_RINGS]; /* started rings */
+	bool enabled[VU_MAX_RINGS];
+	struct vq_memmap *map; /* the memory table, as lib/virtq's region map */
+	struct vh_user_backend *be;
+	struct vh_user_backoff backoff;
+	int listen_fd;
+	int conn_fd;
+	int64_t retry_timer;
+	uint64_t offered;  /* virtio features offered */
+	uint64_t features; /* negotiated */
+	uint64_t connections;
+	uint64_t refused;
+	uint16_t nb_qp; /* queue pairs configured */
+	uint16_t mtu;	/* NET_SET_MTU, 0 if never sent */
+	bool client;
+	bool started;
+	mode_t sock_mode;
+	/* What state_changed last reported. */
+	uint16_t rep_rxq;
+	uint16_t rep_txq;
+	enum vs_port_link rep_link;
+	char path[108];
+};
+
+static inline struct vs_vu_port *
+vu_port(struct vs_port *port)
+{
+	return (struct vs_vu_port *)port;
+}
+
+/*
+ * Allocations the data path reads (the port, its rings, memory maps): DPDK
+ * memory on the port's NUMA socket; under AddressSanitizer, which cannot see
+ * inside rte_malloc, plain malloc so that a use after free is caught.
+ */
+void *vu_zalloc(const char *what, size_t size, int socket);
+void vu_free(void *p);
+
+/* The device behind lib/vhost's back-end (vs_vhost_user_dev.c). */
+extern const struct vh_user_device_ops vu_device_ops;
+
+/* Virtio features the port offers (vs_vhost_user_dev.c). */
+uint64_t vu_offered_features(uint16_t nb_qp);
+
+/* Control thread: takes every ring away from the data path and back. */
+void vu_unpublish_all(struct vs_vu_port *p);
+
+/* Control thread: frees what the device state holds after a disconnect. */
+void vu_device_release(struct vs_vu_port *p);
+
+/* Control thread: tells the engine when link or queue counts changed. */
+void vu_state_update(struct vs_vu_port *p);
+
+/* Usable queues now: leading queues whose ring is live. */
+uint16_t vu_nb_rxq(const struct vs_vu_port *p);
+uint16_t vu_nb_txq(const struct vs_vu_port *p);
+
+/* The data path (vs_vhost_user_rxtx.c). */
+uint16_t vu_rx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb);
+uint16_t vu_tx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb);
+
+/* Counter updates: one writer per queue; the control thread reads. */
+#define VU_ADD(field, n) __atomic_store_n(&(field), (field) + (n), __ATOMIC_RELAXED)
+
+#endif /* VS_VHOST_USER_PRIV_H */
