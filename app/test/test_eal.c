@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +38,15 @@ eal_cleanup(void)
 int
 vt_eal_init(const char *prefix, char *why, size_t len)
 {
+	return vt_eal_init_args(prefix, NULL, why, len);
+}
+
+int
+vt_eal_init_args(const char *prefix, const char *const *extra, char *why, size_t len)
+{
 	char file_prefix[64], lcores[64];
 	cpu_set_t set;
-	char *argv[16];
+	char *argv[24];
 	int argc = 0;
 
 	if (eal_rc != 1)
@@ -76,6 +83,8 @@ vt_eal_init(const char *prefix, char *why, size_t len)
 	argv[argc++] = file_prefix;
 	argv[argc++] = "--log-level";
 	argv[argc++] = "lib.eal:warning";
+	for (unsigned int i = 0; extra != NULL && extra[i] != NULL && argc < 23; i++)
+		argv[argc++] = (char *)(uintptr_t)extra[i];
 	argv[argc] = NULL;
 	if (rte_eal_init(argc, argv) < 0) {
 		eal_rc = -(rte_errno != 0 ? rte_errno : EINVAL);

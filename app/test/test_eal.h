@@ -23,6 +23,14 @@
  */
 int vt_eal_init(const char *prefix, char *why, size_t len);
 
+/**
+ * vt_eal_init() with @p extra EAL arguments appended (NULL-terminated, may be
+ * NULL), e.g. "--single-file-segments" so that the memfd behind --no-huge
+ * memory can be shared with a vhost-user back-end. The first call in a
+ * process decides the arguments; later calls return its result.
+ */
+int vt_eal_init_args(const char *prefix, const char *const *extra, char *why, size_t len);
+
 /** @return true once vt_eal_init() has succeeded in this process. */
 int vt_eal_ready(void);
 

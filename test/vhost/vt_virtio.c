@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * A small virtio driver for tests over the common backend interface. The
- * split-ring writer (virtio 1.1, 2.6) is a stopgap for lib/virtq.
+ * A small virtio driver for tests over the common backend interface, its
+ * rings run by lib/virtq's driver side.
  */
 #include <poll.h>
 #include <stdlib.h>
@@ -15,7 +15,8 @@
 #include "test.h"
 #include "vt_virtio.h"
 
-#define RING_AREA (3 * 4096) /* descriptor table, available, used: a page each */
+/* The larger of the split and packed layouts of 256 entries, page-rounded. */
+#define RING_AREA (3 * 4096)
 
 static size_t
 vq_area(unsigned int num)
@@ -51,9 +52,7 @@ vt_dev_init(struct vt_dev *d, struct vh_backend *b, unsigned int nvq, unsigned i
 		uint8_t *base = d->mem + i * vq_area(num);
 
 		q->num = num;
-		q->desc = (struct vring_desc *)base;
-		q->avail = (struct vring_avail *)(base + 4096);
-		q->used = (struct vring_used *)(base + 2 * 4096);
+		q->ring = base;
 		q->bufs = base + RING_AREA;
 		q->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		q->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -71,6 +70,9 @@ void
 vt_dev_fini(struct vt_dev *d)
 {
 	for (unsigned int i = 0; i < VT_VQ_MAX; i++) {
+		if (d->vq[i].vq_init)
+			vq_drv_fini(&d->vq[i].vq);
+		d->vq[i].vq_init = false;
 		if (d->vq[i].kick >= 0)
 			close(d->vq[i].kick);
 		if (d->vq[i].call >= 0)
@@ -112,9 +114,35 @@ vt_dev_region(const struct vt_dev *d, struct vh_mem_region *r)
 	r->fd = d->memfd;
 }
 
+/* lib/virtq's rings for the negotiated features, in the ring area of @p q. */
+static int
+vq_setup(struct vt_dev *d, struct vt_vq *q)
+{
+	struct vq_drv_config cfg = {
+		.size = q->num,
+		.features = d->features,
+		.mem = q->ring,
+		.mem_iova = (uintptr_t)q->ring,
+	};
+	size_t need = vq_drv_mem_size(&cfg);
+	int rc;
+
+	if (need == 0 || need > RING_AREA)
+		return -EINVAL;
+	if (q->vq_init)
+		vq_drv_fini(&q->vq);
+	rc = vq_drv_init(&q->vq, &cfg);
+	q->vq_init = rc == 0;
+	q->posted = 0;
+	q->used_head = q->used_count = 0;
+	return rc;
+}
+
 int
 vt_dev_start(struct vt_dev *d)
 {
+	/* SET_VRING_BASE of a fresh packed ring: index 0, wrap counter 1 (bit 15). */
+	const uint32_t base = (d->features & VQ_FEATURE(VQ_F_RING_PACKED)) ? 0x8000 : 0;
 	struct vh_mem_region r;
 	int rc;
 
@@ -124,14 +152,14 @@ vt_dev_start(struct vt_dev *d)
 		return rc;
 	for (unsigned int i = 0; i < d->nvq; i++) {
 		struct vt_vq *q = &d->vq[i];
-		struct vh_vring_addr a = {
-			.desc_user_addr = (uintptr_t)q->desc,
-			.avail_user_addr = (uintptr_t)q->avail,
-			.used_user_addr = (uintptr_t)q->used,
-		};
+		struct vh_vring_addr a = {0};
 
+		rc = vq_setup(d, q);
+		if (rc != 0)
+			return rc;
+		vq_drv_ring_addrs(&q->vq, &a.desc_user_addr, &a.avail_user_addr, &a.used_user_addr);
 		if ((rc = vh_backend_set_vring_num(d->b, i, q->num)) != 0 ||
-		    (rc = vh_backend_set_vring_base(d->b, i, 0)) != 0 ||
+		    (rc = vh_backend_set_vring_base(d->b, i, base)) != 0 ||
 		    (rc = vh_backend_set_vring_addr(d->b, i, &a)) != 0 ||
 		    (rc = vh_backend_set_vring_kick(d->b, i, q->kick)) != 0 ||
 		    (rc = vh_backend_set_vring_call(d->b, i, q->call)) != 0)
@@ -146,26 +174,25 @@ vt_dev_start(struct vt_dev *d)
 int
 vt_vq_add(struct vt_vq *q, const void *data, size_t len, bool device_writes)
 {
-	uint16_t slot;
+	uint32_t slot = q->posted % q->num;
+	uint64_t addr = (uintptr_t)(q->bufs + (size_t)slot * VT_BUF_SIZE);
+	uint32_t l = (uint32_t)len;
+	void *cookie = (void *)(uintptr_t)(slot + 1);
 
 	if (len > VT_BUF_SIZE)
 		return -EMSGSIZE;
-	if ((uint16_t)(q->avail_idx - q->used_idx) >= q->num)
+	if (!q->vq_init || vq_drv_error(&q->vq) != 0)
+		return -EIO;
+	/* Buffer i is posted again only once the device gave it back. */
+	if (vq_drv_inflight(&q->vq) + q->used_count >= q->num)
 		return -ENOSPC;
-	/* Descriptor i always carries buffer i; slots are reused in ring
-	 * order, so a slot is free once everything before it is used. */
-	slot = q->avail_idx % q->num;
 	if (!device_writes && data != NULL)
 		memcpy(q->bufs + (size_t)slot * VT_BUF_SIZE, data, len);
-	q->desc[slot].addr = (uintptr_t)(q->bufs + (size_t)slot * VT_BUF_SIZE);
-	q->desc[slot].len = (uint32_t)len;
-	q->desc[slot].flags = device_writes ? VRING_DESC_F_WRITE : 0;
-	q->desc[slot].next = 0;
-	q->avail->ring[slot] = slot;
-	q->avail_idx++;
-	/* The entry must be visible before the index (2.6.13.2). */
-	__atomic_store_n(&q->avail->idx, q->avail_idx, __ATOMIC_RELEASE);
-	return slot;
+	if (vq_drv_post_buf(&q->vq, &addr, &l, &cookie, 1, device_writes ? VQ_DESC_F_WRITE : 0) !=
+	    1)
+		return -ENOSPC;
+	q->posted++;
+	return (int)slot;
 }
 
 int
@@ -173,16 +200,34 @@ vt_vq_kick(struct vt_vq *q)
 {
 	uint64_t one = 1;
 
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* lib/virtq decides (suppression, EVENT_IDX); its barrier comes first. */
+	if (!vq_drv_kick_needed(&q->vq))
+		return 0;
 	return write(q->kick, &one, sizeof(one)) == sizeof(one) ? 0 : -errno;
+}
+
+/* Moves what the device used into the FIFO of used elements. */
+static void
+vq_collect(struct vt_vq *q)
+{
+	while (q->vq_init && q->used_count < VT_VQ_USED_MAX) {
+		unsigned int tail = (q->used_head + q->used_count) % VT_VQ_USED_MAX;
+		void *cookie;
+		uint32_t len;
+
+		if (vq_drv_reap(&q->vq, &cookie, &len, 1) != 1)
+			break;
+		q->used_id[tail] = (uint32_t)((uintptr_t)cookie - 1);
+		q->used_len[tail] = len;
+		q->used_count++;
+	}
 }
 
 unsigned int
 vt_vq_used_pending(const struct vt_vq *q)
 {
-	uint16_t idx = __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
-
-	return (uint16_t)(idx - q->used_idx);
+	vq_collect((struct vt_vq *)(uintptr_t)q);
+	return q->used_count;
 }
 
 int
@@ -193,16 +238,17 @@ vt_vq_wait_used(struct vt_vq *q, unsigned int timeout_ms, uint32_t *id, uint32_t
 	while (vt_vq_used_pending(q) == 0) {
 		struct timespec ts = {0, 1000 * 1000};
 
+		if (!q->vq_init || vq_drv_error(&q->vq) != 0)
+			return -EBADMSG;
 		if (vt_now_ms() >= deadline)
 			return -ETIMEDOUT;
 		nanosleep(&ts, NULL);
 	}
-	struct vring_used_elem *e = &q->used->ring[q->used_idx % q->num];
-
-	*id = e->id;
-	*len = e->len;
-	q->used_idx++;
-	return *id < q->num ? 0 : -EBADMSG;
+	*id = q->used_id[q->used_head];
+	*len = q->used_len[q->used_head];
+	q->used_head = (q->used_head + 1) % VT_VQ_USED_MAX;
+	q->used_count--;
+	return 0;
 }
 
 int
@@ -223,8 +269,10 @@ vt_vq_wait_call(struct vt_vq *q, unsigned int timeout_ms)
 void
 vt_vq_set_interrupts(struct vt_vq *q, bool on)
 {
-	__atomic_store_n(&q->avail->flags, on ? 0 : VRING_AVAIL_F_NO_INTERRUPT, __ATOMIC_RELEASE);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (on)
+		vq_drv_call_enable(&q->vq);
+	else
+		vq_drv_call_disable(&q->vq);
 }
 
 uint8_t *

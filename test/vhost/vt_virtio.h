@@ -10,8 +10,10 @@
  * shared memfd mapping of this process, given to the device as one region
  * with IOVA == virtual address, which every kind accepts.
  *
- * The split-ring writer here is a stopgap until lib/virtq's driver side
- * lands; it posts one descriptor per buffer.
+ * The rings are lib/virtq's driver side (split or packed, as negotiated),
+ * one element per buffer; buffer i of a ring is used for its i-th post
+ * modulo the ring size, so ids come back as 0, 1, 2... when the device
+ * uses buffers in order.
  *
  * Order of use: vt_dev_init(), vh_backend_set_owner(), vt_dev_negotiate(),
  * [kind-specific steps, e.g. vDPA status], vt_dev_start(), [kind-specific:
@@ -26,18 +28,23 @@
 #include <linux/virtio_ring.h>
 
 #include "vhost_backend.h"
+#include "virtq.h"
 
-#define VT_VQ_MAX   3
-#define VT_BUF_SIZE 2048
+#define VT_VQ_MAX      3
+#define VT_BUF_SIZE    2048
+#define VT_VQ_USED_MAX 256 /* ring sizes up to 256 */
 
 struct vt_vq {
 	unsigned int num;
-	struct vring_desc *desc;
-	struct vring_avail *avail;
-	struct vring_used *used;
-	uint8_t *bufs; /* num buffers of VT_BUF_SIZE, buffer i for descriptor i */
-	uint16_t avail_idx;
-	uint16_t used_idx;
+	struct vq_drv vq; /* set up by vt_dev_start() once the features are known */
+	bool vq_init;
+	uint8_t *ring;	 /* memory of the ring parts */
+	uint8_t *bufs;	 /* num buffers of VT_BUF_SIZE */
+	uint32_t posted; /* buffers posted so far: the next one is posted % num */
+	/* Used buffers reaped but not yet handed out (vt_vq_wait_used()). */
+	uint32_t used_id[VT_VQ_USED_MAX];
+	uint32_t used_len[VT_VQ_USED_MAX];
+	unsigned int used_head, used_count;
 	int kick; /* eventfd we write to notify the device */
 	int call; /* eventfd the device signals */
 };
@@ -77,8 +84,8 @@ void vt_dev_fini(struct vt_dev *d);
 /**
  * Posts one buffer on @p q: @p len bytes copied from @p data (device reads
  * it) or, when @p device_writes, an empty buffer of @p len bytes (data may
- * be NULL). Returns the descriptor id, -ENOSPC when the ring is full,
- * -EMSGSIZE when len exceeds VT_BUF_SIZE.
+ * be NULL). Returns the buffer's id, -ENOSPC when the ring is full,
+ * -EMSGSIZE when len exceeds VT_BUF_SIZE, -EIO when the ring is broken.
  */
 int vt_vq_add(struct vt_vq *q, const void *data, size_t len, bool device_writes);
 
@@ -87,8 +94,8 @@ int vt_vq_kick(struct vt_vq *q);
 
 /**
  * Waits up to @p timeout_ms for the next used element; returns 0 with its
- * id and length, or -ETIMEDOUT, or -EBADMSG if the device returned an id we
- * never posted.
+ * id and length, or -ETIMEDOUT, or -EBADMSG if the device broke the ring
+ * (an id we never posted, a length longer than the buffer: lib/virtq).
  */
 int vt_vq_wait_used(struct vt_vq *q, unsigned int timeout_ms, uint32_t *id, uint32_t *len);
 
