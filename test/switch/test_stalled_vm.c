@@ -6,10 +6,9 @@
  * The VM is dpdk-testpmd with a net_virtio_user port that receives for a
  * moment and then stops polling: its driver's receive buffers fill up and
  * are never reaped again.
- * The switch reaches it through the ethdev port over DPDK's net_vhost
- * (drivers/net/vhost_user, the switch's own VM-facing port, is not in main
- * yet; this test moves to it when it lands). Two ring ports A and B carry
- * a stream of broadcasts, so every frame is flooded to B and to the VM.
+ * The switch reaches it through its own VM-facing port, the vhost-user
+ * port (drivers/net/vhost_user). Two ring ports A and B carry a stream of
+ * broadcasts, so every frame is flooded to B and to the VM.
  *
  * Checked: B receives every frame; the VM port takes at most what its ring
  * holds and the rest is counted as dropped; the engine's mbufs in use come
@@ -18,6 +17,7 @@
  * removed altogether (medians of 300 rounds each, generous bound: the CPU
  * is shared, figures are indicative).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -112,6 +112,34 @@ wait_link_up(struct vt_sw *t, int id, struct vt_proc *p, unsigned int ms)
 	return false;
 }
 
+/* Runs the switch's control loop for @p ms. */
+static void
+serve(struct vt_sw *t, unsigned int ms)
+{
+	uint64_t end = vt_now_ms() + ms;
+
+	while (vt_now_ms() < end)
+		vs_evloop_run_once(t->loop, 20);
+}
+
+/*
+ * testpmd's output @p needle, with the switch's control loop served
+ * meanwhile: the vhost-user port answers the VM's requests there (a
+ * front-end waiting for a reply would otherwise wait for us).
+ */
+static int
+wait_output(struct vt_sw *t, struct vt_proc *p, const char *needle, unsigned int ms)
+{
+	uint64_t end = vt_now_ms() + ms;
+
+	while (vt_now_ms() < end && vt_proc_running(p)) {
+		if (vt_proc_output_has(p, needle))
+			return 0;
+		vs_evloop_run_once(t->loop, 20);
+	}
+	return vt_proc_output_has(p, needle) ? 0 : -ETIMEDOUT;
+}
+
 static int
 test_stalled_vm(void)
 {
@@ -135,10 +163,9 @@ test_stalled_vm(void)
 	TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, NULL, 4096), "B");
 	vt_path(sock, sizeof(sock), "stall-vm.sock");
 	unlink(sock);
-	snprintf(spec, sizeof(spec), "ethdev,devargs=net_vhost_stall0,iface=%s,queues=1,name=vm",
-		 sock);
+	snprintf(spec, sizeof(spec), "vhost-user,path=%s,queues=1,name=vm", sock);
 	vm = vs_switch_add_port(t.sw, spec, err, sizeof(err));
-	TEST_ASSERT(vm >= 0, "the VM's port (net_vhost): %s", err);
+	TEST_ASSERT(vm >= 0, "the VM's port (vhost-user): %s", err);
 
 	/* The VM: its driver starts the port (posting its receive buffers) and
 	 * then nothing polls it: forwarding is never started. */
@@ -176,14 +203,14 @@ test_stalled_vm(void)
 	 * polls), then stops: its ring holds at most VM_RING free buffers.
 	 */
 	if (vt_proc_write(&p, "set fwd rxonly\nstart\n") != 0 ||
-	    vt_proc_wait_output(&p, "rxonly packet forwarding", 10000) != 0) {
+	    wait_output(&t, &p, "rxonly packet forwarding", 10000) != 0) {
 		vt_proc_dump(&p, "testpmd");
 		printf("FAIL: testpmd did not start receiving\n");
 		rc = TEST_FAILED;
 		goto out;
 	}
-	usleep(500 * 1000);
-	if (vt_proc_write(&p, "stop\n") != 0 || vt_proc_wait_output(&p, "Done.", 10000) != 0) {
+	serve(&t, 500);
+	if (vt_proc_write(&p, "stop\n") != 0 || wait_output(&t, &p, "Done.", 10000) != 0) {
 		vt_proc_dump(&p, "testpmd");
 		printf("FAIL: testpmd did not stop receiving\n");
 		rc = TEST_FAILED;
