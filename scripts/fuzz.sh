@@ -37,7 +37,7 @@ mkdir -p "$work/corpus" "$work/crashes"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 echo "fuzz.sh: fuzz_$target for $secs s; corpus $work/corpus, crashes $work/crashes"
-nice -n 10 "$BUILD/test/fuzz/fuzz_$target" -max_total_time="$secs" -timeout=10 \
+nice -n 19 "$BUILD/test/fuzz/fuzz_$target" -max_total_time="$secs" -timeout=10 \
 	-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/crashes/" \
 	"$@" "$work/corpus" "test/fuzz/corpus/$target" 2>&1 |
 	grep -v -E '^(libvhost|virtq|EAL|VHOST|vswitch):' | tee "$work/last.log" |
