@@ -418,6 +418,12 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	while (!links_up() && (uint64_t)time(NULL) < end)
 		vs_evloop_run_once(H.loop, 10);
 	fz_check(links_up(), "the VM ports did not come up");
+	/*
+	 * The guests are connected: their sockets' names are not needed any
+	 * more. Removed now, as libFuzzer's normal end (-max_total_time,
+	 * -runs) leaves without running atexit handlers.
+	 */
+	cleanup_dir();
 	H.pool_full = rte_mempool_avail_count(H.mp);
 	atexit(teardown);
 	return 0;
