@@ -23,13 +23,19 @@ else
 	log "not root: skipping scripts/setup.sh (packages and hugepages must already be there)"
 fi
 
-configure() { # dir [meson options...]
+configure() { # dir [meson options...]; $CC (optional) picks the compiler
 	local dir=$1
 	shift
 	local reconf=()
 	# Modules are picked up with fs.exists() at configure time, which
 	# does not make meson re-run when a module appears: reconfigure.
 	[ -f "$dir/build.ninja" ] && reconf=(--reconfigure)
+	# A tree configured with another compiler cannot be reconfigured to
+	# this one: start it again.
+	if [ -n "${CC:-}" ] && [ -f "$dir/build.ninja" ] &&
+		! grep -A1 '^rule c_COMPILER$' "$dir/build.ninja" | grep -q "command = $CC "; then
+		reconf=(--wipe)
+	fi
 	meson setup "${reconf[@]}" "$dir" "$@" >"$dir.setup.log" 2>&1 || {
 		cat "$dir.setup.log"
 		log "meson setup $dir failed"
@@ -103,8 +109,15 @@ fi
 
 if [ "$ASAN" = 1 ]; then
 	# ASan+UBSan build: the fast and fuzz suites. The DPDK parts are
-	# included; tests that cannot run under ASan skip themselves.
-	if build "$BUILD-asan" -Db_sanitize=address,undefined -Db_lundef=false; then
+	# included; tests that cannot run under ASan skip themselves. It is
+	# built with clang: libFuzzer (the fuzz suite's targets) needs it, and
+	# its -Werror and UBSan checks differ from gcc's.
+	asan_cc=clang
+	if ! command -v clang >/dev/null 2>&1; then
+		log "clang is missing: the sanitizer build uses the default compiler, without fuzz targets"
+		asan_cc=
+	fi
+	if CC=$asan_cc build "$BUILD-asan" -Db_sanitize=address,undefined -Db_lundef=false; then
 		ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
 			UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 			run_suites "$BUILD-asan" fast fuzz

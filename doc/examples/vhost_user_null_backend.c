@@ -79,12 +79,14 @@ static void
 drain(struct ring *q)
 {
 	volatile uint16_t *avail = q->r.avail, *used = q->r.used;
-	volatile uint32_t *elems = (volatile uint32_t *)(used + 2);
+	volatile uint32_t *elems;
 	uint16_t end, used_idx;
 	uint64_t one = 1;
 
+	/* A stopped ring has no areas: not even pointer arithmetic on them. */
 	if (!q->started || !q->r.enabled)
 		return;
+	elems = (volatile uint32_t *)(used + 2);
 	end = __atomic_load_n(&avail[1], __ATOMIC_ACQUIRE);
 	used_idx = used[1];
 	for (; q->last_avail != end; q->last_avail++, used_idx++, q->dropped++) {

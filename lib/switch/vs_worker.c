@@ -66,6 +66,12 @@ vlan_push(struct rte_mbuf *m, uint16_t vid)
 	vh = (struct rte_vlan_hdr *)(p + 2 * RTE_ETHER_ADDR_LEN + sizeof(be_vlan));
 	/* The inner type field is the frame's old type: already in place. */
 	vh->vlan_tci = rte_cpu_to_be_16(vid);
+	/*
+	 * Offload offsets (l2_len counts the tags) must follow: a checksum
+	 * still to be done for a guest would otherwise land 4 bytes early.
+	 */
+	if (m->l2_len != 0 && m->l2_len <= (1u << RTE_MBUF_L2_LEN_BITS) - 1 - sizeof(*vh))
+		m->l2_len += sizeof(*vh);
 	return 0;
 }
 
@@ -79,6 +85,9 @@ vlan_pop(struct rte_mbuf *m)
 		return -1;
 	memmove(p + sizeof(struct rte_vlan_hdr), p, 2 * RTE_ETHER_ADDR_LEN);
 	rte_pktmbuf_adj(m, sizeof(struct rte_vlan_hdr));
+	/* As in vlan_push(): the offload offsets lose the tag too. */
+	if (m->l2_len >= RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr))
+		m->l2_len -= sizeof(struct rte_vlan_hdr);
 	return 0;
 }
 

@@ -358,6 +358,38 @@ mem_replace(struct vh_user_backend *be, struct vh_mem_table *t, bool stop_rings)
 	return 0;
 }
 
+/*
+ * Whether @p n more regions fit in the connection's memory budget on top of
+ * @p used bytes (sums checked for overflow: sizes come from the front-end).
+ */
+static int
+check_mem_budget(const struct vh_user_backend *be, uint64_t used,
+		 const struct vh_user_mem_region *r, uint32_t n)
+{
+	uint64_t total = used;
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (r[i].memory_size > be->cfg.max_mem_bytes - total) {
+			VH_WARN("%s: memory regions of more than %" PRIu64
+				" bytes in all are refused",
+				be->name, be->cfg.max_mem_bytes);
+			return -E2BIG;
+		}
+		total += r[i].memory_size;
+	}
+	return 0;
+}
+
+static uint64_t
+mem_bytes(const struct vh_mem_table *t)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; t != NULL && i < t->nregions; i++)
+		n += t->regions[i].size;
+	return n;
+}
+
 static void
 unmap_all(struct vh_mem_mapping *maps, uint32_t n)
 {
@@ -371,8 +403,10 @@ handle_set_mem_table(struct vh_user_backend *be, struct vh_user_msg *m)
 	struct vh_mem_mapping maps[VH_USER_MEM_TABLE_MAX_REGIONS];
 	uint32_t n = m->payload.memory.nregions;
 	struct vh_mem_table *t;
-	int rc = 0;
+	int rc = check_mem_budget(be, 0, m->payload.memory.regions, n);
 
+	if (rc < 0)
+		return rc;
 	memset(maps, 0, sizeof(maps));
 	for (uint32_t i = 0; i < n && rc == 0; i++) {
 		rc = vh_mem_map_region(&m->payload.memory.regions[i], m->fds[i], &maps[i]);
@@ -403,6 +437,9 @@ handle_add_mem_reg(struct vh_user_backend *be, struct vh_user_msg *m)
 		VH_WARN("%s: all %u memory slots are in use", be->name, be->cfg.max_mem_slots);
 		return -ENOSPC;
 	}
+	rc = check_mem_budget(be, mem_bytes(be->mem), &m->payload.mem_reg.region, 1);
+	if (rc < 0)
+		return rc;
 	maps = malloc((n + 1) * sizeof(*maps));
 	if (maps == NULL)
 		return -ENOMEM;
@@ -1180,6 +1217,8 @@ vh_user_backend_create(const struct vh_user_backend_config *cfg, int fd)
 		be->cfg.queue_num = cfg->max_rings >= 2 ? cfg->max_rings / 2 : 1;
 	if (be->cfg.max_mem_slots == 0)
 		be->cfg.max_mem_slots = VH_USER_MAX_MEM_SLOTS;
+	if (be->cfg.max_mem_bytes == 0)
+		be->cfg.max_mem_bytes = VH_USER_DEFAULT_MAX_MEM_BYTES;
 	if (be->cfg.send_timeout_ms == 0)
 		be->cfg.send_timeout_ms = 1000;
 	if (be->cfg.backend_req_timeout_ms == 0)

@@ -199,7 +199,18 @@ struct vh_user_backend_config {
 	uint32_t backend_req_timeout_ms;
 	/** Name used in log lines (e.g. the socket path); may be NULL. */
 	const char *name;
+	/**
+	 * Most guest memory the connection's memory table may describe (the
+	 * sum of its regions' sizes); a SET_MEM_TABLE or ADD_MEM_REG beyond
+	 * it is refused, so that one front-end cannot use up the process's
+	 * address space and leave the other connections unable to map
+	 * theirs. 0: VH_USER_DEFAULT_MAX_MEM_BYTES.
+	 */
+	uint64_t max_mem_bytes;
 };
+
+/** Default of vh_user_backend_config.max_mem_bytes: 1 TiB. */
+#define VH_USER_DEFAULT_MAX_MEM_BYTES (1ULL << 40)
 
 struct vh_user_backend;
 

@@ -693,6 +693,17 @@ vt_guest_send(struct vt_guest *g, unsigned int q, const void *frame, uint32_t le
 	memcpy(p + hdr_room, frame, len);
 	if (layout == VT_TX_ONE) {
 		seg[n++] = (struct vq_drv_seg){buf_gpa(g, r, b), g->hdr_len + len, 0, 0};
+	} else if (layout == VT_TX_HDR_BYTES) {
+		uint8_t h[sizeof(struct virtio_net_hdr_mrg_rxbuf)];
+
+		memcpy(h, p, g->hdr_len);
+		for (uint32_t i = 0; i < g->hdr_len; i++) {
+			p[2 * i] = h[i];
+			p[2 * i + 1] = 0;
+			seg[n++] = (struct vq_drv_seg){buf_gpa(g, r, b) + 2 * i, 1, 0, 0};
+		}
+		if (len > 0)
+			seg[n++] = (struct vq_drv_seg){buf_gpa(g, r, b) + hdr_room, len, 0, 0};
 	} else {
 		seg[n++] = (struct vq_drv_seg){buf_gpa(g, r, b), g->hdr_len, 0, 0};
 		for (uint32_t off = 0; off < len && n < 64;) {

@@ -126,6 +126,10 @@ enum vt_tx_layout {
 	VT_TX_ONE = 0,	 /* [header + frame] in one element */
 	VT_TX_SPLIT = 1, /* [header] [frame] */
 	VT_TX_MANY = 2,	 /* [header] then the frame in pieces of up to 700 bytes */
+	/* [header byte 0] [header byte 1] ... [frame]: one-byte elements two bytes
+	 * apart, so a reader that takes the header from its first element alone
+	 * reads the zero bytes between them */
+	VT_TX_HDR_BYTES = 3,
 };
 
 struct vt_guest_cfg {

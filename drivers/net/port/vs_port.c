@@ -28,7 +28,7 @@ static const char *const known_types[] = {
 
 static struct vs_port_type *types; /* sorted by name */
 
-static void
+static void __attribute__((format(printf, 3, 4)))
 set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
