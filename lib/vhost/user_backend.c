@@ -989,6 +989,10 @@ handle_unsupported(struct vh_user_backend *be, const struct vh_user_msg *m)
 		return reply_u64(be, 1);
 	case VH_USER_SET_DEVICE_STATE_FD:
 		return reply_u64(be, 1 | VH_USER_DEVICE_STATE_NOFD);
+	case VH_USER_GET_CONFIG:
+		/* vhost-user GET_CONFIG: an empty payload is its failure reply. */
+		reply_init(be, 0);
+		return HANDLED_REPLY;
 	default:
 		return -ENOTSUP;
 	}

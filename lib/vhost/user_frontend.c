@@ -370,8 +370,13 @@ vh_user_frontend_set_log_base(struct vh_user_frontend *fe, const struct vh_log_a
 
 	if (log == NULL)
 		return -EINVAL;
+	/*
+	 * vhost-user "Migration": the log is shared through LOG_SHMFD. The old
+	 * u64 form carries an address of this process, which a back-end in
+	 * another process cannot use, so it is never sent.
+	 */
 	if (!has_pf(fe, VH_USER_PROTOCOL_F_LOG_SHMFD))
-		return send_u64(fe, VH_USER_SET_LOG_BASE, log->base);
+		return -ENOTSUP;
 	if (log->fd < 0)
 		return -EBADF;
 	vh_user_msg_init(&m, VH_USER_SET_LOG_BASE, sizeof(struct vh_user_log));

@@ -180,7 +180,11 @@ int vh_user_frontend_reset_owner(struct vh_user_frontend *fe);
 /** SET_MEM_TABLE with 1..8 regions, each with its fd and mmap_offset. */
 int vh_user_frontend_set_mem_table(struct vh_user_frontend *fe, const struct vh_mem_region *r,
 				   unsigned int n);
-/** SET_LOG_BASE: the log's fd, size and offset (LOG_SHMFD), else the legacy base. */
+/**
+ * SET_LOG_BASE: the log's fd, size and offset (LOG_SHMFD); waits for the reply.
+ * @return 0, -ENOTSUP without LOG_SHMFD (the old u64 form is never sent),
+ *         -EBADF without an fd, -EIO when the back-end refuses, or -errno.
+ */
 int vh_user_frontend_set_log_base(struct vh_user_frontend *fe, const struct vh_log_area *log);
 /** SET_LOG_FD. */
 int vh_user_frontend_set_log_fd(struct vh_user_frontend *fe, int fd);
