@@ -194,7 +194,8 @@ access_tagged_ok(struct rte_mbuf *m)
 	return vlan_pop(m) == 0;
 }
 
-static void
+/* Sends what a burst gathered, one tx burst per destination. */
+static __rte_noinline void
 flush(struct vs_worker *w, const struct vs_dp *dp)
 {
 	const struct vs_dp_worker *wk = &dp->wk[w->idx];
@@ -236,8 +237,11 @@ flush(struct vs_worker *w, const struct vs_dp *dp)
 	w->nb_touched = 0;
 }
 
-/* Forwards a burst of @p n packets received on port @p in. */
-static void
+/*
+ * Forwards a burst of @p n packets received on port @p in. Out of line, so
+ * that polling an empty port does not pay for its stack frame.
+ */
+static __rte_noinline void
 process(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, struct rte_mbuf **pkts,
 	uint16_t n)
 {
