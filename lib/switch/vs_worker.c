@@ -301,14 +301,17 @@ process(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, struct rte_mbu
 	VS_COUNTER_ADD(ic->rx_packets, n);
 	VS_COUNTER_ADD(ic->rx_bytes, rx_bytes);
 
-	/* Learn each run of equal sources once (a burst rarely has more). */
+	/*
+	 * Learn each run of equal sources once (a burst rarely has more); the
+	 * port's hint skips the hash while the same station keeps sending.
+	 */
 	prev = UINT64_MAX;
 	for (uint16_t i = 0; i < k; i++) {
 		if (skey[i] == prev)
 			continue;
 		prev = skey[i];
 		if (likely(!key_is_group(prev)))
-			vs_fdb_learn(fdb, prev, in, &w->fdb);
+			vs_fdb_learn_hint(fdb, prev, in, &w->fdb, &w->hint[in].src);
 	}
 
 	/* Look each run of equal unicast destinations up once, in bulk. */
@@ -324,7 +327,10 @@ process(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, struct rte_mbu
 		}
 		uidx[i] = (uint16_t)(u - 1);
 	}
-	if (u > 0)
+	/* One destination (the common burst): the port's hint, else the hash. */
+	if (likely(u == 1))
+		uport[0] = vs_fdb_lookup_hint(fdb, ukey[0], &w->hint[in].dst);
+	else if (u > 1)
 		vs_fdb_lookup_bulk(fdb, ukey, u, uport);
 
 	for (uint16_t i = 0; i < k; i++) {
