@@ -94,7 +94,7 @@ vs_fdb_free(struct vs_fdb *fdb)
 	rte_free(fdb);
 }
 
-void
+int32_t
 vs_fdb_learn_slow(struct vs_fdb *fdb, uint64_t key, int32_t pos, uint16_t port,
 		  struct vs_fdb_counters *c)
 {
@@ -105,23 +105,23 @@ vs_fdb_learn_slow(struct vs_fdb *fdb, uint64_t key, int32_t pos, uint16_t port,
 		e = &fdb->entries[pos];
 		/* Another worker is adding it right now; it will finish. */
 		if (vs_fdb_slot_port(fdb, pos) == VS_FDB_NONE)
-			return;
+			return pos;
 		__atomic_store_n(&e->seen, vs_fdb_now(fdb), __ATOMIC_RELAXED);
 		__atomic_store_n(&e->port, port, __ATOMIC_RELEASE);
 		c->moved++;
-		return;
+		return pos;
 	}
 	/* Reserve a place under the limit before adding. */
 	if (__atomic_fetch_add(&fdb->count, 1, __ATOMIC_RELAXED) >= fdb->limit) {
 		__atomic_fetch_sub(&fdb->count, 1, __ATOMIC_RELAXED);
 		c->full++;
-		return;
+		return -1;
 	}
 	pos = rte_hash_add_key(fdb->hash, &key);
 	if (pos < 0) {
 		__atomic_fetch_sub(&fdb->count, 1, __ATOMIC_RELAXED);
 		c->full++;
-		return;
+		return -1;
 	}
 	e = &fdb->entries[pos];
 	/* Key and time first: a live port publishes them (release). */
@@ -131,7 +131,7 @@ vs_fdb_learn_slow(struct vs_fdb *fdb, uint64_t key, int32_t pos, uint16_t port,
 	if (__atomic_compare_exchange_n(&e->port, &expected, port, false, __ATOMIC_RELEASE,
 					__ATOMIC_RELAXED)) {
 		c->learned++;
-		return;
+		return pos;
 	}
 	/* Another worker added the same key first: ours was no new entry. */
 	__atomic_fetch_sub(&fdb->count, 1, __ATOMIC_RELAXED);
@@ -139,6 +139,7 @@ vs_fdb_learn_slow(struct vs_fdb *fdb, uint64_t key, int32_t pos, uint16_t port,
 		__atomic_store_n(&e->port, port, __ATOMIC_RELEASE);
 		c->moved++;
 	}
+	return pos;
 }
 
 /* Frees the deleted slots once no worker can hold them any more. */

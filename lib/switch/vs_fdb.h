@@ -170,9 +170,27 @@ vs_fdb_lookup(const struct vs_fdb *fdb, uint64_t key)
 	return port;
 }
 
-/** Out of line: a new station, or a slot not live yet. */
-void vs_fdb_learn_slow(struct vs_fdb *fdb, uint64_t key, int32_t pos, uint16_t port,
-		       struct vs_fdb_counters *c);
+/**
+ * Out of line part of learning: a new station, a moved one, or a slot not
+ * live yet.
+ *
+ * @param pos  the key's slot from rte_hash_lookup(), or a negative miss
+ * @return the key's slot now, or -1 when it was not added (table full)
+ */
+int32_t vs_fdb_learn_slow(struct vs_fdb *fdb, uint64_t key, int32_t pos, uint16_t port,
+			  struct vs_fdb_counters *c);
+
+/* Stamps slot @p pos as seen now; written once a second at most, so the
+ * line stays shared between workers otherwise. */
+static inline void
+vs_fdb_touch(struct vs_fdb *fdb, int32_t pos)
+{
+	struct vs_fdb_entry *e = &fdb->entries[pos];
+	uint32_t now = vs_fdb_now(fdb);
+
+	if (__atomic_load_n(&e->seen, __ATOMIC_RELAXED) != now)
+		__atomic_store_n(&e->seen, now, __ATOMIC_RELAXED);
+}
 
 /**
  * Learns that @p key was received on @p port at the current clock: adds it,
@@ -185,18 +203,100 @@ static inline void
 vs_fdb_learn(struct vs_fdb *fdb, uint64_t key, uint16_t port, struct vs_fdb_counters *c)
 {
 	int32_t pos = rte_hash_lookup(fdb->hash, &key);
-	struct vs_fdb_entry *e;
-	uint32_t now;
 
 	if (unlikely(pos < 0 || vs_fdb_slot_port(fdb, pos) != port)) {
 		vs_fdb_learn_slow(fdb, key, pos, port, c);
 		return;
 	}
-	/* Written once a second at most: the line stays shared otherwise. */
-	e = &fdb->entries[pos];
-	now = vs_fdb_now(fdb);
-	if (__atomic_load_n(&e->seen, __ATOMIC_RELAXED) != now)
-		__atomic_store_n(&e->seen, now, __ATOMIC_RELAXED);
+	vs_fdb_touch(fdb, pos);
+}
+
+/**
+ * A worker's memory of the slot of one key (the last source or destination
+ * seen on a port), so that a run of bursts between the same stations skips
+ * the hash. Owned by one worker; vs_fdb_hint_init() before first use.
+ *
+ * It stays correct across quiescent states without being told of deletes:
+ * a slot is trusted only while it is live (port not VS_FDB_NONE) and holds
+ * the same key. A deleted slot reads VS_FDB_NONE once its grace period is
+ * over (before it can be reused), and a reused slot holds another key; in
+ * both cases the hint misses and the hash decides. Between a delete and the
+ * end of its grace period the hint still finds the old entry, as a lookup
+ * started before the delete would.
+ */
+struct vs_fdb_hint {
+	uint64_t key; /**< the key remembered */
+	int32_t pos;  /**< its slot, or -1: nothing remembered */
+};
+
+/** Makes @p h remember nothing. */
+static inline void
+vs_fdb_hint_init(struct vs_fdb_hint *h)
+{
+	h->key = 0;
+	h->pos = -1;
+}
+
+/**
+ * @return the port of @p key when @p h remembers its slot and the slot is
+ * still live with that key, else VS_FDB_NONE (ask the hash). Lock-free.
+ */
+static inline uint16_t
+vs_fdb_hint_port(const struct vs_fdb *fdb, const struct vs_fdb_hint *h, uint64_t key)
+{
+	uint16_t port;
+
+	if (h->key != key || h->pos < 0)
+		return VS_FDB_NONE;
+	/* Acquire: the key read below is the one the live port published. */
+	port = vs_fdb_slot_port(fdb, h->pos);
+	if (port == VS_FDB_NONE ||
+	    __atomic_load_n(&fdb->entries[h->pos].key, __ATOMIC_RELAXED) != key)
+		return VS_FDB_NONE;
+	return port;
+}
+
+/**
+ * vs_fdb_learn() through hint @p h: when @p h remembers @p key on @p port,
+ * only the time is refreshed; otherwise it learns as vs_fdb_learn() does and
+ * remembers the slot in @p h.
+ */
+static inline void
+vs_fdb_learn_hint(struct vs_fdb *fdb, uint64_t key, uint16_t port, struct vs_fdb_counters *c,
+		  struct vs_fdb_hint *h)
+{
+	int32_t pos;
+
+	if (likely(vs_fdb_hint_port(fdb, h, key) == port)) {
+		vs_fdb_touch(fdb, h->pos);
+		return;
+	}
+	pos = rte_hash_lookup(fdb->hash, &key);
+	h->key = key;
+	if (unlikely(pos < 0 || vs_fdb_slot_port(fdb, pos) != port)) {
+		h->pos = vs_fdb_learn_slow(fdb, key, pos, port, c);
+		return;
+	}
+	h->pos = pos;
+	vs_fdb_touch(fdb, pos);
+}
+
+/**
+ * vs_fdb_lookup() through hint @p h: the port of @p key, or VS_FDB_NONE;
+ * the slot found (or the miss) is remembered in @p h. Lock-free.
+ */
+static inline uint16_t
+vs_fdb_lookup_hint(const struct vs_fdb *fdb, uint64_t key, struct vs_fdb_hint *h)
+{
+	uint16_t port = vs_fdb_hint_port(fdb, h, key);
+	int32_t pos;
+
+	if (likely(port != VS_FDB_NONE))
+		return port;
+	pos = rte_hash_lookup(fdb->hash, &key);
+	h->key = key;
+	h->pos = pos >= 0 ? pos : -1;
+	return pos >= 0 ? vs_fdb_slot_port(fdb, pos) : VS_FDB_NONE;
 }
 
 /**

@@ -427,6 +427,10 @@ make_workers(struct vs_switch *sw, char *err, size_t errlen)
 		}
 		wk->sw = sw;
 		wk->idx = w;
+		for (unsigned int i = 0; i < VS_SWITCH_MAX_PORTS; i++) {
+			vs_fdb_hint_init(&wk->hint[i].src);
+			vs_fdb_hint_init(&wk->hint[i].dst);
+		}
 		wk->lcore = sw->cfg.manual ? w : lcore;
 		sw->workers[w] = wk;
 		if (!sw->cfg.manual)

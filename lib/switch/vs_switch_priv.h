@@ -102,6 +102,11 @@ struct vs_worker {
 	uint64_t rx_packets;
 	struct vs_fdb_counters fdb;
 	struct vs_counters ports[VS_SWITCH_MAX_PORTS];
+	/* The last source and destination slots per input port (vs_fdb_hint). */
+	struct {
+		struct vs_fdb_hint src;
+		struct vs_fdb_hint dst;
+	} hint[VS_SWITCH_MAX_PORTS];
 	/* Per-burst scratch. */
 	uint16_t nb_touched;
 	uint16_t touched[VS_SWITCH_MAX_PORTS];

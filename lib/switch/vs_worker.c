@@ -203,7 +203,8 @@ access_tagged_ok(struct rte_mbuf *m)
 	return vlan_pop(m) == 0;
 }
 
-static void
+/* Sends what a burst gathered, one tx burst per destination. */
+static __rte_noinline void
 flush(struct vs_worker *w, const struct vs_dp *dp)
 {
 	const struct vs_dp_worker *wk = &dp->wk[w->idx];
@@ -245,8 +246,11 @@ flush(struct vs_worker *w, const struct vs_dp *dp)
 	w->nb_touched = 0;
 }
 
-/* Forwards a burst of @p n packets received on port @p in. */
-static void
+/*
+ * Forwards a burst of @p n packets received on port @p in. Out of line, so
+ * that polling an empty port does not pay for its stack frame.
+ */
+static __rte_noinline void
 process(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, struct rte_mbuf **pkts,
 	uint16_t n)
 {
@@ -306,14 +310,17 @@ process(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, struct rte_mbu
 	VS_COUNTER_ADD(ic->rx_packets, n);
 	VS_COUNTER_ADD(ic->rx_bytes, rx_bytes);
 
-	/* Learn each run of equal sources once (a burst rarely has more). */
+	/*
+	 * Learn each run of equal sources once (a burst rarely has more); the
+	 * port's hint skips the hash while the same station keeps sending.
+	 */
 	prev = UINT64_MAX;
 	for (uint16_t i = 0; i < k; i++) {
 		if (skey[i] == prev)
 			continue;
 		prev = skey[i];
 		if (likely(!key_is_group(prev)))
-			vs_fdb_learn(fdb, prev, in, &w->fdb);
+			vs_fdb_learn_hint(fdb, prev, in, &w->fdb, &w->hint[in].src);
 	}
 
 	/* Look each run of equal unicast destinations up once, in bulk. */
@@ -329,7 +336,10 @@ process(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, struct rte_mbu
 		}
 		uidx[i] = (uint16_t)(u - 1);
 	}
-	if (u > 0)
+	/* One destination (the common burst): the port's hint, else the hash. */
+	if (likely(u == 1))
+		uport[0] = vs_fdb_lookup_hint(fdb, ukey[0], &w->hint[in].dst);
+	else if (u > 1)
 		vs_fdb_lookup_bulk(fdb, ukey, u, uport);
 
 	for (uint16_t i = 0; i < k; i++) {

@@ -98,6 +98,63 @@ test_fdb_follows_a_moving_station(void)
 }
 REGISTER_TEST(fdb_follows_a_moving_station, fast, test_fdb_follows_a_moving_station)
 
+/*
+ * A worker's hint (the last slot of a port's source or destination) must
+ * never outlive its entry: it follows moves, misses once the entry is
+ * flushed or aged, misses when the slot is reused by another station, and
+ * learning through it re-adds a station that was removed.
+ */
+static int
+test_fdb_hint_never_outlives_its_entry(void)
+{
+	struct vs_fdb_counters c = {0};
+	struct vs_fdb_hint src, dst;
+	uint64_t a = key_of(1, 1), b = key_of(2, 1);
+	struct vs_fdb *fdb;
+
+	NEED_EAL();
+	fdb = new_fdb(16, NULL);
+	TEST_ASSERT_NOT_NULL(fdb, "create");
+	vs_fdb_hint_init(&src);
+	vs_fdb_hint_init(&dst);
+	TEST_ASSERT_EQUAL(vs_fdb_hint_port(fdb, &src, a), VS_FDB_NONE, "empty hint");
+	TEST_ASSERT_EQUAL(vs_fdb_lookup_hint(fdb, a, &dst), VS_FDB_NONE, "unknown station");
+	vs_fdb_learn_hint(fdb, a, 3, &c, &src);
+	TEST_ASSERT_EQUAL(c.learned, 1, "learned through the hint");
+	TEST_ASSERT_EQUAL(vs_fdb_hint_port(fdb, &src, a), 3, "hint remembers the slot");
+	TEST_ASSERT_EQUAL(vs_fdb_hint_port(fdb, &src, b), VS_FDB_NONE, "only for its key");
+	TEST_ASSERT_EQUAL(vs_fdb_lookup_hint(fdb, a, &dst), 3, "looked up");
+	TEST_ASSERT_EQUAL(vs_fdb_hint_port(fdb, &dst, a), 3, "lookup remembered it");
+	/* Seen again on the same port: neither new nor moved, time refreshed. */
+	vs_fdb_set_now(fdb, 50);
+	vs_fdb_learn_hint(fdb, a, 3, &c, &src);
+	TEST_ASSERT_EQUAL(c.learned + c.moved, 1, "no new entry");
+	TEST_ASSERT_EQUAL(vs_fdb_age(fdb, 10), 0, "time refreshed through the hint");
+	/* A move elsewhere is seen through the destination hint at once. */
+	vs_fdb_learn(fdb, a, 4, &c);
+	TEST_ASSERT_EQUAL(vs_fdb_lookup_hint(fdb, a, &dst), 4, "follows the move");
+	vs_fdb_learn_hint(fdb, a, 3, &c, &src);
+	TEST_ASSERT_EQUAL(c.moved, 2, "moved back through the source hint");
+	/* Flushed: both hints miss; learning through the hint adds it again. */
+	TEST_ASSERT_EQUAL(vs_fdb_flush(fdb), 1, "flush");
+	TEST_ASSERT_EQUAL(vs_fdb_hint_port(fdb, &src, a), VS_FDB_NONE, "source hint after flush");
+	TEST_ASSERT_EQUAL(vs_fdb_lookup_hint(fdb, a, &dst), VS_FDB_NONE, "lookup after flush");
+	vs_fdb_learn_hint(fdb, a, 5, &c, &src);
+	TEST_ASSERT_EQUAL(c.learned, 2, "re-learned after the flush");
+	TEST_ASSERT_EQUAL(vs_fdb_lookup(fdb, a), 5, "in the table again");
+	/* Aged out, then its slot reused by another station: the hint misses. */
+	vs_fdb_set_now(fdb, 100);
+	TEST_ASSERT_EQUAL(vs_fdb_age(fdb, 10), 1, "aged");
+	TEST_ASSERT_EQUAL(vs_fdb_hint_port(fdb, &src, a), VS_FDB_NONE, "hint after aging");
+	for (unsigned int i = 0; i < 16; i++)
+		vs_fdb_learn(fdb, key_of(100 + i, 1), 6, &c);
+	TEST_ASSERT_EQUAL(vs_fdb_hint_port(fdb, &src, a), VS_FDB_NONE, "slot reused: still a miss");
+	TEST_ASSERT_EQUAL(vs_fdb_lookup_hint(fdb, a, &dst), VS_FDB_NONE, "and not in the table");
+	vs_fdb_free(fdb);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(fdb_hint_never_outlives_its_entry, fast, test_fdb_hint_never_outlives_its_entry)
+
 static int
 test_fdb_ages_out_unseen_stations(void)
 {

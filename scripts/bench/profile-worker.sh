@@ -1,0 +1,166 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Where the vswitch worker spends its instructions: vswitch under callgrind
+# (collecting inside vs_worker_poll only), fed by the benchmark's generator
+# (dpdk-testpmd, two net_virtio_user "VMs" in mac forwarding, tx_first), then
+# instructions per forwarded packet of the worker's parts. Instruction
+# counts, unlike cycles, do not move with the neighbours on a shared machine.
+#
+#   scripts/bench/profile-worker.sh [--build DIR] [--size BYTES] [--seconds N]
+#                                   [--ports N] [--out DIR]
+#
+# --size: frame size with FCS (64); --seconds: measured part (20);
+# --ports: VM ports attached (2); traffic always on the first two, the
+# others idle (the scaling case). Needs root, hugepages, dpdk-testpmd and
+# valgrind. Takes about a minute with 2 ports; each more port adds several
+# seconds of vhost-user set-up under valgrind (on a busy machine 32 ports
+# may not come up in the time allowed). Every process it starts is stopped
+# on every path.
+set -u
+
+BUILD=build
+SIZE=64
+SECS=20
+NP=2
+OUT=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--build) BUILD=$2; shift ;;
+	--size) SIZE=$2; shift ;;
+	--seconds) SECS=$2; shift ;;
+	--ports) NP=$2; shift ;;
+	--out) OUT=$2; shift ;;
+	-h | --help) sed -n 4,19p "$0"; exit 0 ;;
+	*) echo "profile-worker: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+case $NP in '' | *[!0-9]*) echo "profile-worker: --ports wants a number" >&2; exit 2 ;; esac
+if [ "$NP" -lt 2 ] || [ "$NP" -gt 32 ]; then
+	echo "profile-worker: --ports must be 2..32" >&2
+	exit 2
+fi
+for p in valgrind callgrind_annotate dpdk-testpmd; do
+	command -v $p >/dev/null || { echo "profile-worker: $p not found" >&2; exit 77; }
+done
+VSWITCH=$BUILD/app/vswitch/vswitch
+CTL=$BUILD/app/vswitchctl/vswitchctl
+[ -x "$VSWITCH" ] && [ -x "$CTL" ] || { echo "profile-worker: build $BUILD first" >&2; exit 77; }
+
+TMP=$(mktemp -d /tmp/profile-worker.XXXXXX)
+OUT=${OUT:-$TMP/out}
+mkdir -p "$OUT"
+VPID=
+GPID=
+cleanup() {
+	[ -n "$GPID" ] && kill -TERM "$GPID" 2>/dev/null
+	[ -n "$VPID" ] && kill -TERM "$VPID" 2>/dev/null
+	[ -n "$GPID" ] && wait "$GPID" 2>/dev/null
+	[ -n "$VPID" ] && wait "$VPID" 2>/dev/null
+	rm -f "$TMP"/*.sock "$TMP"/vswitch.ctl "$TMP"/gen.in
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+PORTS=()
+VDEVS=()
+PEERS=()
+for i in $(seq 0 $((NP - 1))); do
+	mac=02:00:00:00:00:$(printf %02x $((i + 1)))
+	peer=02:00:00:00:00:$(printf %02x $(((i ^ 1) + 1)))
+	PORTS+=(--port "vhost-user,path=$TMP/vm$i.sock,name=vm$i")
+	VDEVS+=(--vdev "net_virtio_user$i,path=$TMP/vm$i.sock,queues=1,queue_size=256,packed_vq=0,server=0,mac=$mac")
+	PEERS+=("--eth-peer=$i,$peer")
+done
+MBUFS=$(((NP * 512 + 2048 + 4096) * 5 / 4))
+
+# The switch: its worker on CPU 1, as in the benchmark. --fair-sched: the
+# busy-polling worker must not starve vswitch's control thread under
+# valgrind's one-thread-at-a-time scheduling.
+taskset -c 1 valgrind --tool=callgrind --fair-sched=yes --toggle-collect=vs_worker_poll \
+	--callgrind-out-file="$OUT/callgrind.out" \
+	"$VSWITCH" -l 0,1 --no-pci --file-prefix "prof-$$-sw" --single-file-segments \
+	--socket-limit 1056 --log-level '*:notice' -- --ctl "$TMP/vswitch.ctl" "${PORTS[@]}" \
+	>"$OUT/vswitch.log" 2>&1 &
+VPID=$!
+for _ in $(seq 1 120); do
+	[ -S "$TMP/vswitch.ctl" ] && break
+	kill -0 $VPID 2>/dev/null || { echo "profile-worker: vswitch exited; $OUT/vswitch.log" >&2; exit 1; }
+	sleep 1
+done
+[ -S "$TMP/vswitch.ctl" ] || { echo "profile-worker: vswitch not ready in 120 s" >&2; exit 1; }
+
+mkfifo "$TMP/gen.in"
+taskset -c 0 dpdk-testpmd --lcores=0@0,1@0 --no-pci --file-prefix "prof-$$-gen" \
+	--single-file-segments --socket-limit $((512 + MBUFS * 2304 / 1048576)) "${VDEVS[@]}" -- \
+	-i --forward-mode=mac --nb-cores=1 --rxq=1 --txq=1 --rxd=256 --txd=256 --burst=32 \
+	--total-num-mbufs=$MBUFS --txpkts=$((SIZE - 4)) --disable-link-check "${PEERS[@]}" \
+	<"$TMP/gen.in" >"$OUT/generator.log" 2>&1 &
+GPID=$!
+exec 3>"$TMP/gen.in"
+
+# Start the traffic once every port is up on the switch's side (under
+# valgrind the vhost-user set-up takes seconds per port).
+lcores() { "$CTL" --ctl "$TMP/vswitch.ctl" --json show lcores 2>/dev/null; }
+links_up() { "$CTL" --ctl "$TMP/vswitch.ctl" --json show ports 2>/dev/null | grep -o '"state":"up"' | wc -l; }
+up=0
+for _ in $(seq 1 $((60 + 10 * NP))); do
+	up=$(links_up)
+	[ "$up" -ge "$NP" ] && break
+	kill -0 $GPID 2>/dev/null || { echo "profile-worker: the generator exited; $OUT/generator.log" >&2; exit 1; }
+	sleep 1
+done
+if [ "$up" -lt "$NP" ]; then
+	echo "profile-worker: $up of $NP ports up after $((60 + 10 * NP)) s (valgrind is slow; fewer --ports?)" >&2
+	exit 1
+fi
+echo "set portlist 0,1" >&3
+echo "start tx_first 32" >&3
+sleep 3
+lcores >"$OUT/lcores-start.json"
+sleep "$SECS"
+lcores >"$OUT/lcores-end.json"
+echo "stop" >&3
+echo "quit" >&3
+exec 3>&-
+wait $GPID
+GPID=
+kill -TERM $VPID
+wait $VPID
+VPID=
+
+python3 - "$OUT" "$NP" <<'EOF'
+import json, re, subprocess, sys
+out, nports = sys.argv[1], int(sys.argv[2])
+log = open(out + "/vswitch.log").read()
+# The final table vswitch prints at exit: port rows with tx-packets.
+tx = sum(int(m.group(1)) for m in re.finditer(
+    r"^vm\d+\s+\S+\s+\S+\s+\d+\s+\d+\s+\d+\s+(\d+)", log, re.M))
+end = json.load(open(out + "/lcores-end.json"))["lcores"][0]
+ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100",
+                      out + "/callgrind.out"], capture_output=True, text=True).stdout
+def incl(fn):
+    for line in ann.splitlines():
+        m = re.match(r"\s*([\d,]+)\s+\([^)]*\)\s+\S*:%s \[" % re.escape(fn), line)
+        if m:
+            return int(m.group(1).replace(",", ""))
+    return 0
+total = sum(int(m.group(1).replace(",", "")) for m in
+            re.finditer(r"^\s*([\d,]+)\s+\(100.0%\)\s+PROGRAM TOTALS", ann, re.M))
+proc, flush, deq = incl("process"), incl("flush"), incl("vu_dequeue")
+print("profile-worker: %d ports, %d forwarded, %d poll rounds (%d with packets)"
+      % (nports, tx, end["iterations"], end["busy_iterations"]))
+if tx == 0:
+    print("profile-worker: no packet forwarded; see %s" % out)
+    sys.exit(1)
+print("instructions per forwarded packet:")
+print("  dequeue (vu_dequeue, guest TX ring -> mbufs)    %6.0f" % (deq / tx))
+print("  switching (process, without flush)              %6.0f" % ((proc - flush) / tx))
+print("  transmit (flush: vu_tx_burst, enqueue + free)   %6.0f" % (flush / tx))
+print("  busy path total                                 %6.0f" % ((proc + deq) / tx))
+idle = total - proc - deq
+print("polling (rounds, empty ports): %.0f instructions per round, %.1f per port"
+      % (idle / end["iterations"], idle / end["iterations"] / nports))
+print("callgrind output: %s/callgrind.out (callgrind_annotate --inclusive=yes)" % out)
+EOF
