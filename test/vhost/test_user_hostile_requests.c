@@ -13,163 +13,21 @@
 #include <unistd.h>
 
 #include "test.h"
-#include "vt_user.h"
+#include "vt_hostile.h"
 
 #define PF(f) VH_USER_PF(VH_USER_PROTOCOL_F_##f)
 #define NR    (VH_USER_VERSION | VH_USER_NEED_REPLY_MASK)
 #define V     VH_USER_VERSION
 
-struct hr {
-	struct vt_server srv;
-	struct vt_guest_mem mem; /* memory the hostile peer offers */
-	int conns;
-	int base_fds;
-	int base_maps;
-};
-
-static int
-hr_start(struct hr *h, const char *name)
-{
-	memset(h, 0, sizeof(*h));
-	if (vt_server_listen(&h->srv, name, 4) != 0 ||
-	    vt_guest_mem_create(&h->mem, 1 << 20, 0) != 0)
-		return -1;
-	h->base_fds = vt_count_fds();
-	h->base_maps = vt_count_maps_matching("memfd:");
-	return 0;
-}
-
-static int
-hr_connect(struct hr *h)
-{
-	int fd = vh_user_connect(h->srv.path);
-
-	if (fd >= 0)
-		h->conns++;
-	return fd;
-}
-
-/* A whole good session on a new connection: the back-end still works. */
-static int
-hr_check_serving(struct hr *h)
-{
-	int kick = eventfd(0, EFD_CLOEXEC), call = eventfd(0, EFD_CLOEXEC);
-	struct vh_user_frontend *fe;
-	struct vt_guest_mem m;
-	struct vh_mem_region r;
-	struct vh_vring_addr a;
-	uint32_t base;
-
-	TEST_ASSERT_SUCCESS(vt_frontend_open(&h->srv, &fe, 0), "a new connection is served");
-	h->conns++;
-	TEST_ASSERT_SUCCESS(vt_guest_mem_create(&m, 1 << 20, 0), "memory");
-	r = vt_guest_mem_region(&m);
-	a = vt_ring_addr(&m, 0);
-	TEST_ASSERT_SUCCESS(vh_user_frontend_set_features(fe, 1ULL << VH_VIRTIO_F_VERSION_1),
-			    "SET_FEATURES");
-	TEST_ASSERT_SUCCESS(vh_user_frontend_set_mem_table(fe, &r, 1), "SET_MEM_TABLE");
-	TEST_ASSERT_SUCCESS(vh_user_frontend_set_vring_num(fe, 0, 256), "NUM");
-	TEST_ASSERT_SUCCESS(vh_user_frontend_set_vring_addr(fe, 0, &a), "ADDR");
-	TEST_ASSERT_SUCCESS(vh_user_frontend_set_vring_call(fe, 0, call), "CALL");
-	TEST_ASSERT_SUCCESS(vh_user_frontend_set_vring_kick(fe, 0, kick), "KICK");
-	TEST_ASSERT_SUCCESS(vh_user_frontend_get_vring_base(fe, 0, &base), "GET_VRING_BASE");
-	vh_user_frontend_destroy(fe);
-	vt_guest_mem_destroy(&m);
-	close(kick);
-	close(call);
-	return TEST_SUCCESS;
-}
-
-/* Every connection ended, every fd and mapping back to the baseline. */
-static int
-hr_end(struct hr *h)
-{
-	TEST_ASSERT(vt_server_wait_closed(&h->srv, h->conns, 5000),
-		    "the back-end ended all %d connections (ended %d)", h->conns,
-		    vt_server_closed(&h->srv));
-	TEST_ASSERT_EQUAL(vt_count_fds(), h->base_fds, "no fd leaked");
-	TEST_ASSERT_EQUAL(vt_count_maps_matching("memfd:"), h->base_maps, "no mapping leaked");
-	vt_server_stop(&h->srv);
-	vt_guest_mem_destroy(&h->mem);
-	return TEST_SUCCESS;
-}
-
-static int
-expect_closed(int fd, const char *what)
-{
-	struct vh_user_msg r;
-	int rc = vt_recv_reply(fd, &r, 3000);
-
-	if (rc == 1)
-		vh_user_msg_close_fds(&r);
-	TEST_ASSERT_EQUAL(rc, 0, "%s: the back-end closed the connection (got %d, request %u)",
-			  what, rc, rc == 1 ? r.hdr.request : 0);
-	close(fd);
-	return TEST_SUCCESS;
-}
-
-/* The next reply answers @p req with @p size bytes; returns its first u64 in *@p v. */
-static int
-expect_reply(int fd, uint32_t req, uint32_t size, uint64_t *v)
-{
-	struct vh_user_msg r;
-
-	TEST_ASSERT_EQUAL(vt_recv_reply(fd, &r, 3000), 1, "a reply to %s",
-			  vh_user_request_name(req));
-	TEST_ASSERT_EQUAL(r.nfds, 0, "without fds");
-	TEST_ASSERT_EQUAL(r.hdr.request, req, "to the right request");
-	TEST_ASSERT_EQUAL(r.hdr.flags, V | VH_USER_REPLY_MASK, "reply flags");
-	TEST_ASSERT_EQUAL(r.hdr.size, size, "%s: reply size", vh_user_request_name(req));
-	*v = size >= 8 ? r.payload.u64 : 0;
-	return TEST_SUCCESS;
-}
-
-/* A REPLY_ACK reply to @p req saying failure; the connection stays. */
-static int
-expect_nack(int fd, uint32_t req)
-{
-	uint64_t v;
-
-	TEST_RUN(expect_reply(fd, req, 8, &v));
-	TEST_ASSERT(v != 0, "%s reports failure", vh_user_request_name(req));
-	return TEST_SUCCESS;
-}
-
-static int
-expect_ack(int fd, uint32_t req)
-{
-	uint64_t v;
-
-	TEST_RUN(expect_reply(fd, req, 8, &v));
-	TEST_ASSERT_EQUAL(v, 0, "%s succeeded", vh_user_request_name(req));
-	return TEST_SUCCESS;
-}
-
-static int
-expect_alive(int fd)
-{
-	uint64_t v;
-
-	TEST_ASSERT_SUCCESS(vt_send_raw(fd, VH_USER_GET_FEATURES, V, NULL, 0, NULL, 0), "send");
-	TEST_RUN(expect_reply(fd, VH_USER_GET_FEATURES, 8, &v));
-	return TEST_SUCCESS;
-}
-
-static int
-send_u64(int fd, uint32_t req, uint32_t flags, uint64_t v)
-{
-	return vt_send_raw(fd, req, flags, &v, 8, NULL, 0);
-}
-
 /* A connection that negotiated exactly @p pf. */
 static int
-connect_with(struct hr *h, uint64_t pf, int *out)
+connect_with(struct vt_hx *h, uint64_t pf, int *out)
 {
-	int fd = hr_connect(h);
+	int fd = vt_hx_connect(h);
 
 	TEST_ASSERT(fd >= 0, "connect");
-	TEST_ASSERT_SUCCESS(send_u64(fd, VH_USER_SET_PROTOCOL_FEATURES, NR, pf), "pf");
-	TEST_RUN(expect_ack(fd, VH_USER_SET_PROTOCOL_FEATURES));
+	TEST_ASSERT_SUCCESS(vt_hx_send_u64(fd, VH_USER_SET_PROTOCOL_FEATURES, NR, pf), "pf");
+	TEST_RUN(vt_hx_expect_ack(fd, VH_USER_SET_PROTOCOL_FEATURES));
 	*out = fd;
 	return TEST_SUCCESS;
 }
@@ -192,8 +50,8 @@ gated_nack(int fd, uint32_t req, const void *p, uint32_t size, int with_fd)
 
 	TEST_ASSERT_SUCCESS(vt_send_raw(fd, req, NR, p, size, &with_fd, with_fd >= 0 ? 1 : 0), "%s",
 			    vh_user_request_name(req));
-	TEST_RUN(expect_nack(fd, req));
-	TEST_RUN(expect_alive(fd)); /* the back-end is done with the message */
+	TEST_RUN(vt_hx_expect_nack(fd, req));
+	TEST_RUN(vt_hx_expect_alive(fd)); /* the back-end is done with the message */
 	TEST_ASSERT_EQUAL(vt_count_fds(), fds, "%s: the fd sent along was closed",
 			  vh_user_request_name(req));
 	return TEST_SUCCESS;
@@ -209,9 +67,9 @@ test_gated(void)
 	uint64_t mac = 0x563412005452ULL, v;
 	int efd = eventfd(0, EFD_CLOEXEC), fd;
 	struct vt_udev d;
-	struct hr h;
+	struct vt_hx h;
 
-	TEST_ASSERT_SUCCESS(hr_start(&h, "hr-gate.sock"), "setup");
+	TEST_ASSERT_SUCCESS(vt_hx_start(&h, "hr-gate.sock"), "setup");
 	/* REPLY_ACK only: every other protocol feature stays off. */
 	TEST_RUN(connect_with(&h, PF(REPLY_ACK), &fd));
 	TEST_RUN(gated_nack(fd, VH_USER_SEND_RARP, &mac, 8, -1));
@@ -226,22 +84,23 @@ test_gated(void)
 	/* vhost-user GET_CONFIG: an empty payload is its failure reply. */
 	TEST_ASSERT_SUCCESS(vt_send_raw(fd, VH_USER_GET_CONFIG, V, config, sizeof(config), NULL, 0),
 			    "GET_CONFIG without CONFIG");
-	TEST_RUN(expect_reply(fd, VH_USER_GET_CONFIG, 0, &v));
-	TEST_RUN(expect_alive(fd));
+	TEST_RUN(vt_hx_expect_reply(fd, VH_USER_GET_CONFIG, 0, &v));
+	TEST_RUN(vt_hx_expect_alive(fd));
 	vt_udev_snapshot(&h.srv.dev, &d);
 	TEST_ASSERT(d.rarps == 0 && d.mtu == 0 && d.config_writes == 0 && d.resets == 0 &&
 			    d.rings[0].kicks == 0 && d.mem_changes == 0,
 		    "none of them reached the device");
 	TEST_ASSERT_EQUAL(vt_count_maps_matching("memfd:"), h.base_maps, "nothing was mapped");
 	/* Without need_reply the failure cannot be told: the connection closes. */
-	TEST_ASSERT_SUCCESS(send_u64(fd, VH_USER_SEND_RARP, V, mac), "SEND_RARP, no need_reply");
-	TEST_RUN(expect_closed(fd, "SEND_RARP"));
+	TEST_ASSERT_SUCCESS(vt_hx_send_u64(fd, VH_USER_SEND_RARP, V, mac),
+			    "SEND_RARP, no need_reply");
+	TEST_RUN(vt_hx_expect_closed(fd, "SEND_RARP"));
 	TEST_RUN(connect_with(&h, PF(REPLY_ACK), &fd));
 	TEST_ASSERT_SUCCESS(vt_send_raw(fd, VH_USER_GET_INFLIGHT_FD, V, &in, sizeof(in), NULL, 0),
 			    "GET_INFLIGHT_FD without INFLIGHT_SHMFD");
-	TEST_RUN(expect_closed(fd, "GET_INFLIGHT_FD: its reply has no failure form"));
-	TEST_RUN(hr_check_serving(&h));
-	TEST_RUN(hr_end(&h));
+	TEST_RUN(vt_hx_expect_closed(fd, "GET_INFLIGHT_FD: its reply has no failure form"));
+	TEST_RUN(vt_hx_check_serving(&h));
+	TEST_RUN(vt_hx_end(&h));
 	close(efd);
 	return TEST_SUCCESS;
 }
@@ -288,29 +147,29 @@ static int
 test_more_than_8_fds(void)
 {
 	struct vh_user_memory m = {8, 0, {{0}}};
-	struct hr h;
+	struct vt_hx h;
 	int fd;
 
-	TEST_ASSERT_SUCCESS(hr_start(&h, "hr-fds.sock"), "setup");
+	TEST_ASSERT_SUCCESS(vt_hx_start(&h, "hr-fds.sock"), "setup");
 	for (int i = 0; i < 8; i++)
 		m.regions[i] = region((uint64_t)i << 17, 65536, 0x100000 + ((uint64_t)i << 17),
 				      (uint64_t)i << 16);
-	fd = hr_connect(&h);
+	fd = vt_hx_connect(&h);
 	TEST_ASSERT_SUCCESS(send_with_fds(fd, VH_USER_SET_MEM_TABLE, &m, sizeof(m), h.mem.fd, 12),
 			    "eight regions with twelve fds");
-	TEST_RUN(expect_closed(fd, "SET_MEM_TABLE + 12 fds"));
-	fd = hr_connect(&h);
+	TEST_RUN(vt_hx_expect_closed(fd, "SET_MEM_TABLE + 12 fds"));
+	fd = vt_hx_connect(&h);
 	TEST_ASSERT_SUCCESS(
 		send_with_fds(fd, VH_USER_SET_VRING_CALL, &(uint64_t){0}, 8, h.mem.fd, 9),
 		"SET_VRING_CALL with nine fds");
-	TEST_RUN(expect_closed(fd, "SET_VRING_CALL + 9 fds"));
-	fd = hr_connect(&h);
+	TEST_RUN(vt_hx_expect_closed(fd, "SET_VRING_CALL + 9 fds"));
+	fd = vt_hx_connect(&h);
 	TEST_ASSERT_SUCCESS(send_with_fds(fd, VH_USER_GET_FEATURES, NULL, 0, h.mem.fd, 40),
 			    "GET_FEATURES with forty fds (more than the control buffer holds)");
-	TEST_RUN(expect_closed(fd, "GET_FEATURES + 40 fds"));
+	TEST_RUN(vt_hx_expect_closed(fd, "GET_FEATURES + 40 fds"));
 	TEST_ASSERT_EQUAL(vt_count_maps_matching("memfd:"), h.base_maps, "nothing was mapped");
-	TEST_RUN(hr_check_serving(&h));
-	return hr_end(&h); /* every surplus fd was closed */
+	TEST_RUN(vt_hx_check_serving(&h));
+	return vt_hx_end(&h); /* every surplus fd was closed */
 }
 REGISTER_TEST(user_hostile_more_than_8_fds_are_closed, fast, test_more_than_8_fds)
 
@@ -334,10 +193,10 @@ test_add_reg_bad(void)
 	};
 	struct vh_user_mem_reg_msg good = {0, region(0x40000000, mb / 2, 0x7000000000ULL, 0)};
 	struct vt_udev d;
-	struct hr h;
+	struct vt_hx h;
 	int fd, fds;
 
-	TEST_ASSERT_SUCCESS(hr_start(&h, "hr-addreg.sock"), "setup");
+	TEST_ASSERT_SUCCESS(vt_hx_start(&h, "hr-addreg.sock"), "setup");
 	TEST_RUN(connect_with(&h, PF(REPLY_ACK) | PF(CONFIGURE_MEM_SLOTS), &fd));
 	fds = vt_count_fds();
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -346,8 +205,8 @@ test_add_reg_bad(void)
 		TEST_ASSERT_SUCCESS(
 			vt_send_raw(fd, VH_USER_ADD_MEM_REG, NR, &m, sizeof(m), &h.mem.fd, 1), "%s",
 			bad[i].what);
-		TEST_RUN(expect_nack(fd, VH_USER_ADD_MEM_REG));
-		TEST_RUN(expect_alive(fd));
+		TEST_RUN(vt_hx_expect_nack(fd, VH_USER_ADD_MEM_REG));
+		TEST_RUN(vt_hx_expect_alive(fd));
 		TEST_ASSERT_EQUAL(vt_count_fds(), fds, "%s: the region's fd was closed",
 				  bad[i].what);
 		TEST_ASSERT_EQUAL(vt_count_maps_matching("memfd:"), h.base_maps,
@@ -358,7 +217,7 @@ test_add_reg_bad(void)
 	TEST_ASSERT_SUCCESS(
 		vt_send_raw(fd, VH_USER_ADD_MEM_REG, NR, &good, sizeof(good), &h.mem.fd, 1),
 		"a good region");
-	TEST_RUN(expect_ack(fd, VH_USER_ADD_MEM_REG));
+	TEST_RUN(vt_hx_expect_ack(fd, VH_USER_ADD_MEM_REG));
 	TEST_ASSERT_EQUAL(vt_count_maps_matching("memfd:"), h.base_maps + 1, "mapped once");
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct vh_user_mem_reg_msg m = {0, bad[i].r};
@@ -367,15 +226,15 @@ test_add_reg_bad(void)
 		TEST_ASSERT_SUCCESS(
 			vt_send_raw(fd, VH_USER_ADD_MEM_REG, NR, &m, sizeof(m), &h.mem.fd, 1),
 			"%s beside a mapped slot", bad[i].what);
-		TEST_RUN(expect_nack(fd, VH_USER_ADD_MEM_REG));
+		TEST_RUN(vt_hx_expect_nack(fd, VH_USER_ADD_MEM_REG));
 	}
 	vt_udev_snapshot(&h.srv.dev, &d);
 	TEST_ASSERT(d.mem_changes == 1 && d.mem_nregions == 1, "the table kept its one slot");
 	TEST_ASSERT_EQUAL(vt_count_maps_matching("memfd:"), h.base_maps + 1, "still one mapping");
-	TEST_RUN(expect_alive(fd));
+	TEST_RUN(vt_hx_expect_alive(fd));
 	close(fd);
-	TEST_RUN(hr_check_serving(&h));
-	return hr_end(&h);
+	TEST_RUN(vt_hx_check_serving(&h));
+	return vt_hx_end(&h);
 }
 REGISTER_TEST(user_hostile_add_mem_reg_zero_wrapping_and_out_of_file_regions, fast,
 	      test_add_reg_bad)
@@ -405,11 +264,11 @@ test_short_payloads(void)
 		{VH_USER_GET_CONFIG, 8, false},
 	};
 	uint8_t payload[64];
-	struct hr h;
+	struct vt_hx h;
 
 	memset(payload, 0, sizeof(payload));
 	payload[0] = 1; /* SET_MEM_TABLE: one region */
-	TEST_ASSERT_SUCCESS(hr_start(&h, "hr-short.sock"), "setup");
+	TEST_ASSERT_SUCCESS(vt_hx_start(&h, "hr-short.sock"), "setup");
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int fd;
 
@@ -422,9 +281,9 @@ test_short_payloads(void)
 						&h.mem.fd, cases[i].fd ? 1 : 0),
 				    "%s with %u bytes", vh_user_request_name(cases[i].req),
 				    cases[i].size);
-		TEST_RUN(expect_closed(fd, vh_user_request_name(cases[i].req)));
+		TEST_RUN(vt_hx_expect_closed(fd, vh_user_request_name(cases[i].req)));
 	}
-	TEST_RUN(hr_check_serving(&h));
-	return hr_end(&h);
+	TEST_RUN(vt_hx_check_serving(&h));
+	return vt_hx_end(&h);
 }
 REGISTER_TEST(user_hostile_payload_shorter_than_request_minimum, fast, test_short_payloads)
