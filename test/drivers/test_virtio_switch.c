@@ -7,6 +7,7 @@
  * come back from that station, are learned there and reach the VM; then
  * unicast to it goes to the uplink only. The switch's counters agree.
  */
+#include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@ struct uplink_scene {
 	bool peer_running;
 	char peer_prefix[64];
 	char vm_sock[200], up_sock[200];
+	uint64_t flooded; /* the VM port's flood counter after the last round */
 };
 
 static int
@@ -60,9 +62,14 @@ peer_start(struct uplink_scene *s)
 	return vt_proc_write(&s->peer, "start\n");
 }
 
-/* The VM sends FRAMES to FAR_MAC; @p want_flooded of them flooded by the switch. */
+/*
+ * The VM sends FRAMES to FAR_MAC; the VM port's flood counter ends between
+ * @p min_flooded and @p max_flooded. The switch learns FAR_MAC from the first
+ * answer that comes back through the uplink, and how many of the round's
+ * later frames it still floods depends on when that answer arrives.
+ */
 static int
-round_of(struct uplink_scene *s, unsigned int n, uint64_t want_flooded)
+round_of(struct uplink_scene *s, unsigned int n, uint64_t min_flooded, uint64_t max_flooded)
 {
 	struct vt_port_counters vm, up;
 
@@ -81,7 +88,10 @@ round_of(struct uplink_scene *s, unsigned int n, uint64_t want_flooded)
 	TEST_ASSERT_EQUAL(up.tx_packets, (uint64_t)n * FRAMES, "round %u: out of the uplink", n);
 	TEST_ASSERT_EQUAL(up.rx_packets, (uint64_t)n * FRAMES, "round %u: into the uplink", n);
 	TEST_ASSERT_EQUAL(vm.tx_packets, (uint64_t)n * FRAMES, "round %u: to the VM", n);
-	TEST_ASSERT_EQUAL(vm.flooded, want_flooded, "round %u: flooded from the VM", n);
+	TEST_ASSERT(vm.flooded >= min_flooded && vm.flooded <= max_flooded,
+		    "round %u: flooded from the VM: %" PRIu64 ", want %" PRIu64 "..%" PRIu64, n,
+		    vm.flooded, min_flooded, max_flooded);
+	s->flooded = vm.flooded;
 	TEST_ASSERT(up.up, "uplink up");
 	return TEST_SUCCESS;
 }
@@ -106,10 +116,13 @@ uplink_body(struct uplink_scene *s)
 		vt_pmdvm_start(&s->vm, "vm1", s->vm_sock, VM_MAC, false, 0, why, sizeof(why)), "%s",
 		why);
 	TEST_ASSERT_SUCCESS(vt_vswitch_wait_up(&s->sw, "vm1", 15000), "vm1 up");
-	/* Unknown station: flooded (to the uplink, the only other port). */
-	TEST_RUN(round_of(s, 1, FRAMES));
-	/* Learned behind the uplink from its answers: unicast now. */
-	TEST_RUN(round_of(s, 2, FRAMES));
+	/*
+	 * Unknown station: flooded to the uplink, the only other port, until
+	 * the first answer teaches the switch where FAR_MAC is.
+	 */
+	TEST_RUN(round_of(s, 1, 1, FRAMES));
+	/* Learned behind the uplink: unicast now, nothing more flooded. */
+	TEST_RUN(round_of(s, 2, s->flooded, s->flooded));
 	return TEST_SUCCESS;
 }
 
