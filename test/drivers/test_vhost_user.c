@@ -550,68 +550,82 @@ wait_counter(struct one_port *o, bool rx, unsigned int q, uint64_t want_errors, 
 }
 
 static int
-test_vhost_user_port_stops_only_a_broken_ring(void)
+stops_only_a_broken_ring(struct one_port *o)
 {
 	static uint8_t frame[256];
 	struct vq_drv_seg seg = {0x10, 100, 0, 0}; /* far below guest memory */
 	struct vq_drv_chain ch = {(void *)(uintptr_t)1, &seg, 1};
 	struct vs_port_stats st;
-	struct one_port o;
 	uint64_t before;
 	uint32_t seq = 0;
-	int rc;
 
-	TEST_RUN(one_port_up(&o, "broken", 2, BASE | F(VIRTIO_NET_F_MQ)));
-	TEST_RUN(exchange(&o.g, 0, 64, 50, &seq));
-	TEST_RUN(exchange(&o.g, 1, 64, 50, &seq));
+	TEST_RUN(exchange(&o->g, 0, 64, 50, &seq));
+	TEST_RUN(exchange(&o->g, 1, 64, 50, &seq));
 	/* Queue 0's transmit ring gets a descriptor outside guest memory. */
-	o.g.ring[1].nfree--; /* buffer 0 is "in flight" on the bad chain */
-	TEST_ASSERT_EQUAL(vq_drv_post(&o.g.ring[1].q, &ch, 1), 1, "bad chain posted");
-	TEST_RUN(wait_counter(&o, true, 0, 1, 0));
-	TEST_ASSERT(fd_readable(o.g.ring[1].err, WAIT_MS),
+	o->g.ring[1].nfree--; /* buffer 0 is "in flight" on the bad chain */
+	TEST_ASSERT_EQUAL(vq_drv_post(&o->g.ring[1].q, &ch, 1), 1, "bad chain posted");
+	TEST_RUN(wait_counter(o, true, 0, 1, 0));
+	TEST_ASSERT(fd_readable(o->g.ring[1].err, WAIT_MS),
 		    "the ring's error eventfd was signalled");
 	/* The queue takes nothing more... */
-	vt_vu_stats(&o.e, o.port, &st);
+	vt_vu_stats(&o->e, o->port, &st);
 	before = st.rx[0].packets;
 	vt_frame_fill(frame, 100, 7);
-	TEST_ASSERT_SUCCESS(vt_guest_send(&o.g, 0, frame, 100, NULL, VT_TX_ONE), "send");
+	TEST_ASSERT_SUCCESS(vt_guest_send(&o->g, 0, frame, 100, NULL, VT_TX_ONE), "send");
 	usleep(200 * 1000);
-	vt_vu_stats(&o.e, o.port, &st);
+	vt_vu_stats(&o->e, o->port, &st);
 	TEST_ASSERT_EQUAL(st.rx[0].packets, before, "a broken ring is not serviced");
 	TEST_ASSERT_EQUAL(st.rx[0].errors, 1, "counted once");
 	/* ... the other queue goes on, and the process too. */
-	TEST_RUN(exchange(&o.g, 1, 1518, 100, &seq));
+	TEST_RUN(exchange(&o->g, 1, 1518, 100, &seq));
 	/* The guest resets the device (reconnects): the queue works again. */
-	vt_guest_disconnect(&o.g);
-	TEST_ASSERT_SUCCESS(vt_guest_connect(&o.g, o.path, WAIT_MS), "guest back");
-	rc = exchange(&o.g, 0, 1518, 100, &seq);
-	one_port_down(&o);
+	vt_guest_disconnect(&o->g);
+	TEST_ASSERT_SUCCESS(vt_guest_connect(&o->g, o->path, WAIT_MS), "guest back");
+	return exchange(&o->g, 0, 1518, 100, &seq);
+}
+
+static int
+test_vhost_user_port_stops_only_a_broken_ring(void)
+{
+	struct one_port o;
+	int rc;
+
+	TEST_RUN(one_port_up(&o, "broken", 2, BASE | F(VIRTIO_NET_F_MQ)));
+	rc = stops_only_a_broken_ring(&o);
+	one_port_down(&o); /* on failure too: the worker lcore must stop */
 	return rc;
 }
 REGISTER_TEST(vhost_user_port_stops_only_a_broken_ring, fast,
 	      test_vhost_user_port_stops_only_a_broken_ring)
 
 static int
-test_vhost_user_port_counts_malformed_frames(void)
+counts_malformed_frames(struct one_port *o)
 {
 	static uint8_t frame[64];
 	struct virtio_net_hdr bad = {
 		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 60, .csum_offset = 16};
-	struct one_port o;
 	uint32_t seq = 0;
+
+	/* Only a header, no frame: dropped and counted; the ring goes on. */
+	TEST_ASSERT_SUCCESS(vt_guest_send(&o->g, 0, frame, 0, NULL, VT_TX_ONE), "empty frame");
+	TEST_RUN(wait_counter(o, true, 0, 1, 0));
+	/* A checksum to be put beyond the frame's end. */
+	vt_frame_fill(frame, 64, 1);
+	TEST_ASSERT_SUCCESS(vt_guest_send(&o->g, 0, frame, 64, &bad, VT_TX_SPLIT), "bad header");
+	TEST_RUN(wait_counter(o, true, 0, 2, 0));
+	vt_guest_reap_tx(&o->g, 0);
+	return exchange(&o->g, 0, 64, 100, &seq);
+}
+
+static int
+test_vhost_user_port_counts_malformed_frames(void)
+{
+	struct one_port o;
 	int rc;
 
 	TEST_RUN(one_port_up(&o, "malformed", 1, BASE));
-	/* Only a header, no frame: dropped and counted; the ring goes on. */
-	TEST_ASSERT_SUCCESS(vt_guest_send(&o.g, 0, frame, 0, NULL, VT_TX_ONE), "empty frame");
-	TEST_RUN(wait_counter(&o, true, 0, 1, 0));
-	/* A checksum to be put beyond the frame's end. */
-	vt_frame_fill(frame, 64, 1);
-	TEST_ASSERT_SUCCESS(vt_guest_send(&o.g, 0, frame, 64, &bad, VT_TX_SPLIT), "bad header");
-	TEST_RUN(wait_counter(&o, true, 0, 2, 0));
-	vt_guest_reap_tx(&o.g, 0);
-	rc = exchange(&o.g, 0, 64, 100, &seq);
-	one_port_down(&o);
+	rc = counts_malformed_frames(&o);
+	one_port_down(&o); /* on failure too: the worker lcore must stop */
 	return rc;
 }
 REGISTER_TEST(vhost_user_port_counts_malformed_frames, fast,
@@ -674,24 +688,22 @@ REGISTER_TEST(vhost_user_port_reads_a_header_cut_into_bytes, fast,
 /* ---- connections ---- */
 
 static int
-test_vhost_user_port_refuses_a_second_front_end(void)
+refuses_a_second_front_end(struct one_port *o)
 {
-	struct one_port o;
 	uint32_t seq = 0;
 	char c;
-	int fd, rc;
+	int fd;
 
 	int more[50];
 
-	TEST_RUN(one_port_up(&o, "second", 1, BASE));
-	fd = vh_user_connect(o.path);
+	fd = vh_user_connect(o->path);
 	TEST_ASSERT(fd >= 0, "a second connection reaches the socket");
 	TEST_ASSERT(fd_readable(fd, WAIT_MS), "... and is closed at once");
 	TEST_ASSERT_EQUAL(read(fd, &c, 1), 0, "EOF");
 	close(fd);
 	/* A flood of them changes nothing either. */
 	for (int i = 0; i < 50; i++)
-		more[i] = vh_user_connect(o.path);
+		more[i] = vh_user_connect(o->path);
 	for (int i = 0; i < 50; i++) {
 		if (more[i] < 0)
 			continue; /* the backlog was full: refused by the kernel */
@@ -700,8 +712,18 @@ test_vhost_user_port_refuses_a_second_front_end(void)
 		close(more[i]);
 	}
 	/* The first front-end never noticed. */
-	rc = exchange(&o.g, 0, 1518, 100, &seq);
-	one_port_down(&o);
+	return exchange(&o->g, 0, 1518, 100, &seq);
+}
+
+static int
+test_vhost_user_port_refuses_a_second_front_end(void)
+{
+	struct one_port o;
+	int rc;
+
+	TEST_RUN(one_port_up(&o, "second", 1, BASE));
+	rc = refuses_a_second_front_end(&o);
+	one_port_down(&o); /* on failure too: the worker lcore must stop */
 	return rc;
 }
 REGISTER_TEST(vhost_user_port_refuses_a_second_front_end, fast,
@@ -819,32 +841,41 @@ expect_state(struct one_port *o, uint16_t rxq, uint16_t txq, int *changes, const
 }
 
 static int
-test_vhost_user_port_reports_queue_and_link_changes(void)
+reports_queue_and_link_changes(struct one_port *o)
 {
 	struct vs_port_info info;
-	struct one_port o;
 	int changes = 0;
 
-	TEST_RUN(one_port_up(&o, "state", 2, BASE | F(VIRTIO_NET_F_MQ)));
-	TEST_RUN(expect_state(&o, 2, 2, &changes, "connected"));
-	vt_vu_info(&o.e, o.port, &info);
+	TEST_RUN(expect_state(o, 2, 2, &changes, "connected"));
+	vt_vu_info(&o->e, o->port, &info);
 	TEST_ASSERT(strcmp(info.type, "vhost-user") == 0 && info.max_queues == 2, "type, queues");
 	TEST_ASSERT(strstr(info.detail, "connected") != NULL, "detail '%s'", info.detail);
 	/* The guest stops using queue 1's transmit ring. */
-	TEST_ASSERT_SUCCESS(vt_guest_ring_enable(&o.g, 3, false), "disable ring 3");
-	TEST_RUN(expect_state(&o, 1, 2, &changes, "ring 3 disabled"));
-	TEST_ASSERT_SUCCESS(vt_guest_ring_enable(&o.g, 1, false), "disable ring 1");
-	TEST_RUN(expect_state(&o, 0, 2, &changes, "ring 1 disabled"));
-	TEST_ASSERT_SUCCESS(vt_guest_ring_enable(&o.g, 1, true), "enable ring 1");
-	TEST_ASSERT_SUCCESS(vt_guest_ring_enable(&o.g, 3, true), "enable ring 3");
-	TEST_RUN(expect_state(&o, 2, 2, &changes, "enabled again"));
+	TEST_ASSERT_SUCCESS(vt_guest_ring_enable(&o->g, 3, false), "disable ring 3");
+	TEST_RUN(expect_state(o, 1, 2, &changes, "ring 3 disabled"));
+	TEST_ASSERT_SUCCESS(vt_guest_ring_enable(&o->g, 1, false), "disable ring 1");
+	TEST_RUN(expect_state(o, 0, 2, &changes, "ring 1 disabled"));
+	TEST_ASSERT_SUCCESS(vt_guest_ring_enable(&o->g, 1, true), "enable ring 1");
+	TEST_ASSERT_SUCCESS(vt_guest_ring_enable(&o->g, 3, true), "enable ring 3");
+	TEST_RUN(expect_state(o, 2, 2, &changes, "enabled again"));
 	/* Nothing changes: nothing reported. */
-	TEST_ASSERT_SUCCESS(vt_guest_set_memory(&o.g, o.g.two_regions), "same memory table");
-	TEST_ASSERT_EQUAL(vt_vu_state_changes(&o.e), changes, "no report without a change");
-	vt_guest_disconnect(&o.g);
-	TEST_RUN(expect_state(&o, 0, 0, &changes, "disconnected"));
-	one_port_down(&o);
+	TEST_ASSERT_SUCCESS(vt_guest_set_memory(&o->g, o->g.two_regions), "same memory table");
+	TEST_ASSERT_EQUAL(vt_vu_state_changes(&o->e), changes, "no report without a change");
+	vt_guest_disconnect(&o->g);
+	TEST_RUN(expect_state(o, 0, 0, &changes, "disconnected"));
 	return TEST_SUCCESS;
+}
+
+static int
+test_vhost_user_port_reports_queue_and_link_changes(void)
+{
+	struct one_port o;
+	int rc;
+
+	TEST_RUN(one_port_up(&o, "state", 2, BASE | F(VIRTIO_NET_F_MQ)));
+	rc = reports_queue_and_link_changes(&o);
+	one_port_down(&o); /* on failure too: the worker lcore must stop */
+	return rc;
 }
 REGISTER_TEST(vhost_user_port_reports_queue_and_link_changes, fast,
 	      test_vhost_user_port_reports_queue_and_link_changes)
