@@ -708,24 +708,6 @@ fe_other_requests(void *opaque, struct vh_user_msg *m)
 	return 0;
 }
 
-struct breq {
-	uint32_t req;
-	const void *payload;
-	uint32_t size;
-	int fd;
-	uint64_t reply;
-};
-
-static int
-job_breq(struct vh_user_backend *be, void *arg)
-{
-	struct breq *b = arg;
-
-	return vh_user_backend_send_request(be, b->req, b->payload, b->size,
-					    b->fd >= 0 ? &b->fd : NULL, b->fd >= 0 ? 1 : 0,
-					    &b->reply);
-}
-
 static int
 test_every_backend_request(void)
 {
@@ -738,34 +720,38 @@ test_every_backend_request(void)
 	struct vh_user_mmap map = {1, {0}, 0, 4096, 8192, 3};
 	struct vh_user_frontend *fe;
 	struct vt_server s;
-	struct breq b;
+	struct vt_backend_req b;
 	int efd = make_fd();
 
 	TEST_ASSERT_SUCCESS(vt_server_listen(&s, "breq.sock", 2), "server");
 	TEST_ASSERT_SUCCESS(vh_user_frontend_connect(s.path, 2000, &cfg, &fe), "front-end");
-	b = (struct breq){VH_USER_BACKEND_IOTLB_MSG, &io, sizeof(io), -1, 0};
-	TEST_ASSERT_SUCCESS(vt_server_run_job(&s, 0, job_breq, &b, fe, 3000), "BACKEND_IOTLB_MSG");
+	b = (struct vt_backend_req){VH_USER_BACKEND_IOTLB_MSG, &io, sizeof(io), -1, 0};
+	TEST_ASSERT_SUCCESS(vt_server_run_job(&s, 0, vt_job_backend_request, &b, fe, 3000),
+			    "BACKEND_IOTLB_MSG");
 	TEST_ASSERT(rec.iotlbs == 1 && rec.io.iova == 0x1000 && rec.io.type == 1, "a miss");
-	b = (struct breq){VH_USER_BACKEND_SHARED_OBJECT_REMOVE, &obj, sizeof(obj), -1, 0};
-	TEST_ASSERT_SUCCESS(vt_server_run_job(&s, 0, job_breq, &b, fe, 3000), "OBJECT_REMOVE");
-	b = (struct breq){VH_USER_BACKEND_SHARED_OBJECT_LOOKUP, &obj, sizeof(obj), -1, 0};
-	TEST_ASSERT_EQUAL(vt_server_run_job(&s, 0, job_breq, &b, fe, 3000), -EIO,
+	b = (struct vt_backend_req){VH_USER_BACKEND_SHARED_OBJECT_REMOVE, &obj, sizeof(obj), -1, 0};
+	TEST_ASSERT_SUCCESS(vt_server_run_job(&s, 0, vt_job_backend_request, &b, fe, 3000),
+			    "OBJECT_REMOVE");
+	b = (struct vt_backend_req){VH_USER_BACKEND_SHARED_OBJECT_LOOKUP, &obj, sizeof(obj), -1, 0};
+	TEST_ASSERT_EQUAL(vt_server_run_job(&s, 0, vt_job_backend_request, &b, fe, 3000), -EIO,
 			  "OBJECT_LOOKUP answered non-zero");
 	TEST_ASSERT(b.reply == 5 && rec.uuid0 == 42, "the value and the uuid travelled");
-	b = (struct breq){VH_USER_BACKEND_SHMEM_MAP, &map, sizeof(map), efd, 0};
-	TEST_ASSERT_SUCCESS(vt_server_run_job(&s, 0, job_breq, &b, fe, 3000), "SHMEM_MAP with fd");
+	b = (struct vt_backend_req){VH_USER_BACKEND_SHMEM_MAP, &map, sizeof(map), efd, 0};
+	TEST_ASSERT_SUCCESS(vt_server_run_job(&s, 0, vt_job_backend_request, &b, fe, 3000),
+			    "SHMEM_MAP with fd");
 	TEST_ASSERT(rec.map_fd_ok, "the fd arrived (BACKEND_SEND_FD)");
-	b = (struct breq){VH_USER_BACKEND_SHMEM_UNMAP, &map, sizeof(map), -1, 0};
-	TEST_ASSERT_SUCCESS(vt_server_run_job(&s, 0, job_breq, &b, fe, 3000), "SHMEM_UNMAP");
+	b = (struct vt_backend_req){VH_USER_BACKEND_SHMEM_UNMAP, &map, sizeof(map), -1, 0};
+	TEST_ASSERT_SUCCESS(vt_server_run_job(&s, 0, vt_job_backend_request, &b, fe, 3000),
+			    "SHMEM_UNMAP");
 	TEST_ASSERT(rec.seen[VH_USER_BACKEND_SHARED_OBJECT_REMOVE] == 1 &&
 			    rec.seen[VH_USER_BACKEND_SHMEM_UNMAP] == 1,
 		    "each request reached its handler once");
-	b = (struct breq){VH_USER_BACKEND_SHMEM_MAP, &map, 8, efd, 0};
-	TEST_ASSERT(vt_server_run_job(&s, 0, job_breq, &b, fe, 3000) < 0,
+	b = (struct vt_backend_req){VH_USER_BACKEND_SHMEM_MAP, &map, 8, efd, 0};
+	TEST_ASSERT(vt_server_run_job(&s, 0, vt_job_backend_request, &b, fe, 3000) < 0,
 		    "a short SHMEM_MAP breaks the framing: the front-end closes the channel");
 	TEST_ASSERT_EQUAL(vh_user_frontend_channel_fd(fe), -1, "closed on our side");
-	b = (struct breq){VH_USER_BACKEND_SHMEM_UNMAP, &map, sizeof(map), -1, 0};
-	TEST_ASSERT_EQUAL(vt_server_run_job(&s, 0, job_breq, &b, fe, 3000), -ENOTCONN,
+	b = (struct vt_backend_req){VH_USER_BACKEND_SHMEM_UNMAP, &map, sizeof(map), -1, 0};
+	TEST_ASSERT_EQUAL(vt_server_run_job(&s, 0, vt_job_backend_request, &b, fe, 3000), -ENOTCONN,
 			  "and on the back-end's");
 	TEST_ASSERT_SUCCESS(vt_sync(fe), "the main connection is unaffected");
 	vh_user_frontend_destroy(fe);

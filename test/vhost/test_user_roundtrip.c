@@ -489,24 +489,6 @@ static const struct vh_user_frontend_ops chan_ops = {
 	.other = rec_other,
 };
 
-struct breq {
-	uint32_t req;
-	const void *payload;
-	uint32_t size;
-	int fd;
-	uint64_t reply;
-};
-
-static int
-job_breq(struct vh_user_backend *be, void *arg)
-{
-	struct breq *b = arg;
-
-	return vh_user_backend_send_request(be, b->req, b->payload, b->size,
-					    b->fd >= 0 ? &b->fd : NULL, b->fd >= 0 ? 1 : 0,
-					    &b->reply);
-}
-
 static int
 test_chan_noack(void)
 {
@@ -519,7 +501,7 @@ test_chan_noack(void)
 	struct vh_user_shared obj = {{7}};
 	struct vh_user_frontend *fe;
 	struct vt_server s;
-	struct breq b;
+	struct vt_backend_req b;
 	uint64_t t0;
 
 	TEST_ASSERT_SUCCESS(rt_open(&s, &fe, RT_LISTEN, "chan-noack.sock", &cfg), "open");
@@ -537,8 +519,8 @@ test_chan_noack(void)
 	 * Had the front-end answered the CONFIG_CHANGE_MSG, that stale answer
 	 * would be read as the reply to the lookup (which always has one).
 	 */
-	b = (struct breq){VH_USER_BACKEND_SHARED_OBJECT_LOOKUP, &obj, sizeof(obj), -1, 0};
-	TEST_ASSERT_EQUAL(vt_server_run_job(&s, 0, job_breq, &b, fe, 3000), -EIO,
+	b = (struct vt_backend_req){VH_USER_BACKEND_SHARED_OBJECT_LOOKUP, &obj, sizeof(obj), -1, 0};
+	TEST_ASSERT_EQUAL(vt_server_run_job(&s, 0, vt_job_backend_request, &b, fe, 3000), -EIO,
 			  "SHARED_OBJECT_LOOKUP answered non-zero");
 	TEST_ASSERT_EQUAL(b.reply, 5, "with its own reply: the front-end sent none before");
 	TEST_ASSERT_SUCCESS(vt_sync(fe), "the main socket is fine");
@@ -559,19 +541,19 @@ test_chan_fds(void)
 	struct vh_user_mmap map = {1, {0}, 0, 4096, 8192, 3};
 	struct vh_user_frontend *fe;
 	struct vt_server s;
-	struct breq b;
+	struct vt_backend_req b;
 	int efd = eventfd(0, EFD_CLOEXEC), fds;
 
 	TEST_ASSERT_SUCCESS(rt_open(&s, &fe, RT_PAIR, NULL, &cfg), "open");
 	TEST_ASSERT(!(vh_user_frontend_protocol_features(fe) & PF(BACKEND_SEND_FD)), "no SEND_FD");
 	fds = vt_count_fds();
-	b = (struct breq){VH_USER_BACKEND_SHMEM_MAP, &map, sizeof(map), efd, 0};
-	TEST_ASSERT_EQUAL(vt_server_run_job(&s, 0, job_breq, &b, fe, 3000), -ENOTSUP,
+	b = (struct vt_backend_req){VH_USER_BACKEND_SHMEM_MAP, &map, sizeof(map), efd, 0};
+	TEST_ASSERT_EQUAL(vt_server_run_job(&s, 0, vt_job_backend_request, &b, fe, 3000), -ENOTSUP,
 			  "an fd on the channel needs BACKEND_SEND_FD");
 	TEST_ASSERT_EQUAL(vt_count_fds(), fds, "nothing was passed");
 	TEST_ASSERT_EQUAL(rec.others, 0, "nothing reached the front-end");
-	b = (struct breq){VH_USER_BACKEND_SHMEM_UNMAP, &map, sizeof(map), -1, 0};
-	TEST_ASSERT_SUCCESS(vt_server_run_job(&s, 0, job_breq, &b, fe, 3000),
+	b = (struct vt_backend_req){VH_USER_BACKEND_SHMEM_UNMAP, &map, sizeof(map), -1, 0};
+	TEST_ASSERT_SUCCESS(vt_server_run_job(&s, 0, vt_job_backend_request, &b, fe, 3000),
 			    "a request without fds still goes");
 	TEST_ASSERT(rec.others == 1 && rec.other_fds == 0, "the unmap, and only it");
 	TEST_RUN(rt_close(&s, fe));

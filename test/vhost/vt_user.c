@@ -440,6 +440,16 @@ server_main(void *arg)
 }
 
 int
+vt_job_backend_request(struct vh_user_backend *be, void *arg)
+{
+	struct vt_backend_req *b = arg;
+
+	return vh_user_backend_send_request(be, b->req, b->payload, b->size,
+					    b->fd >= 0 ? &b->fd : NULL, b->fd >= 0 ? 1 : 0,
+					    &b->reply);
+}
+
+int
 vt_server_run_job(struct vt_server *s, int conn, int (*job)(struct vh_user_backend *, void *),
 		  void *arg, struct vh_user_frontend *fe, unsigned ms)
 {

@@ -138,6 +138,16 @@ int vt_server_pair(struct vt_server *s, int *client, uint32_t max_rings);
  */
 int vt_server_run_job(struct vt_server *s, int conn, int (*job)(struct vh_user_backend *, void *),
 		      void *arg, struct vh_user_frontend *fe, unsigned ms);
+/* A back-end-to-front-end request, for vt_server_run_job(s, conn, vt_job_backend_request, &req). */
+struct vt_backend_req {
+	uint32_t req;
+	const void *payload;
+	uint32_t size;
+	int fd;		/* sent with the request when >= 0 */
+	uint64_t reply; /* the front-end's REPLY_ACK value */
+};
+/* A job: sends @arg (struct vt_backend_req) on the back-end channel; returns the send's result. */
+int vt_job_backend_request(struct vh_user_backend *be, void *arg);
 /* Stops the thread and releases everything. */
 void vt_server_stop(struct vt_server *s);
 /* Waits until @closed connections have ended (up to @ms); returns true if so. */
