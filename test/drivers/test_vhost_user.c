@@ -518,6 +518,21 @@ one_port_down(struct one_port *o)
 	vt_vu_env_fini(&o->e);
 }
 
+/* Runs @p body on a port brought up as one_port_up() does, and takes it down whatever the result.
+ */
+static int
+on_one_port(const char *name, unsigned int queues, uint64_t features,
+	    int (*body)(struct one_port *o))
+{
+	struct one_port o;
+	int rc;
+
+	TEST_RUN(one_port_up(&o, name, queues, features));
+	rc = body(&o);
+	one_port_down(&o); /* on failure too: the worker lcore must stop */
+	return rc;
+}
+
 static bool
 fd_readable(int fd, int ms)
 {
@@ -587,13 +602,7 @@ stops_only_a_broken_ring(struct one_port *o)
 static int
 test_vhost_user_port_stops_only_a_broken_ring(void)
 {
-	struct one_port o;
-	int rc;
-
-	TEST_RUN(one_port_up(&o, "broken", 2, BASE | F(VIRTIO_NET_F_MQ)));
-	rc = stops_only_a_broken_ring(&o);
-	one_port_down(&o); /* on failure too: the worker lcore must stop */
-	return rc;
+	return on_one_port("broken", 2, BASE | F(VIRTIO_NET_F_MQ), stops_only_a_broken_ring);
 }
 REGISTER_TEST(vhost_user_port_stops_only_a_broken_ring, fast,
 	      test_vhost_user_port_stops_only_a_broken_ring)
@@ -620,13 +629,7 @@ counts_malformed_frames(struct one_port *o)
 static int
 test_vhost_user_port_counts_malformed_frames(void)
 {
-	struct one_port o;
-	int rc;
-
-	TEST_RUN(one_port_up(&o, "malformed", 1, BASE));
-	rc = counts_malformed_frames(&o);
-	one_port_down(&o); /* on failure too: the worker lcore must stop */
-	return rc;
+	return on_one_port("malformed", 1, BASE, counts_malformed_frames);
 }
 REGISTER_TEST(vhost_user_port_counts_malformed_frames, fast,
 	      test_vhost_user_port_counts_malformed_frames)
@@ -674,13 +677,7 @@ header_cut_into_bytes(struct one_port *o)
 static int
 test_vhost_user_port_reads_a_header_cut_into_bytes(void)
 {
-	struct one_port o;
-	int rc;
-
-	TEST_RUN(one_port_up(&o, "hdrbytes", 1, BASE | F(VIRTIO_NET_F_CSUM)));
-	rc = header_cut_into_bytes(&o);
-	one_port_down(&o); /* on failure too: the worker lcore must stop */
-	return rc;
+	return on_one_port("hdrbytes", 1, BASE | F(VIRTIO_NET_F_CSUM), header_cut_into_bytes);
 }
 REGISTER_TEST(vhost_user_port_reads_a_header_cut_into_bytes, fast,
 	      test_vhost_user_port_reads_a_header_cut_into_bytes)
@@ -718,13 +715,7 @@ refuses_a_second_front_end(struct one_port *o)
 static int
 test_vhost_user_port_refuses_a_second_front_end(void)
 {
-	struct one_port o;
-	int rc;
-
-	TEST_RUN(one_port_up(&o, "second", 1, BASE));
-	rc = refuses_a_second_front_end(&o);
-	one_port_down(&o); /* on failure too: the worker lcore must stop */
-	return rc;
+	return on_one_port("second", 1, BASE, refuses_a_second_front_end);
 }
 REGISTER_TEST(vhost_user_port_refuses_a_second_front_end, fast,
 	      test_vhost_user_port_refuses_a_second_front_end)
@@ -869,13 +860,7 @@ reports_queue_and_link_changes(struct one_port *o)
 static int
 test_vhost_user_port_reports_queue_and_link_changes(void)
 {
-	struct one_port o;
-	int rc;
-
-	TEST_RUN(one_port_up(&o, "state", 2, BASE | F(VIRTIO_NET_F_MQ)));
-	rc = reports_queue_and_link_changes(&o);
-	one_port_down(&o); /* on failure too: the worker lcore must stop */
-	return rc;
+	return on_one_port("state", 2, BASE | F(VIRTIO_NET_F_MQ), reports_queue_and_link_changes);
 }
 REGISTER_TEST(vhost_user_port_reports_queue_and_link_changes, fast,
 	      test_vhost_user_port_reports_queue_and_link_changes)
