@@ -198,17 +198,18 @@ vs_fdb_touch(struct vs_fdb *fdb, int32_t pos)
  * for each distinct source of a burst. Lookups are lock-free; adding takes
  * the hash's writer lock. When the table is at its limit the station is not
  * learned (c->full counts it) and its frames keep being flooded to it.
+ *
+ * @return the key's slot, or -1 when it was not added (table full)
  */
-static inline void
+static inline int32_t
 vs_fdb_learn(struct vs_fdb *fdb, uint64_t key, uint16_t port, struct vs_fdb_counters *c)
 {
 	int32_t pos = rte_hash_lookup(fdb->hash, &key);
 
-	if (unlikely(pos < 0 || vs_fdb_slot_port(fdb, pos) != port)) {
-		vs_fdb_learn_slow(fdb, key, pos, port, c);
-		return;
-	}
+	if (unlikely(pos < 0 || vs_fdb_slot_port(fdb, pos) != port))
+		return vs_fdb_learn_slow(fdb, key, pos, port, c);
 	vs_fdb_touch(fdb, pos);
+	return pos;
 }
 
 /**
@@ -265,20 +266,12 @@ static inline void
 vs_fdb_learn_hint(struct vs_fdb *fdb, uint64_t key, uint16_t port, struct vs_fdb_counters *c,
 		  struct vs_fdb_hint *h)
 {
-	int32_t pos;
-
 	if (likely(vs_fdb_hint_port(fdb, h, key) == port)) {
 		vs_fdb_touch(fdb, h->pos);
 		return;
 	}
-	pos = rte_hash_lookup(fdb->hash, &key);
 	h->key = key;
-	if (unlikely(pos < 0 || vs_fdb_slot_port(fdb, pos) != port)) {
-		h->pos = vs_fdb_learn_slow(fdb, key, pos, port, c);
-		return;
-	}
-	h->pos = pos;
-	vs_fdb_touch(fdb, pos);
+	h->pos = vs_fdb_learn(fdb, key, port, c);
 }
 
 /**
