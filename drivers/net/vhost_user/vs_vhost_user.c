@@ -107,9 +107,10 @@ vu_attach(struct vs_vu_port *p, int fd)
 		.device = p,
 		.max_rings = 2u * p->nb_qp,
 		.queue_num = p->nb_qp,
-		/* No inflight tracking or dirty log: net needs neither
-		 * without live migration, which we do not offer. */
+		/* LOG_SHMFD and RARP: live migration (doc/vswitch.md). */
 		.protocol_features = VH_USER_PF(VH_USER_PROTOCOL_F_MQ) |
+				     VH_USER_PF(VH_USER_PROTOCOL_F_LOG_SHMFD) |
+				     VH_USER_PF(VH_USER_PROTOCOL_F_RARP) |
 				     VH_USER_PF(VH_USER_PROTOCOL_F_REPLY_ACK) |
 				     VH_USER_PF(VH_USER_PROTOCOL_F_NET_MTU) |
 				     VH_USER_PF(VH_USER_PROTOCOL_F_RESET_DEVICE) |
@@ -354,6 +355,8 @@ vu_destroy(struct vs_port *port)
 
 	if (p->started || p->be != NULL || p->listen_fd >= 0)
 		vu_stop(port);
+	/* No worker polls the port any more: a frame it did not take goes. */
+	vu_inject_drop(p);
 	vu_free(p->map);
 	vu_free(p);
 }
