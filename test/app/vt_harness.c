@@ -56,7 +56,7 @@ vt_interop_ready(char *why, size_t len)
 
 	if (vt_testpmd_path(buf, sizeof(buf)) == NULL) {
 		snprintf(why, len,
-			 "dpdk-testpmd is not installed (scripts/setup.sh installs dpdk)");
+			 "dpdk-testpmd is not installed (scripts/setup.sh test installs dpdk-dev)");
 		return false;
 	}
 	if (access(vswitch_bin(), X_OK) != 0 || access(vswitchctl_bin(), X_OK) != 0) {
