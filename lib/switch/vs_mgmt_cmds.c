@@ -4,10 +4,14 @@
  * vs_mgmt_switch_cmds at the end (vs_mgmt.h says how requests reach them).
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <rte_common.h>
+#include <rte_log.h>
 
 #include "vs_fdb.h"
 #include "vs_mgmt.h"
@@ -194,6 +198,98 @@ cmd_fdb_flush(struct vs_mgmt_req *req)
 	return 0;
 }
 
+/* ---- log levels ---- */
+
+static const char *const level_names[] = {
+	[RTE_LOG_EMERG] = "emergency", [RTE_LOG_ALERT] = "alert",     [RTE_LOG_CRIT] = "critical",
+	[RTE_LOG_ERR] = "error",       [RTE_LOG_WARNING] = "warning", [RTE_LOG_NOTICE] = "notice",
+	[RTE_LOG_INFO] = "info",       [RTE_LOG_DEBUG] = "debug",
+};
+
+/* A level by name (or its first 3+ letters: "err", "warn", "crit") or number 1..8. */
+static int
+parse_level(const char *s)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (s[0] != '\0' && *end == '\0')
+		return v >= RTE_LOG_EMERG && v <= RTE_LOG_DEBUG ? (int)v : -EINVAL;
+	for (unsigned int l = RTE_LOG_EMERG; l <= RTE_LOG_DEBUG; l++)
+		if (strlen(s) >= 3 && strncasecmp(level_names[l], s, strlen(s)) == 0)
+			return (int)l;
+	return -EINVAL;
+}
+
+/*
+ * Lists the log types (those matching glob @p pattern, or all) with their
+ * levels into @p w (NULL: only counts them), from rte_log_dump's lines
+ * "id N: NAME, level is LEVEL".
+ */
+static unsigned int
+list_log_types(struct vs_jw *w, const char *pattern)
+{
+	unsigned int n = 0;
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL)
+		return 0;
+	rte_log_dump(f);
+	fclose(f);
+	if (w != NULL) {
+		vs_jw_key(w, "types");
+		vs_jw_array_open(w);
+	}
+	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		char name[128], level[32];
+		unsigned long id;
+
+		if (sscanf(line, "id %lu: %127[^,], level is %31s", &id, name, level) != 3 ||
+		    (pattern != NULL && fnmatch(pattern, name, 0) != 0))
+			continue;
+		n++;
+		if (w == NULL)
+			continue;
+		vs_jw_object_open(w);
+		vs_jw_kv_str(w, "type", name);
+		vs_jw_kv_str(w, "level", level);
+		vs_jw_object_close(w);
+	}
+	if (w != NULL)
+		vs_jw_array_close(w);
+	free(text);
+	return n;
+}
+
+static int
+cmd_show_log(struct vs_mgmt_req *req)
+{
+	list_log_types(req->w, NULL);
+	return 0;
+}
+
+static int
+cmd_log_level(struct vs_mgmt_req *req)
+{
+	int level = parse_level(req->argv[1]);
+
+	if (level < 0)
+		return vs_mgmt_fail(req,
+				    "log level: '%.32s' is no level (emergency, alert, critical, "
+				    "error, warning, notice, info, debug, or 1..8)",
+				    req->argv[1]);
+	if (list_log_types(NULL, req->argv[0]) == 0)
+		return vs_mgmt_fail(req, "log level: no log type matches '%.64s' (see show log)",
+				    req->argv[0]);
+	/* Also applies to types registered later that match. */
+	if (rte_log_set_level_pattern(req->argv[0], (uint32_t)level) != 0)
+		return vs_mgmt_fail(req, "log level: cannot set '%.64s'", req->argv[0]);
+	list_log_types(req->w, req->argv[0]);
+	return 0;
+}
+
 /* clang-format off */
 const struct vs_mgmt_cmd vs_mgmt_switch_cmds[] = {
 	{"show ports", "", "ports: type, state, queues, VLAN, packets, bytes, drops", 0, 0, false, cmd_show_ports},
@@ -202,6 +298,8 @@ const struct vs_mgmt_cmd vs_mgmt_switch_cmds[] = {
 	{"add-port", "SPEC", "add a port (TYPE,key=value,...)", 1, 1, true, cmd_add_port},
 	{"del-port", "NAME", "remove a port", 1, 1, false, cmd_del_port},
 	{"fdb flush", "", "forget every learned station", 0, 0, false, cmd_fdb_flush},
+	{"show log", "", "log types and their levels", 0, 0, false, cmd_show_log},
+	{"log level", "TYPE LEVEL", "set the level of the log types matching glob TYPE (vswitch.*)", 2, 2, false, cmd_log_level},
 };
 /* clang-format on */
 const unsigned int vs_mgmt_switch_nb_cmds = RTE_DIM(vs_mgmt_switch_cmds);

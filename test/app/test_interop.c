@@ -639,6 +639,59 @@ test_vswitch_client_ports_survive_switch_restart(void)
 REGISTER_TEST(vswitch_client_ports_survive_switch_restart, interop, test_vswitch_client_ports_survive_switch_restart)
 /* clang-format on */
 
+/* ---- logging ---- */
+
+/*
+ * libvhost's messages reach rte_log under vswitch.libvhost, whose level
+ * `vswitchctl log level` changes at run time; the ready line is rte_log's too.
+ */
+static int
+body_logging(struct scene *s)
+{
+	const json_t *t;
+	json_t *r = NULL;
+	char why[256];
+	size_t i;
+	bool core = false;
+
+	scene_port(s, 0, NULL, false);
+	scene_port(s, 1, NULL, false);
+	TEST_ASSERT_SUCCESS(vt_vswitch_start(&s->sw, NULL, s->specs, NULL, why, sizeof(why)), "%s",
+			    why);
+	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, &r, "show log", NULL), 0, "show log");
+	json_array_foreach(json_object_get(r, "types"), i, t) core |=
+		vs_json_str(t, "type") != NULL &&
+		strcmp(vs_json_str(t, "type"), "vswitch.virtio_core") == 0;
+	json_decref(r);
+	TEST_ASSERT(core, "the virtio core's log type is listed");
+	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, NULL, "log level vswitch.libvhost debug", NULL), 0,
+			  "log level debug");
+	TEST_RUN(start_vms(s, 2));
+	/* A debug line of libvhost's (a ring started) and an info one (features). */
+	TEST_ASSERT_SUCCESS(vt_proc_wait_output(&s->sw.proc, "libvhost: vm1: ring 0 started", 5000),
+			    "libvhost's debug line");
+	TEST_ASSERT(vt_proc_output_has(&s->sw.proc, "libvhost: vm2: features 0x"),
+		    "libvhost's info line");
+	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, NULL, "log level vswitch.libvhost error", NULL), 0,
+			  "log level error");
+	vt_pmdvm_stop(&s->vm[1]);
+	/* The port's own line (vswitch.vhost_user, info) says the VM went. */
+	TEST_ASSERT_SUCCESS(vt_proc_wait_output(&s->sw.proc, "disconnected", 10000),
+			    "vm2's disconnection seen");
+	TEST_ASSERT(!vt_proc_output_has(&s->sw.proc, "libvhost: vm2: connection closed"),
+		    "an info line is filtered at level error");
+	return TEST_SUCCESS;
+}
+
+static int
+test_vswitch_logs_libvhost_through_rte_log(void)
+{
+	return with_scene(body_logging);
+}
+/* clang-format off */
+REGISTER_TEST(vswitch_logs_libvhost_through_rte_log, interop, test_vswitch_logs_libvhost_through_rte_log)
+/* clang-format on */
+
 /* ---- telemetry ---- */
 
 static int

@@ -12,6 +12,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <rte_log.h>
+
 #include "test.h"
 #include "test_eal.h"
 #include "vs_evloop.h"
@@ -305,6 +307,56 @@ test_mgmt_takes_commands_from_a_program(void)
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(mgmt_takes_commands_from_a_program, fast, test_mgmt_takes_commands_from_a_program)
+
+/* show log lists rte_log's types; log level sets those a glob matches. */
+static int
+test_mgmt_sets_log_levels(void)
+{
+	int type = rte_log_register("vswitch.mgmt");
+	const json_t *t;
+	json_t *j;
+	struct env e;
+	size_t i;
+	bool seen = false;
+
+	ENV(&e);
+	TEST_ASSERT(type >= 0, "vswitch.mgmt is registered");
+	j = exec(e.sw, "show log");
+	TEST_ASSERT(ok(j), "show log: %s", error_of(j));
+	json_array_foreach(json_object_get(j, "types"), i, t) seen |=
+		str_is(t, "type", "vswitch.mgmt") && str_is(t, "level", "info");
+	TEST_ASSERT(seen, "vswitch.mgmt at info in show log");
+	json_decref(j);
+	j = exec(e.sw, "log level vswitch.mg* debug");
+	TEST_ASSERT(ok(j), "log level: %s", error_of(j));
+	TEST_ASSERT_EQUAL(json_array_size(json_object_get(j, "types")), 1, "one type matched");
+	TEST_ASSERT(str_is(json_array_get(json_object_get(j, "types"), 0), "level", "debug"),
+		    "now debug");
+	json_decref(j);
+	TEST_ASSERT_EQUAL(rte_log_get_level((uint32_t)type), (int)RTE_LOG_DEBUG, "rte_log agrees");
+	j = exec(e.sw, "log level vswitch.mgmt 5");
+	TEST_ASSERT(ok(j), "numeric: %s", error_of(j));
+	json_decref(j);
+	TEST_ASSERT_EQUAL(rte_log_get_level((uint32_t)type), (int)RTE_LOG_WARNING, "warning");
+	j = exec(e.sw, "log level vswitch.mgmt inf");
+	TEST_ASSERT(ok(j), "a prefix: %s", error_of(j));
+	json_decref(j);
+	TEST_ASSERT_EQUAL(rte_log_get_level((uint32_t)type), (int)RTE_LOG_INFO, "back to info");
+	j = exec(e.sw, "log level vswitch.mgmt loud");
+	TEST_ASSERT(!ok(j) && strstr(error_of(j), "is no level") != NULL, "%s", error_of(j));
+	json_decref(j);
+	j = exec(e.sw, "log level vswitch.mgmt 9");
+	TEST_ASSERT(!ok(j) && strstr(error_of(j), "is no level") != NULL, "%s", error_of(j));
+	json_decref(j);
+	j = exec(e.sw, "log level no.such.type debug");
+	TEST_ASSERT(!ok(j) && strstr(error_of(j), "no log type matches") != NULL, "%s",
+		    error_of(j));
+	json_decref(j);
+	TEST_ASSERT_EQUAL(rte_log_get_level((uint32_t)type), (int)RTE_LOG_INFO, "unchanged");
+	env_fini(&e);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(mgmt_sets_log_levels, fast, test_mgmt_sets_log_levels)
 
 /* ---- over the socket ---- */
 
