@@ -181,9 +181,11 @@ int vh_user_frontend_reset_owner(struct vh_user_frontend *fe);
 int vh_user_frontend_set_mem_table(struct vh_user_frontend *fe, const struct vh_mem_region *r,
 				   unsigned int n);
 /**
- * SET_LOG_BASE: the log's fd, size and offset (LOG_SHMFD); waits for the reply.
+ * SET_LOG_BASE: the log's fd, size and offset (LOG_SHMFD); waits for the
+ * reply, of any size (back-ends differ: none, 8 or 16 bytes).
  * @return 0, -ENOTSUP without LOG_SHMFD (the old u64 form is never sent),
- *         -EBADF without an fd, -EIO when the back-end refuses, or -errno.
+ *         -EBADF without an fd, or -errno (a back-end that refuses the log
+ *         closes the connection: the reply has no failure form)
  */
 int vh_user_frontend_set_log_base(struct vh_user_frontend *fe, const struct vh_log_area *log);
 /** SET_LOG_FD. */

@@ -34,6 +34,8 @@ struct peer {
 	int framing_ok; /* last message passed vh_user_msg_check() */
 	int fds_valid;	/* fds of the last message that were open files */
 	bool stop;
+	/* SET_LOG_BASE's reply: 0 (DPDK), 8 (libvhost-user: mmap_size), 16 (rust-vmm: echo). */
+	uint32_t log_reply_size;
 };
 
 static int
@@ -105,10 +107,13 @@ peer_reply(struct peer *p, const struct vh_user_msg *m)
 		r.payload.shmem.memory_sizes[0] = 4096;
 		r.payload.shmem.memory_sizes[1] = 8192;
 		break;
+	case VH_USER_SET_LOG_BASE:
+		r.hdr.size = p->log_reply_size;
+		r.payload.log = m->payload.log;
+		break;
 	case VH_USER_POSTCOPY_END:
 	case VH_USER_IOTLB_MSG:
 	case VH_USER_CHECK_DEVICE_STATE:
-	case VH_USER_SET_LOG_BASE:
 		r.payload.u64 = 0;
 		break;
 	default:
@@ -174,6 +179,7 @@ peer_start(struct peer *p, enum peer_mode mode, int *client)
 	memset(p, 0, sizeof(*p));
 	pthread_mutex_init(&p->lock, NULL);
 	p->mode = mode;
+	p->log_reply_size = 16;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
 		return -errno;
 	p->fd = sv[0];
@@ -469,6 +475,47 @@ test_silent_backend(void)
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(user_frontend_times_out_on_a_silent_backend, fast, test_silent_backend)
+
+/*
+ * Issue 14 item 3: back-ends answer SET_LOG_BASE in three forms (DPDK: no
+ * payload; libvhost-user: 8 bytes holding mmap_size, not a status; rust-vmm:
+ * the 16-byte log description). Each is the answer; none breaks the
+ * connection or reads as a failure, and no ack is asked for on top.
+ */
+static int
+test_log_base_any_reply(void)
+{
+	const uint32_t sizes[] = {16, 8, 0};
+	struct vt_guest_mem lm;
+	struct vh_user_frontend *fe;
+	struct vh_user_msg last;
+	struct vh_log_area la;
+	struct peer p;
+	uint64_t u;
+	int c;
+
+	TEST_ASSERT_SUCCESS(vt_guest_mem_create(&lm, 65536, 0), "log memfd");
+	la = (struct vh_log_area){65536, 0, 0, lm.fd};
+	for (unsigned int i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		TEST_ASSERT_SUCCESS(peer_start(&p, PEER_NORMAL, &c), "peer");
+		p.log_reply_size = sizes[i];
+		fe = vh_user_frontend_create(c, NULL);
+		TEST_ASSERT_NOT_NULL(fe, "front-end");
+		TEST_ASSERT_SUCCESS(vh_user_frontend_negotiate(fe), "negotiate");
+		TEST_ASSERT_SUCCESS(vh_user_frontend_set_log_base(fe, &la),
+				    "a %u-byte reply to SET_LOG_BASE", sizes[i]);
+		EXPECT(&p, VH_USER_SET_LOG_BASE, 16, 1);
+		TEST_ASSERT(!(last.hdr.flags & VH_USER_NEED_REPLY_MASK),
+			    "no ack asked for: the request has its own reply");
+		TEST_ASSERT_SUCCESS(vh_user_frontend_get_features(fe, &u),
+				    "the connection works after a %u-byte reply", sizes[i]);
+		vh_user_frontend_destroy(fe);
+		peer_stop(&p);
+	}
+	vt_guest_mem_destroy(&lm);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(user_frontend_accepts_any_set_log_base_reply, fast, test_log_base_any_reply)
 
 static void *
 restart_server(void *arg)
