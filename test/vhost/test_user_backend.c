@@ -1008,8 +1008,11 @@ test_channel(void)
 		.other = fe_other,
 	};
 	struct chan_rec rec = {0};
-	struct vh_user_frontend_config cfg = {
-		.backend_channel = true, .ops = &ops, .opaque = &rec, .timeout_ms = 5000};
+	struct vh_user_frontend_config cfg = {.protocol_features = ~0ULL,
+					      .backend_channel = true,
+					      .ops = &ops,
+					      .opaque = &rec,
+					      .timeout_ms = 5000};
 	struct fx f;
 
 	fx_zero(&f);
