@@ -337,8 +337,21 @@ class Bench:
             # still runs (its ticks must be counted as ours).
             time.sleep(warm)
             snap0 = cpuwatch.snapshot([p.pid] + sw.pids())
+            cs0 = {pid: procs.ctxt_switches(pid) for pid in [p.pid] + sw.pids()}
+            t0 = time.monotonic()
             time.sleep(self.a.latency_duration * 0.9)
             snap1 = cpuwatch.snapshot([p.pid] + sw.pids())
+            # Where a tail can come from: how often each thread of the
+            # switch and of the probe woke up or was preempted meanwhile.
+            dt = time.monotonic() - t0
+            sched = []
+            for pid, before in cs0.items():
+                who = "probe" if pid == p.pid else sw.name
+                for comm, cpus, wake, pre in procs.ctxt_delta(before, procs.ctxt_switches(pid), dt):
+                    if wake + pre >= 0.5:
+                        sched.append("%s/%s (CPU %s): %.0f wake-ups/s, %.0f preemptions/s"
+                                     % (who, comm, cpus, wake, pre))
+            res["sched"] = "; ".join(sched)
             st = p.wait(self.a.latency_duration + 30)
             if st is None:
                 raise BenchError("probe still running %.0f s after its end; log %s"
@@ -359,6 +372,7 @@ class Bench:
                      % (res["p50_ns"] / 1e3, res["p99_ns"] / 1e3, res["p999_ns"] / 1e3,
                         res["received"], res["lost"],
                         "  CONTENDED: " + con["reason"] if con["contended"] else ""))
+            self.say("  threads: " + (res["sched"] or "none woke or was preempted"))
         except Unsupported as e:
             res.update(status="unsupported", error=str(e))
             self.say("  unsupported: %s" % e)

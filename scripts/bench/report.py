@@ -468,6 +468,15 @@ def markdown(env, summary, windows, latency, memory, unavailable, img_prefix="",
                 l["p999_ns"] / 1e3, l["max_ns"] / 1e3, l["received"], l["lost"],
                 "contended: " + l["reason"] if l.get("contended") else ""))
         L.append("")
+        sched = [(l["switch"], l.get("round", 0), l.get("sched", "")) for l in latency
+                 if l["status"] == "ok" and l.get("sched")]
+        if sched:
+            L += ["Thread wake-ups and preemptions during the measured part (from "
+                  "/proc/PID/task/TID/status; threads below 0.5/s left out), per switch and round:",
+                  ""]
+            for sw, rnd, txt in sched:
+                L.append("- %s, round %d: %s" % (LABEL.get(sw, sw), rnd, txt))
+            L.append("")
     if memory:
         L += ["### Memory of the switch process (traffic on all ports)", "",
               "| switch | ports | resident MiB | own hugepages MiB | guest memory mapped MiB |",
@@ -613,7 +622,7 @@ def write_all(out, env, windows, summary, latency, memory, unavailable, args, ca
         p = os.path.join(out, "latency.csv")
         _write_csv(p, latency, ["switch", "round", "status", "sent", "measured", "received", "lost", "min_ns",
                                 "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns", "mean_ns",
-                                "contended", "reason", "error"])
+                                "contended", "reason", "sched", "error"])
         files.append(p)
     if memory:
         p = os.path.join(out, "memory.csv")
