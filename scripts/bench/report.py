@@ -235,7 +235,7 @@ def round_ratios(rm, a_key, b_key, what):
     return out
 
 
-def verdict(ratios, op, limit):
+def verdict(ratios, op, limit, unit="round"):
     """A bar over per-round ratios: (text, met). Met only with at least
     ROUNDS_NEEDED rounds that agree within ROUNDS_DISAGREE of their median
     and a median on the right side of the limit."""
@@ -244,13 +244,13 @@ def verdict(ratios, op, limit):
     med = statistics.median(ratios)
     lo, hi = min(ratios), max(ratios)
     spread = (hi - lo) / med if med else 0
-    txt = "%.2f (%.2f-%.2f, %d round%s)" % (med, lo, hi, len(ratios), "" if len(ratios) == 1 else "s")
+    txt = "%.2f (%.2f-%.2f, %d %s%s)" % (med, lo, hi, len(ratios), unit, "" if len(ratios) == 1 else "s")
     ok = med >= limit if op == ">=" else med <= limit
     if len(ratios) < ROUNDS_NEEDED:
-        return txt + ": not settled (%d of %d rounds)" % (len(ratios), ROUNDS_NEEDED), False
+        return txt + ": not settled (%d of %d %ss)" % (len(ratios), ROUNDS_NEEDED, unit), False
     if spread > ROUNDS_DISAGREE:
-        return txt + ": **flagged** (rounds disagree by %.0f %%; would be %s)" % (
-            100 * spread, "met" if ok else "not met"), False
+        return txt + ": **flagged** (%ss disagree by %.0f %%; would be %s)" % (
+            unit, 100 * spread, "met" if ok else "not met"), False
     return txt + (": **met**" if ok else ": **NOT met**"), ok
 
 
@@ -357,7 +357,7 @@ def issue15(summary, rm, latency, regions):
                     if not x:
                         row.append("-")
                         continue
-                    txt, met = verdict(x["runs" + n], "<=", 1.05)
+                    txt, met = verdict(x["runs" + n], "<=", 1.05, unit="run")
                     if mode == "with copy":
                         add("item 3, %s regions <= 1.05" % n, met)
                     else:
