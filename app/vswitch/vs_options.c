@@ -119,7 +119,7 @@ apply(struct vs_options *o, const char *name, const char *v, bool in_config, cha
 {
 	static const char *const with_value[] = {
 		"port",	  "ctl",   "stats",	 "fdb-size",  "fdb-aging",
-		"config", "mbufs", "tx-retries", "sock-mode",
+		"config", "mbufs", "tx-retries", "sock-mode", "one-copy",
 	};
 	bool needs = false;
 
@@ -162,6 +162,14 @@ apply(struct vs_options *o, const char *name, const char *v, bool in_config, cha
 		return parse_u32("--mbufs", v, 1023, 16u << 20, &o->mbufs, err, errlen);
 	if (strcmp(name, "tx-retries") == 0)
 		return parse_u32("--tx-retries", v, 0, 1000, &o->tx_retries, err, errlen);
+	if (strcmp(name, "one-copy") == 0) {
+		uint32_t on;
+
+		if (parse_u32("--one-copy", v, 0, 1, &on, err, errlen) != 0)
+			return -EINVAL;
+		o->no_onecopy = on == 0;
+		return 0;
+	}
 	if (strcmp(name, "sock-mode") == 0) {
 		char *end;
 		long mode = strtol(v, &end, 8);
@@ -348,6 +356,8 @@ vs_options_usage(FILE *f)
 		"never)\n"
 		"  --mbufs N          mbuf pool size (default %u)\n"
 		"  --tx-retries N     retries when a destination queue is full (default %u)\n"
+		"  --one-copy 0|1     copy frames between VMs straight from buffer to buffer\n"
+		"                     (default 1)\n"
 		"  --sock-mode MODE   mode of vhost-user server sockets (octal, default 0660)\n"
 		"  --config FILE      read options from FILE, one per line ('port SPEC', '#' "
 		"comments)\n"

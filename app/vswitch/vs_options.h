@@ -29,6 +29,7 @@ struct vs_options {
 	uint32_t mbufs;
 	uint32_t tx_retries;
 	int sock_mode; /* -1: the driver's default */
+	bool no_onecopy; /* --one-copy 0 */
 	bool help;
 	bool version;
 };

@@ -124,6 +124,7 @@ run(struct vs_options *o)
 	cfg.fdb_aging = o->fdb_aging;
 	cfg.nb_mbufs = o->mbufs;
 	cfg.tx_retries = o->tx_retries;
+	cfg.no_onecopy = o->no_onecopy;
 	cfg.telemetry = true;
 	sw = vs_switch_create(&cfg, err, sizeof(err));
 	if (sw == NULL) {

@@ -107,6 +107,7 @@ cmd_show_ports(struct vs_switch *sw, struct vs_jw *w)
 		vs_jw_kv_u64(w, "tx_bytes", v.counters.tx_bytes);
 		vs_jw_kv_u64(w, "tx_dropped", v.counters.tx_dropped);
 		vs_jw_kv_u64(w, "flooded", v.counters.flooded);
+		vs_jw_kv_u64(w, "onecopy", v.counters.onecopy);
 		vs_jw_kv_u64(w, "driver_rx_dropped", drx_drop);
 		vs_jw_kv_u64(w, "driver_rx_errors", drx_err);
 		vs_jw_kv_u64(w, "driver_tx_errors", dtx_err);

@@ -237,6 +237,17 @@ publish(struct vs_switch *sw, struct vs_dp *next)
 	return 0;
 }
 
+/* VS_DP_ONECOPY_* of port @p sp: its driver can, and nothing keeps it on the mbuf path. */
+static uint8_t
+onecopy_flags(const struct vs_switch *sw, const struct vs_sw_port *sp)
+{
+	const struct vs_port_onecopy_ops *oc = sp->port->ops->onecopy;
+
+	if (oc == NULL || sw->cfg.no_onecopy || sp->no_onecopy)
+		return 0;
+	return VS_DP_ONECOPY_RX | VS_DP_ONECOPY_TX;
+}
+
 /* Builds the snapshot for the ports as they are now and publishes it. */
 static int
 reconcile(struct vs_switch *sw)
@@ -297,6 +308,7 @@ reconcile(struct vs_switch *sw)
 		dp->ports[d].sp = sp;
 		dp->ports[d].access = sp->vlan.access;
 		dp->ports[d].up = sp->up;
+		dp->ports[d].onecopy = onecopy_flags(sw, sp);
 	}
 	for (unsigned int i = 0; i < n; i++)
 		sw->ports[items[i].port]->rxq_worker[items[i].queue] = items[i].worker;
@@ -788,7 +800,21 @@ sum_counters(struct vs_switch *sw, uint16_t d, struct vs_switch_port_counters *c
 		c->tx_bytes += VS_COUNTER_READ(x->tx_bytes);
 		c->tx_dropped += VS_COUNTER_READ(x->tx_dropped);
 		c->flooded += VS_COUNTER_READ(x->flooded);
+		c->onecopy += VS_COUNTER_READ(x->onecopy);
 	}
+}
+
+int
+vs_switch_port_set_onecopy(struct vs_switch *sw, uint16_t id, bool on)
+{
+	struct vs_sw_port *sp = id < VS_SWITCH_MAX_PORTS ? sw->ports[id] : NULL;
+
+	if (sp == NULL || sp->removing)
+		return -ENOENT;
+	if (sp->no_onecopy == !on)
+		return 0;
+	sp->no_onecopy = !on;
+	return reconcile(sw);
 }
 
 int

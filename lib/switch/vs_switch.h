@@ -59,6 +59,11 @@ struct vs_switch_config {
 	bool manual;
 	unsigned int nb_workers; /**< manual mode only */
 	bool telemetry;		 /**< register the /vswitch/... telemetry commands */
+	/**
+	 * Never copy a frame straight from a VM's buffer into another's
+	 * (doc/vswitch.md "One copy between VMs"): every frame through an mbuf.
+	 */
+	bool no_onecopy;
 };
 
 /** Engine counters of one port, summed over workers. */
@@ -71,6 +76,7 @@ struct vs_switch_port_counters {
 	uint64_t tx_bytes;
 	uint64_t tx_dropped; /**< for the port but not sent: queue full after retries, link down */
 	uint64_t flooded;    /**< received and flooded (unknown unicast, broadcast, multicast) */
+	uint64_t onecopy;    /**< of tx_packets: copied straight from the sender's buffer */
 };
 
 /** A port as the engine sees it. */
@@ -157,6 +163,14 @@ int vs_switch_port_find(struct vs_switch *sw, const char *name);
 
 /** @return the next port id after @p prev (-1: the first), or -1 after the last. */
 int vs_switch_port_next(struct vs_switch *sw, int prev);
+
+/**
+ * Lets port @p id take part in one copy between VMs (the default where its
+ * driver can), or keeps it on the mbuf path (@p on false: e.g. while its
+ * traffic is captured, which sees mbufs). Control thread.
+ * @return 0, -ENOENT (no such port), -ENOMEM (snapshot)
+ */
+int vs_switch_port_set_onecopy(struct vs_switch *sw, uint16_t id, bool on);
 
 /**
  * Fills @p view for port @p id. Any thread.

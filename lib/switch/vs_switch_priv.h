@@ -33,7 +33,8 @@ struct vs_sw_port {
 	bool up;       /* link up at the last reconcile */
 	bool removing; /* being deleted: left out of snapshots */
 	struct vs_vlan_cfg vlan;
-	struct vs_port_info info;		/* cached at reconcile (under sw->lock) */
+	bool no_onecopy;	  /* keep this port on the mbuf path (vs_switch_port_set_onecopy) */
+	struct vs_port_info info; /* cached at reconcile (under sw->lock) */
 	int16_t rxq_worker[VS_PORT_MAX_QUEUES]; /* current assignment, -1: none */
 	/* Serialises tx queues that several workers share. */
 	rte_spinlock_t txq_lock[VS_PORT_MAX_QUEUES];
@@ -48,7 +49,7 @@ struct vs_counters {
 	uint64_t tx_bytes;
 	uint64_t tx_dropped;
 	uint64_t flooded;
-	uint64_t pad;
+	uint64_t onecopy; /* of tx_packets: copied straight from the sender's buffer */
 } __rte_cache_aligned;
 
 struct vs_txbuf {
@@ -64,7 +65,11 @@ struct vs_dp_port {
 	struct vs_sw_port *sp; /* tx locks, VLAN bitmap */
 	uint16_t access;       /* access VLAN; 0: trunk */
 	uint8_t up;	       /* link up: a destination */
+	uint8_t onecopy;       /* VS_DP_ONECOPY_*: one copy from or to this port */
 };
+
+#define VS_DP_ONECOPY_RX 0x1 /* its bursts are taken as frames (vs_onecopy.c) */
+#define VS_DP_ONECOPY_TX 0x2 /* frames go to it in one copy */
 
 struct vs_dp_txq {
 	uint16_t queue;
@@ -111,6 +116,8 @@ struct vs_worker {
 	uint16_t nb_touched;
 	uint16_t touched[VS_SWITCH_MAX_PORTS];
 	struct vs_txbuf txbuf[VS_SWITCH_MAX_PORTS];
+	/* One copy: the frames of the burst in progress (vs_onecopy.c). */
+	struct vs_port_frame frames[VS_SWITCH_BURST];
 } __rte_cache_aligned;
 
 struct vs_switch {
@@ -154,6 +161,14 @@ vs_rcu_wait(struct rte_rcu_qsbr *v)
 
 /* vs_worker.c */
 unsigned int vs_worker_poll(struct vs_worker *w, const struct vs_dp *dp);
+/* Forwards @p n mbufs received on port @p in (the mbuf path). */
+void vs_worker_forward(struct vs_worker *w, const struct vs_dp *dp, uint16_t in,
+		       struct rte_mbuf **pkts, uint16_t n);
+
+/* vs_onecopy.c: polls rx @p queue of port @p in (VS_DP_ONECOPY_RX) and
+ * forwards what it took; returns the frames taken. */
+unsigned int vs_onecopy_poll(struct vs_worker *w, const struct vs_dp *dp, uint16_t in,
+			     uint16_t queue);
 int vs_worker_main(void *arg);
 
 /* vs_telemetry.c */
