@@ -39,6 +39,11 @@ usage(FILE *f)
 		   "  add-port SPEC     add a port (TYPE,key=value,...)\n"
 		   "  del-port NAME     remove a port\n"
 		   "  fdb flush         forget every learned station\n"
+		   "  show rxqs         rx queues: worker, packets, busy cycles (placement)\n"
+		   "  rebalance         place every rx queue by its measured busy cycles\n"
+		   "  rxq-move P:Q@W    move rx queue Q of port P to worker W\n"
+		   "  auto-lb [SET]     automatic placement: on|off, interval=SEC,\n"
+		   "                    threshold=PCT, improvement=PCT (comma separated)\n"
 		   "  help              the switch's command list\n"
 		   "\n"
 		   "--ctl PATH     the switch's management socket (default\n"
@@ -319,8 +324,64 @@ show_lcores(const struct vs_json *r)
 }
 
 static void
+show_auto_lb(const struct vs_json *r)
+{
+	const struct vs_json *a = vs_json_get(r, "auto_lb");
+	const struct vs_json *on = a != NULL ? vs_json_get(a, "on") : NULL;
+
+	if (a == NULL)
+		return;
+	printf("auto-lb %s: interval %" PRIu64 " s, threshold %" PRIu64 "%%, improvement %" PRIu64
+	       "%%; %" PRIu64 " check(s), %" PRIu64 " rebalance(s)\n",
+	       on != NULL && on->b ? "on" : "off", u64_of(a, "interval"), u64_of(a, "threshold"),
+	       u64_of(a, "improvement"), u64_of(a, "checks"), u64_of(a, "rebalances"));
+}
+
+static void
+show_rxqs(const struct vs_json *r)
+{
+	struct table t = {.ncols = 7,
+			  .head = {"PORT", "QUEUE", "WORKER", "PACKETS", "BUSY-CYCLES", "WINDOW%",
+				   "CYCLES/PKT"},
+			  .right = {0, 1, 1, 1, 1, 1, 1}};
+	const struct vs_json *l = vs_json_get(r, "rxqs");
+
+	for (const struct vs_json *x = l != NULL ? l->child : NULL; x != NULL; x = x->next) {
+		const struct vs_json *wk = vs_json_get(x, "worker"),
+				     *pct = vs_json_get(x, "window_pct");
+		uint64_t pk = u64_of(x, "packets"), cy = u64_of(x, "busy_cycles");
+		char b[5][24], *row[7];
+
+		row[0] = (char *)str_of(x, "port");
+		row[1] = num(b[0], u64_of(x, "queue"));
+		row[2] = wk != NULL && wk->type == VS_JSON_NUMBER ? wk->str : "-";
+		row[3] = num(b[1], pk);
+		row[4] = num(b[2], cy);
+		row[5] = pct != NULL && pct->type == VS_JSON_NUMBER ? pct->str : "0";
+		row[6] = num(b[3], pk > 0 ? cy / pk : 0);
+		table_add(&t, row);
+	}
+	table_print(&t);
+	show_auto_lb(r);
+}
+
+static void
 render(const char *cmd, const char *arg, const struct vs_json *r)
 {
+	if (strcmp(cmd, "show rxqs") == 0) {
+		show_rxqs(r);
+		return;
+	} else if (strcmp(cmd, "rebalance") == 0) {
+		printf("placed by busy cycles: %" PRIu64 " queue(s) moved\n", u64_of(r, "moved"));
+		return;
+	} else if (strcmp(cmd, "rxq-move") == 0) {
+		printf("rx queue %s:%" PRIu64 " on worker %" PRIu64 "\n", str_of(r, "port"),
+		       u64_of(r, "queue"), u64_of(r, "worker"));
+		return;
+	} else if (strcmp(cmd, "auto-lb") == 0) {
+		show_auto_lb(r);
+		return;
+	}
 	if (strcmp(cmd, "show ports") == 0) {
 		show_ports(r);
 	} else if (strcmp(cmd, "show fdb") == 0) {

@@ -209,9 +209,171 @@ cmd_show_lcores(struct vs_switch *sw, struct vs_jw *w)
 	vs_jw_array_close(w);
 }
 
+/* ---- rx queue placement: show rxqs, rebalance, rxq-move, auto-lb ---- */
+
+static void
+rxq_json(struct vs_jw *w, const struct vs_switch_port_view *v, const struct vs_switch_rxq_view *q)
+{
+	vs_jw_object_open(w);
+	vs_jw_kv_str(w, "port", v->name);
+	vs_jw_kv_u64(w, "queue", q->queue);
+	vs_jw_key(w, "worker");
+	vs_jw_i64(w, q->worker);
+	vs_jw_kv_u64(w, "packets", q->packets);
+	vs_jw_kv_u64(w, "busy_cycles", q->busy_cycles);
+	vs_jw_kv_u64(w, "window_cycles", q->window_cycles);
+	vs_jw_key(w, "window_pct");
+	vs_jw_fixed1(w, q->window_tsc > 0 ? 100.0 * (double)q->window_cycles / (double)q->window_tsc
+					  : 0.0);
+	vs_jw_object_close(w);
+}
+
+static void
+auto_lb_json(struct vs_switch *sw, struct vs_jw *w)
+{
+	struct vs_switch_auto_lb a;
+
+	vs_switch_auto_lb_get(sw, &a);
+	vs_jw_key(w, "auto_lb");
+	vs_jw_object_open(w);
+	vs_jw_kv_bool(w, "on", a.on);
+	vs_jw_kv_u64(w, "interval", a.interval);
+	vs_jw_kv_u64(w, "threshold", a.threshold);
+	vs_jw_kv_u64(w, "improvement", a.improvement);
+	vs_jw_kv_u64(w, "checks", a.checks);
+	vs_jw_kv_u64(w, "rebalances", a.rebalances);
+	vs_jw_object_close(w);
+}
+
+static void
+cmd_show_rxqs(struct vs_switch *sw, struct vs_jw *w)
+{
+	vs_jw_key(w, "rxqs");
+	vs_jw_array_open(w);
+	for (int id = vs_switch_port_next(sw, -1); id >= 0; id = vs_switch_port_next(sw, id)) {
+		struct vs_switch_port_view v;
+
+		if (vs_switch_port_view(sw, (uint16_t)id, &v) != 0)
+			continue;
+		for (uint16_t q = 0; q < v.info.nb_rxq && q < VS_PORT_MAX_QUEUES; q++) {
+			struct vs_switch_rxq_view r;
+
+			if (vs_switch_rxq_view(sw, (uint16_t)id, q, &r) == 0)
+				rxq_json(w, &v, &r);
+		}
+	}
+	vs_jw_array_close(w);
+	auto_lb_json(sw, w);
+}
+
+/* "PORT:QUEUE@WORKER" */
+static int
+cmd_rxq_move(struct vs_switch *sw, const char *arg, struct vs_jw *w)
+{
+	char name[VS_PORT_NAME_LEN];
+	unsigned int q, wk;
+	int id, n = 0, rc;
+
+	if (sscanf(arg, "%31[A-Za-z0-9_.-]:%u@%u%n", name, &q, &wk, &n) != 3 || arg[n] != '\0') {
+		reply_error(w, "rxq-move needs PORT:QUEUE@WORKER (e.g. vm1:0@1)");
+		return -EINVAL;
+	}
+	id = vs_switch_port_find(sw, name);
+	if (id < 0) {
+		reply_error(w, "rxq-move: no port '%s'", name);
+		return -ENOENT;
+	}
+	rc = q < VS_PORT_MAX_QUEUES ? vs_switch_rxq_move(sw, (uint16_t)id, (uint16_t)q, wk)
+				    : -EINVAL;
+	if (rc != 0) {
+		reply_error(w, "rxq-move: %s",
+			    rc == -EINVAL ? "no such queue or worker"
+					  : "cannot publish the placement");
+		return rc;
+	}
+	vs_jw_kv_str(w, "port", name);
+	vs_jw_kv_u64(w, "queue", q);
+	vs_jw_kv_u64(w, "worker", wk);
+	return 0;
+}
+
+/* "on", "off", "interval=S", "threshold=P", "improvement=P", comma separated. */
+static int
+cmd_auto_lb(struct vs_switch *sw, const char *arg, struct vs_jw *w)
+{
+	struct vs_switch_auto_lb a;
+	char buf[256], *save = NULL;
+
+	vs_switch_auto_lb_get(sw, &a);
+	snprintf(buf, sizeof(buf), "%s", arg);
+	for (char *t = strtok_r(buf, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+		unsigned int v;
+		int n = 0;
+
+		if (strcmp(t, "on") == 0) {
+			a.on = true;
+		} else if (strcmp(t, "off") == 0) {
+			a.on = false;
+		} else if (sscanf(t, "interval=%u%n", &v, &n) == 1 && t[n] == '\0') {
+			a.interval = v;
+		} else if (sscanf(t, "threshold=%u%n", &v, &n) == 1 && t[n] == '\0') {
+			a.threshold = v;
+		} else if (sscanf(t, "improvement=%u%n", &v, &n) == 1 && t[n] == '\0') {
+			a.improvement = v;
+		} else {
+			reply_error(w,
+				    "auto-lb: '%.64s' is not on, off, interval=SEC, "
+				    "threshold=PCT or improvement=PCT",
+				    t);
+			return -EINVAL;
+		}
+	}
+	if (vs_switch_auto_lb_set(sw, &a) != 0) {
+		reply_error(w, "auto-lb: interval must be 1..86400 s, percentages 0..100");
+		return -EINVAL;
+	}
+	auto_lb_json(sw, w);
+	return 0;
+}
+
+/* The placement commands; returns 1 when @p cmd is one (reply written). */
+static int
+run_placement(struct vs_switch *sw, const char *cmd, const char *arg, struct vs_jw *w)
+{
+	unsigned int moved = 0;
+
+	if (strcmp(cmd, "show rxqs") == 0 && arg[0] == '\0') {
+		cmd_show_rxqs(sw, w);
+	} else if (strcmp(cmd, "rebalance") == 0 && arg[0] == '\0') {
+		if (vs_switch_rebalance(sw, &moved) != 0) {
+			reply_error(w, "rebalance: cannot publish the placement");
+			return -1;
+		}
+		vs_jw_kv_u64(w, "moved", moved);
+	} else if (strcmp(cmd, "rxq-move") == 0) {
+		if (cmd_rxq_move(sw, arg, w) != 0)
+			return -1;
+	} else if (strcmp(cmd, "auto-lb") == 0) {
+		if (cmd_auto_lb(sw, arg, w) != 0)
+			return -1;
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
 static const char *const help_lines[] = {
-	"show ports",	 "show fdb",  "show lcores", "add-port SPEC",
-	"del-port NAME", "fdb flush", "help",
+	"show ports",
+	"show fdb",
+	"show lcores",
+	"add-port SPEC",
+	"del-port NAME",
+	"fdb flush",
+	"help",
+	"show rxqs",
+	"rebalance",
+	"rxq-move PORT:QUEUE@WORKER",
+	"auto-lb [on|off][,interval=SEC][,threshold=PCT][,improvement=PCT]",
 };
 
 /* Runs command @p cmd with argument @p arg (may be empty). */
@@ -264,6 +426,9 @@ run(struct vs_switch *sw, const char *cmd, const char *arg, struct vs_jw *w)
 			reply_error(w, "del-port: %s", err);
 			return;
 		}
+	} else if ((rc = run_placement(sw, cmd, arg, w)) != 0) {
+		if (rc < 0)
+			return; /* the error reply is written */
 	} else {
 		reply_error(w, "unknown command '%.64s%s%.64s' (try 'help')", cmd,
 			    arg[0] != '\0' ? " " : "", arg);

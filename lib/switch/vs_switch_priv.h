@@ -95,6 +95,13 @@ struct vs_dp {
 
 /* ---- workers ---- */
 
+/* One rx queue's share of a worker's busy cycles: those from the end of the
+ * previous busy burst (or the iteration's start) to the end of its own. */
+struct vs_rxq_counters {
+	uint64_t cycles;
+	uint64_t packets;
+};
+
 struct vs_worker {
 	struct vs_switch *sw;
 	unsigned int idx;
@@ -118,6 +125,10 @@ struct vs_worker {
 	struct vs_txbuf txbuf[VS_SWITCH_MAX_PORTS];
 	/* One copy: the frames of the burst in progress (vs_onecopy.c). */
 	struct vs_port_frame frames[VS_SWITCH_BURST];
+	/* TSC at the start of the poll iteration in progress. */
+	uint64_t poll_tsc;
+	/* Busy cycles and packets per rx queue, for placement (vs_rebalance.c). */
+	struct vs_rxq_counters rxq[VS_SWITCH_MAX_PORTS][VS_PORT_MAX_QUEUES];
 } __rte_cache_aligned;
 
 struct vs_switch {
@@ -140,6 +151,7 @@ struct vs_switch {
 	uint64_t start_ns;
 	uint64_t aged;
 	uint64_t flushed;
+	struct vs_rebalance *rb; /* rx queue placement by cycles (vs_rebalance.c) */
 	/* Totals at the previous stats line. */
 	uint64_t last_line_ns;
 	uint64_t last_rx, last_tx, last_drop, last_busy, last_idle;
@@ -170,6 +182,19 @@ void vs_worker_forward(struct vs_worker *w, const struct vs_dp *dp, uint16_t in,
 unsigned int vs_onecopy_poll(struct vs_worker *w, const struct vs_dp *dp, uint16_t in,
 			     uint16_t queue);
 int vs_worker_main(void *arg);
+
+/* vs_switch.c: rebuilds and publishes the snapshot (control thread). */
+int vs_switch_republish(struct vs_switch *sw);
+
+/* vs_rebalance.c */
+struct vs_sched_item;
+/* State and timers; vs_rebalance_fini() also when init failed half-way. */
+int vs_rebalance_init(struct vs_switch *sw);
+void vs_rebalance_fini(struct vs_switch *sw);
+/* The workers of @p n rx queues for the snapshot being built (reconcile). */
+unsigned int vs_rebalance_assign(struct vs_switch *sw, struct vs_sched_item *items, unsigned int n);
+/* A port id (re)used: forget its queues' history. */
+void vs_rebalance_port_reset(struct vs_switch *sw, uint16_t id);
 
 /* vs_telemetry.c */
 void vs_telemetry_attach(struct vs_switch *sw);

@@ -351,26 +351,43 @@ vs_worker_forward(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, stru
 	process(w, dp, in, pkts, n);
 }
 
+/* Charges the cycles since @p t (this queue's burst, and the empty polls
+ * just before it) to rx queue @p p; returns the new start. */
+static inline uint64_t
+rxq_account(struct vs_worker *w, const struct vs_switch_poll *p, uint16_t n, uint64_t t)
+{
+	struct vs_rxq_counters *c = &w->rxq[p->port][p->queue];
+	uint64_t now = rte_rdtsc();
+
+	VS_COUNTER_ADD(c->cycles, now - t);
+	VS_COUNTER_ADD(c->packets, n);
+	return now;
+}
+
 unsigned int
 vs_worker_poll(struct vs_worker *w, const struct vs_dp *dp)
 {
 	const struct vs_dp_worker *wk = &dp->wk[w->idx];
 	struct rte_mbuf *pkts[VS_SWITCH_BURST];
 	unsigned int moved = 0;
+	uint64_t t = w->poll_tsc;
 
 	for (uint32_t i = 0; i < wk->nb_polls; i++) {
 		const struct vs_switch_poll *p = &wk->polls[i];
 		uint16_t n;
 
 		if (dp->ports[p->port].onecopy) {
-			moved += vs_onecopy_poll(w, dp, p->port, p->queue);
-			continue;
+			n = (uint16_t)vs_onecopy_poll(w, dp, p->port, p->queue);
+		} else {
+			n = vs_port_rx_burst(dp->ports[p->port].port, p->queue, pkts,
+					     VS_SWITCH_BURST);
+			if (n != 0)
+				process(w, dp, p->port, pkts, n);
 		}
-		n = vs_port_rx_burst(dp->ports[p->port].port, p->queue, pkts, VS_SWITCH_BURST);
 		if (n == 0)
 			continue;
 		moved += n;
-		process(w, dp, p->port, pkts, n);
+		t = rxq_account(w, p, n, t);
 	}
 	return moved;
 }
@@ -396,7 +413,10 @@ vs_worker_main(void *arg)
 	last = rte_rdtsc();
 	while (likely(!__atomic_load_n(&sw->stopping, __ATOMIC_RELAXED))) {
 		const struct vs_dp *dp = __atomic_load_n(&sw->dp, __ATOMIC_ACQUIRE);
-		unsigned int moved = vs_worker_poll(w, dp);
+		unsigned int moved;
+
+		w->poll_tsc = last;
+		moved = vs_worker_poll(w, dp);
 		uint64_t now = rte_rdtsc();
 
 		/* Every cycle lands in exactly one of busy and idle. */

@@ -154,7 +154,9 @@ def incl(fn):
 total = sum(int(m.group(1).replace(",", "")) for m in
             re.finditer(r"^\s*([\d,]+)\s+\(100.0%\)\s+PROGRAM TOTALS", ann, re.M))
 proc, flush, deq = incl("process"), incl("flush"), incl("vu_dequeue")
-oc = incl("vs_onecopy_poll")
+# One copy: taking the frames (past the empty-ring look, which is polling),
+# switching and copying them, returning them.
+oc = incl("vu_take_frames") + incl("oc_forward") + incl("vu_rx_frames_done")
 print("profile-worker: %d ports, %d forwarded, %d poll rounds (%d with packets)"
       % (nports, tx, end["iterations"], end["busy_iterations"]))
 if tx == 0:
@@ -166,8 +168,8 @@ print("  switching (process, without flush)              %6.0f" % ((proc - flush
 print("  transmit (flush: vu_tx_burst, enqueue + free)   %6.0f" % (flush / tx))
 if oc:
     # process and flush run inside it only for frames that took the mbuf path.
-    print("  one copy (vs_onecopy_poll: take, switch, copy,  %6.0f" % (oc / tx))
-    print("            return; mbuf path inside it)")
+    print("  one copy (vu_take_frames, oc_forward,           %6.0f" % (oc / tx))
+    print("            vu_rx_frames_done; mbuf path inside it)")
     proc, deq = 0, 0
 print("  busy path total                                 %6.0f" % ((proc + deq + oc) / tx))
 idle = total - proc - deq - oc

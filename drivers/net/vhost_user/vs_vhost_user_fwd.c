@@ -71,21 +71,15 @@ vu_frame_describe(const struct vu_ring *r, const struct vq_chain *c, uint16_t i,
 		f->needs = VS_FRAME_NEED_MBUF;
 }
 
-static uint16_t
-vu_rx_frames(struct vs_port *port, uint16_t queue, struct vs_port_frame *f, uint16_t nb, void **ctx)
+/* Out of line, as vu_dequeue(): an empty poll does not pay for it. */
+static __rte_noinline uint16_t
+vu_take_frames(struct vu_ring *r, struct vs_port_frame *f, uint16_t nb)
 {
-	struct vu_ring *r;
-	struct vq_burst *b;
+	struct vq_burst *b = &r->burst;
 	uint64_t bytes = 0;
 	unsigned int k, counted = 0;
 
-	if (unlikely(queue >= VS_PORT_MAX_QUEUES))
-		return 0;
-	r = __atomic_load_n(&vu_port(port)->live[2 * queue + 1], __ATOMIC_ACQUIRE);
-	if (r == NULL)
-		return 0;
-	b = &r->burst;
-	k = vq_dev_avail_hint(&r->vq, 1) ? vq_dev_take(&r->vq, b, RTE_MIN(nb, VQ_BURST_MAX)) : 0;
+	k = vq_dev_take(&r->vq, b, RTE_MIN(nb, VQ_BURST_MAX));
 	if (unlikely(k == 0)) {
 		if (unlikely(vq_dev_error(&r->vq) != 0))
 			vu_ring_fail(r);
@@ -103,8 +97,27 @@ vu_rx_frames(struct vs_port *port, uint16_t queue, struct vs_port_frame *f, uint
 	/* Frames for the mbuf path are counted by vu_frame_to_mbuf(). */
 	VU_ADD(r->stats->packets, counted);
 	VU_ADD(r->stats->bytes, bytes);
-	*ctx = r;
 	return (uint16_t)k;
+}
+
+static uint16_t
+vu_rx_frames(struct vs_port *port, uint16_t queue, struct vs_port_frame *f, uint16_t nb, void **ctx)
+{
+	struct vu_ring *r;
+
+	if (unlikely(queue >= VS_PORT_MAX_QUEUES))
+		return 0;
+	r = __atomic_load_n(&vu_port(port)->live[2 * queue + 1], __ATOMIC_ACQUIRE);
+	if (r == NULL)
+		return 0;
+	/* An empty ring, the common poll, costs one look (as vu_rx_burst). */
+	if (vq_dev_avail_hint(&r->vq, 1) == 0) {
+		if (unlikely(vq_dev_error(&r->vq) != 0))
+			vu_ring_fail(r);
+		return 0;
+	}
+	*ctx = r;
+	return vu_take_frames(r, f, nb);
 }
 
 static struct rte_mbuf *
