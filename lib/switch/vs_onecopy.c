@@ -233,7 +233,7 @@ oc_to_mbufs(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t n
 		vs_worker_forward(w, dp, in, pkts, k);
 }
 
-static __rte_noinline void
+static void
 oc_forward(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t n, void *ctx)
 {
 	struct vs_counters *ic = &w->ports[in];
@@ -261,18 +261,12 @@ oc_forward(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t n,
 		oc_to_mbufs(w, dp, in, n, ctx, &ob);
 }
 
-unsigned int
-vs_onecopy_poll(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t queue)
+void
+vs_onecopy_forward(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t n,
+		   void *ctx)
 {
 	struct vs_port *port = dp->ports[in].port;
-	const struct vs_port_onecopy_ops *oc = port->ops->onecopy;
-	void *ctx = NULL;
-	uint16_t n;
 
-	n = oc->rx_frames(port, queue, w->frames, VS_SWITCH_BURST, &ctx);
-	if (n == 0)
-		return 0;
 	oc_forward(w, dp, in, n, ctx);
-	oc->rx_frames_done(port, ctx);
-	return n;
+	port->ops->onecopy->rx_frames_done(port, ctx);
 }

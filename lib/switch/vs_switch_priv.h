@@ -177,10 +177,25 @@ unsigned int vs_worker_poll(struct vs_worker *w, const struct vs_dp *dp);
 void vs_worker_forward(struct vs_worker *w, const struct vs_dp *dp, uint16_t in,
 		       struct rte_mbuf **pkts, uint16_t n);
 
-/* vs_onecopy.c: polls rx @p queue of port @p in (VS_DP_ONECOPY_RX) and
- * forwards what it took; returns the frames taken. */
-unsigned int vs_onecopy_poll(struct vs_worker *w, const struct vs_dp *dp, uint16_t in,
-			     uint16_t queue);
+/* vs_onecopy.c: forwards the @p n frames rx_frames took from port @p in,
+ * then gives them back. Out of line: an empty poll does not pay for it. */
+void vs_onecopy_forward(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t n,
+			void *ctx);
+
+/* Polls rx @p queue of port @p in (VS_DP_ONECOPY_RX) and forwards what it
+ * took by one copy; returns the frames taken. */
+static inline uint16_t
+vs_onecopy_poll(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t queue)
+{
+	struct vs_port *port = dp->ports[in].port;
+	void *ctx;
+	uint16_t n;
+
+	n = port->ops->onecopy->rx_frames(port, queue, w->frames, VS_SWITCH_BURST, &ctx);
+	if (n != 0)
+		vs_onecopy_forward(w, dp, in, n, ctx);
+	return n;
+}
 int vs_worker_main(void *arg);
 
 /* vs_switch.c: rebuilds and publishes the snapshot (control thread). */

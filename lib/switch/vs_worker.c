@@ -377,7 +377,7 @@ vs_worker_poll(struct vs_worker *w, const struct vs_dp *dp)
 		uint16_t n;
 
 		if (dp->ports[p->port].onecopy) {
-			n = (uint16_t)vs_onecopy_poll(w, dp, p->port, p->queue);
+			n = vs_onecopy_poll(w, dp, p->port, p->queue);
 		} else {
 			n = vs_port_rx_burst(dp->ports[p->port].port, p->queue, pkts,
 					     VS_SWITCH_BURST);

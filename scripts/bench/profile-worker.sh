@@ -156,7 +156,7 @@ total = sum(int(m.group(1).replace(",", "")) for m in
 proc, flush, deq = incl("process"), incl("flush"), incl("vu_dequeue")
 # One copy: taking the frames (past the empty-ring look, which is polling),
 # switching and copying them, returning them.
-oc = incl("vu_take_frames") + incl("oc_forward") + incl("vu_rx_frames_done")
+oc = incl("vu_take_frames") + incl("vs_onecopy_forward")
 print("profile-worker: %d ports, %d forwarded, %d poll rounds (%d with packets)"
       % (nports, tx, end["iterations"], end["busy_iterations"]))
 if tx == 0:
@@ -168,8 +168,8 @@ print("  switching (process, without flush)              %6.0f" % ((proc - flush
 print("  transmit (flush: vu_tx_burst, enqueue + free)   %6.0f" % (flush / tx))
 if oc:
     # process and flush run inside it only for frames that took the mbuf path.
-    print("  one copy (vu_take_frames, oc_forward,           %6.0f" % (oc / tx))
-    print("            vu_rx_frames_done; mbuf path inside it)")
+    print("  one copy (vu_take_frames, vs_onecopy_forward:   %6.0f" % (oc / tx))
+    print("            switch, copy, return; mbuf path inside)")
     proc, deq = 0, 0
 print("  busy path total                                 %6.0f" % ((proc + deq + oc) / tx))
 idle = total - proc - deq - oc
