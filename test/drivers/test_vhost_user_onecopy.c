@@ -16,6 +16,7 @@
  * delivers the same bytes without one copy.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
@@ -151,6 +152,10 @@ oc_setup(struct oc_test *t, uint64_t features, bool b_offloads)
 	while (vt_now_ms() < end && !(port_ready(t, 0) && port_ready(t, 1)))
 		serve(t, 10);
 	TEST_ASSERT(port_ready(t, 0) && port_ready(t, 1), "both ports up and polled");
+	for (int i = 0; i < 2; i++)
+		TEST_ASSERT((t->g[i].features & features) == features,
+			    "guest %d negotiated 0x%" PRIx64 " of 0x%" PRIx64, i,
+			    t->g[i].features & features, features);
 	vt_guest_fill_rx(&t->g[0], 0);
 	vt_guest_fill_rx(&t->g[1], 0);
 	return TEST_SUCCESS;
