@@ -10,7 +10,8 @@
  * (rebalance), many times. b must see every frame of each flow exactly once
  * and in order, and the switch must count no drop. Then, with both of a's
  * queues moved onto one worker and b's idle queue on the other, a placement
- * by measured cycles must put a's two busy queues on different workers.
+ * by measured cycles must put a's two busy queues on different workers, and
+ * so must the automatic mode on its own.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -345,6 +346,34 @@ test_rxq_rebalance(void)
 			    "a's busy queues on different workers (%d, %d)", worker_of(&t, 0, 0),
 			    worker_of(&t, 0, 1));
 		TEST_ASSERT(moved >= 1, "something moved");
+	}
+	/* The automatic mode does the same by itself (any load counts here). */
+	TEST_ASSERT_SUCCESS(vs_switch_rxq_move(t.sw, (uint16_t)t.port[0], 0, 0), "a:0 to 0");
+	TEST_ASSERT_SUCCESS(vs_switch_rxq_move(t.sw, (uint16_t)t.port[0], 1, 0), "a:1 to 0");
+	{
+		struct vs_switch_auto_lb a = {
+			.on = true, .interval = 1, .threshold = 1, .improvement = 10};
+
+		TEST_ASSERT_SUCCESS(vs_switch_auto_lb_set(t.sw, &a), "auto-lb on");
+		t.stop = false;
+		t.sent[0] = t.sent[1] = t.got[0] = t.got[1] = 0;
+		TEST_ASSERT_SUCCESS(pthread_create(&rcv, NULL, receiver_main, &t), "receiver");
+		TEST_ASSERT_SUCCESS(pthread_create(&snd, NULL, sender_main, &t), "sender");
+		end = vt_now_ms() + 30000;
+		do {
+			serve(&t, 5);
+			vs_switch_auto_lb_get(t.sw, &a);
+		} while (a.rebalances == 0 && vt_now_ms() < end);
+		t.stop = true;
+		pthread_join(snd, NULL);
+		pthread_join(rcv, NULL);
+		printf("rebalance: auto-lb: %" PRIu64 " check(s), %" PRIu64 " rebalance(s)\n",
+		       a.checks, a.rebalances);
+		TEST_ASSERT(a.rebalances >= 1, "the automatic mode placed the queues");
+		TEST_ASSERT(worker_of(&t, 0, 0) != worker_of(&t, 0, 1),
+			    "a's busy queues on different workers again (%d, %d)",
+			    worker_of(&t, 0, 0), worker_of(&t, 0, 1));
+		TEST_ASSERT_EQUAL(t.bad_seq + t.bad_frame, 0u, "nothing lost or reordered");
 	}
 	vs_switch_stop(t.sw);
 	for (int i = 0; i < 2; i++)
