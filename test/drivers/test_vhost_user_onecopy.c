@@ -13,7 +13,9 @@
  * a full receive ring drops the excess as tx_dropped while every transmit
  * chain completes and the rest arrives in order; a frame to the sender
  * itself is dropped; a port kept on the mbuf path (vs_switch_port_set_onecopy)
- * delivers the same bytes without one copy.
+ * delivers the same bytes without one copy; after either guest sends a new
+ * memory table (two regions, as a guest above 3 GB has), one copy goes on
+ * with the new mappings.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -158,6 +160,42 @@ oc_setup(struct oc_test *t, uint64_t features, bool b_offloads)
 			    t->g[i].features & features, features);
 	vt_guest_fill_rx(&t->g[0], 0);
 	vt_guest_fill_rx(&t->g[1], 0);
+	return TEST_SUCCESS;
+}
+
+struct remap_job {
+	struct vt_guest *g;
+	bool two;
+	int rc;
+	volatile bool done;
+};
+
+static void *
+remap_main(void *arg)
+{
+	struct remap_job *j = arg;
+
+	j->rc = vt_guest_set_memory(j->g, j->two);
+	j->done = true;
+	return NULL;
+}
+
+/* Guest @p i sends a new memory table (one region or two), as QEMU does on
+ * a memory hot-plug; the port remaps while the switch's loop runs. */
+static int
+remap(struct oc_test *t, int i, bool two)
+{
+	struct remap_job job = {.g = &t->g[i], .two = two};
+	pthread_t th;
+
+	TEST_ASSERT_SUCCESS(pthread_create(&th, NULL, remap_main, &job), "thread");
+	while (!job.done)
+		vs_evloop_run_once(t->loop, 5);
+	pthread_join(th, NULL);
+	TEST_ASSERT_SUCCESS(job.rc, "guest %d: new memory table (%s)", i,
+			    two ? "two regions" : "one region");
+	serve(t, 20);
+	TEST_ASSERT(port_ready(t, 0) && port_ready(t, 1), "both ports up after the remap");
 	return TEST_SUCCESS;
 }
 
@@ -372,6 +410,25 @@ hairpin(struct oc_test *t)
 	return TEST_SUCCESS;
 }
 
+/*
+ * A port whose link went down (as a remap may take it) forgets its
+ * stations: each guest sends once so that the switch knows both again.
+ */
+static int
+relearn(struct oc_test *t)
+{
+	static uint8_t f[VT_FRAME_MAX];
+	struct virtio_net_hdr_mrg_rxbuf h;
+
+	vt_frame_fill(f, 100, 3);
+	set_macs(f, mac_a, mac_b);
+	TEST_RUN(pass(t, 1, 0, f, 100, NULL, VT_TX_ONE, &h, "b to a again"));
+	vt_frame_fill(f, 100, 4);
+	set_macs(f, mac_b, mac_a);
+	TEST_RUN(pass(t, 0, 1, f, 100, NULL, VT_TX_ONE, &h, "a to b again"));
+	return TEST_SUCCESS;
+}
+
 static int
 run_case(uint64_t features, bool b_offloads)
 {
@@ -394,6 +451,15 @@ run_case(uint64_t features, bool b_offloads)
 	TEST_RUN(offloads(&t, b_offloads));
 	TEST_RUN(ring_full(&t));
 	TEST_RUN(hairpin(&t));
+	/* New memory tables on either side, two regions each (each guest's
+	 * buffers then lie in two mappings); then back to one region. */
+	TEST_RUN(remap(&t, 1, true));
+	TEST_RUN(remap(&t, 0, true));
+	TEST_RUN(relearn(&t));
+	TEST_RUN(sizes_and_layouts(&t, true));
+	TEST_RUN(remap(&t, 0, false));
+	TEST_RUN(relearn(&t));
+	TEST_RUN(sizes_and_layouts(&t, true));
 	/* Kept on the mbuf path: the same bytes, no one copy. */
 	TEST_ASSERT_SUCCESS(vs_switch_port_set_onecopy(t.sw, (uint16_t)t.port[1], false),
 			    "b off one copy");
