@@ -108,8 +108,9 @@ vu_rx_frames(struct vs_port *port, uint16_t queue, struct vs_port_frame *f, uint
 	if (unlikely(queue >= VS_PORT_MAX_QUEUES))
 		return 0;
 	r = __atomic_load_n(&vu_port(port)->live[2 * queue + 1], __ATOMIC_ACQUIRE);
+	/* Not live: vu_rx_burst() discards what a disabled ring holds. */
 	if (r == NULL)
-		return 0;
+		return vu_rx_burst(port, queue, NULL, 0);
 	/* An empty ring, the common poll, costs one look (as vu_rx_burst). */
 	if (vq_dev_avail_hint(&r->vq, 1) == 0) {
 		if (unlikely(vq_dev_error(&r->vq) != 0))
@@ -303,9 +304,10 @@ vu_put_burst(struct vu_ring *r, const struct vs_port_frame *const *f, uint16_t n
 		*stop = caps == 0;
 		return (uint16_t)k;
 	}
-	/* As vu_enqueue_burst(): a frame no buffer can ever hold is dropped. */
+	/* As vu_enqueue_burst(): a frame no buffer can ever hold is dropped
+	 * (buffers, not descriptors: a packed ring's buffer may take several). */
 	if ((!r->mrg_rxbuf && vq_dev_avail_hint(&r->vq, 1) > 0) ||
-	    (r->mrg_rxbuf && vq_dev_avail_hint(&r->vq, VQ_BURST_CHAINS) == VQ_BURST_CHAINS))
+	    (r->mrg_rxbuf && vq_dev_avail_bufs(&r->vq, VQ_BURST_CHAINS) == VQ_BURST_CHAINS))
 		goto drop;
 	*stop = true;
 	return 0;
