@@ -33,7 +33,7 @@
 #define F(bit)	  (1ULL << (bit))
 #define WAIT_MS	  5000
 #define RING	  256
-#define PER_FLOW  20000
+#define PER_FLOW  8000
 #define WINDOW	  96 /* frames a may be ahead of b, per flow: b's ring holds both */
 #define MOVES	  40
 #define FRAME_LEN 128
@@ -51,6 +51,9 @@ struct rb_test {
 	struct vt_guest g[2];
 	char sock[2][256];
 	/* traffic */
+	pthread_t snd, rcv;
+	bool running;
+	uint64_t limit; /* frames per flow */
 	volatile bool stop;
 	volatile uint64_t sent[2], got[2];
 	volatile uint64_t bad_seq, bad_frame;
@@ -178,12 +181,12 @@ sender_main(void *arg)
 	static uint8_t f[FRAME_LEN];
 	struct rb_test *t = arg;
 
-	while (!t->stop && (t->sent[0] < PER_FLOW || t->sent[1] < PER_FLOW)) {
+	while (!t->stop && (t->sent[0] < t->limit || t->sent[1] < t->limit)) {
 		bool any = false;
 
 		for (unsigned int q = 0; q < 2; q++) {
 			vt_guest_reap_tx(&t->g[0], q);
-			if (t->sent[q] >= PER_FLOW || t->sent[q] - t->got[q] >= WINDOW)
+			if (t->sent[q] >= t->limit || t->sent[q] - t->got[q] >= WINDOW)
 				continue;
 			vt_frame_fill(f, FRAME_LEN, (uint32_t)(q << 24 | t->sent[q]));
 			memcpy(f, mac_b, 6);
@@ -208,7 +211,7 @@ receiver_main(void *arg)
 	struct virtio_net_hdr_mrg_rxbuf h;
 	unsigned int n = 0;
 
-	while (!t->stop && (t->got[0] < PER_FLOW || t->got[1] < PER_FLOW)) {
+	while (!t->stop && (t->got[0] < t->limit || t->got[1] < t->limit)) {
 		uint32_t len;
 		int rc = vt_guest_recv(&t->g[1], 0, &h, f, sizeof(f), &len);
 		int64_t seq;
@@ -276,111 +279,142 @@ move_around(struct rb_test *t, unsigned int *moves, unsigned int *placements)
 	return TEST_SUCCESS;
 }
 
+/* Starts both guests' threads: @p limit frames per flow (until stopped). */
 static int
-test_rxq_rebalance(void)
+traffic_start(struct rb_test *t, uint64_t limit)
+{
+	t->stop = false;
+	t->limit = limit;
+	t->sent[0] = t->sent[1] = t->got[0] = t->got[1] = 0;
+	TEST_ASSERT_SUCCESS(pthread_create(&t->rcv, NULL, receiver_main, t), "receiver");
+	if (pthread_create(&t->snd, NULL, sender_main, t) != 0) {
+		t->stop = true;
+		pthread_join(t->rcv, NULL);
+		TEST_ASSERT(false, "sender");
+	}
+	t->running = true;
+	return TEST_SUCCESS;
+}
+
+static void
+traffic_stop(struct rb_test *t)
+{
+	if (!t->running)
+		return;
+	t->stop = true;
+	pthread_join(t->snd, NULL);
+	pthread_join(t->rcv, NULL);
+	t->running = false;
+}
+
+/* Serves the loop until both flows delivered @p n frames (or @p ms passed). */
+static void
+wait_flows(struct rb_test *t, uint64_t n, unsigned int ms)
+{
+	uint64_t end = vt_now_ms() + ms;
+
+	while ((t->got[0] < n || t->got[1] < n) && t->bad_seq == 0 && vt_now_ms() < end)
+		serve(t, 5);
+}
+
+static int
+rb_body(struct rb_test *t)
 {
 	struct vs_switch_port_view va, vb;
 	unsigned int moves = 0, placements = 0;
-	pthread_t snd, rcv;
-	struct rb_test t;
-	uint64_t end;
 	int rc;
 
-	TEST_RUN(rb_setup(&t));
-	TEST_RUN(learn_b(&t));
-	TEST_ASSERT_SUCCESS(pthread_create(&rcv, NULL, receiver_main, &t), "receiver");
-	TEST_ASSERT_SUCCESS(pthread_create(&snd, NULL, sender_main, &t), "sender");
-	rc = move_around(&t, &moves, &placements);
-	end = vt_now_ms() + 60000;
-	while ((t.got[0] < PER_FLOW || t.got[1] < PER_FLOW) && t.bad_seq == 0 && vt_now_ms() < end)
-		serve(&t, 5);
-	t.stop = true;
-	pthread_join(snd, NULL);
-	pthread_join(rcv, NULL);
+	TEST_RUN(learn_b(t));
+	TEST_RUN(traffic_start(t, PER_FLOW));
+	rc = move_around(t, &moves, &placements);
+	wait_flows(t, PER_FLOW, 60000);
+	traffic_stop(t);
 	TEST_ASSERT_SUCCESS(rc, "the moves");
 	printf("rebalance: %u moves and %u placements by cycles under traffic; flows got "
 	       "%" PRIu64 " and %" PRIu64 " of %u frames\n",
-	       moves, placements, t.got[0], t.got[1], PER_FLOW);
-	TEST_ASSERT_EQUAL(t.bad_frame, 0u, "no damaged frame");
-	TEST_ASSERT_EQUAL(t.bad_seq, 0u,
+	       moves, placements, t->got[0], t->got[1], PER_FLOW);
+	TEST_ASSERT_EQUAL(t->bad_frame, 0u, "no damaged frame");
+	TEST_ASSERT_EQUAL(t->bad_seq, 0u,
 			  "no frame lost, repeated or reordered (first: flow %" PRIu64
 			  " seq %" PRIu64 ")",
-			  t.first_bad >> 24, t.first_bad & 0xffffff);
-	TEST_ASSERT(t.got[0] == PER_FLOW && t.got[1] == PER_FLOW, "every frame arrived");
-	vs_switch_port_view(t.sw, (uint16_t)t.port[0], &va);
-	vs_switch_port_view(t.sw, (uint16_t)t.port[1], &vb);
+			  t->first_bad >> 24, t->first_bad & 0xffffff);
+	TEST_ASSERT(t->got[0] == PER_FLOW && t->got[1] == PER_FLOW, "every frame arrived");
+	vs_switch_port_view(t->sw, (uint16_t)t->port[0], &va);
+	vs_switch_port_view(t->sw, (uint16_t)t->port[1], &vb);
 	TEST_ASSERT_EQUAL(vb.counters.tx_dropped + va.counters.rx_dropped, 0u,
 			  "the switch dropped nothing");
 	TEST_ASSERT(moves >= MOVES / 2, "the queues did move (%u)", moves);
 
 	/* Placement by cycles: both busy queues on worker 0, b's idle one on 1. */
-	TEST_ASSERT_SUCCESS(vs_switch_rxq_move(t.sw, (uint16_t)t.port[0], 0, 0), "a:0 to 0");
-	TEST_ASSERT_SUCCESS(vs_switch_rxq_move(t.sw, (uint16_t)t.port[0], 1, 0), "a:1 to 0");
-	TEST_ASSERT_SUCCESS(vs_switch_rxq_move(t.sw, (uint16_t)t.port[1], 0, 1), "b:0 to 1");
+	TEST_ASSERT_SUCCESS(vs_switch_rxq_move(t->sw, (uint16_t)t->port[0], 0, 0), "a:0 to 0");
+	TEST_ASSERT_SUCCESS(vs_switch_rxq_move(t->sw, (uint16_t)t->port[0], 1, 0), "a:1 to 0");
+	TEST_ASSERT_SUCCESS(vs_switch_rxq_move(t->sw, (uint16_t)t->port[1], 0, 1), "b:0 to 1");
 	{
 		struct vs_switch_rxq_view q0, q1;
 		unsigned int moved = 0;
 
-		t.stop = false;
-		t.sent[0] = t.sent[1] = t.got[0] = t.got[1] = 0;
-		TEST_ASSERT_SUCCESS(pthread_create(&rcv, NULL, receiver_main, &t), "receiver");
-		TEST_ASSERT_SUCCESS(pthread_create(&snd, NULL, sender_main, &t), "sender");
-		end = vt_now_ms() + 60000;
-		while ((t.got[0] < PER_FLOW || t.got[1] < PER_FLOW) && vt_now_ms() < end)
-			serve(&t, 5);
-		t.stop = true;
-		pthread_join(snd, NULL);
-		pthread_join(rcv, NULL);
-		vs_switch_rxq_view(t.sw, (uint16_t)t.port[0], 0, &q0);
-		vs_switch_rxq_view(t.sw, (uint16_t)t.port[0], 1, &q1);
+		TEST_RUN(traffic_start(t, PER_FLOW));
+		wait_flows(t, PER_FLOW, 60000);
+		traffic_stop(t);
+		vs_switch_rxq_view(t->sw, (uint16_t)t->port[0], 0, &q0);
+		vs_switch_rxq_view(t->sw, (uint16_t)t->port[0], 1, &q1);
 		TEST_ASSERT(q0.window_cycles > 0 && q1.window_cycles > 0,
 			    "both of a's queues were charged cycles (%" PRIu64 ", %" PRIu64 ")",
 			    q0.window_cycles, q1.window_cycles);
 		TEST_ASSERT(q0.packets >= PER_FLOW && q1.packets >= PER_FLOW,
 			    "and their packets (%" PRIu64 ", %" PRIu64 ")", q0.packets, q1.packets);
-		TEST_ASSERT_SUCCESS(vs_switch_rebalance(t.sw, &moved), "rebalance");
+		TEST_ASSERT_SUCCESS(vs_switch_rebalance(t->sw, &moved), "rebalance");
 		printf("rebalance: a:0 %" PRIu64 " and a:1 %" PRIu64
 		       " cycles in the window; %u queue(s) moved\n",
 		       q0.window_cycles, q1.window_cycles, moved);
-		TEST_ASSERT(worker_of(&t, 0, 0) != worker_of(&t, 0, 1),
-			    "a's busy queues on different workers (%d, %d)", worker_of(&t, 0, 0),
-			    worker_of(&t, 0, 1));
+		TEST_ASSERT(worker_of(t, 0, 0) != worker_of(t, 0, 1),
+			    "a's busy queues on different workers (%d, %d)", worker_of(t, 0, 0),
+			    worker_of(t, 0, 1));
 		TEST_ASSERT(moved >= 1, "something moved");
 	}
-	/* The automatic mode does the same by itself (any load counts here). */
-	TEST_ASSERT_SUCCESS(vs_switch_rxq_move(t.sw, (uint16_t)t.port[0], 0, 0), "a:0 to 0");
-	TEST_ASSERT_SUCCESS(vs_switch_rxq_move(t.sw, (uint16_t)t.port[0], 1, 0), "a:1 to 0");
+	/* The automatic mode does the same by itself (any load counts here),
+	 * with traffic going on until it has. */
+	TEST_ASSERT_SUCCESS(vs_switch_rxq_move(t->sw, (uint16_t)t->port[0], 0, 0), "a:0 to 0");
+	TEST_ASSERT_SUCCESS(vs_switch_rxq_move(t->sw, (uint16_t)t->port[0], 1, 0), "a:1 to 0");
 	{
 		struct vs_switch_auto_lb a = {
 			.on = true, .interval = 1, .threshold = 1, .improvement = 10};
+		uint64_t end = vt_now_ms() + 30000;
 
-		TEST_ASSERT_SUCCESS(vs_switch_auto_lb_set(t.sw, &a), "auto-lb on");
-		t.stop = false;
-		t.sent[0] = t.sent[1] = t.got[0] = t.got[1] = 0;
-		TEST_ASSERT_SUCCESS(pthread_create(&rcv, NULL, receiver_main, &t), "receiver");
-		TEST_ASSERT_SUCCESS(pthread_create(&snd, NULL, sender_main, &t), "sender");
-		end = vt_now_ms() + 30000;
+		TEST_ASSERT_SUCCESS(vs_switch_auto_lb_set(t->sw, &a), "auto-lb on");
+		TEST_RUN(traffic_start(t, UINT64_MAX));
 		do {
-			serve(&t, 5);
-			vs_switch_auto_lb_get(t.sw, &a);
+			serve(t, 5);
+			vs_switch_auto_lb_get(t->sw, &a);
 		} while (a.rebalances == 0 && vt_now_ms() < end);
-		t.stop = true;
-		pthread_join(snd, NULL);
-		pthread_join(rcv, NULL);
+		traffic_stop(t);
 		printf("rebalance: auto-lb: %" PRIu64 " check(s), %" PRIu64 " rebalance(s)\n",
 		       a.checks, a.rebalances);
 		TEST_ASSERT(a.rebalances >= 1, "the automatic mode placed the queues");
-		TEST_ASSERT(worker_of(&t, 0, 0) != worker_of(&t, 0, 1),
+		TEST_ASSERT(worker_of(t, 0, 0) != worker_of(t, 0, 1),
 			    "a's busy queues on different workers again (%d, %d)",
-			    worker_of(&t, 0, 0), worker_of(&t, 0, 1));
-		TEST_ASSERT_EQUAL(t.bad_seq + t.bad_frame, 0u, "nothing lost or reordered");
+			    worker_of(t, 0, 0), worker_of(t, 0, 1));
+		TEST_ASSERT_EQUAL(t->bad_seq + t->bad_frame, 0u, "nothing lost or reordered");
 	}
+	return TEST_SUCCESS;
+}
+
+static int
+test_rxq_rebalance(void)
+{
+	struct rb_test t;
+	int rc;
+
+	TEST_RUN(rb_setup(&t));
+	rc = rb_body(&t);
+	/* On every path: threads, workers, guests, engine. */
+	traffic_stop(&t);
 	vs_switch_stop(t.sw);
 	for (int i = 0; i < 2; i++)
 		vt_guest_fini(&t.g[i]);
 	serve(&t, 20);
 	vs_switch_destroy(t.sw);
 	vs_evloop_destroy(t.loop);
-	return TEST_SUCCESS;
+	return rc;
 }
 REGISTER_TEST(switch_rxq_moves_lose_and_reorder_nothing, fast, test_rxq_rebalance)
