@@ -262,8 +262,7 @@ oc_forward(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t n,
 }
 
 void
-vs_onecopy_forward(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t n,
-		   void *ctx)
+vs_onecopy_forward(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t n, void *ctx)
 {
 	struct vs_port *port = dp->ports[in].port;
 
