@@ -19,7 +19,7 @@
  * size and MD5 that A computed before sending (written by the switch into
  * B's buffers while B's memory was being copied: a page it wrote and did
  * not log would arrive stale); the stream was still running when each
- * migration ended; the switch injected A's RARP; pings resumed, and how
+ * migration ended; A's new port handed the switch A's RARP; pings resumed, and how
  * many were lost is printed (with QEMU's total time and downtime).
  */
 #include <signal.h>
@@ -244,6 +244,32 @@ stream_over(struct guest *a, int which)
 	return vt_proc_output_has(&a->vm[which].proc, "STREAM-END rc=");
 }
 
+/* Whether port @p name handed the switch a RARP frame (show ports: its detail). */
+static bool
+rarp_injected(struct vt_vswitch *sw, const char *name)
+{
+	const json_t *p;
+	json_t *r = NULL;
+	bool found = false;
+	size_t i;
+
+	if (vt_vswitch_ctl(sw, &r, "show ports", NULL) != 0 || r == NULL) {
+		json_decref(r);
+		return false;
+	}
+	json_array_foreach(json_object_get(r, "ports"), i, p)
+	{
+		const char *n = vs_json_str(p, "name"), *d = vs_json_str(p, "detail");
+
+		if (n != NULL && strcmp(n, name) == 0 && d != NULL) {
+			printf("port %s: %s\n", name, d);
+			found = strstr(d, " RARP injected") != NULL;
+		}
+	}
+	json_decref(r);
+	return found;
+}
+
 static int
 check_results(struct vt_vswitch *sw, struct guest *a, struct guest *b)
 {
@@ -296,8 +322,10 @@ check_results(struct vt_vswitch *sw, struct guest *a, struct guest *b)
 		       lost, tx, MAX_LOST);
 		goto out;
 	}
-	if (!vt_proc_output_has(&sw->proc, "RARP for 52:54:00:00:00:01")) {
-		printf("FAIL: no RARP injected for A (guest_announce=off: QEMU sends SEND_RARP)\n");
+	if (!vt_proc_output_has(&sw->proc, "RARP for 52:54:00:00:00:01") ||
+	    !rarp_injected(sw, "mA2")) {
+		printf("FAIL: no RARP went into the switch for A (guest_announce=off: QEMU sends "
+		       "SEND_RARP)\n");
 		goto out;
 	}
 	rc = TEST_SUCCESS;

@@ -342,6 +342,52 @@ check_rarp(const struct rte_mbuf *p, const uint8_t mac[6])
 	return TEST_SUCCESS;
 }
 
+/*
+ * The same through the one-copy operations the engine polls VM ports with:
+ * the RARP comes as one frame for the mbuf path, the guest's frame at the
+ * next poll.
+ */
+static int
+rarp_one_copy(struct mig *m, const uint8_t mac[6])
+{
+	const struct vs_port_onecopy_ops *oc = m->port->ops->onecopy;
+	static struct vs_port_frame f[8];
+	static uint8_t frame[1514];
+	struct vs_port_info info;
+	struct rte_mbuf *p;
+	void *ctx = NULL;
+	uint16_t n;
+
+	TEST_ASSERT_NOT_NULL(oc, "the port has one-copy operations");
+	vt_frame_fill(frame, sizeof(frame), 9);
+	TEST_ASSERT_SUCCESS(vt_guest_send(&m->g, 0, frame, sizeof(frame), NULL, VT_TX_ONE), "send");
+	TEST_ASSERT_SUCCESS(vh_user_frontend_send_rarp(m->g.fe, mac), "SEND_RARP");
+	rte_rcu_qsbr_thread_online(m->e.qsbr, READER);
+	n = oc->rx_frames(m->port, 0, f, 8, &ctx);
+	p = n == 1 ? oc->frame_to_mbuf(m->port, ctx, &f[0]) : NULL;
+	oc->rx_frames_done(m->port, ctx);
+	rte_rcu_qsbr_quiescent(m->e.qsbr, READER);
+	rte_rcu_qsbr_thread_offline(m->e.qsbr, READER);
+	TEST_ASSERT_EQUAL(n, 1, "one frame: the announcement");
+	TEST_ASSERT(f[0].needs & VS_FRAME_NEED_MBUF, "for the mbuf path");
+	TEST_ASSERT_NOT_NULL(p, "handed over as an mbuf");
+	TEST_RUN(check_rarp(p, mac));
+	rte_pktmbuf_free(p);
+	rte_rcu_qsbr_thread_online(m->e.qsbr, READER);
+	n = oc->rx_frames(m->port, 0, f, 8, &ctx);
+	p = n == 1 ? oc->frame_to_mbuf(m->port, ctx, &f[0]) : NULL;
+	oc->rx_frames_done(m->port, ctx);
+	rte_rcu_qsbr_quiescent(m->e.qsbr, READER);
+	rte_rcu_qsbr_thread_offline(m->e.qsbr, READER);
+	TEST_ASSERT_EQUAL(n, 1, "then the guest's frame");
+	TEST_ASSERT(p != NULL && vt_frame_check_mbuf(p) == 9, "intact");
+	rte_pktmbuf_free(p);
+	vt_vu_info(&m->e, m->port, &info);
+	TEST_ASSERT(strstr(info.detail, "4 RARP injected") != NULL,
+		    "show ports counts the frames handed to the switch: %s", info.detail);
+	return TEST_SUCCESS;
+}
+
 static int
 test_rarp(void)
 {
@@ -385,6 +431,9 @@ test_rarp(void)
 	TEST_ASSERT_EQUAL(vt_vu_rx(&m.e, READER, m.port, 0, pkts, 8), 1, "then the frame");
 	TEST_ASSERT_EQUAL(vt_frame_check_mbuf(pkts[0]), 8, "intact");
 	rte_pktmbuf_free(pkts[0]);
+
+	/* One copy (the engine's path between VM ports): a poll of its own. */
+	TEST_RUN(rarp_one_copy(&m, mac));
 
 	/* Not a station address: refused (REPLY_ACK), nothing injected. */
 	TEST_ASSERT_EQUAL(vh_user_frontend_send_rarp(m.g.fe, group), -EIO, "group MAC refused");

@@ -286,7 +286,9 @@ static void
 vu_info_get(struct vs_port *port, struct vs_port_info *info)
 {
 	struct vs_vu_port *p = vu_port(port);
+	const uint64_t injected = __atomic_load_n(&p->injected, __ATOMIC_RELAXED);
 	char d[256];
+	int n;
 
 	memset(info, 0, sizeof(*info));
 	info->type = "vhost-user";
@@ -295,13 +297,15 @@ vu_info_get(struct vs_port *port, struct vs_port_info *info)
 	info->nb_txq = vu_nb_txq(p);
 	info->link = info->nb_rxq > 0 && info->nb_txq > 0 ? VS_PORT_LINK_UP : VS_PORT_LINK_DOWN;
 	info->mtu = p->mtu;
-	snprintf(d, sizeof(d), "%s %s, %s, features 0x%" PRIx64, p->client ? "client" : "server",
-		 p->path,
-		 p->be != NULL ? "connected"
-		 : p->client   ? "connecting"
-		 : p->started  ? "listening"
-			       : "stopped",
-		 p->features);
+	n = snprintf(d, sizeof(d), "%s %s, %s, features 0x%" PRIx64,
+		     p->client ? "client" : "server", p->path,
+		     p->be != NULL ? "connected"
+		     : p->client   ? "connecting"
+		     : p->started  ? "listening"
+				   : "stopped",
+		     p->features);
+	if (injected > 0 && n > 0 && (size_t)n < sizeof(d))
+		snprintf(d + n, sizeof(d) - (size_t)n, ", %" PRIu64 " RARP injected", injected);
 	snprintf(info->detail, sizeof(info->detail), "%.*s", (int)sizeof(info->detail) - 1, d);
 }
 

@@ -492,6 +492,8 @@ void
 vu_inject_drop(struct vs_vu_port *p)
 {
 	rte_pktmbuf_free(__atomic_exchange_n(&p->inject, NULL, __ATOMIC_ACQUIRE));
+	rte_pktmbuf_free(p->inject_held);
+	p->inject_held = NULL;
 }
 
 static int

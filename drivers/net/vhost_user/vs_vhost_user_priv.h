@@ -92,7 +92,11 @@ struct vs_vu_port {
 	 * cache line of its own. */
 	struct rte_mbuf *inject __rte_cache_aligned;
 	struct vu_ring *live[VU_MAX_RINGS];
-	struct vu_ring *discard[VU_MAX_RINGS];	      /* started, disabled guest TX rings */
+	struct vu_ring *discard[VU_MAX_RINGS]; /* started, disabled guest TX rings */
+	/* Queue 0's poller: an injected frame between rx_frames and
+	 * frame_to_mbuf (one copy), and how many it handed to the switch. */
+	struct rte_mbuf *inject_held;
+	uint64_t injected;
 	struct vu_stats rx_stats[VS_PORT_MAX_QUEUES]; /* by queue: guest TX rings */
 	struct vu_stats tx_stats[VS_PORT_MAX_QUEUES]; /* by queue: guest RX rings */
 

@@ -309,6 +309,7 @@ vu_rx_inject(struct vs_vu_port *p, struct rte_mbuf **pkts, uint16_t nb)
 	if (m == NULL)
 		return vu_rx_ring(p, 0, pkts, nb);
 	pkts[0] = m;
+	VU_ADD(p->injected, 1);
 	if (nb == 1)
 		return 1;
 	return (uint16_t)(1 + vu_rx_ring(p, 0, pkts + 1, (uint16_t)(nb - 1)));
