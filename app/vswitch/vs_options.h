@@ -31,6 +31,7 @@ struct vs_options {
 	int sock_mode; /* -1: the driver's default */
 	bool help;
 	bool version;
+	bool takeover; /* take over from the switch serving ctl (vs_handover.h) */
 };
 
 /* The EAL arguments used when none are given. */

@@ -17,6 +17,7 @@
  * its newline); at most VS_MGMT_MAX_CLIENTS connections are served at once.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "vs_json.h"
@@ -44,8 +45,26 @@ struct vs_evloop;
 struct vs_mgmt *vs_mgmt_create(struct vs_switch *sw, struct vs_evloop *loop, const char *path,
 			       char *err, size_t errlen);
 
-/** Closes every connection, removes the socket file, frees @p m (NULL ignored). */
+/**
+ * Serves the listening socket @p fd bound at @p path that another process
+ * handed over (vs_switch_takeover()); takes @p fd.
+ * @return the server, or NULL with a one-line reason in @p err
+ */
+struct vs_mgmt *vs_mgmt_adopt(struct vs_switch *sw, struct vs_evloop *loop, const char *path,
+			      int fd, char *err, size_t errlen);
+
+/**
+ * Closes every connection, removes the socket file (unless it was handed
+ * over), frees @p m (NULL ignored).
+ */
 void vs_mgmt_destroy(struct vs_mgmt *m);
+
+/**
+ * True once a "takeover" request handed this switch to another process
+ * (vs_handover.h): the event loop was stopped, every port is gone, and the
+ * process should end.
+ */
+bool vs_mgmt_handed_over(const struct vs_mgmt *m);
 
 /**
  * Runs one request @p line (without its newline) and writes the reply
