@@ -113,18 +113,21 @@ take_over(struct vs_switch *sw, const struct vs_options *o, struct vs_mgmt **mgm
 {
 	struct vs_takeover_info info;
 	char err[512];
-	int fd;
+	int rc;
 
 	if (vs_switch_start(sw) != 0) {
 		fprintf(stderr, "vswitch: cannot start the workers\n");
 		return -EIO;
 	}
-	fd = vs_switch_takeover(sw, o->ctl, &info, err, sizeof(err));
-	if (fd < 0) {
+	rc = vs_switch_takeover(sw, o->ctl, &info, err, sizeof(err));
+	if (rc < 0) {
 		fprintf(stderr, "vswitch: --takeover: %s; the running switch carries on\n", err);
-		return fd;
+		return rc;
 	}
-	*mgmt = vs_mgmt_adopt(sw, main_loop, o->ctl, fd, err, sizeof(err));
+	/* Without the old listener (its process died after committing), a new one. */
+	*mgmt = info.mgmt_fd >= 0
+			? vs_mgmt_adopt(sw, main_loop, o->ctl, info.mgmt_fd, err, sizeof(err))
+			: vs_mgmt_create(sw, main_loop, o->ctl, err, sizeof(err));
 	if (*mgmt == NULL)
 		fprintf(stderr, "vswitch: %s (forwarding goes on without it)\n", err);
 	printf("vswitch: ready: %u port(s), %u worker(s), management socket %s; took over from "

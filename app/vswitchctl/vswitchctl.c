@@ -394,6 +394,11 @@ main(int argc, char **argv)
 			argv[i]);
 		return EXIT_USAGE;
 	}
+	if (strcmp(cmd, "takeover") == 0) {
+		/* Its reply is the hand-over's records: see vswitch --takeover. */
+		fprintf(stderr, "vswitchctl: takeover is for 'vswitch ... --takeover' only\n");
+		return EXIT_USAGE;
+	}
 	if (strchr(arg, '\n') != NULL || strchr(cmd, '\n') != NULL) {
 		fprintf(stderr, "vswitchctl: arguments cannot hold newlines\n");
 		return EXIT_USAGE;

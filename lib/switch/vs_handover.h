@@ -28,17 +28,18 @@
  *               resumed, nothing forwarded yet), then
  *   new -> old  COMMIT (or ABORT, or it dies: the old one resumes the
  *               ports and its workers and forwards again)
- *   old -> new  DONE with the management socket's listening fd, after
- *               letting go of every port without the peers noticing
- *               (saved ports released, other ports stopped so that the new
- *               process can open them); the old process then exits
- *   new         publishes the resumed ports to its workers (the forwarding
- *               gap ends), opens the other ports, learns the stations and
- *               serves the management socket.
+ *   old -> new  DONE: it will not resume; the new process publishes the
+ *               resumed ports to its workers (the forwarding gap ends) and
+ *               learns the stations
+ *   old -> new  CLOSED with the management socket's listening fd, once the
+ *               ports that were not saved are closed (so that the new
+ *               process can open them); the old process lets go of the
+ *               saved ones without the peers noticing and exits
+ *   new         opens the other ports and serves the management socket.
  *
  * A record is a header (magic "VSHO", version, type, payload length, fd
  * count), the payload, then the fds in groups of at most 250, each group
- * on one byte of its own. Every wait is bounded (VS_HANDOVER_TIMEOUT_MS).
+ * on one byte of its own. The whole exchange is bounded (VS_HANDOVER_TIMEOUT_MS).
  */
 
 #include <stdbool.h>
@@ -54,8 +55,11 @@ extern "C" {
 
 /** The hand-over protocol's version; both sides must speak the same. */
 #define VS_HANDOVER_VERSION 1
-/** Longest wait for the other side at any step. */
-#define VS_HANDOVER_TIMEOUT_MS 10000
+/**
+ * Longest the whole exchange may take, on either side: the old switch
+ * forwards nothing meanwhile, and resumes when it is over.
+ */
+#define VS_HANDOVER_TIMEOUT_MS 5000
 
 /** True when request @p line (@p len bytes, no newline) is "takeover ...". */
 bool vs_handover_is_request(const char *line, size_t len);
@@ -70,7 +74,7 @@ enum vs_handover_result {
 /**
  * The old side: serves takeover request @p line on management connection
  * @p fd (control thread; blocks for the exchange, at most
- * VS_HANDOVER_TIMEOUT_MS per step). @p mgmt_fd is the management socket's
+ * VS_HANDOVER_TIMEOUT_MS in all). @p mgmt_fd is the management socket's
  * listening fd, passed on at the end.
  *
  * @return VS_HANDOVER_REPLY (send @p w's reply, keep the connection),
@@ -93,6 +97,12 @@ struct vs_takeover_info {
 	unsigned int fdb_entries;  /**< stations carried over */
 	double gap_ms;		   /**< old's last burst to our workers polling the ports */
 	double reopen_ms;	   /**< old's last burst to the last reopened port started */
+	/**
+	 * The management socket's listening fd, to serve with vs_mgmt_adopt(),
+	 * or -1 when the old process did not pass it (it died after
+	 * committing: make a new socket).
+	 */
+	int mgmt_fd;
 };
 
 /**
@@ -101,11 +111,12 @@ struct vs_takeover_info {
  * run). Everything received is checked as untrusted input. On failure
  * nothing of the old switch is kept, and the old switch forwards on.
  *
- * @return the management socket's listening fd (serve it with
- *         vs_mgmt_adopt()), or a negative errno with a one-line reason in
- *         @p err: -ECONNREFUSED/-ENOENT (no switch there), -EPROTONOSUPPORT
- *         (it speaks another hand-over version), -EBADMSG (it sent
- *         something malformed), -ETIMEDOUT, or a port's error.
+ * @return 0 (the switch is ours: @p info says what came over, and its
+ *         mgmt_fd is the management socket), or a negative errno with a
+ *         one-line reason in @p err: -ECONNREFUSED/-ENOENT (no switch
+ *         there), -EPERM (it refused), -EPROTONOSUPPORT (it speaks another
+ *         hand-over version), -EBADMSG (it sent something malformed),
+ *         -ETIMEDOUT, or a port's error.
  */
 int vs_switch_takeover(struct vs_switch *sw, const char *ctl, struct vs_takeover_info *info,
 		       char *err, size_t errlen);

@@ -263,7 +263,7 @@ ho_recv(int fd, struct ho_hdr *h, void **payload, uint32_t max_len, int *fds, un
 	if (rc < 0)
 		return rc;
 	if (h->magic != HO_MAGIC || h->version != VS_HANDOVER_VERSION || h->type < HO_PORT ||
-	    h->type > HO_DONE || h->len > max_len || h->nfds > max_fds) {
+	    h->type > HO_CLOSED || h->len > max_len || h->nfds > max_fds) {
 		HO_LOG(ERR, "malformed record (type %u, %u bytes, %u fds)", h->type, h->len,
 		       h->nfds);
 		return -EBADMSG;

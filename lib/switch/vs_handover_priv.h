@@ -27,7 +27,8 @@ enum ho_type {
 	HO_END = 3,    /* old -> new: nothing more */
 	HO_COMMIT = 4, /* new -> old: everything loaded; let go */
 	HO_ABORT = 5,  /* new -> old: giving up (payload: why) */
-	HO_DONE = 6,   /* old -> new: let go; the management socket's listener */
+	HO_DONE = 6,   /* old -> new: committed: the saved ports are yours, forward */
+	HO_CLOSED = 7, /* old -> new: the other ports are closed; the management listener */
 };
 
 /* Largest payload of any record: a SPEC, a driver state, an FDB. */

@@ -212,7 +212,7 @@ cmd_show_lcores(struct vs_switch *sw, struct vs_jw *w)
 
 static const char *const help_lines[] = {
 	"show ports",	 "show fdb",  "show lcores", "add-port SPEC",
-	"del-port NAME", "fdb flush", "help",
+	"del-port NAME", "fdb flush", "help",	     "takeover VERSION (vswitch --takeover)",
 };
 
 /* Runs command @p cmd with argument @p arg (may be empty). */

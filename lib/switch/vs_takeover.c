@@ -38,6 +38,8 @@ struct takeover {
 	struct ho_end end;
 	char *err;
 	size_t errlen;
+	double ms_loaded; /* everything received and loaded, after the old workers stopped */
+	double ms_done;	  /* the old process closed the ports we reopen */
 };
 
 static int fail(struct takeover *t, int rc, const char *fmt, ...)
@@ -296,9 +298,29 @@ receive_all(struct takeover *t)
 	return 0;
 }
 
-/* The management socket's listener, as DONE brings it: ours to serve now. */
+/* The old process's answer to our commit: it will not resume the saved ports. */
 static int
-receive_done(struct takeover *t, const char *ctl)
+receive_done(struct takeover *t)
+{
+	struct ho_hdr h;
+	void *payload;
+	int rc = ho_recv(t->fd, &h, &payload, 0, NULL, 0, t->deadline);
+
+	free(payload);
+	if (rc < 0)
+		return fail(t, rc, "the running switch did not confirm (%s)", strerror(-rc));
+	if (h.type != HO_DONE)
+		return fail(t, -EBADMSG, "the running switch did not confirm (record %u)", h.type);
+	return 0;
+}
+
+/*
+ * The management socket's listener, as CLOSED brings it once the old
+ * process closed the ports we reopen: ours to serve. -1 when it does not
+ * come (the old process died meanwhile: the caller makes its own socket).
+ */
+static int
+receive_closed(struct takeover *t, const char *ctl)
 {
 	struct sockaddr_un sa;
 	socklen_t len = sizeof(sa);
@@ -309,16 +331,21 @@ receive_done(struct takeover *t, const char *ctl)
 	int rc = ho_recv(t->fd, &h, &payload, 0, &fd, 1, t->deadline);
 
 	free(payload);
-	if (rc < 0)
-		return fail(t, rc, "the running switch did not let go (%s)", strerror(-rc));
+	if (rc < 0) {
+		HO_LOG(WARNING, "the running switch did not pass its management socket (%s)",
+		       strerror(-rc));
+		return -1;
+	}
 	memset(&sa, 0, sizeof(sa));
-	if (h.type != HO_DONE || h.nfds != 1 ||
+	if (h.type != HO_CLOSED || h.nfds != 1 ||
 	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &ol) != 0 || !acc ||
 	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0 || sa.sun_family != AF_UNIX ||
 	    strncmp(sa.sun_path, ctl, sizeof(sa.sun_path)) != 0) {
 		if (fd >= 0)
 			close(fd);
-		return fail(t, -EBADMSG, "the running switch's last record is not its socket");
+		HO_LOG(WARNING, "the running switch passed something other than its management "
+				"socket");
+		return -1;
 	}
 	return fd;
 }
@@ -418,9 +445,10 @@ vs_switch_takeover(struct vs_switch *sw, const char *ctl, struct vs_takeover_inf
 {
 	struct takeover t = {
 		sw, -1, ho_now_ms() + VS_HANDOVER_TIMEOUT_MS, 0, NULL, NULL, 0, {0}, err, errlen};
-	int rc, lfd = -1;
+	int rc;
 
 	memset(info, 0, sizeof(*info));
+	info->mgmt_fd = -1;
 	t.in = calloc(VS_SWITCH_MAX_PORTS, sizeof(*t.in));
 	if (t.in == NULL)
 		return fail(&t, -ENOMEM, "out of memory");
@@ -430,12 +458,13 @@ vs_switch_takeover(struct vs_switch *sw, const char *ctl, struct vs_takeover_inf
 	if (rc == 0)
 		rc = receive_all(&t);
 	if (rc == 0) {
+		t.ms_loaded = (double)(ho_now_ns() - t.end.stopped_ns) / 1e6;
 		rc = ho_send(t.fd, HO_COMMIT, NULL, 0, NULL, 0, t.deadline);
 		if (rc < 0)
 			fail(&t, rc, "committing: %s", strerror(-rc));
 	}
 	if (rc == 0)
-		rc = lfd = receive_done(&t, ctl);
+		rc = receive_done(&t);
 	if (rc < 0) {
 		give_up(&t);
 	} else {
@@ -443,16 +472,20 @@ vs_switch_takeover(struct vs_switch *sw, const char *ctl, struct vs_takeover_inf
 		snprintf(info->old_version, sizeof(info->old_version), "%s", t.end.version);
 		info->fdb_entries = t.nfdb;
 		join_saved(&t, info);
+		info->mgmt_fd = receive_closed(&t, ctl);
+		t.ms_done = (double)(ho_now_ns() - t.end.stopped_ns) / 1e6;
 		reopen_others(&t, info);
 		HO_LOG(INFO,
 		       "took over from pid %u (%s): %u port(s) resumed, %u reopened, %u stations; "
-		       "forwarding gap %.2f ms",
+		       "forwarding gap %.2f ms (after the old workers stopped: loaded +%.1f ms, "
+		       "forwarding +%.1f, others closed there +%.1f, reopened here +%.1f)",
 		       info->old_pid, info->old_version, info->resumed, info->reopened,
-		       info->fdb_entries, info->gap_ms);
+		       info->fdb_entries, info->gap_ms, t.ms_loaded, info->gap_ms, t.ms_done,
+		       info->reopen_ms);
 	}
 	if (t.fd >= 0)
 		close(t.fd);
 	free(t.fdb);
 	free(t.in);
-	return rc < 0 ? rc : lfd;
+	return rc < 0 ? rc : 0;
 }

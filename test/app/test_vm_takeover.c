@@ -111,7 +111,8 @@ test_vm_takeover_guests_keep_pinging(void)
 		 GUEST_SETUP "timeout 150 nc -l -p 5000 > /tmp/got; cat /tmp/got", "10.0.0.2");
 	snprintf(cmd[0], sizeof(cmd[0]),
 		 GUEST_SETUP "i=0; while [ $i -lt 90 ] && ! ping -c 1 -W 1 10.0.0.2 >/dev/null; do "
-			     "i=$((i+1)); done; echo PING-START; "
+			     "i=$((i+1)); done; [ $i -lt 90 ] || { echo NO-PEER; exit 1; }; "
+			     "echo PING-START; "
 			     "ping -i 0.05 -c %d -W 2 10.0.0.2 > /tmp/ping; tail -n 3 /tmp/ping; "
 			     "echo TCP-OK | timeout 30 nc 10.0.0.2 5000 && echo TCP-OK",
 		 "10.0.0.1", PINGS);
