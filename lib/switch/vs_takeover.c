@@ -85,8 +85,8 @@ static int
 hello(struct takeover *t)
 {
 	char line[4096], jerr[128];
-	const struct vs_json *ok, *hv;
-	struct vs_json *j;
+	const json_t *ok, *hv;
+	json_t *j;
 	uint64_t v = 0;
 	int rc;
 
@@ -96,32 +96,31 @@ hello(struct takeover *t)
 		rc = ho_recv_line(t->fd, line, sizeof(line), t->deadline);
 	if (rc < 0)
 		return fail(t, rc, "the running switch did not answer: %s", strerror(-rc));
-	j = vs_json_parse(line, strlen(line), jerr, sizeof(jerr));
-	ok = vs_json_get(j, "ok");
-	hv = vs_json_get(j, "handover_version");
-	if (j == NULL || ok == NULL || ok->type != VS_JSON_BOOL) {
-		vs_json_free(j);
+	j = vs_json_load(line, strlen(line), jerr, sizeof(jerr));
+	ok = json_object_get(j, "ok");
+	hv = json_object_get(j, "handover_version");
+	if (j == NULL || !json_is_boolean(ok)) {
+		json_decref(j);
 		return fail(t, -EBADMSG, "the running switch answered nonsense");
 	}
-	if (!ok->b) {
-		const char *why = vs_json_string(vs_json_get(j, "error"));
+	if (!json_is_true(ok)) {
+		const char *why = vs_json_str(j, "error");
 
-		rc = fail(t,
-			  hv != NULL && vs_json_u64(hv, &v) == 0 && v != VS_HANDOVER_VERSION
-				  ? -EPROTONOSUPPORT
-				  : -EPERM,
+		rc = fail(t, hv != NULL && vs_json_u64(hv, &v) == 0 && v != VS_HANDOVER_VERSION
+				     ? -EPROTONOSUPPORT
+				     : -EPERM,
 			  "the running switch refused: %.400s", why != NULL ? why : "?");
-		vs_json_free(j);
+		json_decref(j);
 		return rc;
 	}
 	if (hv == NULL || vs_json_u64(hv, &v) != 0 || v != VS_HANDOVER_VERSION) {
-		vs_json_free(j);
+		json_decref(j);
 		return fail(t, -EPROTONOSUPPORT,
 			    "the running switch speaks hand-over version %llu, this one %d: "
 			    "upgrade with a restart instead",
 			    (unsigned long long)v, VS_HANDOVER_VERSION);
 	}
-	vs_json_free(j);
+	json_decref(j);
 	return 0;
 }
 

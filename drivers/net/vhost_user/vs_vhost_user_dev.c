@@ -89,23 +89,35 @@ vu_sync(struct vs_vu_port *p)
 		rte_rcu_qsbr_synchronize(p->base.env.qsbr, RTE_QSBR_THRID_INVALID);
 }
 
+/* A guest TX ring (odd index), disabled: drained and discarded, not forwarded. */
+static bool
+vu_discards(const struct vs_vu_port *p, unsigned int idx)
+{
+	return (idx & 1) && !p->enabled[idx];
+}
+
 static void
 vu_publish(struct vs_vu_port *p, unsigned int idx)
 {
 	struct vu_ring *r = p->ring[idx];
 
-	if (r != NULL && p->enabled[idx] && p->map != NULL)
+	if (r == NULL || p->map == NULL)
+		return;
+	if (p->enabled[idx])
 		__atomic_store_n(&p->live[idx], r, __ATOMIC_RELEASE);
+	else if (vu_discards(p, idx))
+		__atomic_store_n(&p->discard[idx], r, __ATOMIC_RELEASE);
 }
 
 /* Takes ring @p idx away from the data path; false if it was not there. */
 static bool
 vu_withdraw(struct vs_vu_port *p, unsigned int idx)
 {
-	if (p->live[idx] == NULL)
-		return false;
+	bool was = p->live[idx] != NULL || p->discard[idx] != NULL;
+
 	__atomic_store_n(&p->live[idx], NULL, __ATOMIC_RELEASE);
-	return true;
+	__atomic_store_n(&p->discard[idx], NULL, __ATOMIC_RELEASE);
+	return was;
 }
 
 static void
@@ -131,7 +143,8 @@ vu_nb_rxq(const struct vs_vu_port *p)
 {
 	uint16_t q = 0;
 
-	while (q < p->nb_qp && p->live[2 * q + 1] != NULL)
+	/* A disabled TX ring counts: it must be polled to be discarded. */
+	while (q < p->nb_qp && (p->live[2 * q + 1] != NULL || p->discard[2 * q + 1] != NULL))
 		q++;
 	return q;
 }
@@ -176,6 +189,26 @@ vu_vq_log(void *arg, int err, const char *msg)
 
 	VU_LOG(ERR, "%s: ring %u broken (%s): %s; the ring stays stopped until the guest resets it",
 	       r->port->base.name, r->idx, strerror(-err), msg);
+}
+
+/*
+ * One call when a ring starts. A switch that died between publishing used
+ * entries and calling, or a guest whose ring filled up while the switch
+ * was away, leaves a driver waiting for an interrupt that nothing would
+ * send: with every receive buffer used, nothing is returned after the
+ * restart, so no call decision is ever made. A spurious call costs the
+ * driver one look at its ring.
+ */
+static void
+vu_call_once(const struct vu_ring *r)
+{
+	static const uint64_t one = 1;
+
+	if (r->call_fd >= 0) {
+		ssize_t rc = write(r->call_fd, &one, sizeof(one));
+
+		(void)rc;
+	}
 }
 
 static uint64_t
@@ -269,6 +302,7 @@ dev_ring_started(void *dev, const struct vh_user_ring *ring)
 	p->ring[idx] = r;
 	p->enabled[idx] = ring->enabled;
 	vu_publish(p, idx);
+	vu_call_once(r);
 	VU_LOG(DEBUG, "%s: ring %u started (%u entries, %s, %s)", p->base.name, idx, ring->size,
 	       ring->packed ? "packed" : "split", ring->enabled ? "enabled" : "disabled");
 	vu_state_update(p);
@@ -305,11 +339,10 @@ dev_ring_enabled(void *dev, unsigned int idx, bool enabled)
 
 	if (idx >= VU_MAX_RINGS)
 		return;
+	/* Out of one array, a grace period, into the other: never both at once. */
+	vu_unpublish(p, idx);
 	p->enabled[idx] = enabled;
-	if (enabled)
-		vu_publish(p, idx);
-	else
-		vu_unpublish(p, idx);
+	vu_publish(p, idx);
 	vu_state_update(p);
 }
 
