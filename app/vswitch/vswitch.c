@@ -173,8 +173,8 @@ take_over(struct vs_switch *sw, const struct vs_options *o, struct vs_mgmt **mgm
 		 "(%s): %u resumed, %u reopened, %u not reopened, %u stations, forwarding gap "
 		 "%.2f ms, reopened ports after %.1f ms",
 		 info.resumed + info.reopened, vs_switch_nb_workers(sw), o->ctl, info.old_pid,
-		 info.old_version, info.resumed, info.reopened, info.not_reopened,
-		 info.fdb_entries, info.gap_ms, info.reopened > 0 ? info.reopen_ms : 0.0);
+		 info.old_version, info.resumed, info.reopened, info.not_reopened, info.fdb_entries,
+		 info.gap_ms, info.reopened > 0 ? info.reopen_ms : 0.0);
 	return 0;
 }
 
@@ -229,9 +229,8 @@ run(struct vs_options *o)
 			fprintf(stderr, "vswitch: cannot start the workers\n");
 			goto out;
 		}
-		MAIN_LOG(INFO, "ready: %u port(s), %u worker(s), management socket %s",
-			 o->nb_ports, vs_switch_nb_workers(sw),
-			 o->ctl[0] != '\0' ? o->ctl : "(none)");
+		MAIN_LOG(INFO, "ready: %u port(s), %u worker(s), management socket %s", o->nb_ports,
+			 vs_switch_nb_workers(sw), o->ctl[0] != '\0' ? o->ctl : "(none)");
 	}
 	if (o->stats > 0) {
 		st = (struct stats_timer){main_loop, sw, o->stats};

@@ -797,7 +797,8 @@ vs_mgmt_adopt(struct vs_switch *sw, struct vs_evloop *loop, const char *path, in
 
 	if (m == NULL || strlen(path) >= sizeof(m->path) || set_init(&m->cmds) != 0) {
 		snprintf(err, errlen, "--ctl %s: %s", path,
-			 m == NULL || strlen(path) < sizeof(m->path) ? "out of memory" : "too long");
+			 m == NULL || strlen(path) < sizeof(m->path) ? "out of memory"
+								     : "too long");
 		free(m);
 		close(fd);
 		return NULL;

@@ -106,9 +106,10 @@ hello(struct takeover *t)
 	if (!json_is_true(ok)) {
 		const char *why = vs_json_str(j, "error");
 
-		rc = fail(t, hv != NULL && vs_json_u64(hv, &v) == 0 && v != VS_HANDOVER_VERSION
-				     ? -EPROTONOSUPPORT
-				     : -EPERM,
+		rc = fail(t,
+			  hv != NULL && vs_json_u64(hv, &v) == 0 && v != VS_HANDOVER_VERSION
+				  ? -EPROTONOSUPPORT
+				  : -EPERM,
 			  "the running switch refused: %.400s", why != NULL ? why : "?");
 		json_decref(j);
 		return rc;
