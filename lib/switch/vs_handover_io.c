@@ -6,6 +6,7 @@
  * drop them (a read that does not ask for them would).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,10 +84,16 @@ ho_send_raw(int fd, const void *buf, size_t len, uint64_t deadline)
 	return 0;
 }
 
+/*
+ * Reads exactly @p len bytes. Whatever arrived before @p deadline is read,
+ * however late this thread runs: the socket is always tried once more
+ * before a timeout is reported (the new side relies on it for a COMMIT).
+ */
 static int
 recv_exact(int fd, void *buf, size_t len, uint64_t deadline)
 {
 	size_t off = 0;
+	bool last = false;
 
 	while (off < len) {
 		ssize_t n = recv(fd, (char *)buf + off, len - off, MSG_DONTWAIT);
@@ -102,8 +109,12 @@ recv_exact(int fd, void *buf, size_t len, uint64_t deadline)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -errno;
+		if (last)
+			return -ETIMEDOUT;
 		rc = wait_fd(fd, POLLIN, deadline);
-		if (rc < 0)
+		if (rc == -ETIMEDOUT)
+			last = true;
+		else if (rc < 0)
 			return rc;
 	}
 	return 0;

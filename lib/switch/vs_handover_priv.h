@@ -71,9 +71,16 @@ struct ho_fdb_entry {
 struct ho_end {
 	uint32_t nports;
 	uint32_t pid;
-	uint64_t stopped_ns; /* CLOCK_MONOTONIC when the workers had stopped */
+	uint64_t stopped_ns;  /* CLOCK_MONOTONIC when the workers had stopped */
+	uint64_t deadline_ns; /* a COMMIT sent before this is honoured (CLOCK_MONOTONIC) */
 	char version[32];
 };
+
+/*
+ * How far before the old side's deadline a COMMIT must leave for the new
+ * side to forward at once, without waiting for DONE.
+ */
+#define HO_COMMIT_MARGIN_NS (500ull * 1000 * 1000)
 
 /* Milliseconds / nanoseconds on CLOCK_MONOTONIC (the same clock in both processes). */
 uint64_t ho_now_ms(void);

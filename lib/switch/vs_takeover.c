@@ -38,6 +38,7 @@ struct takeover {
 	struct ho_end end;
 	char *err;
 	size_t errlen;
+	bool confirmed;	  /* the commit was late: we waited for DONE */
 	double ms_loaded; /* everything received and loaded, after the old workers stopped */
 	double ms_done;	  /* the old process closed the ports we reopen */
 };
@@ -439,6 +440,28 @@ give_up(struct takeover *t)
 			ho_now_ms() + 1000);
 }
 
+/*
+ * Sends COMMIT. The old side honours a COMMIT that arrives before its
+ * deadline (it reads what came in time, however late it runs), so when ours
+ * leaves well before it, nothing can make the old side resume: the caller
+ * forwards at once. Otherwise it waits for DONE, and gives up without it.
+ */
+static int
+commit(struct takeover *t)
+{
+	bool in_time = ho_now_ns() + HO_COMMIT_MARGIN_NS < t->end.deadline_ns;
+	int rc;
+
+	t->ms_loaded = (double)(ho_now_ns() - t->end.stopped_ns) / 1e6;
+	rc = ho_send(t->fd, HO_COMMIT, NULL, 0, NULL, 0, t->deadline);
+	if (rc < 0)
+		return fail(t, rc, "committing: %s", strerror(-rc));
+	if (in_time)
+		return 0;
+	t->confirmed = true;
+	return receive_done(t);
+}
+
 int
 vs_switch_takeover(struct vs_switch *sw, const char *ctl, struct vs_takeover_info *info, char *err,
 		   size_t errlen)
@@ -452,19 +475,15 @@ vs_switch_takeover(struct vs_switch *sw, const char *ctl, struct vs_takeover_inf
 	t.in = calloc(VS_SWITCH_MAX_PORTS, sizeof(*t.in));
 	if (t.in == NULL)
 		return fail(&t, -ENOMEM, "out of memory");
+	/* Our workers stay awake: they must pick the ports up at once. */
+	__atomic_store_n(&sw->no_idle_sleep, 1, __ATOMIC_RELAXED);
 	rc = connect_ctl(&t, ctl);
 	if (rc == 0)
 		rc = hello(&t);
 	if (rc == 0)
 		rc = receive_all(&t);
-	if (rc == 0) {
-		t.ms_loaded = (double)(ho_now_ns() - t.end.stopped_ns) / 1e6;
-		rc = ho_send(t.fd, HO_COMMIT, NULL, 0, NULL, 0, t.deadline);
-		if (rc < 0)
-			fail(&t, rc, "committing: %s", strerror(-rc));
-	}
 	if (rc == 0)
-		rc = receive_done(&t);
+		rc = commit(&t);
 	if (rc < 0) {
 		give_up(&t);
 	} else {
@@ -472,6 +491,9 @@ vs_switch_takeover(struct vs_switch *sw, const char *ctl, struct vs_takeover_inf
 		snprintf(info->old_version, sizeof(info->old_version), "%s", t.end.version);
 		info->fdb_entries = t.nfdb;
 		join_saved(&t, info);
+		/* Committed in time, we did not wait for DONE: it comes now (or not). */
+		if (!t.confirmed && receive_done(&t) < 0)
+			HO_LOG(WARNING, "%s (after our commit: we forward on)", t.err);
 		info->mgmt_fd = receive_closed(&t, ctl);
 		t.ms_done = (double)(ho_now_ns() - t.end.stopped_ns) / 1e6;
 		reopen_others(&t, info);
@@ -483,6 +505,7 @@ vs_switch_takeover(struct vs_switch *sw, const char *ctl, struct vs_takeover_inf
 		       info->fdb_entries, info->gap_ms, t.ms_loaded, info->gap_ms, t.ms_done,
 		       info->reopen_ms);
 	}
+	__atomic_store_n(&sw->no_idle_sleep, 0, __ATOMIC_RELAXED);
 	if (t.fd >= 0)
 		close(t.fd);
 	free(t.fdb);

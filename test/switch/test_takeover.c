@@ -202,6 +202,8 @@ enum bad {
 	BAD_DONE_FD,
 	BAD_COUNT,
 	BAD_CLOSED_FD,
+	BAD_LATE_NO_DONE,
+	BAD_IN_TIME_NO_DONE,
 };
 
 struct fake_old {
@@ -239,7 +241,7 @@ answer(struct fake_old *f, int fd)
 		uint8_t raw[sizeof(struct ho_port) + 64];
 	} u;
 	uint64_t dl = ho_now_ms() + 3000;
-	struct ho_end end = {1, 1, ho_now_ns(), "x"};
+	struct ho_end end = {1, 1, ho_now_ns(), ho_now_ns() + 3000000000ull, "x"};
 	uint32_t zero = 0;
 	struct ho_hdr h;
 	void *payload;
@@ -320,11 +322,16 @@ answer(struct fake_old *f, int fd)
 		break;
 	}
 	case BAD_END:
-		end.nports = 2;
-		/* fall through */
 	case BAD_DONE_FD:
+	case BAD_LATE_NO_DONE:
 	case BAD_CLOSED_FD:
+	case BAD_IN_TIME_NO_DONE:
 	case BAD_COUNT:
+		if (f->bad == BAD_END)
+			end.nports = 2;
+		/* A commit that cannot arrive before this deadline needs a DONE. */
+		if (f->bad == BAD_DONE_FD || f->bad == BAD_LATE_NO_DONE)
+			end.deadline_ns = ho_now_ns();
 		send_port(fd, dl, &u.p);
 		ho_send(fd, HO_FDB, &zero, sizeof(zero), NULL, 0, dl);
 		if (f->bad == BAD_COUNT) /* a second station table */
@@ -410,6 +417,10 @@ test_switch_takeover_refuses_a_hostile_old_switch(void)
 		{BAD_COUNT, -EBADMSG, true},
 		/* After the commit the port is ours even without the listener. */
 		{BAD_CLOSED_FD, 0, false},
+		/* A late commit waits for DONE, and gives up without it ... */
+		{BAD_LATE_NO_DONE, -ECONNRESET, false},
+		/* ... one in time does not need it. */
+		{BAD_IN_TIME_NO_DONE, 0, false},
 	};
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct vs_evloop *loop;
