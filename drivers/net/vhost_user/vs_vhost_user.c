@@ -371,6 +371,7 @@ static const struct vs_port_ops vu_ops = {
 	.handover_resume = vu_handover_resume,
 	.handover_load = vu_handover_load,
 	.handover_release = vu_handover_release,
+	.onecopy = &vu_onecopy_ops,
 };
 
 /* ---- create ---- */
