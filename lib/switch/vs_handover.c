@@ -224,8 +224,8 @@ send_fdb(struct ho_session *s)
 static int
 send_all(struct ho_session *s)
 {
-	struct ho_end end = {s->nports, (uint32_t)getpid(), s->stopped_ns,
-			     s->deadline * 1000000ull, {0}};
+	struct ho_end end = {
+		s->nports, (uint32_t)getpid(), s->stopped_ns, s->deadline * 1000000ull, {0}};
 	int rc = 0;
 
 	for (unsigned int d = 0; d < VS_SWITCH_MAX_PORTS && rc == 0; d++)

@@ -144,8 +144,8 @@ struct vs_switch {
 	struct vs_fdb *fdb;
 	unsigned int nb_workers;
 	struct vs_worker *workers[VS_SWITCH_MAX_WORKERS];
-	struct vs_dp *dp;  /* the published snapshot (atomic) */
-	uint32_t stopping; /* workers leave their loop (atomic) */
+	struct vs_dp *dp;	/* the published snapshot (atomic) */
+	uint32_t stopping;	/* workers leave their loop (atomic) */
 	uint32_t no_idle_sleep; /* workers poll even with nothing to poll (atomic; take-over) */
 	bool running;
 	/* Control thread state; sw->lock also covers reads from telemetry. */
