@@ -256,7 +256,7 @@ takeover_under_traffic(struct tk_scene *s)
 	};
 	struct vt_vswitch nw;
 	struct vt_port_counters c;
-	char why[256];
+	char why[256], load[96];
 	uint64_t before;
 	double gap;
 	int st;
@@ -276,13 +276,14 @@ takeover_under_traffic(struct tk_scene *s)
 	before = switch_rx(&s->sw);
 	TEST_ASSERT_SUCCESS(vt_vswitch_takeover(&nw, &s->sw, NULL, NULL, why, sizeof(why)),
 			    "take-over: %s", why);
+	vt_machine_load(load, sizeof(load)); /* the load the take-over ran under */
 	vt_proc_wait_output(&s->sw.proc, "this process ends", 5000);
 	print_line(&s->sw, "takeover: handed over");
 	st = vt_vswitch_wait_exit(&s->sw, 10000);
 	TEST_ASSERT_EQUAL(st, 0, "the old switch exits 0 after handing over");
 	s->sw = nw;
 	gap = gap_ms(&s->sw);
-	printf("take-over: forwarding gap %.2f ms; %s\n", gap, reopen_line(&s->sw));
+	printf("take-over: forwarding gap %.2f ms; %s (%s)\n", gap, reopen_line(&s->sw), load);
 	print_line(&s->sw, "takeover: took over");
 	TEST_ASSERT(gap >= 0, "the new switch reports its gap");
 	TEST_ASSERT(vt_vswitch_port(&s->sw, "vm1", &c) == 0 && c.found && c.up &&

@@ -228,6 +228,25 @@ vt_vswitch_wait_exit(struct vt_vswitch *v, unsigned int ms)
 	return ended ? rc : -1;
 }
 
+const char *
+vt_machine_load(char *buf, size_t len)
+{
+	double l1 = -1, l5 = -1;
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (f != NULL) {
+		if (fscanf(f, "%lf %lf", &l1, &l5) != 2)
+			l1 = -1;
+		fclose(f);
+	}
+	if (l1 < 0)
+		snprintf(buf, len, "load average unknown, %ld CPUs", sysconf(_SC_NPROCESSORS_ONLN));
+	else
+		snprintf(buf, len, "load average %.1f (1 min), %.1f (5 min), %ld CPUs", l1, l5,
+			 sysconf(_SC_NPROCESSORS_ONLN));
+	return buf;
+}
+
 void
 vt_vswitch_kill(struct vt_vswitch *v)
 {

@@ -75,6 +75,13 @@ int vt_vswitch_takeover(struct vt_vswitch *nw, struct vt_vswitch *old, const cha
 int vt_vswitch_wait_exit(struct vt_vswitch *v, unsigned int ms);
 
 /*
+ * The machine's load as a phrase for a timing's line ("load average 21.4
+ * (1 min), 18.0 (5 min), 2 CPUs"): a timing on a shared machine is only
+ * read with it. Writes @p buf and returns it.
+ */
+const char *vt_machine_load(char *buf, size_t len);
+
+/*
  * Runs `vswitchctl --ctl CTL --json CMD [ARG]`. Returns vswitchctl's exit
  * status (or -1) and, when @p reply is not NULL, the parsed JSON reply.
  */
