@@ -3,7 +3,8 @@
  * `vswitch --takeover` with real peers: dpdk-testpmd's net_virtio_user
  * ports as two VMs whose frames circulate through the switch without end
  * (io forwarding: what port 0 receives it sends on port 1 and back), a
- * known number of them. Under that traffic the running switch goes through
+ * known number of them; vm1's port listens (server mode), vm2's connects
+ * to testpmd (client=1). Under that traffic the running switch goes through
  * failed take-overs (bad options, an EAL failure, a hand-over version it
  * does not speak, a new process that dies in the middle) and a real one.
  * At the end the frames are counted: every frame testpmd sent was taken by
@@ -252,7 +253,14 @@ takeover_under_traffic(struct tk_scene *s)
 {
 	struct vt_vdev v[2] = {
 		{.path = s->sock[0], .queues = 1, .mrg_rxbuf = true, .mac = MAC0},
-		{.path = s->sock[1], .queues = 1, .packed = true, .in_order = true, .mac = MAC1},
+		/* vm2 listens and the switch connects (client=1): its connection is
+		 * handed over without a listener. */
+		{.path = s->sock[1],
+		 .queues = 1,
+		 .packed = true,
+		 .in_order = true,
+		 .server = true,
+		 .mac = MAC1},
 	};
 	struct vt_vswitch nw;
 	struct vt_port_counters c;
@@ -316,7 +324,7 @@ test_app_takeover_under_traffic(void)
 		char file[32], keys[32];
 
 		snprintf(file, sizeof(file), "tk%d.sock", i);
-		snprintf(keys, sizeof(keys), "name=%s", names[i]);
+		snprintf(keys, sizeof(keys), "name=%s%s", names[i], i == 1 ? ",client=1" : "");
 		vt_path(s.sock[i], sizeof(s.sock[i]), file);
 		vt_vm_port_spec(s.spec[i], sizeof(s.spec[i]), (unsigned int)i, s.sock[i], keys);
 		s.specs[i] = s.spec[i];
