@@ -1289,11 +1289,9 @@ vh_user_backend_fd(const struct vh_user_backend *be)
 	return be->fd;
 }
 
-int
-vh_user_backend_handle_readable(struct vh_user_backend *be)
+static int
+handle_readable(struct vh_user_backend *be)
 {
-	if (!be->connected)
-		return -ENOTCONN;
 	for (int i = 0; i < MSGS_PER_CALL; i++) {
 		int rc = vh_user_rx_read(be->fd, &be->rx);
 
@@ -1311,6 +1309,21 @@ vh_user_backend_handle_readable(struct vh_user_backend *be)
 		}
 	}
 	return 1; /* the cap: more may be buffered in the socket */
+}
+
+int
+vh_user_backend_handle_readable(struct vh_user_backend *be)
+{
+	void *prev;
+	int rc;
+
+	if (!be->connected)
+		return -ENOTCONN;
+	/* What this connection maps belongs to its device (vhost_guard.h). */
+	prev = vh_guard_set_owner(be->cfg.device);
+	rc = handle_readable(be);
+	vh_guard_set_owner(prev);
+	return rc;
 }
 
 int

@@ -42,6 +42,11 @@ struct vh_mem_mapping {
 	size_t map_len;
 	uint64_t dev;
 	uint64_t ino;
+	/**
+	 * The front-end cannot make these pages go away (its file is sealed
+	 * against it, see vhost_guard.h): accesses cannot raise SIGBUS.
+	 */
+	bool sigbus_proof;
 };
 
 /** An immutable set of non-overlapping mapped regions. */
