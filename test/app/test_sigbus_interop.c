@@ -96,26 +96,27 @@ flow(struct gscene *s, unsigned int src, unsigned int dst, unsigned int n, const
 static int
 port_detail(struct gscene *s, const char *name, char *out, size_t len)
 {
-	const struct vs_json *ports;
-	struct vs_json *r = NULL;
+	const json_t *p;
+	json_t *r = NULL;
+	size_t i;
 	int rc = -1;
 
 	out[0] = '\0';
 	if (vt_vswitch_ctl(&s->sw, &r, "show ports", NULL) != 0 || r == NULL) {
-		vs_json_free(r);
+		json_decref(r);
 		return -1;
 	}
-	ports = vs_json_get(r, "ports");
-	for (const struct vs_json *p = ports != NULL ? ports->child : NULL; p != NULL;
-	     p = p->next) {
-		const char *n = vs_json_string(vs_json_get(p, "name"));
+	json_array_foreach(json_object_get(r, "ports"), i, p)
+	{
+		const char *n = vs_json_str(p, "name");
+		const char *d = vs_json_str(p, "detail");
 
-		if (n != NULL && strcmp(n, name) == 0) {
-			snprintf(out, len, "%s", vs_json_string(vs_json_get(p, "detail")));
+		if (n != NULL && strcmp(n, name) == 0 && d != NULL) {
+			snprintf(out, len, "%s", d);
 			rc = 0;
 		}
 	}
-	vs_json_free(r);
+	json_decref(r);
 	return rc;
 }
 
