@@ -438,6 +438,7 @@ class VswitchSwitch(Switch):
 
     name = "vswitch"
     label = "vswitch (L2 learning)"
+    extra_opts = []
 
     def __init__(self, ctx):
         super().__init__(ctx)
@@ -467,7 +468,7 @@ class VswitchSwitch(Switch):
         for i, s in enumerate(sockets):
             ports += ["--port", self.port_spec(i, s, queues)]
         argv = ([self.bin, "-l", "%d,%d" % (self.ctx.gen_cpu, self.ctx.sw_cpu)] + eal
-                + ["--", "--ctl", self.ctl] + ports)
+                + ["--", "--ctl", self.ctl] + self.extra_opts + ports)
         self.proc = Proc("vswitch", argv, self.ctx.log("vswitch"), cpus=self.ctx.gen_cpu).start()
         self.procs = [self.proc]
         deadline = time.monotonic() + 30
@@ -599,6 +600,16 @@ class VswitchEthdevSwitch(VswitchSwitch):
                 % (i, sock, queues, queues, i))
 
 
+class VswitchMbufSwitch(VswitchSwitch):
+    """vswitch with one copy between VMs off (--one-copy 0): every frame
+    through an mbuf, as before one copy; the same-run reference for what
+    one copy gains."""
+
+    name = "vswitch-mbuf"
+    label = "vswitch, one copy off"
+    extra_opts = ["--one-copy", "0"]
+
+
 def make_switches(ctx, names):
     table = {
         "testpmd": lambda: TestpmdSwitch(ctx),
@@ -606,6 +617,7 @@ def make_switches(ctx, names):
         "ovs-p2p": lambda: OvsSwitch(ctx, "p2p"),
         "vswitch": lambda: VswitchSwitch(ctx),
         "vswitch-ethdev": lambda: VswitchEthdevSwitch(ctx),
+        "vswitch-mbuf": lambda: VswitchMbufSwitch(ctx),
     }
     out = []
     for n in names:

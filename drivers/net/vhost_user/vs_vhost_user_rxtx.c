@@ -397,6 +397,24 @@ vu_rx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16
 	return vu_rx_ring(r, pkts, nb);
 }
 
+int
+vu_chain_to_mbuf(const struct vu_ring *r, const struct vq_chain *c, struct rte_mbuf *m)
+{
+	return vu_dequeue_one(r, c, m, r->hdr_len, r->room);
+}
+
+void
+vu_ring_call(const struct vu_ring *r)
+{
+	vu_call(r);
+}
+
+void
+vu_ring_fail(struct vu_ring *r)
+{
+	vu_ring_broken(r);
+}
+
 /* ---- enqueue: mbufs -> guest RX ring ---- */
 
 /* Copies @p len bytes to byte @p off of the segments (header and frame). */
