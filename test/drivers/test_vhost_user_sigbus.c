@@ -42,8 +42,12 @@ struct two {
 static int
 two_up(struct two *t, const char *name, uint64_t features)
 {
-	const struct vt_guest_cfg gc = {
-		.queues = 1, .ring_size = 128, .features = features, .buf_size = 2048};
+	/* Transmit buffers of two pages: a frame can lose its tail and keep its head. */
+	const struct vt_guest_cfg gc = {.queues = 1,
+					.ring_size = 128,
+					.features = features,
+					.buf_size = 2048,
+					.tx_buf_size = 8192};
 	char spec[512], why[256], err[256], sock[32];
 
 	memset(t, 0, sizeof(*t));
@@ -313,6 +317,66 @@ test_sigbus_control_thread(void)
 }
 REGISTER_TEST(vhost_user_port_survives_a_memfd_cut_before_a_ring_starts, fast,
 	      test_sigbus_control_thread)
+
+/*
+ * One copy between guests (vs_port_onecopy_ops): guest A's frames are
+ * described (their first bytes read) and then copied straight into guest
+ * B's receive buffers. A cuts its memfd so that its frame's first page
+ * stays and the rest goes: the copy into B faults in A's memory. B's
+ * buffers go back to its ring untouched (B still receives later), A is
+ * reported broken, nothing else happens.
+ */
+static int
+cut_under_one_copy(struct two *t)
+{
+	static uint8_t frame[6000];
+	const struct vs_port_onecopy_ops *oc = t->port[0]->ops->onecopy;
+	struct vs_port_frame f[8];
+	const struct vs_port_frame *fp[8];
+	struct vt_guest *a = &t->g[0];
+	uint64_t recovered = vh_guard_recovered();
+	void *ctx = NULL;
+	uint16_t n, sent;
+	unsigned int buf;
+
+	TEST_ASSERT_NOT_NULL(oc, "the port does one copy");
+	TEST_RUN(b_loops(t, 16, 0));
+	vt_guest_fill_rx(&t->g[1], 0);
+	vt_frame_fill(frame, sizeof(frame), 0);
+	/* The buffer A sends from: the last of its transmit ring, the end of its memfd. */
+	buf = a->ring[1].free[a->ring[1].nfree - 1];
+	TEST_ASSERT_EQUAL(buf, a->ring[1].nbufs - 1, "A sends from its memfd's last buffer");
+	TEST_ASSERT_SUCCESS(vt_guest_send(a, 0, frame, sizeof(frame), NULL, VT_TX_ONE), "A sends");
+	/* A's transmit buffers are 8 KiB, page aligned: cut past that one's first page:
+	 * the frame's head stays (it is described), its tail goes. */
+	TEST_ASSERT_SUCCESS(
+		vt_guest_truncate(a,
+				  a->ring[1].buf_off + (uint64_t)buf * a->ring[1].buf_size + 4096),
+		"A cuts");
+	rte_rcu_qsbr_thread_online(t->e.qsbr, READER);
+	n = oc->rx_frames(t->port[0], 0, f, 8, &ctx);
+	for (uint16_t i = 0; i < n; i++)
+		fp[i] = &f[i];
+	sent = n > 0 ? oc->tx_frames(t->port[1], 0, fp, n) : 0;
+	if (n > 0)
+		oc->rx_frames_done(t->port[0], ctx);
+	rte_rcu_qsbr_quiescent(t->e.qsbr, READER);
+	rte_rcu_qsbr_thread_offline(t->e.qsbr, READER);
+	TEST_ASSERT_EQUAL(n, 1, "the frame was described from its first page");
+	TEST_ASSERT_EQUAL(sent, 0, "the copy into B stopped in A's memory");
+	TEST_ASSERT(vh_guard_recovered() > recovered, "the SIGBUS was recovered");
+	TEST_ASSERT(detail_says(t, 0, "broken: guest memory faults"), "A reported broken");
+	TEST_RUN(b_loops(t, 16, 2000));
+	return TEST_SUCCESS;
+}
+
+static int
+test_sigbus_one_copy(void)
+{
+	/* B's receive buffers are 2 KiB: the 6000-byte frame spans merged buffers. */
+	return on_two("sigbus-1cp", SPLIT | F(VIRTIO_NET_F_MRG_RXBUF), cut_under_one_copy);
+}
+REGISTER_TEST(vhost_user_port_survives_a_memfd_cut_under_one_copy, fast, test_sigbus_one_copy)
 
 /* QEMU's memory-backend-memfd is sealed against shrinking: no guard needed, none paid. */
 static int

@@ -81,6 +81,16 @@ vu_free(void *p)
 #endif
 }
 
+uint32_t vu_ports_can_fault;
+
+static void
+vu_set_can_fault(struct vs_vu_port *p, bool can)
+{
+	if (p->mem_can_fault != can)
+		__atomic_fetch_add(&vu_ports_can_fault, can ? 1u : (uint32_t)-1, __ATOMIC_RELAXED);
+	p->mem_can_fault = can;
+}
+
 /* Waits until no burst can still hold a pointer unpublished before. */
 static void
 vu_sync(struct vs_vu_port *p)
@@ -387,9 +397,10 @@ dev_mem_changed(void *dev, const struct vh_mem_table *mem)
 					vq_dev_set_memmap(&p->ring[i]->vq, map);
 	}
 	p->map = map;
-	p->mem_can_fault = false;
+	vu_set_can_fault(p, false);
 	for (uint32_t i = 0; mem != NULL && i < mem->nregions; i++)
-		p->mem_can_fault |= !mem->regions[i].sigbus_proof;
+		if (!mem->regions[i].sigbus_proof)
+			vu_set_can_fault(p, true);
 	if (mem != NULL)
 		VU_LOG(INFO, "%s: guest memory %s", p->base.name,
 		       p->mem_can_fault ? "can be pulled away by the front-end: bursts run guarded "
@@ -436,6 +447,7 @@ vu_device_release(struct vs_vu_port *p)
 	}
 	vu_free(p->map);
 	p->map = NULL;
+	vu_set_can_fault(p, false);
 	p->features = 0;
 	vu_state_update(p);
 }

@@ -76,6 +76,7 @@ struct vu_ring {
 	bool mrg_rxbuf;		/* VIRTIO_NET_F_MRG_RXBUF negotiated */
 	bool broken;		/* the data path saw the queue break */
 	bool guard;		/* its memory may fault: bursts arm a vh_guard */
+	struct rte_mbuf *spare; /* one-copy: the mbuf frame_to_mbuf fills (for a recovery) */
 	/* What a burst holds, for a recovery from SIGBUS (vu_rx_fault()). */
 	uint16_t done;		/* packets of finished lib/virtq bursts */
 	uint16_t nheld;		/* mbufs of the burst in progress ... */
@@ -169,6 +170,17 @@ uint16_t vu_tx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkt
 
 /* Any thread, after a SIGBUS recovered in @p owner's memory: tells its control thread. */
 void vu_memory_fault(void *owner, uintptr_t addr);
+
+struct vh_guard;
+/* The bursting thread, after a SIGBUS recovered in @p r's burst: @p r stops, its owner hears. */
+void vu_ring_fault(struct vu_ring *r, const struct vh_guard *g);
+
+/*
+ * Connected ports whose guest memory can fault (any thread reads it): a
+ * one-copy transmit reads another guest's memory, so it runs armed while
+ * any source could fault.
+ */
+extern uint32_t vu_ports_can_fault;
 /* For one copy (vs_vhost_user_fwd.c), from vs_vhost_user_rxtx.c: the
  * dequeue of one chain into a fresh mbuf (0, -EINVAL, -ENOMEM), the call
  * and the broken-ring report. */

@@ -283,7 +283,6 @@ vu_dequeue(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
  * "process and discard any TX packets". Its chains are returned unread
  * (used length 0, as for any transmit buffer) and counted as drops.
  */
-static void vu_ring_fault(struct vu_ring *r, const struct vh_guard *g);
 
 static void
 vu_discard_ring(struct vu_ring *r)
@@ -344,7 +343,7 @@ vu_rx_ring(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
  * the ring stops for good (the front-end has to start over), the control
  * thread of the memory's owner closes the connection.
  */
-static __rte_noinline __rte_cold void
+void __rte_noinline __rte_cold
 vu_ring_fault(struct vu_ring *r, const struct vh_guard *g)
 {
 	vq_dev_fail(&r->vq, -EFAULT, "guest memory at 0x%" PRIxPTR " is gone (SIGBUS)",
