@@ -44,6 +44,7 @@ struct mig {
 	struct vs_port *port;
 	int lfd; /* client mode: where the "QEMU" listens */
 	bool reader;
+	unsigned int queues;
 	char path[256];
 	/* the dirty log, shared with the port */
 	int log_fd;
@@ -63,10 +64,10 @@ fd_readable(int fd, int ms)
 }
 
 static int
-mig_open(struct mig *m, const char *name, uint64_t features, bool client)
+mig_open_mq(struct mig *m, const char *name, uint64_t features, bool client, unsigned int queues)
 {
 	struct vt_guest_cfg gc = {
-		.queues = 1,
+		.queues = queues,
 		.ring_size = 256,
 		.features = features,
 		.buf_size = 2048,
@@ -81,7 +82,9 @@ mig_open(struct mig *m, const char *name, uint64_t features, bool client)
 	if (vt_vu_env_init(&m->e, name, 8191, 0, why, sizeof(why)) != 0)
 		TEST_SKIP("%s", why);
 	vt_path(m->path, sizeof(m->path), client ? "qemu-mig.sock" : "vu-mig.sock");
-	snprintf(spec, sizeof(spec), "vhost-user,path=%s%s", m->path, client ? ",client=1" : "");
+	m->queues = queues;
+	snprintf(spec, sizeof(spec), "vhost-user,path=%s,queues=%u%s", m->path, queues,
+		 client ? ",client=1" : "");
 	if (client) {
 		m->lfd = vh_user_listen(m->path);
 		TEST_ASSERT(m->lfd >= 0, "listen on %s", m->path);
@@ -100,7 +103,8 @@ mig_open(struct mig *m, const char *name, uint64_t features, bool client)
 		rc = vt_guest_connect(&m->g, m->path, WAIT_MS);
 	}
 	TEST_ASSERT_SUCCESS(rc, "guest connects");
-	TEST_ASSERT(vt_vu_wait_queues(&m->e, m->port, 1, 1, WAIT_MS), "queue 0 up");
+	TEST_ASSERT(vt_vu_wait_queues(&m->e, m->port, (uint16_t)queues, (uint16_t)queues, WAIT_MS),
+		    "%u queue pairs up", queues);
 	vt_vu_reader_register(&m->e, READER);
 	m->reader = true;
 	/* One bit per page of guest-physical memory, up to the guest's end. */
@@ -113,6 +117,12 @@ mig_open(struct mig *m, const char *name, uint64_t features, bool client)
 	m->shadow = malloc(m->g.mem_len);
 	TEST_ASSERT_NOT_NULL(m->shadow, "shadow");
 	return TEST_SUCCESS;
+}
+
+static int
+mig_open(struct mig *m, const char *name, uint64_t features, bool client)
+{
+	return mig_open_mq(m, name, features, client, 1);
 }
 
 static void
@@ -175,7 +185,7 @@ next_diff(const struct mig *m, size_t i)
  * (with @p logging) or the log must stay empty (without).
  */
 static int
-round_trip(struct mig *m, bool logging)
+round_trip_queue(struct mig *m, uint16_t q, bool logging)
 {
 	static uint8_t frame[VT_FRAME_MAX];
 	static const uint32_t lens[] = {60, 1514, 9000, 300, 4000};
@@ -185,14 +195,14 @@ round_trip(struct mig *m, bool logging)
 	uint64_t deadline = vt_now_ms() + WAIT_MS;
 	uint16_t n;
 
-	vt_guest_fill_rx(&m->g, 0);
+	vt_guest_fill_rx(&m->g, q);
 	for (unsigned int i = 0; i < want; i++) {
 		uint32_t len = lens[(m->seq + i) % RTE_DIM(lens)];
 
 		if (!mrg && len + m->g.hdr_len > m->g.cfg.buf_size)
 			len = 1514;
 		vt_frame_fill(frame, len, m->seq + i);
-		if (vt_guest_send(&m->g, 0, frame, len, NULL, (enum vt_tx_layout)(i % 3)) != 0)
+		if (vt_guest_send(&m->g, q, frame, len, NULL, (enum vt_tx_layout)(i % 3)) != 0)
 			break;
 		sent++;
 	}
@@ -200,9 +210,9 @@ round_trip(struct mig *m, bool logging)
 	memcpy(m->shadow, m->g.mem, m->g.mem_len);
 	memset(m->log, 0, m->log_len);
 	while (got < sent) {
-		n = vt_vu_rx(&m->e, READER, m->port, 0, pkts, RTE_DIM(pkts));
+		n = vt_vu_rx(&m->e, READER, m->port, q, pkts, RTE_DIM(pkts));
 		TEST_ASSERT(n > 0 || vt_now_ms() < deadline, "the port took %u of %u", got, sent);
-		TEST_ASSERT_EQUAL(vt_vu_tx(&m->e, READER, m->port, 0, pkts, n), n,
+		TEST_ASSERT_EQUAL(vt_vu_tx(&m->e, READER, m->port, q, pkts, n), n,
 				  "the guest's RX ring took them all");
 		got += n;
 	}
@@ -216,23 +226,34 @@ round_trip(struct mig *m, bool logging)
 	for (unsigned int i = 0; i < sent; i++) {
 		struct virtio_net_hdr_mrg_rxbuf h;
 		uint32_t len;
-		int rc = vt_guest_recv(&m->g, 0, &h, frame, sizeof(frame), &len);
+		int rc = vt_guest_recv(&m->g, q, &h, frame, sizeof(frame), &len);
 
-		TEST_ASSERT_EQUAL(rc, 1, "frame %u back in the guest", i);
-		TEST_ASSERT_EQUAL(vt_frame_check(frame, len), m->seq + i, "frame %u intact", i);
+		TEST_ASSERT_EQUAL(rc, 1, "queue %u: frame %u back in the guest", q, i);
+		TEST_ASSERT_EQUAL(vt_frame_check(frame, len), m->seq + i,
+				  "queue %u: frame %u intact", q, i);
 	}
-	vt_guest_reap_tx(&m->g, 0);
+	vt_guest_reap_tx(&m->g, q);
 	m->seq += sent;
 	m->frames += sent;
 	return TEST_SUCCESS;
 }
 
+/* A round on every queue pair, each checked on its own. */
 static int
-run_logging(const char *name, uint64_t features, bool client, bool base_last)
+round_trip(struct mig *m, bool logging)
+{
+	for (uint16_t q = 0; q < m->queues; q++)
+		TEST_RUN(round_trip_queue(m, q, logging));
+	return TEST_SUCCESS;
+}
+
+static int
+run_logging_mq(const char *name, uint64_t features, bool client, bool base_last,
+	       unsigned int queues)
 {
 	struct vh_log_area la;
 	struct mig m;
-	int rc = mig_open(&m, name, features, client);
+	int rc = mig_open_mq(&m, name, features, client, queues);
 
 	if (rc != TEST_SUCCESS)
 		goto out;
@@ -254,12 +275,19 @@ run_logging(const char *name, uint64_t features, bool client, bool base_last)
 	for (int r = 0; r < 5; r++)
 		if (round_trip(&m, false) != TEST_SUCCESS)
 			goto out;
-	printf("%s: features 0x%" PRIx64 ", %lu frames, %lu guest bytes changed and checked\n",
-	       name, m.g.features, m.frames, m.changed);
+	printf("%s: features 0x%" PRIx64 ", %u queue pairs, %lu frames, %lu guest bytes changed "
+	       "and checked\n",
+	       name, m.g.features, queues, m.frames, m.changed);
 	rc = TEST_SUCCESS;
 out:
 	mig_close(&m);
 	return rc;
+}
+
+static int
+run_logging(const char *name, uint64_t features, bool client, bool base_last)
+{
+	return run_logging_mq(name, features, client, base_last, 1);
 }
 
 static int
@@ -321,6 +349,19 @@ test_log_client(void)
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(vhost_user_port_logs_every_page_it_writes_client_mode, fast, test_log_client)
+
+/* Every queue pair logs, not only the first (each ring gets the log). */
+static int
+test_log_queues(void)
+{
+	TEST_RUN(run_logging_mq("4 queue pairs, split", FEATURES | F(VIRTIO_NET_F_MRG_RXBUF), false,
+				false, 4));
+	TEST_RUN(run_logging_mq("4 queue pairs, packed, log set last",
+				FEATURES | F(VIRTIO_F_RING_PACKED) | F(VIRTIO_NET_F_MRG_RXBUF),
+				false, true, 4));
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(vhost_user_port_logs_every_page_it_writes_every_queue, fast, test_log_queues)
 
 /* ---- SEND_RARP ---- */
 
