@@ -19,7 +19,9 @@
  * size and MD5 that A computed before sending (written by the switch into
  * B's buffers while B's memory was being copied: a page it wrote and did
  * not log would arrive stale); the stream was still running when each
- * migration ended; A's new port handed the switch A's RARP; pings resumed, and how
+ * migration ended; B's new port negotiated GUEST_ANNOUNCE and got no RARP
+ * (QEMU leaves the announcement to the guest), A's did not and handed the
+ * switch A's RARP; pings resumed, and how
  * many were lost is printed (with QEMU's total time and downtime).
  */
 #include <signal.h>
@@ -244,9 +246,9 @@ stream_over(struct guest *a, int which)
 	return vt_proc_output_has(&a->vm[which].proc, "STREAM-END rc=");
 }
 
-/* Whether port @p name handed the switch a RARP frame (show ports: its detail). */
+/* Port @p name's detail in `show ports` into @p buf; false when not found. */
 static bool
-rarp_injected(struct vt_vswitch *sw, const char *name)
+port_detail(struct vt_vswitch *sw, const char *name, char *buf, size_t len)
 {
 	const json_t *p;
 	json_t *r = NULL;
@@ -262,12 +264,61 @@ rarp_injected(struct vt_vswitch *sw, const char *name)
 		const char *n = vs_json_str(p, "name"), *d = vs_json_str(p, "detail");
 
 		if (n != NULL && strcmp(n, name) == 0 && d != NULL) {
-			printf("port %s: %s\n", name, d);
-			found = strstr(d, " RARP injected") != NULL;
+			snprintf(buf, len, "%s", d);
+			found = true;
 		}
 	}
 	json_decref(r);
 	return found;
+}
+
+/* Whether port @p name handed the switch a RARP frame (show ports: its detail). */
+static bool
+rarp_injected(struct vt_vswitch *sw, const char *name)
+{
+	char d[256];
+
+	if (!port_detail(sw, name, d, sizeof(d)))
+		return false;
+	printf("port %s: %s\n", name, d);
+	return strstr(d, " RARP injected") != NULL;
+}
+
+/*
+ * Right after guest @p g's migration, its new port @p name is connected
+ * with GUEST_ANNOUNCE negotiated exactly when the guest has it on: QEMU
+ * then leaves the announcement to the guest (no SEND_RARP), else it asks
+ * the port for the RARP.
+ */
+static int
+check_announce(struct vt_vswitch *sw, const struct guest *g, const char *name)
+{
+	const uint64_t ga = 1ULL << 21; /* VIRTIO_NET_F_GUEST_ANNOUNCE */
+	uint64_t features = 0, end = vt_now_ms() + 20 * 1000;
+	char d[256] = "";
+	const char *f;
+
+	/* The destination starts the device once it has loaded the state,
+	 * which may come after the source reports completed. */
+	while (features == 0 && vt_now_ms() < end) {
+		if (port_detail(sw, name, d, sizeof(d)) && strstr(d, ", connected") != NULL &&
+		    (f = strstr(d, "features 0x")) != NULL)
+			features = strtoull(f + strlen("features 0x"), NULL, 16);
+		if (features == 0)
+			usleep(50 * 1000);
+	}
+	if (features == 0) {
+		printf("FAIL: port %s is not in use after the migration: %s\n", name, d);
+		return TEST_FAILED;
+	}
+	printf("port %s after the migration: %s\n", name, d);
+	if (((features & ga) != 0) != g->announce) {
+		printf("FAIL: %s: GUEST_ANNOUNCE %s on port %s (guest_announce=%s)\n", g->name,
+		       features & ga ? "negotiated" : "not negotiated", name,
+		       g->announce ? "on" : "off");
+		return TEST_FAILED;
+	}
+	return TEST_SUCCESS;
 }
 
 static int
@@ -326,6 +377,11 @@ check_results(struct vt_vswitch *sw, struct guest *a, struct guest *b)
 	    !rarp_injected(sw, "mA2")) {
 		printf("FAIL: no RARP went into the switch for A (guest_announce=off: QEMU sends "
 		       "SEND_RARP)\n");
+		goto out;
+	}
+	if (vt_proc_output_has(&sw->proc, "RARP for 52:54:00:00:00:02") ||
+	    rarp_injected(sw, "mB2")) {
+		printf("FAIL: a RARP for B, which announces itself (GUEST_ANNOUNCE)\n");
 		goto out;
 	}
 	rc = TEST_SUCCESS;
@@ -408,6 +464,8 @@ test_vm_migrate(void)
 		       g[i].name, i ? "mB2 (client mode)" : "mA2 (server mode)",
 		       (double)(vt_now_ms() - t_send) / 1000, res[i].total_ms, res[i].downtime_ms,
 		       res[i].setup_ms);
+		if (check_announce(&sw, &g[i], i ? "mB2" : "mA2") != TEST_SUCCESS)
+			goto out;
 		/* A's source console ends with its migration: the stream must go on. */
 		if (stream_over(a, 0)) {
 			printf("FAIL: the stream ended before %s's migration did: it proves "
