@@ -486,8 +486,13 @@ body_two_queue_pairs(struct scene *s, const char *lcores, unsigned int nb_worker
 		TEST_ASSERT_SUCCESS(qstat(s, 1, "rx", q, &rx0[q]), "vm2 rx_q%u", q);
 	}
 	TEST_ASSERT_SUCCESS(vt_pmdvm_start_rx(&s->vm[1]), "vm2 polls");
-	/* tx_first sends on every stream: 16 bursts of 32 on each queue. */
-	TEST_ASSERT_SUCCESS(vt_pmdvm_send(&s->vm[0], vm_mac[1], 16, 32), "vm1 sends");
+	/*
+	 * tx_first sends 4 bursts of 32 on each queue: half of a 256-entry
+	 * ring, so neither vm1's tx rings nor vm2's rx rings fill however the
+	 * two CPUs are shared (16 bursts lost 64 frames on a loaded machine
+	 * when vm2 did not drain in time: load, not lanes).
+	 */
+	TEST_ASSERT_SUCCESS(vt_pmdvm_send(&s->vm[0], vm_mac[1], 4, 32), "vm1 sends");
 	for (unsigned int q = 0; q < 2; q++)
 		TEST_ASSERT_SUCCESS(qstat(s, 0, "tx", q, &tx1[q]), "vm1 tx_q%u", q);
 	sent = tx1[0] - tx0[0] + tx1[1] - tx0[1];
