@@ -1293,11 +1293,9 @@ vh_user_backend_fd(const struct vh_user_backend *be)
 	return be->fd;
 }
 
-int
-vh_user_backend_handle_readable(struct vh_user_backend *be)
+static int
+handle_readable(struct vh_user_backend *be)
 {
-	if (!be->connected)
-		return -ENOTCONN;
 	for (int i = 0; i < MSGS_PER_CALL; i++) {
 		int rc = vh_user_rx_read(be->fd, &be->rx);
 
@@ -1315,6 +1313,21 @@ vh_user_backend_handle_readable(struct vh_user_backend *be)
 		}
 	}
 	return 1; /* the cap: more may be buffered in the socket */
+}
+
+int
+vh_user_backend_handle_readable(struct vh_user_backend *be)
+{
+	void *prev;
+	int rc;
+
+	if (!be->connected)
+		return -ENOTCONN;
+	/* What this connection maps belongs to its device (vhost_guard.h). */
+	prev = vh_guard_set_owner(be->cfg.device);
+	rc = handle_readable(be);
+	vh_guard_set_owner(prev);
+	return rc;
 }
 
 int
@@ -1889,6 +1902,7 @@ vh_user_backend_import(const struct vh_user_backend_config *cfg, const struct vh
 {
 	struct vh_user_backend *be = NULL;
 	int conn, rc = -EINVAL;
+	void *prev;
 
 	if (st->conn < 0 || (uint32_t)st->conn >= nfds || fds[st->conn] < 0)
 		goto fail;
@@ -1900,6 +1914,8 @@ vh_user_backend_import(const struct vh_user_backend_config *cfg, const struct vh
 		rc = -errno;
 		goto fail;
 	}
+	/* What the imported connection maps belongs to its device (vhost_guard.h). */
+	prev = vh_guard_set_owner(be->cfg.device);
 	rc = import_check(be, st, fds);
 	if (rc == 0)
 		rc = import_conn(be, st, fds);
@@ -1909,6 +1925,7 @@ vh_user_backend_import(const struct vh_user_backend_config *cfg, const struct vh
 		rc = import_areas(be, st, fds);
 	for (unsigned int i = 0; rc == 0 && i < st->nrings && i < be->cfg.max_rings; i++)
 		rc = import_ring(be, i, &st->rings[i], fds);
+	vh_guard_set_owner(prev);
 	if (rc < 0)
 		goto fail;
 	close_rest(fds, nfds);
