@@ -46,6 +46,7 @@ struct mig {
 	bool reader;
 	unsigned int queues;
 	char path[256];
+	char spec[512];
 	/* the dirty log, shared with the port */
 	int log_fd;
 	uint8_t *log;
@@ -74,7 +75,8 @@ mig_open_mq(struct mig *m, const char *name, uint64_t features, bool client, uns
 		.tx_buf_size = 10240,
 		.indirect_max = 8,
 	};
-	char spec[512], err[256], why[256];
+	char err[256], why[256];
+	char *spec = m->spec;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
@@ -83,7 +85,7 @@ mig_open_mq(struct mig *m, const char *name, uint64_t features, bool client, uns
 		TEST_SKIP("%s", why);
 	vt_path(m->path, sizeof(m->path), client ? "qemu-mig.sock" : "vu-mig.sock");
 	m->queues = queues;
-	snprintf(spec, sizeof(spec), "vhost-user,path=%s,queues=%u%s", m->path, queues,
+	snprintf(spec, sizeof(m->spec), "vhost-user,path=%s,queues=%u%s", m->path, queues,
 		 client ? ",client=1" : "");
 	if (client) {
 		m->lfd = vh_user_listen(m->path);
@@ -362,6 +364,67 @@ test_log_queues(void)
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(vhost_user_port_logs_every_page_it_writes_every_queue, fast, test_log_queues)
+
+/*
+ * An upgrade of the switch (`vswitch --takeover`) in the middle of a
+ * migration: the port is handed over to a new port object while the log
+ * runs. The new one maps the log from the handed-over fd and goes on
+ * marking every page it writes; when the migration ends (LOG_ALL off,
+ * handled by the new back-end) nothing more is marked.
+ */
+static int
+run_logging_across_hand_over(const char *name, uint64_t features, bool client)
+{
+	struct vh_log_area la;
+	struct mig m;
+	int rc = mig_open(&m, name, features, client), ho;
+
+	if (rc != TEST_SUCCESS)
+		goto out;
+	rc = TEST_FAILED;
+	la = (struct vh_log_area){m.log_len, 0, 0, m.log_fd};
+	if (vt_guest_log_start(&m.g, &la, false) != 0) {
+		printf("FAIL: %s: starting the log\n", name);
+		goto out;
+	}
+	for (int r = 0; r < ROUNDS; r++) {
+		if (r == ROUNDS / 3 || r == 2 * ROUNDS / 3) {
+			ho = vt_vu_port_hand_over(&m.e, &m.port, m.spec);
+			if (ho != 0) {
+				printf("FAIL: %s: hand-over: %s\n", name, strerror(-ho));
+				goto out;
+			}
+		}
+		if (round_trip(&m, true) != TEST_SUCCESS)
+			goto out;
+	}
+	if (vt_guest_log_stop(&m.g) != 0) {
+		printf("FAIL: %s: ending the log on the new port\n", name);
+		goto out;
+	}
+	for (int r = 0; r < 5; r++)
+		if (round_trip(&m, false) != TEST_SUCCESS)
+			goto out;
+	printf("%s: 2 hand-overs while logging, %lu frames, %lu guest bytes changed and "
+	       "checked\n",
+	       name, m.frames, m.changed);
+	rc = TEST_SUCCESS;
+out:
+	mig_close(&m);
+	return rc;
+}
+
+static int
+test_log_across_hand_over(void)
+{
+	TEST_RUN(run_logging_across_hand_over("hand-over, split",
+					      FEATURES | F(VIRTIO_NET_F_MRG_RXBUF), false));
+	TEST_RUN(run_logging_across_hand_over(
+		"hand-over, client mode, packed",
+		FEATURES | F(VIRTIO_F_RING_PACKED) | F(VIRTIO_NET_F_MRG_RXBUF), true));
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(vhost_user_port_keeps_logging_across_a_hand_over, fast, test_log_across_hand_over)
 
 /* ---- SEND_RARP ---- */
 
