@@ -25,7 +25,7 @@ BUILD=${BUILD:-build-asan}
 FUZZ_DIR=${FUZZ_DIR:-/var/tmp/vswitch-fuzz}
 
 if [ ! -f "$BUILD/build.ninja" ]; then
-	CC=clang meson setup "$BUILD" -Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=enabled ||
+	CC=clang meson setup "$BUILD" -Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=enabled -Dwerror=true ||
 		exit 1
 fi
 ninja -C "$BUILD" "test/fuzz/fuzz_$target" >/dev/null || {
