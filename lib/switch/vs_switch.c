@@ -741,6 +741,7 @@ vs_switch_del_port(struct vs_switch *sw, const char *name, char *err, size_t err
 {
 	int id = vs_switch_port_find(sw, name);
 	struct vs_sw_port *sp;
+	int rc;
 
 	if (id < 0) {
 		set_err(err, errlen, "no port named '%s'", name);
@@ -749,7 +750,13 @@ vs_switch_del_port(struct vs_switch *sw, const char *name, char *err, size_t err
 	sp = sw->ports[id];
 	/* 1. No worker polls it or sends to it any more. */
 	sp->removing = true;
-	reconcile(sw);
+	rc = reconcile(sw);
+	if (rc != 0 && sw->dp->ports[id].sp == sp) {
+		/* The live snapshot still lists it: freeing it would free it under the workers. */
+		sp->removing = false;
+		set_err(err, errlen, "port %s: cannot remove it now: %s", name, strerror(-rc));
+		return rc;
+	}
 	/* 2. Its stations go; lookups still holding it end with this grace period. */
 	sw->flushed += vs_fdb_flush_port(sw->fdb, sp->id);
 	vs_rcu_wait(sw->qsbr);

@@ -148,7 +148,8 @@ int vs_switch_add_port(struct vs_switch *sw, const char *spec, char *err, size_t
 /**
  * Stops polling port @p name, waits out the workers, forgets its FDB
  * entries, stops and destroys it. Traffic on other ports goes on.
- * @return 0, or -ENOENT with a reason in @p err
+ * @return 0, or -ENOENT, or -ENOMEM when the snapshot without it cannot be
+ *         built (the port then stays, working), with a reason in @p err
  */
 int vs_switch_del_port(struct vs_switch *sw, const char *name, char *err, size_t errlen);
 

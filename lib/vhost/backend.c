@@ -131,6 +131,14 @@ vh_backend_set_vring_enable(struct vh_backend *b, unsigned int idx, int enable)
 	return VH_BACKEND_CALL(b, set_vring_enable, idx, enable);
 }
 
+int
+vh_backend_driver_ok(struct vh_backend *b)
+{
+	if (b != NULL && b->ops != NULL && b->ops->driver_ok == NULL)
+		return 0;
+	return VH_BACKEND_CALL(b, driver_ok);
+}
+
 void
 vh_backend_destroy(struct vh_backend *b)
 {

@@ -227,10 +227,15 @@ build_ring(const struct vh_user_backend *be, unsigned int idx, struct vh_user_ri
 	return 0;
 }
 
+/*
+ * A ring starts once it has a kick, a size, addresses and memory, and the
+ * features are set: before SET_FEATURES its layout (split or packed, event
+ * index) is unknown and would change under a running ring.
+ */
 static bool
 ring_ready(const struct vh_user_backend *be, const struct vh_vring *vr)
 {
-	return vr->kick_set && vr->num != 0 && vr->addr_set && be->mem != NULL;
+	return vr->kick_set && vr->num != 0 && vr->addr_set && be->mem != NULL && be->features_set;
 }
 
 static int
@@ -287,6 +292,20 @@ rings_start_after_change(struct vh_user_backend *be)
 {
 	for (unsigned int i = 0; i < be->cfg.max_rings; i++)
 		ring_start(be, i);
+}
+
+/*
+ * Stops ring @p idx until the front-end sends a new kick: without one, no
+ * later change (features, memory, log, inflight) starts it again.
+ */
+static void
+ring_stop_until_kick(struct vh_user_backend *be, unsigned int idx)
+{
+	struct vh_vring *vr = &be->vrings[idx];
+
+	ring_stop(be, idx);
+	vh_close_fd(&vr->kick_fd);
+	vr->kick_set = false;
 }
 
 /* Stops and starts ring @p idx so that the device sees its new description. */
@@ -563,6 +582,23 @@ handle_set_features(struct vh_user_backend *be, uint64_t f)
 	return 0;
 }
 
+/*
+ * The reply to SET_LOG_BASE (vhost-user "Migration", LOG_SHMFD): the spec
+ * gives it no payload format. QEMU reads any size and looks only at the
+ * request; rust-vmm's front-end reads exactly a log description (16 bytes);
+ * DPDK's back-end sends none, libvhost-user 8. So the log description goes
+ * back, as rust-vmm's back-end does. The reply has no failure form, and
+ * REPLY_ACK changes nothing for a request that has a reply: a failure closes
+ * the connection, as DPDK, libvhost-user and rust-vmm back-ends do.
+ */
+static int
+reply_log_base(struct vh_user_backend *be, const struct vh_user_log *log)
+{
+	reply_init(be, sizeof(*log));
+	be->reply.payload.log = *log;
+	return HANDLED_REPLY;
+}
+
 static int
 handle_set_log_base(struct vh_user_backend *be, struct vh_user_msg *m)
 {
@@ -574,8 +610,10 @@ handle_set_log_base(struct vh_user_backend *be, struct vh_user_msg *m)
 		return -ENOTSUP;
 	}
 	rc = vh_dirty_log_map(&nl, m->fds[0], m->payload.log.mmap_size, m->payload.log.mmap_offset);
-	if (rc < 0)
+	if (rc < 0) {
+		be->close_after = has_pf(be, VH_USER_PROTOCOL_F_LOG_SHMFD);
 		return rc;
+	}
 	/* Rings that log must not see the old log unmapped under them. */
 	if (logging(be))
 		rings_stop_for_change(be);
@@ -584,7 +622,7 @@ handle_set_log_base(struct vh_user_backend *be, struct vh_user_msg *m)
 	rings_start_after_change(be);
 	vh_dirty_log_unmap(&old);
 	if (has_pf(be, VH_USER_PROTOCOL_F_LOG_SHMFD))
-		return reply_u64(be, 0);
+		return reply_log_base(be, &m->payload.log);
 	return 0;
 }
 
@@ -668,9 +706,7 @@ handle_get_vring_base(struct vh_user_backend *be, const struct vh_user_vring_sta
 		return rc;
 	vr = &be->vrings[s->index];
 	/* vhost-user: GET_VRING_BASE stops the ring; the device has let go on return. */
-	ring_stop(be, s->index);
-	vh_close_fd(&vr->kick_fd);
-	vr->kick_set = false;
+	ring_stop_until_kick(be, s->index);
 	reply_init(be, sizeof(struct vh_user_vring_state));
 	be->reply.payload.state.index = s->index;
 	be->reply.payload.state.num = vr->base_raw;
@@ -912,9 +948,12 @@ ring_reset(struct vh_user_backend *be, unsigned int idx)
 static int
 handle_reset_owner(struct vh_user_backend *be)
 {
-	/* Deprecated; vhost-user recommends disabling all rings and nothing more. */
+	/*
+	 * Deprecated; vhost-user recommends disabling all rings and nothing
+	 * more. They stay stopped until kicked again, as after GET_VRING_BASE.
+	 */
 	for (unsigned int i = 0; i < be->cfg.max_rings; i++) {
-		ring_stop(be, i);
+		ring_stop_until_kick(be, i);
 		be->vrings[i].enabled = false;
 	}
 	return 0;

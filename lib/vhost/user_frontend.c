@@ -20,7 +20,9 @@
 
 #define PF(f) VH_USER_PF(VH_USER_PROTOCOL_F_##f)
 /* Every protocol feature but XEN_MMAP, whose region layout is not implemented. */
-#define FE_PROTOCOL_FEATURES  ((VH_USER_PF(VH_USER_PROTOCOL_F_MAX) - 1) & ~PF(XEN_MMAP))
+#define FE_PROTOCOL_FEATURES ((VH_USER_PF(VH_USER_PROTOCOL_F_MAX) - 1) & ~PF(XEN_MMAP))
+/* What the channel of vh_user_frontend_config.backend_channel needs. */
+#define FE_CHANNEL_FEATURES   (PF(BACKEND_REQ) | PF(BACKEND_SEND_FD))
 #define CHANNEL_MSGS_PER_CALL 64
 
 struct vh_user_frontend {
@@ -64,8 +66,9 @@ broken(struct vh_user_frontend *fe, int rc)
 
 /* ---- the back-end channel ---- */
 
+/* @p reply_fd receives an fd to send with the reply (SHARED_OBJECT_LOOKUP). */
 static int64_t
-serve_backend_req(struct vh_user_frontend *fe, struct vh_user_msg *m)
+serve_backend_req(struct vh_user_frontend *fe, struct vh_user_msg *m, int *reply_fd)
 {
 	const struct vh_user_frontend_ops *ops = fe->cfg.ops;
 	void *op = fe->cfg.opaque;
@@ -73,6 +76,10 @@ serve_backend_req(struct vh_user_frontend *fe, struct vh_user_msg *m)
 	if (ops == NULL)
 		return -ENOTSUP;
 	switch (m->hdr.request) {
+	case VH_USER_BACKEND_SHARED_OBJECT_LOOKUP:
+		if (ops->shared_object_lookup == NULL)
+			return ops->other != NULL ? ops->other(op, m) : -ENOTSUP;
+		return ops->shared_object_lookup(op, m->payload.object.uuid, reply_fd);
 	case VH_USER_BACKEND_CONFIG_CHANGE_MSG:
 		return ops->config_change != NULL ? ops->config_change(op) : -ENOTSUP;
 	case VH_USER_BACKEND_VRING_CALL:
@@ -100,23 +107,34 @@ handle_channel_msg(struct vh_user_frontend *fe)
 	struct vh_user_msg *m = &fe->chan_rx.msg;
 	const struct vh_user_req_rule *rule = vh_user_backend_request_rule(m->hdr.request);
 	int rc = vh_user_msg_check(m, 1);
+	int reply_fd = -1;
 	int64_t v;
 
 	if (rc == -EBADMSG) {
 		VH_WARN("%s: back-end request %u breaks the framing", fe->name, m->hdr.request);
 		return rc;
 	}
-	v = rc == -ENOSYS ? -ENOSYS : serve_backend_req(fe, m);
+	v = rc == -ENOSYS ? -ENOSYS : serve_backend_req(fe, m, &reply_fd);
 	VH_DEBUG("%s: back-end request %s: %" PRId64, fe->name,
 		 vh_user_backend_request_name(m->hdr.request), v);
 	if (!(m->hdr.flags & VH_USER_NEED_REPLY_MASK) &&
-	    (rule == NULL || rule->reply != VH_USER_REPLY_ALWAYS))
+	    (rule == NULL || rule->reply != VH_USER_REPLY_ALWAYS)) {
+		vh_close_fd(&reply_fd);
 		return 0;
+	}
 	/* vhost-user REPLY_ACK: zero on success, non-zero on failure. */
 	vh_user_msg_init(&fe->chan_reply, m->hdr.request, sizeof(uint64_t));
 	fe->chan_reply.hdr.flags = VH_USER_VERSION | VH_USER_REPLY_MASK;
 	fe->chan_reply.payload.u64 = v < 0 ? 1 : (uint64_t)v;
-	return vh_user_send(fe->chan_fd, &fe->chan_reply, fe->cfg.timeout_ms);
+	/* vhost-user SHARED_OBJECT_LOOKUP: the fd comes with a successful reply. */
+	if (v >= 0 && reply_fd >= 0) {
+		fe->chan_reply.fds[0] = reply_fd;
+		fe->chan_reply.nfds = 1;
+	}
+	rc = vh_user_send(fe->chan_fd, &fe->chan_reply, fe->cfg.timeout_ms);
+	vh_close_fd(&reply_fd);
+	fe->chan_reply.nfds = 0;
+	return rc;
 }
 
 int
@@ -386,17 +404,17 @@ vh_user_frontend_set_log_base(struct vh_user_frontend *fe, const struct vh_log_a
 	m.nfds = 1;
 	/*
 	 * With LOG_SHMFD the back-end always replies (vhost-user
-	 * "Communication"); need_reply makes that one reply carry a failure too.
+	 * "Communication"), in no agreed form: DPDK sends no payload,
+	 * libvhost-user 8 bytes (not a status), rust-vmm and this library the
+	 * 16-byte log description. Like QEMU, any reply is the answer and a
+	 * failing back-end closes the connection; need_reply is not set, as it
+	 * changes nothing for a request that has a reply (REPLY_ACK).
 	 */
-	if (has_pf(fe, VH_USER_PROTOCOL_F_REPLY_ACK))
-		m.hdr.flags |= VH_USER_NEED_REPLY_MASK;
 	rc = call(fe, &m, &r);
 	if (rc < 0)
 		return rc;
 	vh_user_msg_close_fds(&r);
-	if (r.hdr.size == sizeof(uint64_t))
-		return r.payload.u64 != 0 ? -EIO : 0;
-	return r.hdr.size == 0 ? 0 : broken(fe, -EPROTO);
+	return 0;
 }
 
 int
@@ -528,9 +546,19 @@ vh_user_frontend_get_queue_num(struct vh_user_frontend *fe, uint64_t *num)
 	return rc < 0 ? rc : get_u64(fe, VH_USER_GET_QUEUE_NUM, num);
 }
 
+/* Bit 30: offered means acked, vh_user_frontend_set_features() always takes it. */
+static bool
+has_protocol_features_bit(const struct vh_user_frontend *fe)
+{
+	return (fe->offered_features & (1ULL << VH_USER_F_PROTOCOL_FEATURES)) != 0;
+}
+
 int
 vh_user_frontend_set_vring_enable(struct vh_user_frontend *fe, unsigned int idx, bool enable)
 {
+	/* vhost-user SET_VRING_ENABLE: only with VHOST_USER_F_PROTOCOL_FEATURES. */
+	if (!has_protocol_features_bit(fe))
+		return -ENOTSUP;
 	return send_state(fe, VH_USER_SET_VRING_ENABLE, idx, enable ? 1 : 0);
 }
 
@@ -1162,17 +1190,21 @@ fb_set_vring_err(struct vh_backend *b, unsigned int idx, int fd)
 static int
 fb_set_vring_enable(struct vh_backend *b, unsigned int idx, int enable)
 {
-	int rc = 0;
-
 	/*
-	 * The common interface has no "start": enabling a ring is the point
-	 * where the driver is done, so with STATUS the device gets DRIVER_OK
-	 * first (back-ends such as DPDK's wait for it before processing).
+	 * vhost-user "Ring states": without VHOST_USER_F_PROTOCOL_FEATURES the
+	 * rings are enabled by SET_FEATURES and SET_VRING_ENABLE is not sent.
 	 */
-	if (enable)
-		rc = add_status(FE(b), STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK |
-					       STATUS_DRIVER_OK);
-	return rc < 0 ? rc : vh_user_frontend_set_vring_enable(FE(b), idx, enable != 0);
+	if (!has_protocol_features_bit(FE(b)))
+		return enable ? 0 : -ENOTSUP;
+	return vh_user_frontend_set_vring_enable(FE(b), idx, enable != 0);
+}
+
+/* Every ring is configured: with STATUS the device learns it from DRIVER_OK. */
+static int
+fb_driver_ok(struct vh_backend *b)
+{
+	return add_status(FE(b), STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK |
+					 STATUS_DRIVER_OK);
 }
 
 static void
@@ -1198,6 +1230,7 @@ static const struct vh_backend_ops frontend_backend_ops = {
 	.set_vring_err = fb_set_vring_err,
 	.set_vring_enable = fb_set_vring_enable,
 	.destroy = fb_destroy,
+	.driver_ok = fb_driver_ok,
 };
 
 /* ---- life cycle ---- */
@@ -1236,6 +1269,23 @@ vh_user_frontend_create(int fd, const struct vh_user_frontend_config *cfg)
 	return fe;
 }
 
+/*
+ * By default only what this library's own flow drives: a back-end may
+ * change how it works once a feature is acked (libvhost-user requires an
+ * inflight area once INFLIGHT_SHMFD is, before the first kick), so the
+ * rest is the caller's choice (vh_user_frontend_config.protocol_features).
+ */
+static uint64_t
+wanted_protocol_features(const struct vh_user_frontend *fe)
+{
+	uint64_t want = fe->cfg.protocol_features != 0 ? fe->cfg.protocol_features
+						       : VH_USER_FRONTEND_DEFAULT_PROTOCOL_FEATURES;
+
+	if (fe->cfg.protocol_features == 0 && fe->cfg.backend_channel)
+		want |= FE_CHANNEL_FEATURES;
+	return want;
+}
+
 int
 vh_user_frontend_negotiate(struct vh_user_frontend *fe)
 {
@@ -1248,8 +1298,7 @@ vh_user_frontend_negotiate(struct vh_user_frontend *fe)
 	if (rc < 0)
 		return rc;
 	fe->offered_protocol = pf;
-	want = (fe->cfg.protocol_features != 0 ? fe->cfg.protocol_features : FE_PROTOCOL_FEATURES) &
-	       FE_PROTOCOL_FEATURES & pf;
+	want = wanted_protocol_features(fe) & FE_PROTOCOL_FEATURES & pf;
 	/* vhost-user "In-band notifications" need BACKEND_REQ and REPLY_ACK too. */
 	if ((want & (PF(BACKEND_REQ) | PF(REPLY_ACK))) != (PF(BACKEND_REQ) | PF(REPLY_ACK)))
 		want &= ~PF(INBAND_NOTIFICATIONS);

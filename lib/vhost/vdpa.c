@@ -176,6 +176,15 @@ vdpa_set_vring_enable(struct vh_backend *b, unsigned int idx, int enable)
 	return vdpa_ioctl(b, VHOST_VDPA_SET_VRING_ENABLE, &s);
 }
 
+static int
+vdpa_driver_ok(struct vh_backend *b)
+{
+	uint8_t status;
+	int rc = vh_vdpa_get_status(b, &status);
+
+	return rc != 0 ? rc : vh_vdpa_set_status(b, status | VH_VDPA_S_DRIVER_OK);
+}
+
 static const struct vh_backend_ops vdpa_ops = {
 	.get_features = vh_ioctl_get_features,
 	.set_features = vh_ioctl_set_features,
@@ -191,6 +200,7 @@ static const struct vh_backend_ops vdpa_ops = {
 	.set_vring_err = vh_ioctl_set_vring_err,
 	.set_vring_enable = vdpa_set_vring_enable,
 	.destroy = vh_ioctl_destroy,
+	.driver_ok = vdpa_driver_ok,
 };
 
 int

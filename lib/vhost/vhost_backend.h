@@ -89,6 +89,11 @@ struct vh_backend_ops {
 	int (*set_vring_enable)(struct vh_backend *b, unsigned int idx, int enable);
 	/** Closes the device and frees @p b. */
 	void (*destroy)(struct vh_backend *b);
+	/**
+	 * Every ring the driver uses is configured (virtio DRIVER_OK): vDPA and
+	 * vhost-user with STATUS set the status bit; NULL for kernel vhost.
+	 */
+	int (*driver_ok)(struct vh_backend *b);
 };
 
 /**
@@ -121,6 +126,14 @@ int vh_backend_set_vring_kick(struct vh_backend *b, unsigned int idx, int fd);
 int vh_backend_set_vring_call(struct vh_backend *b, unsigned int idx, int fd);
 int vh_backend_set_vring_err(struct vh_backend *b, unsigned int idx, int fd);
 int vh_backend_set_vring_enable(struct vh_backend *b, unsigned int idx, int enable);
+/**
+ * Tells the device the driver is done: every ring it uses is configured
+ * (virtio 3.1.1 step 8, DRIVER_OK). Call it once, after the last ring's
+ * kick, call and enable: back-ends that wait for DRIVER_OK (DPDK's with
+ * STATUS) start then, and none sees it before a ring it serves is
+ * described. 0 where the kind has nothing to tell (kernel).
+ */
+int vh_backend_driver_ok(struct vh_backend *b);
 
 /** Closes and frees @p b (NULL is allowed). */
 void vh_backend_destroy(struct vh_backend *b);

@@ -20,10 +20,13 @@
  * vhost_backend.h (kind VH_BACKEND_USER), so a caller can drive a
  * vhost-user device like a kernel vhost one: vh_user_frontend_backend().
  * That view adds what a kernel device does not need, as QEMU does: with
- * STATUS negotiated, set_features also sets FEATURES_OK and enabling a ring
- * first sets ACKNOWLEDGE|DRIVER|FEATURES_OK|DRIVER_OK; with
- * CONFIGURE_MEM_SLOTS, set_mem_table sends REM_MEM_REG/ADD_MEM_REG for the
- * difference to the previous table instead of SET_MEM_TABLE.
+ * STATUS negotiated, set_features also sets FEATURES_OK and driver_ok (once
+ * every ring is configured) sets ACKNOWLEDGE|DRIVER|FEATURES_OK|DRIVER_OK;
+ * set_vring_enable sends SET_VRING_ENABLE only with
+ * VHOST_USER_F_PROTOCOL_FEATURES (without it SET_FEATURES enabled every
+ * ring); with CONFIGURE_MEM_SLOTS, set_mem_table sends
+ * REM_MEM_REG/ADD_MEM_REG for the difference to the previous table instead
+ * of SET_MEM_TABLE.
  *
  * Back-end requests arrive on the channel of SET_BACKEND_REQ_FD: watch
  * vh_user_frontend_channel_fd() and call vh_user_frontend_handle_channel(),
@@ -68,14 +71,35 @@ struct vh_user_frontend_ops {
 	 * reply value or a negative errno.
 	 */
 	int64_t (*other)(void *opaque, struct vh_user_msg *msg);
+	/**
+	 * BACKEND_SHARED_OBJECT_LOOKUP: the dma-buf fd of object @p uuid in
+	 * *@p fd (the library sends it with the reply and closes it), or a
+	 * negative errno (the reply then carries no fd).
+	 */
+	int (*shared_object_lookup)(void *opaque, const uint8_t uuid[16], int *fd);
 };
+
+/**
+ * The protocol features negotiated by default: those this front-end's own
+ * flow drives (GET_QUEUE_NUM, REPLY_ACK, the common interface's memory
+ * slots, status and shared-memory log). The others change what a back-end
+ * expects once acked (an inflight area, in-band notifications, page
+ * faults...), so a caller asks for them, e.g.
+ * VH_USER_FRONTEND_DEFAULT_PROTOCOL_FEATURES | VH_USER_PF(VH_USER_PROTOCOL_F_CONFIG).
+ */
+#define VH_USER_FRONTEND_DEFAULT_PROTOCOL_FEATURES                                                 \
+	(VH_USER_PF(VH_USER_PROTOCOL_F_MQ) | VH_USER_PF(VH_USER_PROTOCOL_F_REPLY_ACK) |            \
+	 VH_USER_PF(VH_USER_PROTOCOL_F_LOG_SHMFD) |                                                \
+	 VH_USER_PF(VH_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |                                      \
+	 VH_USER_PF(VH_USER_PROTOCOL_F_STATUS))
 
 /** How a front-end behaves. */
 struct vh_user_frontend_config {
 	/**
 	 * Protocol features to negotiate, intersected with the back-end's
-	 * offer; 0: every feature this front-end implements (all of
-	 * vhost-user's except XEN_MMAP).
+	 * offer and what this front-end implements (all of vhost-user's but
+	 * XEN_MMAP); 0: VH_USER_FRONTEND_DEFAULT_PROTOCOL_FEATURES, plus
+	 * BACKEND_REQ and BACKEND_SEND_FD when @ref backend_channel is set.
 	 */
 	uint64_t protocol_features;
 	/** Longest wait for one reply; 0: 5000 ms. */
@@ -181,9 +205,11 @@ int vh_user_frontend_reset_owner(struct vh_user_frontend *fe);
 int vh_user_frontend_set_mem_table(struct vh_user_frontend *fe, const struct vh_mem_region *r,
 				   unsigned int n);
 /**
- * SET_LOG_BASE: the log's fd, size and offset (LOG_SHMFD); waits for the reply.
+ * SET_LOG_BASE: the log's fd, size and offset (LOG_SHMFD); waits for the
+ * reply, of any size (back-ends differ: none, 8 or 16 bytes).
  * @return 0, -ENOTSUP without LOG_SHMFD (the old u64 form is never sent),
- *         -EBADF without an fd, -EIO when the back-end refuses, or -errno.
+ *         -EBADF without an fd, or -errno (a back-end that refuses the log
+ *         closes the connection: the reply has no failure form)
  */
 int vh_user_frontend_set_log_base(struct vh_user_frontend *fe, const struct vh_log_area *log);
 /** SET_LOG_FD. */

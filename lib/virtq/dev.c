@@ -32,6 +32,13 @@ vq_dev_fail(struct vq_dev *q, int err, const char *fmt, ...)
 	return err;
 }
 
+bool
+vq_dev_first_call(struct vq_dev *q)
+{
+	q->flags &= (uint8_t)~VQ_QF_FIRST_CALL;
+	return true;
+}
+
 static int
 aligned(const void *p, uintptr_t align)
 {
@@ -91,9 +98,11 @@ vq_dev_init(struct vq_dev *q, const struct vq_dev_config *cfg)
 	q->used_wrap = st->used_wrap;
 	q->map = cfg->map;
 	vq_memcache_reset(&q->cache);
-	/* Nothing returned yet: the next call decision covers from here. */
+	/* Nothing returned yet: the next call decision covers from here, and
+	 * notifies whatever the driver's event index says (VQ_QF_FIRST_CALL). */
 	q->signalled =
 		packed ? (uint32_t)(q->used_idx + (q->used_wrap ? 0 : q->size)) : q->used_idx;
+	q->flags |= VQ_QF_FIRST_CALL;
 	q->log = cfg->log;
 	q->log_arg = cfg->log_arg;
 	return 0;

@@ -140,6 +140,9 @@ struct vq_dev_config {
 #define VQ_QF_INDIRECT	0x04
 #define VQ_QF_IN_ORDER	0x08
 #define VQ_QF_MRG_RXBUF 0x10
+/* No call decision since the ring (re)started: the driver's event index may
+ * lie behind the resume point (see vq_dev_call_needed()). */
+#define VQ_QF_FIRST_CALL 0x20
 
 /**
  * A device queue. Fields are read by the inline fast path; treat them as
@@ -239,6 +242,20 @@ void vq_dev_state_from_vring_base(uint32_t base, bool packed, struct vq_dev_stat
  */
 int vq_dev_fail(struct vq_dev *q, int err, const char *fmt, ...)
 	__attribute__((cold, format(printf, 3, 4)));
+
+/**
+ * The first call decision after vq_dev_init() with event suppression by
+ * index: notify, whatever the driver's event index says. The previous
+ * device (a switch that died, or was replaced, between publishing used
+ * entries and notifying) may have left the driver's used_event / event
+ * offset behind the position we resume from; compared with it, the
+ * driver would be notified only when the index wraps (a Linux guest's RX
+ * NAPI would wait that long). Linux vhost (signalled_used_valid) and DPDK's
+ * vhost library do the same. Internal: called by vq_dev_call_needed().
+ *
+ * @return true
+ */
+bool vq_dev_first_call(struct vq_dev *q) __attribute__((cold));
 
 /**
  * Why the queue is broken.

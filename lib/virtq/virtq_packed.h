@@ -372,6 +372,8 @@ vq_packed_dev_call_needed(struct vq_dev *q)
 	case VQ_EVENT_F_ENABLE:
 		return true;
 	case VQ_EVENT_F_DESC:
+		if (VQ_UNLIKELY(q->flags & VQ_QF_FIRST_CALL))
+			return vq_dev_first_call(q);
 		if (q->flags & VQ_QF_EVENT_IDX)
 			return vq_packed_need_event((uint16_t)ev, new_pos, old, q->size);
 		return true; /* DESC without EVENT_IDX is invalid: notify to be safe */

@@ -290,8 +290,11 @@ vq_split_dev_call_needed(struct vq_dev *q)
 	 * suppression fields, or a driver re-enabling calls could miss one. */
 	vq_mb();
 	q->signalled = new_idx;
-	if (q->flags & VQ_QF_EVENT_IDX)
+	if (q->flags & VQ_QF_EVENT_IDX) {
+		if (VQ_UNLIKELY(q->flags & VQ_QF_FIRST_CALL))
+			return vq_dev_first_call(q);
 		return vq_need_event(vq_ld16(&q->split.avail->ring[q->size]), new_idx, old);
+	}
 	return !(vq_ld16(&q->split.avail->flags) & VQ_AVAIL_F_NO_INTERRUPT);
 }
 

@@ -573,7 +573,8 @@ int
 vt_guest_connect(struct vt_guest *g, const char *path, unsigned int timeout_ms)
 {
 	struct vh_user_frontend_config fc = {
-		.protocol_features = g->cfg.protocol_features,
+		.protocol_features =
+			g->cfg.protocol_features != 0 ? g->cfg.protocol_features : ~0ULL,
 		.timeout_ms = 5000,
 		.name = "vt-guest",
 	};
@@ -589,7 +590,8 @@ int
 vt_guest_connect_fd(struct vt_guest *g, int fd)
 {
 	struct vh_user_frontend_config fc = {
-		.protocol_features = g->cfg.protocol_features,
+		.protocol_features =
+			g->cfg.protocol_features != 0 ? g->cfg.protocol_features : ~0ULL,
 		.timeout_ms = 5000,
 		.name = "vt-guest",
 	};
@@ -628,6 +630,8 @@ guest_start(struct vt_guest *g)
 	for (unsigned int i = 0; i < g->nrings; i++)
 		if ((rc = ring_up(g, i)) != 0)
 			goto fail;
+	if ((rc = vh_backend_driver_ok(g->b)) != 0)
+		goto fail;
 	return 0;
 fail:
 	vt_guest_disconnect(g);

@@ -234,6 +234,8 @@ guest_connect(void *arg)
 	}
 	for (unsigned int i = 0; rc == 0 && i < 2; i++)
 		rc = ring_up(g, i);
+	if (rc == 0)
+		rc = vh_backend_driver_ok(g->b);
 	g->rc = rc;
 	__atomic_store_n(&g->done, true, __ATOMIC_RELEASE);
 	return NULL;

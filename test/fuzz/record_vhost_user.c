@@ -517,7 +517,8 @@ self_ring(struct vh_user_frontend *fe, struct guest *g, struct vq_drv *q, unsign
 static int
 self_session(const char *dir, const char *name, uint64_t features, bool extras)
 {
-	struct vh_user_frontend_config cfg = {.backend_channel = true, .timeout_ms = 2000};
+	struct vh_user_frontend_config cfg = {
+		.protocol_features = ~0ULL, .backend_channel = true, .timeout_ms = 2000};
 	struct vh_user_frontend *fe;
 	struct guest g, g2;
 	struct vq_drv q[2];

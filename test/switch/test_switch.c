@@ -7,6 +7,7 @@
 #include <rte_ether.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 
 #include "test.h"
 #include "test_eal.h"
@@ -363,6 +364,59 @@ test_switch_del_port_forgets_its_stations(void)
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(switch_del_port_forgets_its_stations, fast, test_switch_del_port_forgets_its_stations)
+
+/* Takes every rte_malloc block it can get, largest first; returns how many. */
+static unsigned int
+hog_heap(void **blocks, unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (size_t size = 64u << 20; size >= 64 && n < max; size /= 2)
+		while (n < max && (blocks[n] = rte_malloc("hog", size, 0)) != NULL)
+			n++;
+	return n;
+}
+
+/*
+ * Issue 14 item 1: when the snapshot without the port cannot be built, the
+ * live one still lists it; the port must stay (and keep working), not be
+ * freed under the workers.
+ */
+static int
+test_switch_del_port_keeps_the_port_when_out_of_memory(void)
+{
+	static void *hog[4096];
+	struct vt_sw t;
+	char err[128];
+	unsigned int n;
+	int rc;
+
+	SETUP(&t, 1);
+	for (int i = 0; i < 2; i++)
+		TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, NULL, 0), "port %d", i);
+	TEST_ASSERT_SUCCESS(vt_sw_send(&t, 1, bcast, mac_b, 0, 1), "B on p1");
+	vt_sw_run(&t);
+	vt_sw_drain(&t);
+	n = hog_heap(hog, RTE_DIM(hog));
+	TEST_ASSERT(n < RTE_DIM(hog), "the heap did not run out");
+	err[0] = '\0';
+	rc = vs_switch_del_port(t.sw, "p1", err, sizeof(err));
+	for (unsigned int i = 0; i < n; i++)
+		rte_free(hog[i]);
+	TEST_ASSERT_EQUAL(rc, -ENOMEM, "del-port without memory: %d (%s)", rc, err);
+	TEST_ASSERT(strstr(err, "p1") != NULL, "reason: %s", err);
+	TEST_ASSERT_EQUAL(vs_switch_port_find(t.sw, "p1"), t.port_id[1], "p1 kept");
+	/* It still forwards (a freed port would be used here). */
+	TEST_ASSERT_SUCCESS(vt_sw_send(&t, 0, mac_b, mac_a, 0, 3), "A to B");
+	vt_sw_run(&t);
+	TEST_RUN(expect(&t, 1, 3, 0, "to the kept port"));
+	TEST_ASSERT_SUCCESS(vs_switch_del_port(t.sw, "p1", err, sizeof(err)), "%s", err);
+	TEST_ASSERT_EQUAL(vs_switch_port_find(t.sw, "p1"), -ENOENT, "gone with memory back");
+	vt_sw_fini(&t);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(switch_del_port_keeps_the_port_when_out_of_memory, fast,
+	      test_switch_del_port_keeps_the_port_when_out_of_memory)
 
 static int
 test_switch_add_port_rejects_bad_specs(void)

@@ -535,6 +535,79 @@ test_reset_owner(void)
 }
 REGISTER_TEST(user_backend_reset_owner_stops_and_disables_rings, fast, test_reset_owner)
 
+/*
+ * Issue 14 item 3: RESET_OWNER stops the rings until they are kicked again,
+ * as GET_VRING_BASE does; no later change of what rings use (features,
+ * memory, log, inflight area) may start them behind the front-end's back.
+ */
+static int
+test_reset_owner_stop_holds(void)
+{
+	struct vh_user_inflight in;
+	struct vt_guest_mem lm;
+	struct vh_log_area la;
+	struct vh_mem_region r;
+	struct fx f;
+	int ifd;
+
+	TEST_ASSERT_SUCCESS(fx_open(&f, "rowner2.sock", 0, FX_FEATURES, true), "setup");
+	TEST_ASSERT_SUCCESS(vt_guest_mem_create(&lm, 65536, 0), "log memfd");
+	TEST_ASSERT_SUCCESS(fx_ring(&f, 0, 256, 0), "ring 0");
+	TEST_ASSERT_SUCCESS(vh_user_frontend_reset_owner(f.fe), "RESET_OWNER");
+	TEST_ASSERT(!snap(&f).rings[0].started, "stopped");
+	TEST_ASSERT_SUCCESS(
+		vh_user_frontend_set_features(f.fe, FX_FEATURES | (1ULL << VH_VHOST_F_LOG_ALL)),
+		"SET_FEATURES with LOG_ALL");
+	TEST_ASSERT(!snap(&f).rings[0].started, "still stopped after SET_FEATURES");
+	la = (struct vh_log_area){4096, 0, 0, lm.fd};
+	TEST_ASSERT_SUCCESS(vh_user_frontend_set_log_base(f.fe, &la), "SET_LOG_BASE");
+	TEST_ASSERT(!snap(&f).rings[0].started, "still stopped after SET_LOG_BASE");
+	TEST_ASSERT_SUCCESS(vh_user_frontend_get_inflight_fd(f.fe, 2, 256, &in, &ifd),
+			    "GET_INFLIGHT_FD");
+	TEST_ASSERT_SUCCESS(vh_user_frontend_set_inflight_fd(f.fe, &in, ifd), "SET_INFLIGHT_FD");
+	TEST_ASSERT(!snap(&f).rings[0].started, "still stopped after the inflight area");
+	r = vt_guest_mem_region(&f.mem);
+	r.guest_phys_addr += 0x1000000; /* a different table, so that it is applied */
+	TEST_ASSERT_SUCCESS(vh_user_frontend_set_mem_table(f.fe, &r, 1), "SET_MEM_TABLE");
+	r = vt_guest_mem_region(&f.mem);
+	TEST_ASSERT_SUCCESS(vh_user_frontend_set_mem_table(f.fe, &r, 1), "and back");
+	TEST_ASSERT(!snap(&f).rings[0].started, "still stopped after new memory tables");
+	TEST_ASSERT_EQUAL(snap(&f).rings[0].starts, 1, "never restarted");
+	TEST_ASSERT_SUCCESS(vh_user_frontend_set_vring_kick(f.fe, 0, f.kick[0]), "a new kick");
+	TEST_ASSERT(snap(&f).rings[0].started, "starts it");
+	close(ifd);
+	vt_guest_mem_destroy(&lm);
+	fx_close(&f);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(user_backend_reset_owner_stop_holds_until_a_new_kick, fast,
+	      test_reset_owner_stop_holds)
+
+/*
+ * Issue 14 item 3: before SET_FEATURES a ring's layout is unknown; a ring
+ * fully described before it waits, and starts with the layout the features
+ * then give (here packed), never as split first.
+ */
+static int
+test_ring_waits_for_features(void)
+{
+	struct fx f;
+	struct vt_udev d;
+
+	TEST_ASSERT_SUCCESS(fx_open(&f, "nofeat.sock", 0, 0, true), "setup without SET_FEATURES");
+	TEST_ASSERT_SUCCESS(fx_ring(&f, 0, 256, 0), "ring 0 up to its kick");
+	TEST_ASSERT_EQUAL(snap(&f).rings[0].starts, 0, "not started before SET_FEATURES");
+	TEST_ASSERT_SUCCESS(vh_user_frontend_set_features(
+				    f.fe, FX_FEATURES | (1ULL << VH_VIRTIO_F_RING_PACKED)),
+			    "SET_FEATURES: packed");
+	d = snap(&f);
+	TEST_ASSERT_EQUAL(d.rings[0].starts, 1, "started by SET_FEATURES");
+	TEST_ASSERT(d.rings[0].last.packed, "with the packed layout");
+	fx_close(&f);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(user_backend_ring_waits_for_set_features, fast, test_ring_waits_for_features)
+
 static int
 test_inband_kick(void)
 {
@@ -720,7 +793,8 @@ test_dirty_log(void)
 	vh_dirty_log_write(d.rings[0].last.log, page << 12, 1);
 	TEST_ASSERT(lm2.base[page / 8] & (1u << (page % 8)), "marks go to the new log");
 	la.size = 0;
-	TEST_ASSERT_EQUAL(vh_user_frontend_set_log_base(f.fe, &la), -EIO, "empty log refused");
+	TEST_ASSERT(vh_user_frontend_set_log_base(f.fe, &la) < 0,
+		    "empty log refused (the connection closes: the reply has no failure form)");
 	vt_guest_mem_destroy(&lm);
 	vt_guest_mem_destroy(&lm2);
 	close(lfd);
@@ -728,6 +802,49 @@ test_dirty_log(void)
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(user_backend_dirty_log_reaches_rings, fast, test_dirty_log)
+
+/*
+ * Issue 14 item 3: the reply to SET_LOG_BASE is the 16-byte log description
+ * (rust-vmm's front-end reads exactly that; QEMU reads any size), and a log
+ * that cannot be mapped closes the connection, since that reply has no
+ * failure form.
+ */
+static int
+test_log_base_reply(void)
+{
+	struct vt_guest_mem lm;
+	struct vh_user_msg r;
+	struct fx f;
+
+	TEST_ASSERT_SUCCESS(fx_open(&f, "logreply.sock", 0, FX_FEATURES, true), "setup");
+	TEST_ASSERT_SUCCESS(vt_guest_mem_create(&lm, 65536, 0), "log memfd");
+	{
+		struct vh_user_msg m;
+
+		vh_user_msg_init(&m, VH_USER_SET_LOG_BASE, sizeof(struct vh_user_log));
+		m.payload.log.mmap_size = 8192;
+		m.payload.log.mmap_offset = 4096;
+		m.fds[0] = lm.fd;
+		m.nfds = 1;
+		TEST_ASSERT_SUCCESS(vh_user_frontend_request(f.fe, &m, &r), "SET_LOG_BASE");
+	}
+	TEST_ASSERT_EQUAL(r.hdr.size, sizeof(struct vh_user_log),
+			  "the reply is a log description (rust-vmm reads 16 bytes)");
+	TEST_ASSERT(r.payload.log.mmap_size == 8192 && r.payload.log.mmap_offset == 4096,
+		    "the log as mapped");
+	TEST_ASSERT_EQUAL(r.nfds, 0, "no fd");
+	TEST_ASSERT_SUCCESS(vt_sync(f.fe), "the next request lines up");
+	{
+		struct vh_log_area la = {0, 0, 0, lm.fd};
+
+		TEST_ASSERT(vh_user_frontend_set_log_base(f.fe, &la) < 0, "an empty log fails");
+	}
+	TEST_ASSERT(vt_server_wait_closed(&f.srv, 1, 2000), "by closing the connection");
+	vt_guest_mem_destroy(&lm);
+	fx_close(&f);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(user_backend_set_log_base_replies_the_log_description, fast, test_log_base_reply)
 
 static int
 raw(struct fx *f, uint32_t req, uint32_t size, int fd, struct vh_user_msg *reply)
@@ -891,8 +1008,11 @@ test_channel(void)
 		.other = fe_other,
 	};
 	struct chan_rec rec = {0};
-	struct vh_user_frontend_config cfg = {
-		.backend_channel = true, .ops = &ops, .opaque = &rec, .timeout_ms = 5000};
+	struct vh_user_frontend_config cfg = {.protocol_features = ~0ULL,
+					      .backend_channel = true,
+					      .ops = &ops,
+					      .opaque = &rec,
+					      .timeout_ms = 5000};
 	struct fx f;
 
 	fx_zero(&f);

@@ -34,6 +34,10 @@ struct peer {
 	int framing_ok; /* last message passed vh_user_msg_check() */
 	int fds_valid;	/* fds of the last message that were open files */
 	bool stop;
+	/* SET_LOG_BASE's reply: 0 (DPDK), 8 (libvhost-user: mmap_size), 16 (rust-vmm: echo). */
+	uint32_t log_reply_size;
+	bool no_protocol_features; /* GET_FEATURES without bit 30 */
+	int chan_fd;		   /* the back-end channel of SET_BACKEND_REQ_FD, or -1 */
 };
 
 static int
@@ -54,6 +58,8 @@ peer_reply(struct peer *p, const struct vh_user_msg *m)
 	case VH_USER_GET_FEATURES:
 		r.payload.u64 = (1ULL << VH_USER_F_PROTOCOL_FEATURES) |
 				(1ULL << VH_VIRTIO_F_VERSION_1) | (1ULL << VT_NET_F_MRG_RXBUF);
+		if (p->no_protocol_features)
+			r.payload.u64 &= ~(1ULL << VH_USER_F_PROTOCOL_FEATURES);
 		break;
 	case VH_USER_GET_PROTOCOL_FEATURES:
 		r.payload.u64 = VH_USER_PF(VH_USER_PROTOCOL_F_MAX) - 1;
@@ -105,10 +111,13 @@ peer_reply(struct peer *p, const struct vh_user_msg *m)
 		r.payload.shmem.memory_sizes[0] = 4096;
 		r.payload.shmem.memory_sizes[1] = 8192;
 		break;
+	case VH_USER_SET_LOG_BASE:
+		r.hdr.size = p->log_reply_size;
+		r.payload.log = m->payload.log;
+		break;
 	case VH_USER_POSTCOPY_END:
 	case VH_USER_IOTLB_MSG:
 	case VH_USER_CHECK_DEVICE_STATE:
-	case VH_USER_SET_LOG_BASE:
 		r.payload.u64 = 0;
 		break;
 	default:
@@ -158,6 +167,8 @@ peer_main(void *arg)
 		for (uint32_t i = 0; i < rx.msg.nfds; i++)
 			p->fds_valid += fcntl(rx.msg.fds[i], F_GETFD) >= 0;
 		p->count++;
+		if (rx.msg.hdr.request == VH_USER_SET_BACKEND_REQ_FD && p->chan_fd < 0)
+			p->chan_fd = vh_user_msg_take_fd(&rx.msg, 0);
 		pthread_mutex_unlock(&p->lock);
 		peer_reply(p, &rx.msg);
 		vh_user_rx_reset(&rx);
@@ -175,6 +186,8 @@ peer_start(struct peer *p, enum peer_mode mode, int *client)
 	*client = -1;
 	pthread_mutex_init(&p->lock, NULL);
 	p->mode = mode;
+	p->log_reply_size = 16;
+	p->chan_fd = -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
 		return -errno;
 	p->fd = sv[0];
@@ -193,6 +206,8 @@ peer_stop(struct peer *p)
 	__atomic_store_n(&p->stop, true, __ATOMIC_RELEASE);
 	pthread_join(p->thread, NULL);
 	close(p->fd);
+	if (p->chan_fd >= 0)
+		close(p->chan_fd);
 }
 
 static struct vh_user_msg
@@ -223,6 +238,9 @@ peer_last(struct peer *p, int *count, int *framing_ok, int *fds_valid)
 		TEST_ASSERT(ok_, "%s passes the framing rules", vh_user_request_name(req));        \
 	} while (0)
 
+/* Every protocol feature the front-end implements, asked for. */
+static const struct vh_user_frontend_config all_pf = {.protocol_features = ~0ULL};
+
 static int
 test_wire_format(void)
 {
@@ -243,7 +261,7 @@ test_wire_format(void)
 
 	TEST_ASSERT_SUCCESS(peer_start(&p, PEER_NORMAL, &c), "peer");
 	TEST_ASSERT_SUCCESS(vt_guest_mem_create(&mem, 1 << 20, 0x8000), "memory");
-	fe = vh_user_frontend_create(c, NULL);
+	fe = vh_user_frontend_create(c, &all_pf);
 	TEST_ASSERT_NOT_NULL(fe, "front-end");
 	TEST_ASSERT_SUCCESS(vh_user_frontend_negotiate(fe), "negotiate");
 	TEST_ASSERT_EQUAL(vh_user_frontend_protocol_features(fe), ALL_PF,
@@ -437,6 +455,154 @@ test_gated_requests_not_sent(void)
 }
 REGISTER_TEST(user_frontend_does_not_send_unnegotiated_requests, fast, test_gated_requests_not_sent)
 
+/*
+ * Issue 14 item 4: by default the front-end negotiates only the protocol
+ * features its own flow drives. Acking more changes what a back-end
+ * expects (libvhost-user panics at the first kick when INFLIGHT_SHMFD is
+ * acked and no inflight area was given): the rest is opt-in.
+ */
+static int
+test_default_protocol_features(void)
+{
+	const uint64_t dflt = VH_USER_FRONTEND_DEFAULT_PROTOCOL_FEATURES;
+	struct vh_user_frontend_config cfg = {.timeout_ms = 5000};
+	struct vh_user_frontend *fe;
+	struct vt_server s;
+	uint64_t offered;
+
+	TEST_ASSERT_SUCCESS(vt_server_listen(&s, "dfltpf.sock", 4), "server");
+	TEST_ASSERT_SUCCESS(vh_user_frontend_connect(s.path, 2000, &cfg, &fe), "defaults");
+	offered = vh_user_frontend_offered_protocol_features(fe);
+	TEST_ASSERT(offered & PF(INFLIGHT_SHMFD) && offered & PF(INBAND_NOTIFICATIONS) &&
+			    offered & PF(RESET_DEVICE) && offered & PF(CONFIG),
+		    "our back-end offers much more");
+	TEST_ASSERT_EQUAL(vh_user_frontend_protocol_features(fe), offered & dflt,
+			  "only MQ, REPLY_ACK, LOG_SHMFD, CONFIGURE_MEM_SLOTS, STATUS acked");
+	TEST_ASSERT_EQUAL(vh_user_frontend_protocol_features(fe) & PF(INFLIGHT_SHMFD), 0,
+			  "no INFLIGHT_SHMFD unless asked for");
+	vh_user_frontend_destroy(fe);
+	cfg.backend_channel = true;
+	TEST_ASSERT_SUCCESS(vh_user_frontend_connect(s.path, 2000, &cfg, &fe), "with a channel");
+	TEST_ASSERT_EQUAL(vh_user_frontend_protocol_features(fe),
+			  offered & (dflt | PF(BACKEND_REQ) | PF(BACKEND_SEND_FD)),
+			  "the channel brings BACKEND_REQ and BACKEND_SEND_FD");
+	TEST_ASSERT(vh_user_frontend_channel_fd(fe) >= 0, "and is set up");
+	vh_user_frontend_destroy(fe);
+	cfg = (struct vh_user_frontend_config){.protocol_features = dflt | PF(INFLIGHT_SHMFD)};
+	TEST_ASSERT_SUCCESS(vh_user_frontend_connect(s.path, 2000, &cfg, &fe), "opt in");
+	TEST_ASSERT_EQUAL(vh_user_frontend_protocol_features(fe),
+			  offered & (dflt | PF(INFLIGHT_SHMFD)), "what was asked for");
+	vh_user_frontend_destroy(fe);
+	TEST_ASSERT(vt_server_wait_closed(&s, 3, 2000), "closed");
+	vt_server_stop(&s);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(user_frontend_negotiates_only_what_it_drives_by_default, fast,
+	      test_default_protocol_features)
+
+/*
+ * Issue 14 item 4: SET_VRING_ENABLE only with VHOST_USER_F_PROTOCOL_FEATURES
+ * (vhost-user "Ring states"); without it SET_FEATURES enabled the rings.
+ */
+static int
+test_no_vring_enable_without_bit_30(void)
+{
+	struct vh_user_frontend *fe;
+	struct vh_backend *b;
+	struct peer p;
+	int c, n, n2, ok, fv;
+	uint64_t u;
+
+	TEST_ASSERT_SUCCESS(peer_start(&p, PEER_NORMAL, &c), "peer");
+	p.no_protocol_features = true;
+	fe = vh_user_frontend_create(c, NULL);
+	TEST_ASSERT_SUCCESS(vh_user_frontend_negotiate(fe), "negotiate");
+	TEST_ASSERT_EQUAL(vh_user_frontend_protocol_features(fe), 0, "no protocol features");
+	TEST_ASSERT_SUCCESS(vh_user_frontend_get_features(fe, &u), "a round trip");
+	peer_last(&p, &n, &ok, &fv);
+	TEST_ASSERT_EQUAL(vh_user_frontend_set_vring_enable(fe, 0, true), -ENOTSUP,
+			  "the request is refused here");
+	b = vh_user_frontend_backend(fe);
+	TEST_ASSERT_SUCCESS(vh_backend_set_vring_enable(b, 0, 1),
+			    "the common interface: already enabled by SET_FEATURES");
+	TEST_ASSERT_EQUAL(vh_backend_set_vring_enable(b, 0, 0), -ENOTSUP, "no way to disable");
+	TEST_ASSERT_SUCCESS(vh_user_frontend_get_features(fe, &u), "a round trip");
+	peer_last(&p, &n2, &ok, &fv);
+	TEST_ASSERT_EQUAL(n2, n + 1, "no SET_VRING_ENABLE went out");
+	vh_backend_destroy(b);
+	peer_stop(&p);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(user_frontend_sends_no_vring_enable_without_protocol_features, fast,
+	      test_no_vring_enable_without_bit_30)
+
+static int
+fe_lookup(void *opaque, const uint8_t uuid[16], int *fd)
+{
+	(void)opaque;
+	if (uuid[0] != 7)
+		return -ENOENT;
+	*fd = memfd_create("shared-object", MFD_CLOEXEC);
+	return *fd >= 0 ? 0 : -errno;
+}
+
+/* Sends BACKEND_SHARED_OBJECT_LOOKUP for @p uuid0 on @p chan; the reply in @p r. */
+static int
+lookup(struct vh_user_frontend *fe, int chan, uint8_t uuid0, struct vh_user_msg *r)
+{
+	struct vh_user_shared obj = {{uuid0}};
+
+	TEST_ASSERT_SUCCESS(vt_send_raw(chan, VH_USER_BACKEND_SHARED_OBJECT_LOOKUP, VH_USER_VERSION,
+					&obj, sizeof(obj), NULL, 0),
+			    "LOOKUP");
+	for (int i = 0; i < 100; i++) {
+		struct pollfd pf = {chan, POLLIN, 0};
+
+		vh_user_frontend_handle_channel(fe);
+		if (poll(&pf, 1, 20) > 0)
+			break;
+	}
+	TEST_ASSERT_EQUAL(vt_recv_reply(chan, r, 2000), 1, "a reply");
+	TEST_ASSERT(r->hdr.request == VH_USER_BACKEND_SHARED_OBJECT_LOOKUP && r->hdr.size == 8,
+		    "the u64 reply");
+	return TEST_SUCCESS;
+}
+
+/* Issue 14 item 4: the reply to BACKEND_SHARED_OBJECT_LOOKUP carries the object's fd. */
+static int
+test_shared_object_lookup_fd(void)
+{
+	static const struct vh_user_frontend_ops ops = {.shared_object_lookup = fe_lookup};
+	struct vh_user_frontend_config cfg = {
+		.protocol_features = ~0ULL, .backend_channel = true, .ops = &ops};
+	struct vh_user_frontend *fe;
+	struct vh_user_msg r;
+	struct peer p;
+	int c, chan, fds;
+
+	TEST_ASSERT_SUCCESS(peer_start(&p, PEER_NORMAL, &c), "peer");
+	fe = vh_user_frontend_create(c, &cfg);
+	TEST_ASSERT_SUCCESS(vh_user_frontend_negotiate(fe), "negotiate with a channel");
+	TEST_ASSERT(vh_user_frontend_protocol_features(fe) & PF(SHARED_OBJECT), "SHARED_OBJECT");
+	pthread_mutex_lock(&p.lock);
+	chan = p.chan_fd;
+	pthread_mutex_unlock(&p.lock);
+	TEST_ASSERT(chan >= 0, "the peer holds the channel");
+	fds = vt_count_fds();
+	TEST_RUN(lookup(fe, chan, 7, &r));
+	TEST_ASSERT(r.payload.u64 == 0 && r.nfds == 1 && fcntl(r.fds[0], F_GETFD) >= 0,
+		    "found: u64 0 and the fd");
+	vh_user_msg_close_fds(&r);
+	TEST_RUN(lookup(fe, chan, 8, &r));
+	TEST_ASSERT(r.payload.u64 != 0 && r.nfds == 0, "not found: non-zero, no fd");
+	TEST_ASSERT_EQUAL(vt_count_fds(), fds, "the front-end kept no fd");
+	vh_user_frontend_destroy(fe);
+	peer_stop(&p);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(user_frontend_shared_object_lookup_reply_carries_the_fd, fast,
+	      test_shared_object_lookup_fd)
+
 static int
 broken_peer(enum peer_mode mode, int expect)
 {
@@ -475,6 +641,47 @@ test_silent_backend(void)
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(user_frontend_times_out_on_a_silent_backend, fast, test_silent_backend)
+
+/*
+ * Issue 14 item 3: back-ends answer SET_LOG_BASE in three forms (DPDK: no
+ * payload; libvhost-user: 8 bytes holding mmap_size, not a status; rust-vmm:
+ * the 16-byte log description). Each is the answer; none breaks the
+ * connection or reads as a failure, and no ack is asked for on top.
+ */
+static int
+test_log_base_any_reply(void)
+{
+	const uint32_t sizes[] = {16, 8, 0};
+	struct vt_guest_mem lm;
+	struct vh_user_frontend *fe;
+	struct vh_user_msg last;
+	struct vh_log_area la;
+	struct peer p;
+	uint64_t u;
+	int c;
+
+	TEST_ASSERT_SUCCESS(vt_guest_mem_create(&lm, 65536, 0), "log memfd");
+	la = (struct vh_log_area){65536, 0, 0, lm.fd};
+	for (unsigned int i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		TEST_ASSERT_SUCCESS(peer_start(&p, PEER_NORMAL, &c), "peer");
+		p.log_reply_size = sizes[i];
+		fe = vh_user_frontend_create(c, NULL);
+		TEST_ASSERT_NOT_NULL(fe, "front-end");
+		TEST_ASSERT_SUCCESS(vh_user_frontend_negotiate(fe), "negotiate");
+		TEST_ASSERT_SUCCESS(vh_user_frontend_set_log_base(fe, &la),
+				    "a %u-byte reply to SET_LOG_BASE", sizes[i]);
+		EXPECT(&p, VH_USER_SET_LOG_BASE, 16, 1);
+		TEST_ASSERT(!(last.hdr.flags & VH_USER_NEED_REPLY_MASK),
+			    "no ack asked for: the request has its own reply");
+		TEST_ASSERT_SUCCESS(vh_user_frontend_get_features(fe, &u),
+				    "the connection works after a %u-byte reply", sizes[i]);
+		vh_user_frontend_destroy(fe);
+		peer_stop(&p);
+	}
+	vt_guest_mem_destroy(&lm);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(user_frontend_accepts_any_set_log_base_reply, fast, test_log_base_any_reply)
 
 static void *
 restart_server(void *arg)
@@ -567,6 +774,19 @@ test_common_interface(void)
 	TEST_ASSERT_SUCCESS(vh_backend_set_vring_enable(b, 0, 1), "enable");
 	vt_udev_snapshot(&s.dev, &d);
 	TEST_ASSERT(d.rings[0].started && d.rings[0].enabled, "ring 0 runs in our back-end");
+	/* Issue 14 item 4: no DRIVER_OK while the driver may still configure rings. */
+	TEST_ASSERT_EQUAL(d.status & 0x04, 0, "no DRIVER_OK with ring 1 not yet configured");
+	a = vt_ring_addr(&m, 1);
+	TEST_ASSERT_SUCCESS(vh_backend_set_vring_num(b, 1, 128), "num 1");
+	TEST_ASSERT_SUCCESS(vh_backend_set_vring_base(b, 1, 0), "base 1");
+	TEST_ASSERT_SUCCESS(vh_backend_set_vring_addr(b, 1, &a), "addr 1");
+	TEST_ASSERT_SUCCESS(vh_backend_set_vring_call(b, 1, call), "call 1");
+	TEST_ASSERT_SUCCESS(vh_backend_set_vring_kick(b, 1, kick), "kick 1");
+	TEST_ASSERT_SUCCESS(vh_backend_set_vring_enable(b, 1, 1), "enable 1");
+	vt_udev_snapshot(&s.dev, &d);
+	TEST_ASSERT_EQUAL(d.status & 0x04, 0, "still none");
+	TEST_ASSERT_SUCCESS(vh_backend_driver_ok(b), "driver_ok");
+	vt_udev_snapshot(&s.dev, &d);
 	TEST_ASSERT_EQUAL(d.status, 0x0f, "FEATURES_OK then DRIVER_OK reached the device");
 	TEST_ASSERT_SUCCESS(vh_backend_get_vring_base(b, 0, &base), "get_vring_base");
 	vt_udev_snapshot(&s.dev, &d);
@@ -648,7 +868,8 @@ test_host_notifier_fd(void)
 {
 	static const struct vh_user_frontend_ops ops = {.host_notifier = fe_host_notifier};
 	struct notifier_rec n = {-1, -1, 0, 0};
-	struct vh_user_frontend_config cfg = {.backend_channel = true, .ops = &ops, .opaque = &n};
+	struct vh_user_frontend_config cfg = {
+		.protocol_features = ~0ULL, .backend_channel = true, .ops = &ops, .opaque = &n};
 	struct vh_user_frontend *fe;
 	struct vt_server s;
 	int efd = make_fd(), none = -1;
@@ -720,7 +941,8 @@ test_every_backend_request(void)
 	static const struct vh_user_frontend_ops ops = {.iotlb = fe_iotlb,
 							.other = fe_other_requests};
 	struct breq_rec rec = {0};
-	struct vh_user_frontend_config cfg = {.backend_channel = true, .ops = &ops, .opaque = &rec};
+	struct vh_user_frontend_config cfg = {
+		.protocol_features = ~0ULL, .backend_channel = true, .ops = &ops, .opaque = &rec};
 	struct vh_user_iotlb io = {0x1000, 0x2000, 0, 1, 1, {0}};
 	struct vh_user_shared obj = {{42}};
 	struct vh_user_mmap map = {1, {0}, 0, 4096, 8192, 3};

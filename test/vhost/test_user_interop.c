@@ -312,6 +312,8 @@ drive_vhost(struct vh_backend *b, struct vt_guest_mem *m, int kick[2], int call[
 		if (rc == 0)
 			rc = vh_backend_set_vring_enable(b, i, 1);
 	}
+	if (rc == 0)
+		rc = vh_backend_driver_ok(b);
 	return rc;
 }
 

@@ -141,7 +141,8 @@ round_trip(enum rt_transport t)
 	static const struct vh_user_frontend_ops ops = {.config_change = fe_config_change};
 	const uint32_t inflight_region = 4160; /* QueueRegionSplit of 256, 64-byte aligned */
 	int config_changes = 0;
-	struct vh_user_frontend_config cfg = {.backend_channel = true,
+	struct vh_user_frontend_config cfg = {.protocol_features = ~0ULL,
+					      .backend_channel = true,
 					      .ops = &ops,
 					      .opaque = &config_changes,
 					      .timeout_ms = 5000};
@@ -254,7 +255,7 @@ REGISTER_TEST(user_backend_round_trips_fd_requests_over_listening_socket, fast, 
 static int
 test_log_fd(void)
 {
-	struct vh_user_frontend_config cfg = {.timeout_ms = 5000};
+	struct vh_user_frontend_config cfg = {.protocol_features = ~0ULL, .timeout_ms = 5000};
 	struct vh_user_frontend *fe;
 	struct vt_server s;
 	int a = named_memfd("vt-logfd-a", 4096), b = named_memfd("vt-logfd-b", 4096);
@@ -289,7 +290,7 @@ REGISTER_TEST(user_backend_keeps_replaces_and_closes_log_fd, fast, test_log_fd)
 static int
 test_legacy_log_base(void)
 {
-	struct vh_user_frontend_config cfg = {.timeout_ms = 5000};
+	struct vh_user_frontend_config cfg = {.protocol_features = ~0ULL, .timeout_ms = 5000};
 	struct vh_user_frontend *fe;
 	struct vh_user_msg m;
 	struct vt_server s;
@@ -366,7 +367,7 @@ scripted_frontend(struct vh_user_frontend **fe, int *peer, uint64_t pf,
 static int
 test_fe_no_log_u64(void)
 {
-	struct vh_user_frontend_config cfg = {.timeout_ms = 2000};
+	struct vh_user_frontend_config cfg = {.protocol_features = ~0ULL, .timeout_ms = 2000};
 	struct vh_user_frontend *fe;
 	struct vt_guest_mem log;
 	struct vh_log_area la;
@@ -404,7 +405,7 @@ static int
 test_inflight_packed(void)
 {
 	const uint64_t feat = RT_FEAT | (1ULL << VH_VIRTIO_F_RING_PACKED);
-	struct vh_user_frontend_config cfg = {.timeout_ms = 5000};
+	struct vh_user_frontend_config cfg = {.protocol_features = ~0ULL, .timeout_ms = 5000};
 	int fds0 = vt_count_fds(), maps0 = vt_count_maps_matching("memfd:");
 	const uint64_t q = packed_region(256);
 	struct vh_user_frontend *fe;
@@ -581,8 +582,11 @@ static int
 test_fe_unknown_breq(void)
 {
 	struct chan_rec rec = {0};
-	struct vh_user_frontend_config cfg = {
-		.backend_channel = true, .ops = &chan_ops, .opaque = &rec, .timeout_ms = 2000};
+	struct vh_user_frontend_config cfg = {.protocol_features = ~0ULL,
+					      .backend_channel = true,
+					      .ops = &chan_ops,
+					      .opaque = &rec,
+					      .timeout_ms = 2000};
 	const uint32_t flags = VH_USER_VERSION | VH_USER_NEED_REPLY_MASK;
 	struct vh_user_frontend *fe;
 	int peer, chan = -1, efd = eventfd(0, EFD_CLOEXEC), fds;

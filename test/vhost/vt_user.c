@@ -602,7 +602,9 @@ vt_server_wait_closed(struct vt_server *s, int closed, unsigned ms)
 int
 vt_frontend_open(struct vt_server *s, struct vh_user_frontend **fe, uint64_t pf_mask)
 {
-	struct vh_user_frontend_config cfg = {.protocol_features = pf_mask, .timeout_ms = 5000};
+	/* 0: every protocol feature the front-end implements, so each request can be tested. */
+	struct vh_user_frontend_config cfg = {.protocol_features = pf_mask != 0 ? pf_mask : ~0ULL,
+					      .timeout_ms = 5000};
 
 	return vh_user_frontend_connect(s->path, 2000, &cfg, fe);
 }

@@ -168,7 +168,7 @@ vt_dev_start(struct vt_dev *d)
 		if (rc != 0 && rc != -ENOTSUP)
 			return rc;
 	}
-	return 0;
+	return vh_backend_driver_ok(d->b);
 }
 
 int

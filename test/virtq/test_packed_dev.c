@@ -182,6 +182,56 @@ test_call(void)
 }
 REGISTER_TEST(virtq_packed_device_call_follows_driver_event_suppression, fast, test_call)
 
+/*
+ * As the split test: the device died after publishing slots 0-1 of a
+ * 4-entry ring without notifying; the driver's event offset still names
+ * slot 0 of that lap. The new device resumes at slot 2 and its first
+ * decision notifies.
+ */
+static int
+test_call_after_restart(void)
+{
+	const struct vq_dev_state resume = {.last_avail = 2, .used_idx = 2, .avail_wrap = 1,
+					    .used_wrap = 1};
+	struct vq_env e;
+	struct vq_burst b;
+
+	TEST_ASSERT_SUCCESS(vq_env_raw(&e, 4, PK | F(VQ_F_EVENT_IDX), 8192), "env");
+	driver_event(&e)->off_wrap = VQ_EVENT_WRAP | 0;
+	driver_event(&e)->flags = VQ_EVENT_F_DESC;
+	for (int i = 0; i < 4; i++)
+		vq_env_packed_put(&e, vq_env_ga(&e, 0), 64, (uint16_t)i, 0, false);
+	TEST_ASSERT_EQUAL(vq_dev_take(&e.dev, &b, 2), 2, "take");
+	vq_dev_return(&e.dev, &b);
+	/* The dead device's decision is lost; a new one resumes at slot 2. */
+	TEST_ASSERT_SUCCESS(vq_env_restart(&e, &resume), "new device at slot 2");
+	TEST_ASSERT_EQUAL(vq_dev_take(&e.dev, &b, 2), 2, "take");
+	vq_dev_return(&e.dev, &b);
+	/* Slot 0 wrap 1 lies behind 2..4: vq_packed_need_event() says no. */
+	TEST_ASSERT(vq_dev_call_needed(&e.dev), "the first decision after a restart notifies");
+	for (int i = 0; i < 2; i++)
+		vq_env_packed_put(&e, vq_env_ga(&e, 0), 64, (uint16_t)i, 0, false);
+	TEST_ASSERT_EQUAL(vq_dev_take(&e.dev, &b, 2), 2, "take");
+	vq_dev_return(&e.dev, &b);
+	TEST_ASSERT(!vq_dev_call_needed(&e.dev), "later ones follow the event offset");
+	vq_env_free(&e);
+
+	/* With calls disabled, a restart notifies nobody. */
+	TEST_ASSERT_SUCCESS(vq_env_raw(&e, 4, PK | F(VQ_F_EVENT_IDX), 8192), "env");
+	driver_event(&e)->flags = VQ_EVENT_F_DISABLE;
+	for (int i = 0; i < 4; i++)
+		vq_env_packed_put(&e, vq_env_ga(&e, 0), 64, (uint16_t)i, 0, false);
+	TEST_ASSERT_EQUAL(vq_dev_take(&e.dev, &b, 2), 2, "take");
+	vq_dev_return(&e.dev, &b);
+	TEST_ASSERT_SUCCESS(vq_env_restart(&e, &resume), "new device at slot 2");
+	TEST_ASSERT_EQUAL(vq_dev_take(&e.dev, &b, 2), 2, "take");
+	vq_dev_return(&e.dev, &b);
+	TEST_ASSERT(!vq_dev_call_needed(&e.dev), "DISABLE is obeyed after a restart");
+	vq_env_free(&e);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(virtq_packed_device_first_call_after_restart_notifies, fast, test_call_after_restart)
+
 static int
 test_kick(void)
 {

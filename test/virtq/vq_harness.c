@@ -38,7 +38,8 @@ env_common(struct vq_env *e, unsigned int size, uint64_t features, size_t ring_l
 }
 
 static int
-dev_init(struct vq_env *e, void *desc, void *drv_area, void *dev_area)
+dev_init_at(struct vq_env *e, void *desc, void *drv_area, void *dev_area,
+	    const struct vq_dev_state *st)
 {
 	struct vq_dev_config cfg = {
 		.size = e->size,
@@ -47,12 +48,27 @@ dev_init(struct vq_env *e, void *desc, void *drv_area, void *dev_area)
 		.driver_area = drv_area,
 		.device_area = dev_area,
 		.map = &e->map,
-		.state = VQ_DEV_STATE_START,
+		.state = *st,
 		.log = capture_log,
 		.log_arg = e,
 	};
 
 	return vq_dev_init(&e->dev, &cfg);
+}
+
+static int
+dev_init(struct vq_env *e, void *desc, void *drv_area, void *dev_area)
+{
+	const struct vq_dev_state st = VQ_DEV_STATE_START;
+
+	return dev_init_at(e, desc, drv_area, dev_area, &st);
+}
+
+int
+vq_env_restart(struct vq_env *e, const struct vq_dev_state *st)
+{
+	return dev_init_at(e, e->ring.mem + e->layout.desc_off, e->ring.mem + e->layout.driver_off,
+			   e->ring.mem + e->layout.device_off, st);
 }
 
 int

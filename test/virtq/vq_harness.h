@@ -49,6 +49,10 @@ int vq_env_raw(struct vq_env *e, unsigned int size, uint64_t features, size_t bu
 int vq_env_pair(struct vq_env *e, unsigned int size, uint64_t features, unsigned int indirect_max,
 		size_t buf_len);
 
+/* Sets the device side up again on the same rings from @p st, as a device
+ * that replaces one which died would. */
+int vq_env_restart(struct vq_env *e, const struct vq_dev_state *st);
+
 /* Frees everything. */
 void vq_env_free(struct vq_env *e);
 

@@ -175,6 +175,26 @@ vu_vq_log(void *arg, int err, const char *msg)
 	       r->port->base.name, r->idx, strerror(-err), msg);
 }
 
+/*
+ * One call when a ring starts. A switch that died between publishing used
+ * entries and calling, or a guest whose ring filled up while the switch
+ * was away, leaves a driver waiting for an interrupt that nothing would
+ * send: with every receive buffer used, nothing is returned after the
+ * restart, so no call decision is ever made. A spurious call costs the
+ * driver one look at its ring.
+ */
+static void
+vu_call_once(const struct vu_ring *r)
+{
+	static const uint64_t one = 1;
+
+	if (r->call_fd >= 0) {
+		ssize_t rc = write(r->call_fd, &one, sizeof(one));
+
+		(void)rc;
+	}
+}
+
 static uint64_t
 dev_get_features(void *dev)
 {
@@ -266,6 +286,7 @@ dev_ring_started(void *dev, const struct vh_user_ring *ring)
 	p->ring[idx] = r;
 	p->enabled[idx] = ring->enabled;
 	vu_publish(p, idx);
+	vu_call_once(r);
 	VU_LOG(DEBUG, "%s: ring %u started (%u entries, %s, %s)", p->base.name, idx, ring->size,
 	       ring->packed ? "packed" : "split", ring->enabled ? "enabled" : "disabled");
 	vu_state_update(p);

@@ -31,7 +31,22 @@ struct layout {
 	bool ipv4;
 };
 
-/* Parses Ethernet (up to two tags), IPv4 or IPv6, then TCP or UDP. */
+/*
+ * The mbuf's l2_len, l3_len and l4_len are bit-fields (7, 9, 8 bits): IPv6
+ * extension headers can make l3 longer than 511, which would be stored
+ * truncated and put the checksum or TSO headers at the wrong place.
+ */
+static bool
+fits_mbuf_lengths(const struct layout *lo)
+{
+	return lo->l2 < (1u << RTE_MBUF_L2_LEN_BITS) && lo->l3 < (1u << RTE_MBUF_L3_LEN_BITS) &&
+	       lo->l4 < (1u << RTE_MBUF_L4_LEN_BITS);
+}
+
+/*
+ * Parses Ethernet (up to two tags), IPv4 or IPv6, then TCP or UDP; -E2BIG
+ * when the lengths do not fit the mbuf's fields (then nothing maps).
+ */
 static int
 parse_layout(const struct rte_mbuf *m, struct layout *lo)
 {
@@ -107,7 +122,7 @@ parse_layout(const struct rte_mbuf *m, struct layout *lo)
 	}
 	if ((uint64_t)lo->l2 + lo->l3 + lo->l4 > m->pkt_len)
 		return -EINVAL;
-	return 0;
+	return fits_mbuf_lengths(lo) ? 0 : -E2BIG;
 }
 
 /* Writes @p len bytes at @p off of a (possibly chained) mbuf we own. */
@@ -192,7 +207,8 @@ vs_vnet_hdr_to_mbuf(const struct virtio_net_hdr *h, struct rte_mbuf *m)
 			       (lo.proto == IPPROTO_TCP ? RTE_MBUF_F_TX_TCP_CKSUM
 							: RTE_MBUF_F_TX_UDP_CKSUM);
 	} else {
-		/* Not expressible as mbuf flags (another protocol, tunnels):
+		/* Not expressible as mbuf flags (another protocol, tunnels, IPv6
+		 * extension headers longer than l3_len holds):
 		 * finish it here, in our own copy. */
 		struct vs_vnet_sw_csum sw = {start, off, false};
 		uint16_t v = vs_vnet_sw_csum_value(m, &sw);

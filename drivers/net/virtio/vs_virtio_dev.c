@@ -439,8 +439,11 @@ vs_vdev_start(struct vs_vdev *d, struct vh_backend *b, const struct vs_vdev_conf
 		rc = ctrl_start(d, cfg);
 	if (rc == 0 && is_kind(d, VH_BACKEND_KERN_NET))
 		rc = kern_net_attach(d, cfg);
+	/* Every ring is configured and enabled: now DRIVER_OK (virtio 3.1.1). */
 	if (rc == 0 && is_kind(d, VH_BACKEND_VDPA))
 		rc = vdpa_add_status(d, VH_VDPA_S_DRIVER_OK);
+	else if (rc == 0)
+		rc = vh_backend_driver_ok(b);
 	if (rc == 0 && vs_vdev_has(d, VS_VNET_F_CTRL_VQ))
 		rc = ctrl_configure(d, cfg);
 	if (rc != 0)
