@@ -40,11 +40,13 @@
 #define CTRL_WAIT_MS	  1000
 
 /*
- * A fresh packed ring starts at index 0 with both wrap counters 1; the
- * base of SET_VRING_BASE carries the wrap counter in bit 15 (vhost-user
- * SET_VRING_BASE; Linux vhost_vdpa does the same).
+ * A fresh packed ring starts at index 0 with both wrap counters 1. The
+ * base of SET_VRING_BASE in the spec's full form (vhost-user "Vring
+ * descriptor indices for packed virtqueues"): bits 0-14 the available
+ * index, 15 its wrap counter, 16-30 the used index, 31 its wrap counter.
+ * Linux vhost reads both halves; DPDK reads the low one.
  */
-#define PACKED_BASE_START 0x8000u
+#define PACKED_BASE_START 0x80008000u
 
 size_t
 vs_vdev_ring_mem_size(unsigned int ring_size, unsigned int indirect_max)
