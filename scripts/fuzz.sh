@@ -14,7 +14,10 @@
 # kept between runs; failing inputs go to $FUZZ_DIR/TARGET/crashes. The run
 # is nice'd and ends with one line per target:
 #
-#   fuzz_virtq_dev: 8812345 inputs in 900 s (9791/s), 1350 edges, corpus 824 inputs; findings: none
+#   fuzz_virtq_dev: 8812345 inputs in 900 s (9791/s), 1350 edges, corpus 824 inputs, load 1.9-2.1; findings: none
+#
+# (load: the 1-minute load average at the start and the end: the machine is
+# shared and the runs are nice'd, so the rate says as much about the others.)
 #
 # Exit status: 0 when no target found anything.
 #
@@ -53,6 +56,7 @@ run_target() { # target [libFuzzer options...]
 	touch "$work/.start"
 	echo "fuzz.sh: fuzz_$target for $secs s; corpus $work/corpus, crashes $work/crashes"
 	start=$SECONDS
+	load0=$(cut -d' ' -f1 /proc/loadavg)
 	nice -n 19 "$BUILD/test/fuzz/fuzz_$target" -max_total_time="$secs" -timeout=10 \
 		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/crashes/" \
 		"$@" "$work/corpus" "test/fuzz/corpus/$target" 2>&1 |
@@ -68,7 +72,7 @@ run_target() { # target [libFuzzer options...]
 	if [ "$rc" -ne 0 ] || [ "$found" -gt 0 ]; then
 		what="$found input(s) in $work/crashes (exit $rc; $(grep -m1 -E 'fuzz invariant|ERROR:|runtime error:' "$work/last.log" | cut -c1-160))"
 	fi
-	summary+="fuzz_$target: ${execs:-0} inputs in $took s ($(( ${execs:-0} / (took > 0 ? took : 1) ))/s), ${edges:-?} edges, corpus ${corp:-?} inputs; findings: $what"$'\n'
+	summary+="fuzz_$target: ${execs:-0} inputs in $took s ($(( ${execs:-0} / (took > 0 ? took : 1) ))/s), ${edges:-?} edges, corpus ${corp:-?} inputs, load $load0-$(cut -d' ' -f1 /proc/loadavg); findings: $what"$'\n'
 	echo "fuzz.sh: exit $rc; full log $work/last.log"
 	[ "$rc" -eq 0 ] && [ "$found" -eq 0 ]
 }
