@@ -28,7 +28,8 @@ struct vs_options {
 	uint32_t fdb_aging;
 	uint32_t mbufs;
 	uint32_t tx_retries;
-	int sock_mode; /* -1: the driver's default */
+	int sock_mode;	   /* -1: the driver's default */
+	char config[4096]; /* the --config FILE given last, "" without one */
 	bool help;
 	bool version;
 };

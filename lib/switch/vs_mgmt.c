@@ -196,8 +196,7 @@ split_json(const json_t *j, struct words *ws, char *err, size_t errlen)
 		snprintf(err, errlen, "\"command\" is too long");
 		return -E2BIG;
 	}
-	json_array_foreach(args, i, a)
-	{
+	json_array_foreach (args, i, a) {
 		if (!json_is_string(a)) {
 			snprintf(err, errlen, "\"args\" must be an array of strings");
 			return -EINVAL;

@@ -58,6 +58,7 @@ struct vu_stats {
 	uint64_t bytes;
 	uint64_t drops;
 	uint64_t errors;
+	uint64_t drop[VS_DROP_NB]; /* frames dropped, by reason (rare: out of line) */
 } __rte_cache_aligned;
 
 struct vs_vu_port;
@@ -76,6 +77,11 @@ struct vu_ring {
 	bool mrg_rxbuf;		/* VIRTIO_NET_F_MRG_RXBUF negotiated */
 	bool broken;		/* the data path saw the queue break */
 	struct vs_vu_port *port;
+	/* For show port only: the ring as the front-end described it. */
+	bool packed;
+	bool event_idx;
+	bool polled;	 /* no kick fd: the ring is polled (it is either way) */
+	uint64_t gpa[3]; /* descriptor, driver and device areas */
 	/* Scratch of the burst in progress: one thread at a time uses it. */
 	struct vq_burst burst __rte_cache_aligned;
 };
@@ -148,6 +154,9 @@ void vu_state_update(struct vs_vu_port *p);
 /* Usable queues now: leading queues whose ring is live. */
 uint16_t vu_nb_rxq(const struct vs_vu_port *p);
 uint16_t vu_nb_txq(const struct vs_vu_port *p);
+
+/* show port: the device's state as JSON members (vs_vhost_user_describe.c). */
+void vu_describe(struct vs_port *port, struct vs_jw *w);
 
 /* The data path (vs_vhost_user_rxtx.c). */
 uint16_t vu_rx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb);
