@@ -164,6 +164,11 @@ run(struct vs_options *o)
 	cfg.fdb_aging = o->fdb_aging;
 	cfg.nb_mbufs = o->mbufs;
 	cfg.tx_retries = o->tx_retries;
+	cfg.no_onecopy = o->no_onecopy;
+	cfg.auto_lb = o->auto_lb;
+	cfg.auto_lb_interval = o->auto_lb_interval;
+	cfg.auto_lb_threshold = o->auto_lb_threshold;
+	cfg.auto_lb_improvement = o->auto_lb_improvement;
 	cfg.telemetry = true;
 	sw = vs_switch_create(&cfg, err, sizeof(err));
 	if (sw == NULL) {

@@ -16,6 +16,7 @@
 
 #include "vs_fdb.h"
 #include "vs_mgmt.h"
+#include "vs_mgmt_placement.h"
 #include "vs_switch.h"
 #include "vs_vlan.h"
 
@@ -59,6 +60,7 @@ write_port(struct vs_jw *w, const struct vs_switch_port_view *v, const struct vs
 	vs_jw_kv_u64(w, "tx_bytes", v->counters.tx_bytes);
 	vs_jw_kv_u64(w, "tx_dropped", v->counters.tx_dropped);
 	vs_jw_kv_u64(w, "flooded", v->counters.flooded);
+	vs_jw_kv_u64(w, "onecopy", v->counters.onecopy);
 	write_drops(w, "rx_drops", v->counters.rx_drop);
 	write_drops(w, "tx_drops", v->counters.tx_drop);
 	vs_jw_kv_u64(w, "driver_rx_dropped", drx_drop);
@@ -662,6 +664,10 @@ const struct vs_mgmt_cmd vs_mgmt_switch_cmds[] = {
 	{"set fdb-aging", "SECONDS", "forget stations unheard for SECONDS (0: never)", 1, 1, false, cmd_set_fdb_aging},
 	{"show log", "[PATTERN]", "log types (those a glob matches) and their levels", 0, 1, false, cmd_show_log},
 	{"log level", "TYPE LEVEL", "set the level of the log types matching glob TYPE (vswitch.*)", 2, 2, false, cmd_log_level},
+	{"show rxqs", "", "rx queues: worker, packets, busy cycles; the automatic placement", 0, 0, false, vs_mgmt_cmd_show_rxqs},
+	{"rebalance", "", "place every rx queue by its measured busy cycles", 0, 0, false, vs_mgmt_cmd_rebalance},
+	{"rxq-move", "PORT:QUEUE@WORKER", "move one rx queue to a worker", 1, 1, false, vs_mgmt_cmd_rxq_move},
+	{"auto-lb", "[on|off][,interval=SEC][,threshold=PCT][,improvement=PCT]", "the automatic placement's settings", 0, 1, false, vs_mgmt_cmd_auto_lb},
 };
 /* clang-format on */
 const unsigned int vs_mgmt_switch_nb_cmds = RTE_DIM(vs_mgmt_switch_cmds);

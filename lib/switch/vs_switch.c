@@ -237,6 +237,22 @@ publish(struct vs_switch *sw, struct vs_dp *next)
 	return 0;
 }
 
+/*
+ * VS_DP_ONECOPY_* of port @p sp: its driver can, and nothing keeps it on the
+ * mbuf path (a capture sees mbufs, so a captured port stays on it; the mbuf
+ * path drops and counts an administratively down port's frames).
+ */
+static uint8_t
+onecopy_flags(const struct vs_switch *sw, const struct vs_sw_port *sp)
+{
+	const struct vs_port_onecopy_ops *oc = sp->port->ops->onecopy;
+
+	if (oc == NULL || sw->cfg.no_onecopy || sp->no_onecopy || sp->capture != NULL ||
+	    !sp->admin_up)
+		return 0;
+	return VS_DP_ONECOPY_RX | VS_DP_ONECOPY_TX;
+}
+
 int
 vs_switch_reconcile(struct vs_switch *sw)
 {
@@ -276,7 +292,7 @@ vs_switch_reconcile(struct vs_switch *sw)
 					members++;
 		}
 	}
-	moved = vs_sched_assign(items, n, sw->nb_workers);
+	moved = vs_rebalance_assign(sw, items, n);
 	for (unsigned int i = 0; i < n; i++)
 		polls[items[i].worker]++;
 	dp = dp_alloc(sw->nb_workers, polls, members);
@@ -300,6 +316,7 @@ vs_switch_reconcile(struct vs_switch *sw)
 		dp->ports[d].up = sp->up;
 		dp->ports[d].admin_down = !sp->admin_up;
 		dp->ports[d].cap = sp->capture;
+		dp->ports[d].onecopy = onecopy_flags(sw, sp);
 	}
 	for (unsigned int i = 0; i < n; i++)
 		sw->ports[items[i].port]->rxq_worker[items[i].queue] = items[i].worker;
@@ -335,6 +352,12 @@ vs_switch_reconcile(struct vs_switch *sw)
 	if (moved > 0)
 		SW_LOG(INFO, "rebalanced: %u queue(s) moved between workers", moved);
 	return publish(sw, dp);
+}
+
+int
+vs_switch_republish(struct vs_switch *sw)
+{
+	return vs_switch_reconcile(sw);
 }
 
 static void
@@ -500,6 +523,12 @@ vs_switch_create(const struct vs_switch_config *cfg, char *err, size_t errlen)
 	sw->last_line_ns = sw->start_ns;
 	if (make_workers(sw, err, errlen) != 0)
 		goto fail;
+	if (vs_rebalance_init(sw) != 0) {
+		set_err(err, errlen,
+			"bad automatic placement settings (interval 1..86400 s, "
+			"percentages 0..100)");
+		goto fail;
+	}
 	qsz = rte_rcu_qsbr_get_memsize(sw->nb_workers);
 	sw->qsbr = rte_zmalloc("vs_qsbr", qsz, RTE_CACHE_LINE_SIZE);
 	if (sw->qsbr == NULL || rte_rcu_qsbr_init(sw->qsbr, sw->nb_workers) != 0) {
@@ -588,6 +617,7 @@ vs_switch_destroy(struct vs_switch *sw)
 	if (sw->clock_timer > 0)
 		vs_evloop_cancel_timer(sw->loop, sw->clock_timer);
 	vs_capture_fini(sw);
+	vs_rebalance_fini(sw);
 	/* No worker runs: ports go without grace periods. */
 	for (unsigned int d = 0; d < VS_SWITCH_MAX_PORTS; d++) {
 		struct vs_sw_port *sp = sw->ports[d];
@@ -673,6 +703,7 @@ zero_counters(struct vs_switch *sw, uint16_t d)
 		memset(&sw->workers[w]->ports[d], 0, sizeof(sw->workers[w]->ports[d]));
 		memset(&sw->workers[w]->drops[d], 0, sizeof(sw->workers[w]->drops[d]));
 	}
+	vs_rebalance_port_reset(sw, d);
 }
 
 /* admin=up|down (NULL: up). */
@@ -860,6 +891,7 @@ vs_switch_sum_engine(struct vs_switch *sw, uint16_t d, struct vs_switch_port_cou
 			c->rx_drop[r] += VS_COUNTER_READ(dr->rx[r]);
 			c->tx_drop[r] += VS_COUNTER_READ(dr->tx[r]);
 		}
+		c->onecopy += VS_COUNTER_READ(x->onecopy);
 	}
 }
 
@@ -912,6 +944,19 @@ static bool
 on_control_thread(void)
 {
 	return rte_lcore_id() == rte_get_main_lcore();
+}
+
+int
+vs_switch_port_set_onecopy(struct vs_switch *sw, uint16_t id, bool on)
+{
+	struct vs_sw_port *sp = id < VS_SWITCH_MAX_PORTS ? sw->ports[id] : NULL;
+
+	if (sp == NULL || sp->removing)
+		return -ENOENT;
+	if (sp->no_onecopy == !on)
+		return 0;
+	sp->no_onecopy = !on;
+	return vs_switch_reconcile(sw);
 }
 
 int
@@ -975,6 +1020,7 @@ vs_switch_lcore_view(struct vs_switch *sw, unsigned int w, struct vs_switch_lcor
 	view->iterations = VS_COUNTER_READ(wk->iterations);
 	view->busy_iterations = VS_COUNTER_READ(wk->busy_iterations);
 	view->rx_packets = VS_COUNTER_READ(wk->rx_packets);
+	view->loop_cycles = VS_COUNTER_READ(wk->loop_cycles);
 	view->tsc_hz = rte_get_tsc_hz();
 	/* The snapshot is freed only by the control thread, under the lock. */
 	pthread_mutex_lock(&sw->lock);
@@ -1030,6 +1076,7 @@ vs_switch_poll(struct vs_switch *sw, unsigned int w)
 		return 0;
 	wk = sw->workers[w];
 	t0 = rte_rdtsc();
+	wk->poll_tsc = t0;
 	moved = vs_worker_poll(wk, sw->dp);
 	t1 = rte_rdtsc();
 	if (moved != 0) {

@@ -372,6 +372,7 @@ static const struct vs_port_ops vu_ops = {
 	.stats_reset = vu_stats_reset,
 	.describe = vu_describe,
 	.destroy = vu_destroy,
+	.onecopy = &vu_onecopy_ops,
 };
 
 /* ---- create ---- */

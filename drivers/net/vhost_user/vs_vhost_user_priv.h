@@ -162,6 +162,16 @@ void vu_describe(struct vs_port *port, struct vs_jw *w);
 uint16_t vu_rx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb);
 uint16_t vu_tx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb);
 
+/* For one copy (vs_vhost_user_fwd.c), from vs_vhost_user_rxtx.c: the
+ * dequeue of one chain into a fresh mbuf (0, -EINVAL, -ENOMEM), the call
+ * and the broken-ring report. */
+int vu_chain_to_mbuf(const struct vu_ring *r, const struct vq_chain *c, struct rte_mbuf *m);
+void vu_ring_call(const struct vu_ring *r);
+void vu_ring_fail(struct vu_ring *r);
+
+/* One copy between guests (vs_vhost_user_fwd.c). */
+extern const struct vs_port_onecopy_ops vu_onecopy_ops;
+
 /* Counter updates: one writer per queue; the control thread reads. */
 #define VU_ADD(field, n) __atomic_store_n(&(field), (field) + (n), __ATOMIC_RELAXED)
 
