@@ -227,11 +227,10 @@ oc_to_mbufs(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t n
 
 		if (ob->dest[i] != OC_MBUF)
 			continue;
+		/* A frame that cannot become one is the driver's drop (counted there). */
 		m = oc->frame_to_mbuf(port, ctx, &w->frames[i]);
-		if (likely(m != NULL))
+		if (m != NULL)
 			pkts[k++] = m;
-		else /* like a driver's rx drop: never received as a packet */
-			VS_COUNTER_ADD(w->drops[in].rx[VS_DROP_NO_MBUF], 1);
 	}
 	if (k > 0)
 		vs_worker_forward(w, dp, in, pkts, k);

@@ -158,6 +158,13 @@ uint16_t vu_nb_txq(const struct vs_vu_port *p);
 /* show port: the device's state as JSON members (vs_vhost_user_describe.c). */
 void vu_describe(struct vs_port *port, struct vs_jw *w);
 
+/*
+ * A frame dropped: counted under the reason of the error that dropped it
+ * (-ENOMEM no_mbuf, -EMSGSIZE too_long, -EBADMSG bad_offload, -ERANGE runt,
+ * else bad_chain). Rare: out of line (vs_vhost_user_rxtx.c).
+ */
+void vu_count_drop(struct vu_stats *st, int rc);
+
 /* The data path (vs_vhost_user_rxtx.c). */
 uint16_t vu_rx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb);
 uint16_t vu_tx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb);

@@ -55,8 +55,7 @@ vu_ring_broken(struct vu_ring *r)
 	}
 }
 
-/* A frame dropped: its reason from the error that dropped it (rare, out of line). */
-static void __rte_noinline __rte_cold
+void __rte_noinline __rte_cold
 vu_count_drop(struct vu_stats *st, int rc)
 {
 	unsigned int why = rc == -ENOMEM     ? VS_DROP_NO_MBUF
