@@ -28,7 +28,7 @@ struct vs_options {
 	uint32_t fdb_aging;
 	uint32_t mbufs;
 	uint32_t tx_retries;
-	int sock_mode; /* -1: the driver's default */
+	int sock_mode;	 /* -1: the driver's default */
 	bool no_onecopy; /* --one-copy 0 */
 	bool auto_lb;
 	uint32_t auto_lb_interval; /* 0: the engine's defaults */

@@ -52,7 +52,8 @@ usage(FILE *f)
 		"  capture PORT FILE [dir=rx|tx|both] [count=N] [snaplen=N]\n"
 		"                              write a port's traffic to a pcapng file\n"
 		"  capture stop PORT           end a capture\n"
-		"  show rxqs                   rx queues: worker, packets, busy cycles (placement)\n"
+		"  show rxqs                   rx queues: worker, packets, busy cycles "
+		"(placement)\n"
 		"  rebalance                   place every rx queue by its measured busy cycles\n"
 		"  rxq-move P:Q@W              move rx queue Q of port P to worker W\n"
 		"  auto-lb [SET]               automatic placement: on|off, interval=SEC,\n"
@@ -630,8 +631,7 @@ show_rxqs(const json_t *r)
 	const json_t *x;
 	size_t i;
 
-	json_array_foreach(json_object_get(r, "rxqs"), i, x)
-	{
+	json_array_foreach (json_object_get(r, "rxqs"), i, x) {
 		const json_t *wk = json_object_get(x, "worker"),
 			     *pct = json_object_get(x, "window_pct");
 		uint64_t pk = u64_of(x, "packets"), cy = u64_of(x, "busy_cycles");

@@ -161,9 +161,10 @@ oc_route(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t n, s
 			continue;
 		}
 		if (unlikely(!dp->ports[d].up)) {
-			VS_COUNTER_ADD(w->drops[d].tx[dp->ports[d].admin_down ? VS_DROP_ADMIN_DOWN
-									     : VS_DROP_LINK_DOWN],
-				       1);
+			unsigned int why =
+				dp->ports[d].admin_down ? VS_DROP_ADMIN_DOWN : VS_DROP_LINK_DOWN;
+
+			VS_COUNTER_ADD(w->drops[d].tx[why], 1);
 			ob->dest[i] = OC_DROP;
 			continue;
 		}

@@ -84,6 +84,46 @@ parse_change(unsigned int n, const char *const *kv, struct port_change *c, char 
 	return 0;
 }
 
+/* Static entries of @p port in VLANs it no longer carries (collected, then deleted). */
+struct uncarried {
+	uint16_t port;
+	const struct vs_vlan_cfg *vlan;
+	unsigned int n;
+	uint64_t keys[64];
+};
+
+static int
+collect_uncarried(uint64_t key, uint16_t port, uint32_t age, uint16_t flags, void *arg)
+{
+	struct uncarried *u = arg;
+
+	(void)age;
+	(void)flags;
+	if (port != u->port || vs_vlan_member(u->vlan, vs_fdb_key_vlan(key)))
+		return 0;
+	u->keys[u->n++] = key;
+	return u->n == RTE_DIM(u->keys);
+}
+
+/*
+ * The workers send a unicast frame wherever the FDB says, without checking
+ * the VLAN again: an entry (static ones survive flushes) in a VLAN the port
+ * left would leak that VLAN's frames to it.
+ */
+static void
+forget_uncarried_statics(struct vs_switch *sw, struct vs_sw_port *sp)
+{
+	struct uncarried u = {.port = sp->id, .vlan = sp->vlan};
+
+	do {
+		u.n = 0;
+		vs_fdb_walk_flags(sw->fdb, collect_uncarried, &u);
+		for (unsigned int i = 0; i < u.n; i++)
+			if (vs_fdb_del(sw->fdb, u.keys[i]) == 0)
+				sw->flushed++;
+	} while (u.n == RTE_DIM(u.keys));
+}
+
 int
 vs_switch_set_port(struct vs_switch *sw, const char *name, unsigned int n, const char *const *kv,
 		   char *err, size_t errlen)
@@ -134,9 +174,6 @@ vs_switch_set_port(struct vs_switch *sw, const char *name, unsigned int n, const
 	}
 	sp->admin_up = admin_up;
 	pthread_mutex_unlock(&sw->lock);
-	/* Stations learned in VLANs the port no longer carries must not stay on it. */
-	if (vlan_changed)
-		sw->flushed += vs_fdb_flush_port(sw->fdb, sp->id);
 	/* Publishes and waits out the workers: nobody reads @p old after it. */
 	rc = vs_switch_reconcile(sw);
 	if (rc != 0) {
@@ -151,6 +188,15 @@ vs_switch_set_port(struct vs_switch *sw, const char *name, unsigned int n, const
 		return rc;
 	}
 	rte_free(old);
+	/*
+	 * Stations learned in VLANs the port no longer carries, or behind a port
+	 * now down, must not stay on it; flushed after the grace period, so no
+	 * worker that still read the old snapshot learns them again.
+	 */
+	if (vlan_changed || (was_up && !admin_up))
+		sw->flushed += vs_fdb_flush_port(sw->fdb, sp->id);
+	if (vlan_changed)
+		forget_uncarried_statics(sw, sp);
 	{
 		char vl[96];
 

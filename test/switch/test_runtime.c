@@ -83,8 +83,11 @@ test_switch_set_port_changes_vlans_live(void)
 	TEST_ASSERT_SUCCESS(vt_sw_send(&t, 2, bcast, mac_c, 0, 1), "C on p2");
 	vt_sw_run(&t);
 	TEST_ASSERT_EQUAL(vs_fdb_count(vs_switch_fdb(t.sw)), 2, "A and C learned");
+	TEST_ASSERT_SUCCESS(vs_switch_fdb_add(t.sw, mac_d, 20, (uint16_t)t.port_id[2], NULL, 0),
+			    "static D on p2 in VLAN 20");
 	TEST_ASSERT_SUCCESS(set_port(&t, 2, "vlan=10", NULL), "p2 to VLAN 10");
-	TEST_ASSERT_EQUAL(vs_fdb_count(vs_switch_fdb(t.sw)), 1, "C forgotten");
+	/* A static entry in a VLAN p2 left would leak VLAN 20's unicast to it. */
+	TEST_ASSERT_EQUAL(vs_fdb_count(vs_switch_fdb(t.sw)), 1, "C and static D forgotten");
 	TEST_ASSERT_SUCCESS(vt_sw_send(&t, 0, bcast, mac_a, 0, 4), "send");
 	vt_sw_run(&t);
 	TEST_ASSERT(take_all(&t, 1) == 4 && take_all(&t, 2) == 4, "p2 is in VLAN 10 now");
