@@ -1003,6 +1003,44 @@ vs_switch_nb_workers(const struct vs_switch *sw)
 	return sw->nb_workers;
 }
 
+/*
+ * Counts from the last `clear counters` on. The loop's cycles were counted
+ * busy or idle, one each: its base is the busy and idle cycles at the clear,
+ * so that once the loop stops busy + idle == loop_cycles holds after a clear
+ * too (loop_cycles only counts finished runs: 0 while the first one since the
+ * clear still runs).
+ */
+static void
+lcore_view_rebase(struct vs_switch_lcore_view *v, const struct vs_lcore_base *base)
+{
+	uint64_t loop_base = base->busy_cycles + base->idle_cycles;
+
+	v->busy_cycles -= base->busy_cycles;
+	v->idle_cycles -= base->idle_cycles;
+	v->iterations -= base->iterations;
+	v->busy_iterations -= base->busy_iterations;
+	v->rx_packets -= base->rx_packets;
+	v->loop_cycles = v->loop_cycles > loop_base ? v->loop_cycles - loop_base : 0;
+}
+
+void
+vs_switch_clear_lcores(struct vs_switch *sw)
+{
+	for (unsigned int w = 0; w < sw->nb_workers; w++) {
+		const struct vs_worker *wk = sw->workers[w];
+		struct vs_lcore_base b;
+
+		b.busy_cycles = VS_COUNTER_READ(wk->busy_cycles);
+		b.idle_cycles = VS_COUNTER_READ(wk->idle_cycles);
+		b.iterations = VS_COUNTER_READ(wk->iterations);
+		b.busy_iterations = VS_COUNTER_READ(wk->busy_iterations);
+		b.rx_packets = VS_COUNTER_READ(wk->rx_packets);
+		pthread_mutex_lock(&sw->lock);
+		sw->lcore_base[w] = b;
+		pthread_mutex_unlock(&sw->lock);
+	}
+}
+
 int
 vs_switch_lcore_view(struct vs_switch *sw, unsigned int w, struct vs_switch_lcore_view *view)
 {
@@ -1024,6 +1062,7 @@ vs_switch_lcore_view(struct vs_switch *sw, unsigned int w, struct vs_switch_lcor
 	view->tsc_hz = rte_get_tsc_hz();
 	/* The snapshot is freed only by the control thread, under the lock. */
 	pthread_mutex_lock(&sw->lock);
+	lcore_view_rebase(view, &sw->lcore_base[w]);
 	dp = sw->dp;
 	view->nb_polls = dp->wk[w].nb_polls;
 	for (unsigned int i = 0; i < view->nb_polls && i < RTE_DIM(view->polls); i++)

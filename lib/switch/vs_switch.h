@@ -219,7 +219,8 @@ int vs_switch_port_view(struct vs_switch *sw, uint16_t id, struct vs_switch_port
  * Keys: vlan=ID (access port), trunk=LIST (trunk port), admin=up|down
  * (down: the port stays connected, frames from and to it are dropped and
  * counted as admin_down). A VLAN change or admin=down forgets the port's
- * learned stations. The workers see the change through a new RCU snapshot.
+ * learned stations, a VLAN change also its static entries in VLANs it
+ * left. The workers see the change through a new RCU snapshot.
  * @return 0, or -ENOENT / -EINVAL with a one-line reason in @p err
  */
 int vs_switch_set_port(struct vs_switch *sw, const char *name, unsigned int n,
@@ -234,9 +235,10 @@ int vs_switch_set_port(struct vs_switch *sw, const char *name, unsigned int n,
 int vs_switch_port_spec(struct vs_switch *sw, uint16_t id, char *buf, size_t len);
 
 /**
- * Zeroes port @p id's counters (engine and driver), or every port's when
+ * Zeroes port @p id's counters (engine and driver), or every port's and every
+ * worker's lcore counters (busy, idle, loop cycles, iterations, packets) when
  * @p id is -1. Workers keep counting: the views subtract what was counted
- * until now.
+ * until now (the rx queue cycles that placement reads are not cleared).
  * @return 0 or -ENOENT
  */
 int vs_switch_clear_counters(struct vs_switch *sw, int id);

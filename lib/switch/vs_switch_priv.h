@@ -185,6 +185,15 @@ struct vs_worker {
 	struct vs_drops drops[VS_SWITCH_MAX_PORTS];
 } __rte_cache_aligned;
 
+/* A worker's counters at the last `clear counters`. */
+struct vs_lcore_base {
+	uint64_t busy_cycles;
+	uint64_t idle_cycles;
+	uint64_t iterations;
+	uint64_t busy_iterations;
+	uint64_t rx_packets;
+};
+
 struct vs_switch {
 	struct vs_switch_config cfg;
 	char name[32];
@@ -207,6 +216,10 @@ struct vs_switch {
 	uint64_t aged;
 	uint64_t flushed;
 	struct vs_rebalance *rb; /* rx queue placement by cycles (vs_rebalance.c) */
+	/* Each worker's counters at the last `clear counters` (subtracted in its
+	 * lcore view; the workers' own counters, which placement reads, are not
+	 * touched). Under sw->lock. */
+	struct vs_lcore_base lcore_base[VS_SWITCH_MAX_WORKERS];
 	/* Totals at the previous stats line. */
 	uint64_t last_line_ns;
 	uint64_t last_rx, last_tx, last_drop, last_busy, last_idle;
@@ -232,6 +245,8 @@ extern int vs_switch_logtype;
 int vs_switch_reconcile(struct vs_switch *sw);
 /* Engine counters of port @p d summed over the workers (no base taken off). */
 void vs_switch_sum_engine(struct vs_switch *sw, uint16_t d, struct vs_switch_port_counters *c);
+/* Workers' lcore views count from now on (clear counters, control thread). */
+void vs_switch_clear_lcores(struct vs_switch *sw);
 /* Reads port @p d's driver counters into its cache (control thread). */
 void vs_switch_refresh_driver_stats(struct vs_switch *sw, uint16_t d);
 

@@ -236,6 +236,7 @@ vs_switch_clear_counters(struct vs_switch *sw, int id)
 	}
 	for (unsigned int d = 0; d < VS_SWITCH_MAX_PORTS; d++)
 		clear_port(sw, (uint16_t)d);
+	vs_switch_clear_lcores(sw);
 	return 0;
 }
 
