@@ -886,15 +886,64 @@ REGISTER_TEST(vswitch_logs_libvhost_through_rte_log, interop, test_vswitch_logs_
 
 /* ---- telemetry ---- */
 
+/* Asks the switch's telemetry @p cmd; *@p out gets the value of its reply. */
+static int
+telemetry(struct scene *s, const char *cmd, json_t **out)
+{
+	char line[512], why[256], *start, *end;
+	static char text[1 << 17];
+	size_t n;
+	json_t *j;
+	FILE *f;
+
+	*out = NULL;
+	snprintf(line, sizeof(line), "echo '%s' | dpdk-telemetry.py -f %s 2>&1", cmd, s->sw.prefix);
+	f = popen(line, "r");
+	TEST_ASSERT_NOT_NULL(f, "popen");
+	n = fread(text, 1, sizeof(text) - 1, f);
+	pclose(f);
+	text[n] = '\0';
+	/* The reply is the JSON object after the "--> " prompt. */
+	snprintf(line, sizeof(line), "{\"%.*s\"", (int)strcspn(cmd, ","), cmd);
+	start = strstr(text, line);
+	TEST_ASSERT_NOT_NULL(start, "telemetry answered %s: %s", cmd, text);
+	end = strchr(start, '\n');
+	j = vs_json_load(start, end != NULL ? (size_t)(end - start) : strlen(start), why,
+			 sizeof(why));
+	TEST_ASSERT_NOT_NULL(j, "%s: JSON: %s", cmd, why);
+	*out = json_incref(json_object_iter_value(json_object_iter(j)));
+	json_decref(j);
+	TEST_ASSERT_NOT_NULL(*out, "%s: an answer", cmd);
+	return TEST_SUCCESS;
+}
+
+/* "show port NAME" -> "/vswitch/show/port" */
+static void
+tel_name_of(const char *usage, char *out, size_t len)
+{
+	size_t n = snprintf(out, len, "/vswitch/");
+
+	for (const char *u = usage; *u != '\0' && n + 1 < len; u++) {
+		if (*u == ' ' && !(u[1] >= 'a' && u[1] <= 'z'))
+			break;
+		out[n++] = *u == ' ' ? '/' : *u == '-' ? '_' : *u;
+	}
+	out[n] = '\0';
+}
+
+/*
+ * The engine's counters through DPDK telemetry, and every "show" command of
+ * the management socket too, with the same figures.
+ */
 static int
 body_telemetry(struct scene *s)
 {
-	char why[256], cmd[512], out[65536];
-	const json_t *p;
-	json_t *j;
+	char why[256], name[128];
+	json_t *t, *r, *cmds;
+	const json_t *p, *x;
 	uint64_t w[MAX_VMS] = {0, 16}, v = 0;
-	size_t n;
-	FILE *f;
+	unsigned int shows = 0;
+	size_t i;
 
 	if (access("/usr/bin/dpdk-telemetry.py", X_OK) != 0)
 		TEST_SKIP("dpdk-telemetry.py is not installed");
@@ -904,29 +953,56 @@ body_telemetry(struct scene *s)
 			    why);
 	TEST_RUN(start_vms(s, 2));
 	TEST_RUN(step(s, 0, "ff:ff:ff:ff:ff:ff", 16, w, "traffic"));
-	snprintf(cmd, sizeof(cmd), "echo /vswitch/port,vm1 | dpdk-telemetry.py -f %s 2>&1",
-		 s->sw.prefix);
-	f = popen(cmd, "r");
-	TEST_ASSERT_NOT_NULL(f, "popen");
-	n = fread(out, 1, sizeof(out) - 1, f);
-	pclose(f);
-	out[n] = '\0';
-	/* The reply is the JSON object after the "--> " prompt. */
-	{
-		char *start = strstr(out, "{\"/vswitch/port\"");
-		char *end = start != NULL ? strchr(start, '\n') : NULL;
-
-		TEST_ASSERT_NOT_NULL(start, "telemetry answered: %s", out);
-		j = vs_json_load(start, end != NULL ? (size_t)(end - start) : strlen(start), why,
-				 sizeof(why));
-	}
-	TEST_ASSERT_NOT_NULL(j, "JSON: %s", why);
-	p = json_object_get(j, "/vswitch/port");
-	TEST_ASSERT(vs_json_str(p, "name") != NULL && strcmp(vs_json_str(p, "name"), "vm1") == 0,
+	TEST_RUN(telemetry(s, "/vswitch/port,vm1", &t));
+	TEST_ASSERT(vs_json_str(t, "name") != NULL && strcmp(vs_json_str(t, "name"), "vm1") == 0,
 		    "vm1");
-	TEST_ASSERT_SUCCESS(vs_json_u64(json_object_get(p, "rx_packets"), &v), "rx_packets");
+	TEST_ASSERT_SUCCESS(vs_json_u64(json_object_get(t, "rx_packets"), &v), "rx_packets");
 	TEST_ASSERT_EQUAL(v, 16, "the same count as vswitchctl");
-	json_decref(j);
+	json_decref(t);
+
+	/* Every "show" command is a telemetry command. */
+	TEST_RUN(telemetry(s, "/", &t));
+	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, &r, "help", NULL), 0, "help");
+	cmds = json_object_get(r, "commands");
+	json_array_foreach (cmds, i, x) {
+		const char *usage = vs_json_str(x, "usage");
+		bool listed = false;
+		size_t k;
+		const json_t *e;
+
+		if (usage == NULL || strncmp(usage, "show ", 5) != 0)
+			continue;
+		tel_name_of(usage, name, sizeof(name));
+		json_array_foreach (t, k, e)
+			listed |= json_is_string(e) && strcmp(json_string_value(e), name) == 0;
+		TEST_ASSERT(listed, "'%s' is in telemetry as %s", usage, name);
+		shows++;
+	}
+	json_decref(r);
+	json_decref(t);
+	TEST_ASSERT(shows >= 6, "%u show commands", shows);
+
+	/* show port through telemetry: the figures vswitchctl gives, drops by
+	 * reason, queues (an array of objects: a dict keyed by index), the driver. */
+	TEST_RUN(telemetry(s, "/vswitch/show/port,vm1", &t));
+	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, &r, "show port vm1", NULL), 0, "show port");
+	p = json_object_get(t, "port");
+	TEST_ASSERT_NOT_NULL(p, "a port");
+	TEST_ASSERT_EQUAL(vs_json_u64_of(p, "rx_packets"),
+			  vs_json_u64_of(json_object_get(r, "port"), "rx_packets"), "rx_packets");
+	TEST_ASSERT_EQUAL(vs_json_u64_of(json_object_get(p, "rx_drops"), "vlan"), 0, "rx_drops");
+	TEST_ASSERT_NOT_NULL(json_object_get(json_object_get(p, "rxq"), "0"), "rx queue 0");
+	TEST_ASSERT(json_is_object(json_object_get(p, "driver")), "the driver's state");
+	TEST_ASSERT(json_object_get(t, "truncated") == NULL, "not truncated");
+	json_decref(r);
+	json_decref(t);
+	TEST_RUN(telemetry(s, "/vswitch/show/port,nosuch", &t));
+	TEST_ASSERT(strcmp(vs_json_str(t, "ok"), "false") == 0 && vs_json_str(t, "error") != NULL,
+		    "an unknown port: the command's error");
+	json_decref(t);
+	TEST_RUN(telemetry(s, "/vswitch/show/log,vswitch.*", &t));
+	TEST_ASSERT(strcmp(vs_json_str(t, "ok"), "true") == 0, "show log");
+	json_decref(t);
 	return TEST_SUCCESS;
 }
 
