@@ -266,16 +266,21 @@ test_switch_static_fdb_entries_stay(void)
 }
 REGISTER_TEST(switch_static_fdb_entries_stay, fast, test_switch_static_fdb_entries_stay)
 
-/* Injects one frame of @p len bytes (dst, src, then @p tag if non-zero) on port i. */
+/*
+ * Injects one frame of @p len bytes (dst, src, then @p tag if non-zero) on
+ * port i; without headroom when @p no_headroom (no room to insert a tag).
+ */
 static int
-inject(struct vt_sw *t, unsigned int i, const uint8_t *dst, const uint8_t *src, uint16_t tag,
-       uint16_t len)
+inject_h(struct vt_sw *t, unsigned int i, const uint8_t *dst, const uint8_t *src, uint16_t tag,
+	 uint16_t len, bool no_headroom)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(vs_switch_mempool(t->sw));
 	uint8_t *p;
 
 	if (m == NULL)
 		return -1;
+	if (no_headroom)
+		m->data_off = 0;
 	p = (uint8_t *)rte_pktmbuf_append(m, len);
 	memset(p, 0x5a, len);
 	if (len >= 12) {
@@ -300,6 +305,13 @@ inject(struct vt_sw *t, unsigned int i, const uint8_t *dst, const uint8_t *src, 
 	return 0;
 }
 
+static int
+inject(struct vt_sw *t, unsigned int i, const uint8_t *dst, const uint8_t *src, uint16_t tag,
+       uint16_t len)
+{
+	return inject_h(t, i, dst, src, tag, len, false);
+}
+
 static uint64_t
 sum(const uint64_t *v)
 {
@@ -314,6 +326,7 @@ sum(const uint64_t *v)
  * Mixed bad traffic: every frame dropped lands under one reason, the
  * reasons are exactly what was sent of each kind, and they add up to the
  * drop counters; what is neither dropped nor forwarded does not exist.
+ * (The drivers' reasons: switch_drop_reasons_add_up_with_guests.)
  */
 static int
 test_switch_drop_reasons_add_up(void)
@@ -387,6 +400,35 @@ test_switch_drop_reasons_add_up(void)
 	TEST_ASSERT_EQUAL(c2.tx_packets, out2, "p2 sent what its ring has");
 	TEST_ASSERT_EQUAL(c1.rx_packets, 5 + 2 + 9, "p1 received");
 	TEST_ASSERT_EQUAL(c1.rx_dropped + c1.flooded, c1.rx_packets, "p1: dropped or flooded");
+	vt_sw_drain(&t);
+
+	/*
+	 * no_headroom: a frame for the trunk (D is on p1) with no room for its
+	 * tag; no_mbuf: floods from p0 while the pool has no mbuf for the trunk's
+	 * tagged copy (p2, an access port, still gets the original).
+	 */
+	TEST_ASSERT_SUCCESS(vs_switch_clear_counters(t.sw, -1), "from zero again");
+	for (int k = 0; k < 3; k++)
+		TEST_ASSERT_SUCCESS(inject(&t, 0, bcast, mac_a, 0, 64), "flood");
+	/* Last: the mbuf it frees when dropped would serve a later copy. */
+	TEST_ASSERT_SUCCESS(inject_h(&t, 0, mac_d, mac_a, 0, 64, true), "no headroom");
+	{
+		static struct rte_mbuf *hoard[8192];
+		unsigned int nh = 0;
+
+		while (nh < RTE_DIM(hoard) &&
+		       (hoard[nh] = rte_pktmbuf_alloc(vs_switch_mempool(t.sw))) != NULL)
+			nh++;
+		vt_sw_run(&t);
+		rte_pktmbuf_free_bulk(hoard, nh);
+	}
+	c1 = counters(&t, 1);
+	TEST_ASSERT_EQUAL(c1.tx_drop[VS_DROP_NO_HEADROOM], 1, "no room for the tag");
+	TEST_ASSERT_EQUAL(c1.tx_drop[VS_DROP_NO_MBUF], 3, "no mbuf for the tagged copies");
+	TEST_ASSERT_EQUAL(c1.tx_dropped, sum(c1.tx_drop), "p1 tx");
+	TEST_ASSERT_EQUAL(c1.tx_dropped, 4, "nothing else");
+	TEST_ASSERT_EQUAL(take_all(&t, 1), 0, "nothing reached the trunk");
+	TEST_ASSERT_EQUAL(take_all(&t, 2), 3, "p2 got the floods");
 	vt_sw_drain(&t);
 	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(vs_switch_mempool(t.sw)), 0, "no mbuf kept");
 	vt_sw_fini(&t);
