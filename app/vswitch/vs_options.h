@@ -37,6 +37,7 @@ struct vs_options {
 	char config[4096]; /* the --config FILE given last, "" without one */
 	bool help;
 	bool version;
+	bool takeover; /* take over from the switch serving ctl (vs_handover.h) */
 };
 
 /* The EAL arguments used when none are given. */

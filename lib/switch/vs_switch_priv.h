@@ -72,7 +72,6 @@ struct vs_sw_port {
 	 * old one after the grace period. Swapped under sw->lock.
 	 */
 	struct vs_vlan_cfg *vlan;
-	char *spec;		    /* the SPEC it was added with (save-config) */
 	struct vs_capture *capture; /* NULL: not captured; swapped under sw->lock */
 	/* Engine counters at the last `clear counters` (subtracted in views). */
 	struct vs_switch_port_counters base;
@@ -84,6 +83,10 @@ struct vs_sw_port {
 	int16_t rxq_worker[VS_PORT_MAX_QUEUES]; /* current assignment, -1: none */
 	/* Serialises tx queues that several workers share. */
 	rte_spinlock_t txq_lock[VS_PORT_MAX_QUEUES];
+	char *spec; /* the SPEC it was added with (malloc'd; save-config and a hand-over
+		       start from it) */
+	/* Counted by the process this one took over from (added to the workers'). */
+	struct vs_switch_port_counters carried;
 };
 
 /*
@@ -203,8 +206,9 @@ struct vs_switch {
 	struct vs_fdb *fdb;
 	unsigned int nb_workers;
 	struct vs_worker *workers[VS_SWITCH_MAX_WORKERS];
-	struct vs_dp *dp;  /* the published snapshot (atomic) */
-	uint32_t stopping; /* workers leave their loop (atomic) */
+	struct vs_dp *dp;	/* the published snapshot (atomic) */
+	uint32_t stopping;	/* workers leave their loop (atomic) */
+	uint32_t no_idle_sleep; /* workers poll even with nothing to poll (atomic; take-over) */
 	bool running;
 	/* Control thread state; sw->lock also covers reads from telemetry. */
 	pthread_mutex_t lock;
@@ -258,6 +262,20 @@ void vs_capture_burst(struct vs_capture *c, uint16_t queue, struct rte_mbuf **pk
 void vs_capture_port_gone(struct vs_switch *sw, struct vs_sw_port *sp);
 /* Ends every capture; the workers are stopped (destroy). */
 void vs_capture_fini(struct vs_switch *sw);
+
+/* vs_switch.c, for vs_handover.c: a port's life in steps. */
+/*
+ * Creates the port of SPEC @p text, not started and not in the engine
+ * (@p name: the name when the SPEC has none; NULL: TYPE plus a number).
+ */
+int vs_sw_port_new(struct vs_switch *sw, const char *text, const char *name,
+		   struct vs_sw_port **out, char *err, size_t errlen);
+/* Destroys a port vs_sw_port_new() made that never joined (NULL ignored). */
+void vs_sw_port_free(struct vs_sw_port *sp);
+/* Puts a started (or loaded) port into the engine as id @p id; publish with vs_sw_reconcile(). */
+int vs_sw_port_join(struct vs_switch *sw, struct vs_sw_port *sp, uint16_t id);
+/* Rebuilds and publishes the workers' snapshot. */
+int vs_sw_reconcile(struct vs_switch *sw);
 
 /* vs_worker.c */
 unsigned int vs_worker_poll(struct vs_worker *w, const struct vs_dp *dp);

@@ -6,11 +6,15 @@
  * access").
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <linux/magic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "private.h"
@@ -35,6 +39,27 @@ map_alignment(const struct stat *st)
 	if (blk < page || blk > MAX_MAP_ALIGN || (blk & (blk - 1)) != 0)
 		return page;
 	return blk;
+}
+
+/*
+ * Whether the front-end can no longer make the pages of @p fd go away under
+ * us (vhost_guard.h): a file sealed with F_SEAL_WRITE (no hole punching,
+ * no truncation) or a shmem file (memfd, tmpfs) sealed with F_SEAL_SHRINK:
+ * it cannot shrink, and a hole punched in shmem reads back as zeros
+ * instead of faulting. QEMU seals its memory-backend-memfd so by default.
+ * Hugetlbfs can fault on a punched hole when its pool is empty.
+ */
+static bool
+cannot_fault(int fd)
+{
+	int seals = fcntl(fd, F_GET_SEALS);
+	struct statfs sf;
+
+	if (seals < 0)
+		return false;
+	if (seals & F_SEAL_WRITE)
+		return true;
+	return (seals & F_SEAL_SHRINK) && fstatfs(fd, &sf) == 0 && sf.f_type == TMPFS_MAGIC;
 }
 
 int
@@ -85,6 +110,15 @@ vh_mem_map_region(const struct vh_user_mem_region *desc, int fd, struct vh_mem_m
 			size, desc->mmap_offset, strerror(-rc));
 		return rc;
 	}
+	/* Kept for a hand-over of the mapping to another process. */
+	out->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (out->fd < 0) {
+		int rc = -errno;
+
+		munmap(base, (size_t)len);
+		VH_WARN("cannot keep the memory region's fd: %s", strerror(-rc));
+		return rc;
+	}
 	out->guest_phys_addr = desc->guest_phys_addr;
 	out->size = size;
 	out->user_addr = desc->userspace_addr;
@@ -94,16 +128,22 @@ vh_mem_map_region(const struct vh_user_mem_region *desc, int fd, struct vh_mem_m
 	out->map_len = (size_t)len;
 	out->dev = (uint64_t)st.st_dev;
 	out->ino = (uint64_t)st.st_ino;
+	out->sigbus_proof = cannot_fault(fd);
+	vh_guard_track(base, (size_t)len);
 	return 0;
 }
 
 void
 vh_mem_unmap_region(struct vh_mem_mapping *m)
 {
-	if (m->map_base != NULL)
+	if (m->map_base != NULL) {
+		vh_guard_untrack(m->map_base);
 		munmap(m->map_base, m->map_len);
+		close(m->fd);
+	}
 	m->map_base = NULL;
 	m->host = NULL;
+	m->fd = -1;
 }
 
 /*

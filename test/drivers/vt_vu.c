@@ -5,6 +5,7 @@
  * side (see vt_vu.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -446,10 +447,13 @@ vt_guest_init(struct vt_guest *g, const struct vt_guest_cfg *cfg)
 		g->ring[i].kick = g->ring[i].call = g->ring[i].err = -1;
 	}
 	g->mem_len = align_up(off, 2 * RING_ALIGN);
-	g->memfd = memfd_create("vt-guest", MFD_CLOEXEC);
+	g->memfd = memfd_create("vt-guest", MFD_CLOEXEC | (cfg->sealed ? MFD_ALLOW_SEALING : 0));
 	if (g->memfd < 0)
 		return -errno;
 	if (ftruncate(g->memfd, (off_t)g->mem_len) != 0)
+		return -errno;
+	/* As QEMU's memory-backend-memfd (seal=on): the size is final. */
+	if (cfg->sealed && fcntl(g->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) != 0)
 		return -errno;
 	g->mem = mmap(NULL, g->mem_len, PROT_READ | PROT_WRITE, MAP_SHARED, g->memfd, 0);
 	if (g->mem == MAP_FAILED) {
@@ -491,6 +495,12 @@ vt_guest_disconnect(struct vt_guest *g)
 	g->b = NULL;
 	g->fe = NULL;
 	rings_down(g);
+}
+
+int
+vt_guest_truncate(struct vt_guest *g, uint64_t len)
+{
+	return ftruncate(g->memfd, (off_t)len) == 0 ? 0 : -errno;
 }
 
 void

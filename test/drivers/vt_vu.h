@@ -142,6 +142,7 @@ struct vt_guest_cfg {
 	unsigned int indirect_max;  /* 0: no indirect tables even if negotiated */
 	bool split_memory;	    /* two regions instead of one */
 	unsigned int rx_descs;	    /* descriptors per RX buffer (halves); 0: 1 */
+	bool sealed;		    /* memfd sealed against shrinking and growing (as QEMU's) */
 };
 
 struct vt_guest_ring {
@@ -222,6 +223,14 @@ unsigned int vt_guest_fill_rx_max(struct vt_guest *g, unsigned int q, unsigned i
  */
 int vt_guest_recv(struct vt_guest *g, unsigned int q, struct virtio_net_hdr_mrg_rxbuf *hdr,
 		  uint8_t *frame, uint32_t cap, uint32_t *len);
+
+/*
+ * Cuts the guest's memfd to @p len bytes, as a VMM pulling memory away
+ * would: every mapping of the rest faults (SIGBUS), the guest's own too, so
+ * the caller no longer touches the guest's rings or buffers past it.
+ * Returns 0 or -errno (-EPERM when sealed).
+ */
+int vt_guest_truncate(struct vt_guest *g, uint64_t len);
 
 /* The host pointer of guest address @p gpa. */
 static inline uint8_t *

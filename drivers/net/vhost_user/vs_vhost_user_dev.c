@@ -81,6 +81,16 @@ vu_free(void *p)
 #endif
 }
 
+uint32_t vu_ports_can_fault;
+
+static void
+vu_set_can_fault(struct vs_vu_port *p, bool can)
+{
+	if (p->mem_can_fault != can)
+		__atomic_fetch_add(&vu_ports_can_fault, can ? 1u : (uint32_t)-1, __ATOMIC_RELAXED);
+	p->mem_can_fault = can;
+}
+
 /* Waits until no burst can still hold a pointer unpublished before. */
 static void
 vu_sync(struct vs_vu_port *p)
@@ -166,6 +176,9 @@ vu_state_update(struct vs_vu_port *p)
 	/* Up once the first queue pair carries traffic both ways. */
 	enum vs_port_link link = rxq > 0 && txq > 0 ? VS_PORT_LINK_UP : VS_PORT_LINK_DOWN;
 
+	/* Rings stopped for a hand-over are not a change the engine should see. */
+	if (p->ho_saved || p->handed_over)
+		return;
 	if (rxq == p->rep_rxq && txq == p->rep_txq && link == p->rep_link)
 		return;
 	if (link != p->rep_link)
@@ -302,6 +315,8 @@ dev_ring_started(void *dev, const struct vh_user_ring *ring)
 	r->call_fd = ring->call_fd;
 	r->err_fd = ring->err_fd;
 	r->port = p;
+	/* Memory the front-end can pull away (vhost_guard.h): bursts run armed. */
+	r->guard = p->mem_can_fault || ring->log != NULL || ring->inflight != NULL;
 	p->ring[idx] = r;
 	p->enabled[idx] = ring->enabled;
 	vu_publish(p, idx);
@@ -391,8 +406,21 @@ dev_mem_changed(void *dev, const struct vh_mem_table *mem)
 					vq_dev_set_memmap(&p->ring[i]->vq, map);
 	}
 	p->map = map;
-	for (unsigned int i = 0; i < VU_MAX_RINGS; i++)
+	vu_set_can_fault(p, false);
+	for (uint32_t i = 0; mem != NULL && i < mem->nregions; i++)
+		if (!mem->regions[i].sigbus_proof)
+			vu_set_can_fault(p, true);
+	if (mem != NULL)
+		VU_LOG(INFO, "%s: guest memory %s", p->base.name,
+		       p->mem_can_fault ? "can be pulled away by the front-end: bursts run guarded "
+					  "against SIGBUS"
+					: "sealed against shrinking (SIGBUS-proof)");
+	for (unsigned int i = 0; i < VU_MAX_RINGS; i++) {
+		/* Rings left running move to the new map: they take its guard need. */
+		if (p->ring[i] != NULL && map != NULL)
+			p->ring[i]->guard |= p->mem_can_fault;
 		vu_publish(p, i);
+	}
 	/* No ring refers to the old map any more, and no burst does. */
 	vu_free(old);
 	vu_state_update(p);
@@ -428,6 +456,7 @@ vu_device_release(struct vs_vu_port *p)
 	}
 	vu_free(p->map);
 	p->map = NULL;
+	vu_set_can_fault(p, false);
 	p->features = 0;
 	vu_state_update(p);
 }

@@ -34,6 +34,7 @@
 
 #include "vhost_user_backend.h"
 #include "vhost_user_conn.h"
+#include "vhost_user_handover.h"
 #include "virtq.h"
 #include "vs_port.h"
 
@@ -42,6 +43,9 @@ extern int vs_vhost_user_logtype;
 	rte_log(RTE_LOG_##level, vs_vhost_user_logtype, "vhost-user: " fmt "\n", ##__VA_ARGS__)
 
 #define VU_MAX_RINGS (2 * VS_PORT_MAX_QUEUES)
+/* Back-off between connection attempts in client mode. */
+#define VU_RETRY_MIN_MS 100
+#define VU_RETRY_MAX_MS 5000
 /* Largest frame taken from or given to a guest: 64 KiB of GSO payload plus
  * headers (Linux's GSO_MAX_SIZE 65536 plus Ethernet and two VLAN tags). */
 #define VU_MAX_FRAME (65536 + 14 + 8)
@@ -76,6 +80,12 @@ struct vu_ring {
 	int err_fd;		/* eventfd to report a broken ring, -1: none */
 	bool mrg_rxbuf;		/* VIRTIO_NET_F_MRG_RXBUF negotiated */
 	bool broken;		/* the data path saw the queue break */
+	bool guard;		/* its memory may fault: bursts arm a vh_guard */
+	struct rte_mbuf *spare; /* one-copy: the mbuf frame_to_mbuf fills (for a recovery) */
+	/* What a burst holds, for a recovery from SIGBUS (vu_rx_fault()). */
+	uint16_t done;		/* packets of finished lib/virtq bursts */
+	uint16_t nheld;		/* mbufs of the burst in progress ... */
+	struct rte_mbuf **held; /* ... at these slots (NULL: freed) */
 	struct vs_vu_port *port;
 	/* For show port only: the ring as the front-end described it. */
 	bool packed;
@@ -86,8 +96,11 @@ struct vu_ring {
 	struct vq_burst burst __rte_cache_aligned;
 };
 
+#define VU_MAGIC 0x76757072u /* "vupr": a vhost_guard owner that is one of ours */
+
 struct vs_vu_port {
 	struct vs_port base; /* first: the engine casts */
+	uint32_t magic;	     /* VU_MAGIC */
 
 	/* ---- read by bursts ---- */
 	struct vu_ring *live[VU_MAX_RINGS] __rte_cache_aligned;
@@ -110,10 +123,18 @@ struct vs_vu_port {
 	uint64_t features; /* negotiated */
 	uint64_t connections;
 	uint64_t refused;
-	uint16_t nb_qp; /* queue pairs configured */
-	uint16_t mtu;	/* NET_SET_MTU, 0 if never sent */
+	bool mem_can_fault; /* some region is not SIGBUS-proof (vhost_guard.h) */
+	/* Guest memory faults: written by any thread (atomics), handled on the control thread. */
+	int fault_fd;	     /* eventfd the data path wakes the control thread with */
+	uint64_t faults;     /* recovered SIGBUS in this port's memory, ever */
+	uint64_t fault_addr; /* where the last one was */
+	bool broken;	     /* closed for a fault; cleared by the next connection */
+	uint16_t nb_qp;	     /* queue pairs configured */
+	uint16_t mtu;	     /* NET_SET_MTU, 0 if never sent */
 	bool client;
 	bool started;
+	bool handed_over; /* saved and released: leave the socket file alone */
+	bool ho_saved;	  /* handover_save done, resume or release to follow */
 	mode_t sock_mode;
 	/* What state_changed last reported. */
 	uint16_t rep_rxq;
@@ -142,6 +163,19 @@ extern const struct vh_user_device_ops vu_device_ops;
 /* Virtio features the port offers (vs_vhost_user_dev.c). */
 uint64_t vu_offered_features(uint16_t nb_qp);
 
+/* The connection (vs_vhost_user.c). */
+int vu_attach(struct vs_vu_port *p, int fd, const struct vh_user_handover *ho, int *fds,
+	      unsigned int nfds);
+void vu_listen_readable(int fd, uint32_t events, void *arg);
+void vu_conn_readable(int fd, uint32_t events, void *arg);
+void vu_connect_attempt(void *arg);
+
+/* Hand-over to another process (vs_vhost_user_handover.c). */
+int vu_handover_save(struct vs_port *port, struct vs_port_handover *h);
+void vu_handover_resume(struct vs_port *port);
+int vu_handover_load(struct vs_port *port, struct vs_port_handover *h);
+void vu_handover_release(struct vs_port *port);
+
 /* Control thread: takes every ring away from the data path and back. */
 void vu_unpublish_all(struct vs_vu_port *p);
 
@@ -169,6 +203,19 @@ void vu_count_drop(struct vu_stats *st, int rc);
 uint16_t vu_rx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb);
 uint16_t vu_tx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb);
 
+/* Any thread, after a SIGBUS recovered in @p owner's memory: tells its control thread. */
+void vu_memory_fault(void *owner, uintptr_t addr);
+
+struct vh_guard;
+/* The bursting thread, after a SIGBUS recovered in @p r's burst: @p r stops, its owner hears. */
+void vu_ring_fault(struct vu_ring *r, const struct vh_guard *g);
+
+/*
+ * Connected ports whose guest memory can fault (any thread reads it): a
+ * one-copy transmit reads another guest's memory, so it runs armed while
+ * any source could fault.
+ */
+extern uint32_t vu_ports_can_fault;
 /* For one copy (vs_vhost_user_fwd.c), from vs_vhost_user_rxtx.c: the
  * dequeue of one chain into a fresh mbuf (0, -EINVAL, -ENOMEM), the call
  * and the broken-ring report. */
