@@ -43,11 +43,13 @@ map_alignment(const struct stat *st)
 
 /*
  * Whether the front-end can no longer make the pages of @p fd go away under
- * us (vhost_guard.h): a file sealed with F_SEAL_WRITE (no hole punching,
- * no truncation) or a shmem file (memfd, tmpfs) sealed with F_SEAL_SHRINK:
- * it cannot shrink, and a hole punched in shmem reads back as zeros
- * instead of faulting. QEMU seals its memory-backend-memfd so by default.
- * Hugetlbfs can fault on a punched hole when its pool is empty.
+ * us (vhost_guard.h): a shmem file (a memfd: only those take seals) sealed
+ * with F_SEAL_SHRINK. It cannot shrink, and a hole punched in shmem reads
+ * back as zeros instead of faulting. QEMU seals its memory-backend-memfd so
+ * by default. F_SEAL_WRITE alone is no help: a file so sealed can still be
+ * truncated (and cannot be mapped writable: the map is refused). Hugetlbfs
+ * (memory-backend-memfd with hugetlb=on), sealed or not, faults on a hole
+ * punched when its pool is empty.
  */
 static bool
 cannot_fault(int fd)
@@ -55,11 +57,8 @@ cannot_fault(int fd)
 	int seals = fcntl(fd, F_GET_SEALS);
 	struct statfs sf;
 
-	if (seals < 0)
-		return false;
-	if (seals & F_SEAL_WRITE)
-		return true;
-	return (seals & F_SEAL_SHRINK) && fstatfs(fd, &sf) == 0 && sf.f_type == TMPFS_MAGIC;
+	return seals >= 0 && (seals & F_SEAL_SHRINK) && fstatfs(fd, &sf) == 0 &&
+	       sf.f_type == TMPFS_MAGIC;
 }
 
 int

@@ -7,8 +7,11 @@
  * a child); lib/vhost records the mappings it makes from a front-end's fd
  * and tells sealed memory from memory that can fault.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -178,3 +181,76 @@ test_guard_records_mapped_regions(void)
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(guard_records_the_front_ends_mappings, fast, test_guard_records_mapped_regions)
+
+/* A memfd of @p len bytes (not mapped here) with @p seals added; -1 if it cannot be had. */
+static int
+sealed_memfd(unsigned int flags, size_t len, int seals)
+{
+	int fd = memfd_create("guard-seal", MFD_CLOEXEC | MFD_ALLOW_SEALING | flags);
+
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, (off_t)len) != 0 || (seals != 0 && fcntl(fd, F_ADD_SEALS, seals) != 0)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* 1 if lib/vhost maps @p fd (@p len bytes) as memory that cannot fault, 0 if guarded, or -errno. */
+static int
+proof_of(int fd, size_t len)
+{
+	struct vh_user_mem_region d = {0, len, 0x10000, 0};
+	struct vh_mem_mapping m;
+	int rc = vh_mem_map_region(&d, fd, &m);
+
+	if (rc != 0)
+		return rc;
+	rc = m.sigbus_proof ? 1 : 0;
+	vh_mem_unmap_region(&m);
+	return rc;
+}
+
+/*
+ * Which seals make memory safe from SIGBUS: F_SEAL_SHRINK on a shmem memfd
+ * (QEMU's memory-backend-memfd), and nothing else. F_SEAL_GROW alone leaves
+ * a cut possible; F_SEAL_WRITE alone leaves a cut possible too (the file
+ * shrinks under it) and cannot be mapped writable, so the region is
+ * refused; a hugetlbfs memfd (hugetlb=on) sealed against shrinking can
+ * still fault on a punched hole when its pool is empty: guarded.
+ */
+static int
+test_guard_tells_seals_apart(void)
+{
+	const size_t len = 4 * PAGE, huge = 2u << 20;
+	int fd;
+
+	fd = sealed_memfd(0, len, 0);
+	TEST_ASSERT(fd >= 0, "memfd");
+	TEST_ASSERT_EQUAL(proof_of(fd, len), 0, "no seal: guarded");
+	close(fd);
+	fd = sealed_memfd(0, len, F_SEAL_GROW);
+	TEST_ASSERT(fd >= 0, "memfd");
+	TEST_ASSERT_EQUAL(proof_of(fd, len), 0, "sealed against growing only: guarded");
+	close(fd);
+	fd = sealed_memfd(0, len, F_SEAL_SHRINK);
+	TEST_ASSERT(fd >= 0, "memfd");
+	TEST_ASSERT_EQUAL(proof_of(fd, len), 1, "sealed against shrinking: cannot fault");
+	TEST_ASSERT(ftruncate(fd, PAGE) != 0 && errno == EPERM, "the seal holds");
+	close(fd);
+	fd = sealed_memfd(0, len, F_SEAL_WRITE | F_SEAL_GROW);
+	TEST_ASSERT(fd >= 0, "memfd");
+	TEST_ASSERT_EQUAL(proof_of(fd, len), -EPERM, "write-sealed: refused, not mapped");
+	TEST_ASSERT_SUCCESS(ftruncate(fd, PAGE), "F_SEAL_WRITE leaves a cut possible");
+	close(fd);
+	fd = sealed_memfd(MFD_HUGETLB, huge, F_SEAL_SHRINK | F_SEAL_GROW);
+	if (fd < 0) {
+		printf("no hugetlbfs memfd (%s): its case is not checked\n", strerror(errno));
+		return TEST_SUCCESS;
+	}
+	TEST_ASSERT_EQUAL(proof_of(fd, huge), 0, "hugetlbfs sealed against shrinking: guarded");
+	close(fd);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(guard_tells_sealed_memory_apart, fast, test_guard_tells_seals_apart)
