@@ -378,6 +378,109 @@ test_sigbus_one_copy(void)
 }
 REGISTER_TEST(vhost_user_port_survives_a_memfd_cut_under_one_copy, fast, test_sigbus_one_copy)
 
+/*
+ * One copy the other way: B's frame is copied straight into A's receive
+ * buffers, which A cut (half of them, and what follows): the copy faults
+ * in the receiver's memory. A's ring is failed and A reported broken; B's
+ * transmitted buffer is returned, B forwards on, no mbuf is held.
+ */
+static int
+cut_under_one_copy_into(struct two *t)
+{
+	static uint8_t frame[LEN];
+	const struct vs_port_onecopy_ops *oc = t->port[1]->ops->onecopy;
+	struct vs_port_frame f[8];
+	const struct vs_port_frame *fp[8];
+	struct vt_guest *a = &t->g[0];
+	uint64_t recovered = vh_guard_recovered();
+	unsigned int in_use;
+	void *ctx = NULL;
+	uint16_t n, sent;
+
+	TEST_ASSERT_NOT_NULL(oc, "the port does one copy");
+	TEST_RUN(b_loops(t, 16, 0));
+	in_use = rte_mempool_in_use_count(t->e.mp);
+	vt_guest_fill_rx(a, 0);
+	TEST_ASSERT_SUCCESS(vt_guest_truncate(a, a->ring[0].buf_off + a->ring[0].nbufs / 2 *
+									      a->ring[0].buf_size),
+			    "A cuts half its receive buffers");
+	vt_frame_fill(frame, LEN, 0);
+	TEST_ASSERT_SUCCESS(vt_guest_send(&t->g[1], 0, frame, LEN, NULL, VT_TX_ONE), "B sends");
+	rte_rcu_qsbr_thread_online(t->e.qsbr, READER);
+	n = oc->rx_frames(t->port[1], 0, f, 8, &ctx);
+	for (uint16_t i = 0; i < n; i++)
+		fp[i] = &f[i];
+	sent = n > 0 ? oc->tx_frames(t->port[0], 0, fp, n) : 0;
+	if (n > 0)
+		oc->rx_frames_done(t->port[1], ctx);
+	rte_rcu_qsbr_quiescent(t->e.qsbr, READER);
+	rte_rcu_qsbr_thread_offline(t->e.qsbr, READER);
+	TEST_ASSERT_EQUAL(n, 1, "B's frame was described");
+	TEST_ASSERT_EQUAL(sent, 0, "the copy into A stopped in A's memory");
+	vt_guest_reap_tx(&t->g[1], 0);
+	return after_the_cut(t, in_use, recovered);
+}
+
+static int
+test_sigbus_one_copy_into(void)
+{
+	return on_two("sigbus-1ci", PACKED, cut_under_one_copy_into);
+}
+REGISTER_TEST(vhost_user_port_survives_a_memfd_cut_under_one_copy_into_it, fast,
+	      test_sigbus_one_copy_into)
+
+/*
+ * A frame of one copy that must go through an mbuf after all
+ * (frame_to_mbuf: a port without one copy, a capture): its tail went with
+ * A's cut. The mbuf being filled (and what is chained to it) is freed, A
+ * is reported broken, B forwards on.
+ */
+static int
+cut_under_frame_to_mbuf(struct two *t)
+{
+	static uint8_t frame[6000];
+	const struct vs_port_onecopy_ops *oc = t->port[0]->ops->onecopy;
+	struct vs_port_frame f[8];
+	struct vt_guest *a = &t->g[0];
+	uint64_t recovered = vh_guard_recovered();
+	struct rte_mbuf *m = NULL;
+	unsigned int in_use, buf;
+	void *ctx = NULL;
+	uint16_t n;
+
+	TEST_ASSERT_NOT_NULL(oc, "the port does one copy");
+	TEST_RUN(b_loops(t, 16, 0));
+	in_use = rte_mempool_in_use_count(t->e.mp);
+	vt_frame_fill(frame, sizeof(frame), 0);
+	buf = a->ring[1].free[a->ring[1].nfree - 1];
+	TEST_ASSERT_EQUAL(buf, a->ring[1].nbufs - 1, "A sends from its memfd's last buffer");
+	TEST_ASSERT_SUCCESS(vt_guest_send(a, 0, frame, sizeof(frame), NULL, VT_TX_ONE), "A sends");
+	TEST_ASSERT_SUCCESS(
+		vt_guest_truncate(a,
+				  a->ring[1].buf_off + (uint64_t)buf * a->ring[1].buf_size + 4096),
+		"A cuts");
+	rte_rcu_qsbr_thread_online(t->e.qsbr, READER);
+	n = oc->rx_frames(t->port[0], 0, f, 8, &ctx);
+	if (n > 0) {
+		m = oc->frame_to_mbuf(t->port[0], ctx, &f[0]);
+		oc->rx_frames_done(t->port[0], ctx);
+	}
+	rte_rcu_qsbr_quiescent(t->e.qsbr, READER);
+	rte_rcu_qsbr_thread_offline(t->e.qsbr, READER);
+	TEST_ASSERT_EQUAL(n, 1, "the frame was described from its first page");
+	TEST_ASSERT(m == NULL, "no mbuf for a frame whose tail is gone");
+	rte_pktmbuf_free(m);
+	return after_the_cut(t, in_use, recovered);
+}
+
+static int
+test_sigbus_frame_to_mbuf(void)
+{
+	return on_two("sigbus-1cm", SPLIT, cut_under_frame_to_mbuf);
+}
+REGISTER_TEST(vhost_user_port_survives_a_memfd_cut_under_one_copy_to_an_mbuf, fast,
+	      test_sigbus_frame_to_mbuf)
+
 /* QEMU's memory-backend-memfd is sealed against shrinking: no guard needed, none paid. */
 static int
 test_sealed_memory_is_not_guarded(void)
