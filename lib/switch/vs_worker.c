@@ -224,7 +224,7 @@ flush(struct vs_worker *w, const struct vs_dp *dp, uint16_t lane)
 			rte_spinlock_t *lock = &dp->ports[d].sp->txq_lock[q];
 
 			if (unlikely(dp->ports[d].cap != NULL))
-				vs_capture_burst(dp->ports[d].cap, tq->queue, b->pkts, n, true);
+				vs_capture_burst(dp->ports[d].cap, q, b->pkts, n, true);
 			if (tq->locked)
 				rte_spinlock_lock(lock);
 			sent = vs_port_tx_burst(port, q, b->pkts, n);
