@@ -618,8 +618,14 @@ handle_set_log_base(struct vh_user_backend *be, struct vh_user_msg *m)
 		be->close_after = has_pf(be, VH_USER_PROTOCOL_F_LOG_SHMFD);
 		return rc;
 	}
-	/* Rings that log must not see the old log unmapped under them. */
-	if (logging(be))
+	/*
+	 * With LOG_ALL on, every started ring uses the old log or, when this
+	 * is the first one, none (QEMU sends SET_LOG_BASE after the ring
+	 * messages when a device starts during a migration): stop them all
+	 * so they start again from their position with the new log, and
+	 * none writes into the old one once it is unmapped.
+	 */
+	if (be->features & F(VH_VHOST_F_LOG_ALL))
 		rings_stop_for_change(be);
 	old = be->log;
 	be->log = nl;
@@ -873,14 +879,18 @@ handle_set_config(struct vh_user_backend *be, const struct vh_user_msg *m)
 	return be->cfg.ops->set_config(be->cfg.device, c->offset, c->region, c->size, c->flags);
 }
 
-/* Replaces the inflight area; rings using the old one are stopped around it. */
+/*
+ * Replaces the inflight area. Started rings are stopped around it whether
+ * or not an area existed: those using the old one must let go of it, and
+ * those started without one (a first SET_INFLIGHT_FD after the ring
+ * messages) must start again with theirs.
+ */
 static void
 inflight_replace(struct vh_user_backend *be, struct vh_inflight *ni)
 {
 	struct vh_inflight old = be->inflight;
 
-	if (old.base != NULL)
-		rings_stop_for_change(be);
+	rings_stop_for_change(be);
 	be->inflight = *ni;
 	rings_start_after_change(be);
 	vh_inflight_unmap(&old);

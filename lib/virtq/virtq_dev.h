@@ -106,6 +106,37 @@ struct vq_burst {
 typedef void (*vq_log_fn)(void *arg, int err, const char *msg);
 
 /**
+ * Dirty-page logging hook (live migration): called with each range of guest
+ * addresses [gpa, gpa + len) the device wrote, before the used index (split)
+ * or used flags (packed) that hand it to the driver. Ranges are in the
+ * addresses descriptors carry (the map's guest addresses: guest-physical for
+ * a VM); ranges may repeat or overlap, and cover whole writes, never less.
+ *
+ * @param arg the caller's argument
+ * @param gpa guest address of the first byte written
+ * @param len bytes written, > 0
+ */
+typedef void (*vq_dirty_fn)(void *arg, uint64_t gpa, uint64_t len);
+
+/**
+ * What a device queue logs while a migration runs (vhost: VHOST_F_LOG_ALL).
+ * With @c fn set, the device reports every buffer byte it writes (what
+ * vq_dev_return() reports as used: used_len bytes of each chain's writable
+ * segments) and, with @c rings, its own writes to the rings: split, the used
+ * ring (elements, index, flags and avail_event) at @c device_gpa; packed,
+ * the used descriptors at @c desc_gpa and the device event suppression
+ * structure at @c device_gpa.
+ */
+struct vq_dirty_log {
+	vq_dirty_fn fn;	   /**< NULL: no logging (the fast path pays one flag test) */
+	void *arg;	   /**< passed to @c fn */
+	uint64_t desc_gpa; /**< guest address of the descriptor area (packed rings) */
+	uint64_t
+		device_gpa; /**< guest address of the device area (the used ring of a split ring) */
+	bool rings;	    /**< also log the ring writes (vhost: VHOST_VRING_F_LOG) */
+};
+
+/**
  * Ring position of a device queue (what vhost-user's SET/GET_VRING_BASE
  * carry). Split: free-running indexes, wraps unused. Packed: slots in
  * [0, size) and wrap counters (1 at start).
@@ -132,6 +163,7 @@ struct vq_dev_config {
 					  vq_dev_state_from_vring_base() */
 	vq_log_fn log;		     /**< NULL: log to stderr */
 	void *log_arg;		     /**< passed to @c log */
+	struct vq_dirty_log dirty;   /**< dirty-page logging; fn NULL: none */
 };
 
 /* Queue flags derived from the features (internal). */
@@ -143,6 +175,7 @@ struct vq_dev_config {
 /* No call decision since the ring (re)started: the driver's event index may
  * lie behind the resume point (see vq_dev_call_needed()). */
 #define VQ_QF_FIRST_CALL 0x20
+#define VQ_QF_DIRTY	 0x40 /* dirty-page logging on */
 
 /**
  * A device queue. Fields are read by the inline fast path; treat them as
@@ -176,6 +209,7 @@ struct vq_dev {
 	vq_log_fn log;
 	void *log_arg;
 	uint64_t features;
+	struct vq_dirty_log dirty; /**< read only with VQ_QF_DIRTY */
 };
 
 /**
@@ -274,6 +308,20 @@ vq_dev_error(const struct vq_dev *q)
 	return q->error;
 }
 
+/**
+ * Dirty-page logging of one vq_dev_return() (internal; VQ_QF_DIRTY set):
+ * reports the bytes written into @p b's chains and, with dirty.rings, the
+ * ring entries the return is about to write. Called before the store that
+ * publishes them, with the queue's used position still the old one.
+ */
+void vq_dev_dirty_return(struct vq_dev *q, const struct vq_burst *b) __attribute__((cold));
+
+/**
+ * Dirty-page logging of a write to the device area (internal; VQ_QF_DIRTY
+ * set): @p len bytes at offset @p off, when dirty.rings asks for ring writes.
+ */
+void vq_dev_dirty_device_area(struct vq_dev *q, uint64_t off, uint64_t len) __attribute__((cold));
+
 /* Walk modes of the slow path (internal). */
 #define VQ_WALK_TX 0 /**< keep every segment */
 #define VQ_WALK_RX 1 /**< keep only device-writable segments */
@@ -298,28 +346,19 @@ int vq_packed_dev_walk(struct vq_dev *q, uint16_t slot, uint8_t wrap, uint16_t f
 		       struct vq_burst *b, unsigned int mode);
 
 /*
- * Regions the inline fast path looks through when the cached one misses. A
- * guest with a few regions (an x86 QEMU guest above ~3 GiB has two: below
- * and above the PCI hole) thus switches between them in the fast path; an
- * address past these, or in none, goes to the out-of-line walk.
- */
-#define VQ_TAKE_SCAN 8
-
-/*
  * Fast-path state of one take call (internal). The inline take loops keep
  * it in registers: stores into the burst could alias the queue's fields,
  * so the queue is read once per call, not once per chain.
  */
 struct vq_take {
-	struct vq_memcache mc;	     /* copy of the queue's cached region */
-	struct vq_memcache mc2;	     /* the region cached before it (this call) */
-	const struct vq_memmap *map; /* the queue's map, for vq_take_rehit() */
+	struct vq_memcache mc;	     /* the region of the last hit (the queue's cache) */
+	const struct vq_memmap *map; /* the queue's map, for its fast table */
 	unsigned int nchain;	     /* chains in the burst so far */
 	unsigned int nseg;	     /* segments in the burst so far */
 };
 
 /* The state a take call starts from. */
-#define VQ_TAKE_INIT(q) ((struct vq_take){(q)->cache, {0, 0, 0}, (q)->map, 0, 0})
+#define VQ_TAKE_INIT(q) ((struct vq_take){(q)->cache, (q)->map, 0, 0})
 
 /* Whether [addr, addr + len) lies wholly in @p c. */
 static inline __attribute__((always_inline)) bool
@@ -331,51 +370,18 @@ vq_memcache_holds(const struct vq_memcache *c, uint64_t addr, uint32_t len)
 }
 
 /*
- * The cached region missed: looks through the map's first VQ_TAKE_SCAN
- * regions and caches the one that holds [addr, addr + len) whole.
- */
-static inline __attribute__((always_inline)) bool
-vq_take_rehit(struct vq_take *t, uint64_t addr, uint32_t len)
-{
-	const struct vq_memmap *m = t->map;
-	const uint32_t n = m->nregions < VQ_TAKE_SCAN ? m->nregions : VQ_TAKE_SCAN;
-
-	for (uint32_t i = 0; i < n; i++) {
-		const struct vq_mem_region *r = &m->region[i];
-		const uint64_t off = addr - r->guest_addr;
-
-		if (off < r->size && len <= r->size - off) {
-			t->mc.start = r->guest_addr;
-			t->mc.size = r->size;
-			t->mc.delta = r->host_addr - r->guest_addr;
-			return true;
-		}
-	}
-	return false;
-}
-
-/*
- * Whether [addr, addr + len) lies in one region of the call's two cached
- * ones (most recent first) or of the scan; the region found becomes the
- * first. Buffers alternating between two regions thus cost a compare and
- * a swap of registers, not a scan.
+ * Whether [addr, addr + len) lies in one region: the last one hit, else
+ * one of the map's fast table (vq_memmap_fast_find(): the same cost for
+ * any of its regions, however the buffers alternate between them), which
+ * becomes the last one hit. A miss goes to the out-of-line walk, which
+ * decides (a region past the table, a range across two, or none).
  */
 static inline __attribute__((always_inline)) bool
 vq_take_hit(struct vq_take *t, uint64_t addr, uint32_t len)
 {
-	struct vq_memcache prev = t->mc;
-
 	if (__builtin_expect(vq_memcache_holds(&t->mc, addr, len), 1))
 		return true;
-	if (vq_memcache_holds(&t->mc2, addr, len)) {
-		t->mc = t->mc2;
-		t->mc2 = prev;
-		return true;
-	}
-	if (!vq_take_rehit(t, addr, len))
-		return false;
-	t->mc2 = prev;
-	return true;
+	return vq_memmap_fast_find(t->map, addr, len, &t->mc);
 }
 
 /* Host pointer of @p addr after vq_take_hit() said yes. */

@@ -117,7 +117,7 @@ vq_split_dev_take(struct vq_dev *q, struct vq_burst *b, unsigned int max)
 		if (VQ_UNLIKELY(vq_split_dev_chain(q, desc, size, &t, heads[i], b, VQ_WALK_TX) < 0))
 			break;
 	q->last_avail = (uint16_t)(last + t.nchain);
-	q->cache = t.mc; /* the region the scan found stays cached */
+	q->cache = t.mc; /* the region last hit stays cached */
 out:
 	b->nchain = (uint16_t)t.nchain;
 	b->nseg = (uint16_t)t.nseg;
@@ -271,6 +271,8 @@ vq_split_dev_return(struct vq_dev *q, const struct vq_burst *b)
 		vq_st32(&e->len, c->used_len);
 		pos = (uint16_t)(used + i + 1);
 	}
+	if (VQ_UNLIKELY(q->flags & VQ_QF_DIRTY))
+		vq_dev_dirty_return(q, b);
 	used = (uint16_t)(used + n);
 	/* Release: the entries are visible before the index (2.7.8.2). */
 	vq_st16_rel(&q->split.used->idx, used);
@@ -308,8 +310,11 @@ vq_split_dev_kick_disable(struct vq_dev *q)
 {
 	/* With EVENT_IDX, avail_event is left where it was: the driver kicks
 	 * again only when its index passes that stale value. */
-	if (!(q->flags & VQ_QF_EVENT_IDX) && !q->kick_off)
+	if (!(q->flags & VQ_QF_EVENT_IDX) && !q->kick_off) {
 		vq_st16(&q->split.used->flags, VQ_USED_F_NO_NOTIFY);
+		if (VQ_UNLIKELY(q->flags & VQ_QF_DIRTY))
+			vq_dev_dirty_device_area(q, 0, sizeof(q->split.used->flags));
+	}
 	q->kick_off = 1;
 }
 
@@ -320,10 +325,15 @@ vq_split_dev_kick_disable(struct vq_dev *q)
 static VQ_ALWAYS_INLINE bool
 vq_split_dev_kick_enable(struct vq_dev *q)
 {
-	if (q->flags & VQ_QF_EVENT_IDX)
+	if (q->flags & VQ_QF_EVENT_IDX) {
 		vq_st16(&q->split.used->ring[q->size], q->last_avail);
-	else if (q->kick_off)
+		if (VQ_UNLIKELY(q->flags & VQ_QF_DIRTY))
+			vq_dev_dirty_device_area(q, vq_split_used_size(q->size) - 2, 2);
+	} else if (q->kick_off) {
 		vq_st16(&q->split.used->flags, 0);
+		if (VQ_UNLIKELY(q->flags & VQ_QF_DIRTY))
+			vq_dev_dirty_device_area(q, 0, sizeof(q->split.used->flags));
+	}
 	q->kick_off = 0;
 	/* Full barrier: the request is visible before we re-read avail->idx;
 	 * otherwise a buffer added meanwhile would wait for a kick that never

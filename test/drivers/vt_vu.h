@@ -198,6 +198,17 @@ int vt_guest_set_memory(struct vt_guest *g, bool two_regions);
 
 /* Stops ring @p idx (GET_VRING_BASE) and starts it again from there. */
 int vt_guest_ring_restart(struct vt_guest *g, unsigned int idx);
+/*
+ * Live migration as QEMU starts it on running rings: SET_LOG_BASE with
+ * @p log, SET_FEATURES with VHOST_F_LOG_ALL, every ring's SET_VRING_ADDR
+ * with VHOST_VRING_F_LOG (log_guest_addr: its used ring). With
+ * @p base_last, SET_LOG_BASE comes last, as when the device starts while
+ * the migration runs. Returns 0 or a negative errno.
+ */
+int vt_guest_log_start(struct vt_guest *g, const struct vh_log_area *log, bool base_last);
+/* The end of it: LOG_ALL off, the rings' addresses without VRING_F_LOG. */
+int vt_guest_log_stop(struct vt_guest *g);
+
 /* SET_VRING_ENABLE. */
 int vt_guest_ring_enable(struct vt_guest *g, unsigned int idx, bool on);
 

@@ -174,9 +174,10 @@ vu_attach(struct vs_vu_port *p, int fd, const struct vh_user_handover *ho, int *
 		.device = p,
 		.max_rings = 2u * p->nb_qp,
 		.queue_num = p->nb_qp,
-		/* No inflight tracking or dirty log: net needs neither
-		 * without live migration, which we do not offer. */
+		/* LOG_SHMFD and RARP: live migration (doc/vswitch.md). */
 		.protocol_features = VH_USER_PF(VH_USER_PROTOCOL_F_MQ) |
+				     VH_USER_PF(VH_USER_PROTOCOL_F_LOG_SHMFD) |
+				     VH_USER_PF(VH_USER_PROTOCOL_F_RARP) |
 				     VH_USER_PF(VH_USER_PROTOCOL_F_REPLY_ACK) |
 				     VH_USER_PF(VH_USER_PROTOCOL_F_NET_MTU) |
 				     VH_USER_PF(VH_USER_PROTOCOL_F_RESET_DEVICE) |
@@ -362,6 +363,7 @@ static void
 vu_info_get(struct vs_port *port, struct vs_port_info *info)
 {
 	struct vs_vu_port *p = vu_port(port);
+	const uint64_t injected = __atomic_load_n(&p->injected, __ATOMIC_RELAXED);
 	uint64_t faults;
 	char d[256];
 	int n;
@@ -385,10 +387,12 @@ vu_info_get(struct vs_port *port, struct vs_port_info *info)
 		n += snprintf(d + n, sizeof(d) - (size_t)n, ", memory %s",
 			      p->mem_can_fault ? "guarded" : "sealed");
 	if (faults > 0 && n > 0 && (size_t)n < sizeof(d))
-		snprintf(d + n, sizeof(d) - (size_t)n,
-			 ", %sguest memory faults %" PRIu64 " (last at 0x%" PRIx64 ")",
-			 p->broken ? "broken: " : "", faults,
-			 __atomic_load_n(&p->fault_addr, __ATOMIC_RELAXED));
+		n += snprintf(d + n, sizeof(d) - (size_t)n,
+			      ", %sguest memory faults %" PRIu64 " (last at 0x%" PRIx64 ")",
+			      p->broken ? "broken: " : "", faults,
+			      __atomic_load_n(&p->fault_addr, __ATOMIC_RELAXED));
+	if (injected > 0 && n > 0 && (size_t)n < sizeof(d))
+		snprintf(d + n, sizeof(d) - (size_t)n, ", %" PRIu64 " RARP injected", injected);
 	snprintf(info->detail, sizeof(info->detail), "%.*s", (int)sizeof(info->detail) - 1, d);
 }
 
@@ -442,6 +446,8 @@ vu_destroy(struct vs_port *port)
 
 	if (p->started || p->be != NULL || p->listen_fd >= 0)
 		vu_stop(port);
+	/* No worker polls the port any more: a frame it did not take goes. */
+	vu_inject_drop(p);
 	if (p->fault_fd >= 0)
 		close(p->fault_fd);
 	vu_free(p->map);

@@ -110,6 +110,34 @@ vu_take_frames(struct vu_ring *r, struct vs_port_frame *f, uint16_t nb)
 	return (uint16_t)k;
 }
 
+/*
+ * A frame the control thread queued (SEND_RARP, see vu_rx_burst()) goes to
+ * the switch as a poll of its own: one frame for the mbuf path, whose
+ * context is the port's holding slot rather than a ring. The ring's frames
+ * wait for the next poll.
+ */
+static __rte_noinline __rte_cold uint16_t
+vu_inject_frame(struct vs_vu_port *p, struct vs_port_frame *f, void **ctx)
+{
+	struct rte_mbuf *m = __atomic_exchange_n(&p->inject, NULL, __ATOMIC_ACQUIRE);
+
+	if (m == NULL)
+		return 0;
+	memset(f, 0, sizeof(*f));
+	f->needs = VS_FRAME_NEED_MBUF;
+	f->len = m->pkt_len;
+	memcpy(f->head, rte_pktmbuf_mtod(m, const void *), VS_FRAME_HEAD);
+	p->inject_held = m;
+	*ctx = &p->inject_held;
+	return 1;
+}
+
+static inline bool
+vu_is_inject_ctx(struct vs_port *port, const void *ctx)
+{
+	return ctx == &vu_port(port)->inject_held;
+}
+
 static __rte_always_inline uint16_t
 vu_rx_frames_ring(struct vu_ring *r, struct vs_port_frame *f, uint16_t nb, void **ctx)
 {
@@ -147,6 +175,9 @@ vu_rx_frames(struct vs_port *port, uint16_t queue, struct vs_port_frame *f, uint
 
 	if (unlikely(queue >= VS_PORT_MAX_QUEUES))
 		return 0;
+	if (unlikely(__atomic_load_n(&vu_port(port)->inject, __ATOMIC_RELAXED) != NULL) &&
+	    queue == 0 && nb > 0)
+		return vu_inject_frame(vu_port(port), f, ctx);
 	r = __atomic_load_n(&vu_port(port)->live[2 * queue + 1], __ATOMIC_ACQUIRE);
 	/* Not live: vu_rx_burst() discards what a disabled ring holds. */
 	if (r == NULL)
@@ -211,7 +242,14 @@ vu_frame_to_mbuf(struct vs_port *port, void *ctx, const struct vs_port_frame *f)
 {
 	struct vu_ring *r = ctx;
 
-	(void)port;
+	if (unlikely(vu_is_inject_ctx(port, ctx))) {
+		struct rte_mbuf *m = vu_port(port)->inject_held;
+
+		vu_port(port)->inject_held = NULL;
+		if (m != NULL)
+			VU_ADD(vu_port(port)->injected, 1);
+		return m;
+	}
 	if (r->guard)
 		return vu_frame_to_mbuf_guarded(r, f);
 	return vu_frame_copy(r, f);
@@ -247,7 +285,12 @@ vu_rx_frames_done(struct vs_port *port, void *ctx)
 {
 	struct vu_ring *r = ctx;
 
-	(void)port;
+	if (unlikely(vu_is_inject_ctx(port, ctx))) {
+		/* Not taken (the engine takes every mbuf-path frame): freed. */
+		rte_pktmbuf_free(vu_port(port)->inject_held);
+		vu_port(port)->inject_held = NULL;
+		return;
+	}
 	if (r->guard)
 		vu_frames_return_guarded(r);
 	else

@@ -49,6 +49,8 @@ extern int vs_vhost_user_logtype;
 /* Largest frame taken from or given to a guest: 64 KiB of GSO payload plus
  * headers (Linux's GSO_MAX_SIZE 65536 plus Ethernet and two VLAN tags). */
 #define VU_MAX_FRAME (65536 + 14 + 8)
+/* The RARP frame of SEND_RARP: Ethernet and ARP headers, padded to 60 bytes. */
+#define VU_RARP_LEN 60
 /* Shortest frame given to a guest: an Ethernet header. */
 #define VU_MIN_FRAME 14
 /* The virtio-net header: 12 bytes with VERSION_1 or MRG_RXBUF, else 10 (5.1.6). */
@@ -97,8 +99,17 @@ struct vs_vu_port {
 	uint32_t magic;	     /* VU_MAGIC */
 
 	/* ---- read by bursts ---- */
-	struct vu_ring *live[VU_MAX_RINGS] __rte_cache_aligned;
-	struct vu_ring *discard[VU_MAX_RINGS];	      /* started, disabled guest TX rings */
+	/* A frame for the switch as if the guest had sent it (the RARP of
+	 * SEND_RARP after a migration): set by the control thread, taken by
+	 * queue 0's rx_burst; next to live[] so that checking it costs no
+	 * cache line of its own. */
+	struct rte_mbuf *inject __rte_cache_aligned;
+	struct vu_ring *live[VU_MAX_RINGS];
+	struct vu_ring *discard[VU_MAX_RINGS]; /* started, disabled guest TX rings */
+	/* Queue 0's poller: an injected frame between rx_frames and
+	 * frame_to_mbuf (one copy), and how many it handed to the switch. */
+	struct rte_mbuf *inject_held;
+	uint64_t injected;
 	struct vu_stats rx_stats[VS_PORT_MAX_QUEUES]; /* by queue: guest TX rings */
 	struct vu_stats tx_stats[VS_PORT_MAX_QUEUES]; /* by queue: guest RX rings */
 
@@ -183,6 +194,9 @@ void vu_state_update(struct vs_vu_port *p);
 /* Usable queues now: leading queues whose ring is live. */
 uint16_t vu_nb_rxq(const struct vs_vu_port *p);
 uint16_t vu_nb_txq(const struct vs_vu_port *p);
+
+/* Control thread: drops a frame queued for injection and not yet taken. */
+void vu_inject_drop(struct vs_vu_port *p);
 
 /* The data path (vs_vhost_user_rxtx.c). */
 uint16_t vu_rx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb);

@@ -381,19 +381,44 @@ vu_rx_guarded(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
 	return n;
 }
 
-uint16_t
-vu_rx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb)
+/* Queue @p queue's guest TX ring: discarded when not live, guarded when its memory may fault. */
+static __rte_always_inline uint16_t
+vu_rx_queue(struct vs_vu_port *p, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb)
 {
-	struct vu_ring *r;
+	struct vu_ring *r = __atomic_load_n(&p->live[2 * queue + 1], __ATOMIC_ACQUIRE);
 
-	if (unlikely(queue >= VS_PORT_MAX_QUEUES))
-		return 0;
-	r = __atomic_load_n(&vu_port(port)->live[2 * queue + 1], __ATOMIC_ACQUIRE);
 	if (r == NULL)
-		return vu_discard(vu_port(port), queue);
+		return vu_discard(p, queue);
 	if (r->guard)
 		return vu_rx_guarded(r, pkts, nb);
 	return vu_rx_ring(r, pkts, nb);
+}
+
+/* A frame the control thread queued (SEND_RARP) goes first, then the ring's. */
+static __rte_noinline __rte_cold uint16_t
+vu_rx_inject(struct vs_vu_port *p, struct rte_mbuf **pkts, uint16_t nb)
+{
+	struct rte_mbuf *m = __atomic_exchange_n(&p->inject, NULL, __ATOMIC_ACQUIRE);
+
+	if (m == NULL)
+		return vu_rx_queue(p, 0, pkts, nb);
+	pkts[0] = m;
+	VU_ADD(p->injected, 1);
+	if (nb == 1)
+		return 1;
+	return (uint16_t)(1 + vu_rx_queue(p, 0, pkts + 1, (uint16_t)(nb - 1)));
+}
+
+uint16_t
+vu_rx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb)
+{
+	struct vs_vu_port *p = vu_port(port);
+
+	if (unlikely(queue >= VS_PORT_MAX_QUEUES))
+		return 0;
+	if (unlikely(__atomic_load_n(&p->inject, __ATOMIC_RELAXED) != NULL) && queue == 0 && nb > 0)
+		return vu_rx_inject(p, pkts, nb);
+	return vu_rx_queue(p, queue, pkts, nb);
 }
 
 int
