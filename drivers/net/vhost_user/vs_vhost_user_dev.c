@@ -344,6 +344,12 @@ vu_ring_start(struct vs_vu_port *p, const struct vh_user_ring *ring)
 			     : VU_HDR_LEN_LEGACY;
 	r->mrg_rxbuf = (ring->features & F(VIRTIO_NET_F_MRG_RXBUF)) != 0;
 	r->idx = (uint16_t)idx;
+	r->packed = ring->packed;
+	r->event_idx = ring->event_idx;
+	r->polled = ring->kick_fd < 0;
+	r->gpa[0] = ring->desc_gpa;
+	r->gpa[1] = ring->avail_gpa;
+	r->gpa[2] = ring->used_gpa;
 	r->call_fd = ring->call_fd;
 	r->err_fd = ring->err_fd;
 	r->port = p;
@@ -553,6 +559,12 @@ dev_send_rarp(void *dev, const uint8_t mac[6])
 	VU_LOG(INFO, "%s: RARP for %02x:%02x:%02x:%02x:%02x:%02x sent into the switch",
 	       p->base.name, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 	return 0;
+}
+
+int
+vu_inject_rarp(struct vs_vu_port *p, const uint8_t mac[6])
+{
+	return dev_send_rarp(p, mac);
 }
 
 void
