@@ -403,6 +403,8 @@ vu_stats_read(const struct vu_stats *live, const struct vu_stats *base,
 	out->bytes = __atomic_load_n(&live->bytes, __ATOMIC_RELAXED) - base->bytes;
 	out->drops = __atomic_load_n(&live->drops, __ATOMIC_RELAXED) - base->drops;
 	out->errors = __atomic_load_n(&live->errors, __ATOMIC_RELAXED) - base->errors;
+	for (unsigned int r = 0; r < VS_DROP_NB; r++)
+		out->drop[r] = __atomic_load_n(&live->drop[r], __ATOMIC_RELAXED) - base->drop[r];
 }
 
 static void
@@ -425,6 +427,8 @@ vu_stats_snapshot(const struct vu_stats *live, struct vu_stats *base)
 	base->bytes = __atomic_load_n(&live->bytes, __ATOMIC_RELAXED);
 	base->drops = __atomic_load_n(&live->drops, __ATOMIC_RELAXED);
 	base->errors = __atomic_load_n(&live->errors, __ATOMIC_RELAXED);
+	for (unsigned int r = 0; r < VS_DROP_NB; r++)
+		base->drop[r] = __atomic_load_n(&live->drop[r], __ATOMIC_RELAXED);
 }
 
 static void
@@ -461,6 +465,7 @@ static const struct vs_port_ops vu_ops = {
 	.info_get = vu_info_get,
 	.stats_get = vu_stats_get,
 	.stats_reset = vu_stats_reset,
+	.describe = vu_describe,
 	.destroy = vu_destroy,
 	.handover_save = vu_handover_save,
 	.handover_resume = vu_handover_resume,

@@ -341,6 +341,12 @@ dev_ring_started(void *dev, const struct vh_user_ring *ring)
 			     : VU_HDR_LEN_LEGACY;
 	r->mrg_rxbuf = (ring->features & F(VIRTIO_NET_F_MRG_RXBUF)) != 0;
 	r->idx = (uint16_t)idx;
+	r->packed = ring->packed;
+	r->event_idx = ring->event_idx;
+	r->polled = ring->kick_fd < 0;
+	r->gpa[0] = ring->desc_gpa;
+	r->gpa[1] = ring->avail_gpa;
+	r->gpa[2] = ring->used_gpa;
 	r->call_fd = ring->call_fd;
 	r->err_fd = ring->err_fd;
 	r->port = p;
