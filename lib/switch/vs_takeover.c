@@ -365,8 +365,8 @@ learn_stations(struct takeover *t)
 		/* Only stations of ports we have, in VLANs, unicast, never a flag we do not know.
 		 */
 		if (e->port >= VS_SWITCH_MAX_PORTS || t->in[e->port].sp == NULL ||
-		    (e->flags & ~HO_FDB_F_STATIC) != 0 || vlan < VS_VLAN_MIN || vlan > VS_VLAN_MAX ||
-		    (e->key & 1) != 0)
+		    (e->flags & ~HO_FDB_F_STATIC) != 0 || vlan < VS_VLAN_MIN ||
+		    vlan > VS_VLAN_MAX || (e->key & 1) != 0)
 			continue;
 		if (e->flags == 0)
 			vs_fdb_learn(t->sw->fdb, e->key, e->port, &c);

@@ -380,8 +380,7 @@ port_rx_queues(struct scene *s, const char *name)
 
 	if (vt_vswitch_ctl(&s->sw, &r, "show ports", NULL) != 0 || r == NULL)
 		return -1;
-	json_array_foreach(json_object_get(r, "ports"), k, x)
-	{
+	json_array_foreach (json_object_get(r, "ports"), k, x) {
 		const char *pn = vs_json_str(x, "name");
 
 		if (pn != NULL && strcmp(pn, name) == 0)
@@ -406,10 +405,8 @@ check_tx_queues(struct scene *s, const char *name, unsigned int want_workers)
 	memset(owner, 0xff, sizeof(owner));
 	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, &r, "show lcores", NULL), 0, "show lcores");
 	TEST_ASSERT_NOT_NULL(r, "reply");
-	json_array_foreach(json_object_get(r, "lcores"), i, lc)
-	{
-		json_array_foreach(json_object_get(lc, "tx_queues"), j, t)
-		{
+	json_array_foreach (json_object_get(r, "lcores"), i, lc) {
+		json_array_foreach (json_object_get(lc, "tx_queues"), j, t) {
 			const char *pn = vs_json_str(t, "port");
 			bool sh = json_is_true(json_object_get(t, "shared"));
 			json_t *q;
@@ -417,8 +414,7 @@ check_tx_queues(struct scene *s, const char *name, unsigned int want_workers)
 			if (pn == NULL || strcmp(pn, name) != 0)
 				continue;
 			workers++;
-			json_array_foreach(json_object_get(t, "queues"), k, q)
-			{
+			json_array_foreach (json_object_get(t, "queues"), k, q) {
 				json_int_t v = json_integer_value(q);
 
 				if (v < 0 || v >= 32)
