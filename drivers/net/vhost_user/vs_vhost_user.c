@@ -133,7 +133,7 @@ vu_fault_readable(int fd, uint32_t events, void *arg)
 
 	(void)events;
 	if (read(fd, &n, sizeof(n)) == (ssize_t)sizeof(n))
-		vu_memory_gone(arg, "in the data path");
+		vu_memory_gone(arg, "in the data path or a ring start");
 }
 
 /* Requests may touch guest memory (a ring's flags at its start): they run guarded too. */
@@ -147,6 +147,7 @@ vu_conn_readable(int fd, uint32_t events, void *arg)
 	(void)fd;
 	(void)events;
 	if (sigsetjmp(g->jb, 0) != 0) {
+		vu_ring_start_abandon(p);
 		vu_memory_fault(g->fault_owner, g->fault_addr);
 		vu_memory_gone(p, "on the control thread");
 		return;

@@ -123,6 +123,7 @@ struct vs_vu_port {
 	struct vu_stats rx_base[VS_PORT_MAX_QUEUES]; /* counters at the last reset */
 	struct vu_stats tx_base[VS_PORT_MAX_QUEUES];
 	struct vu_ring *ring[VU_MAX_RINGS]; /* started rings */
+	struct vu_ring *starting;	    /* a ring being started, not yet in ring[] */
 	bool enabled[VU_MAX_RINGS];
 	struct vq_memmap *map; /* the memory table, as lib/virtq's region map */
 	struct vh_user_backend *be;
@@ -222,6 +223,9 @@ uint16_t vu_tx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkt
 
 /* Any thread, after a SIGBUS recovered in @p owner's memory: tells its control thread. */
 void vu_memory_fault(void *owner, uintptr_t addr);
+
+/* After a fault in a ring start: frees the ring it was setting up. */
+void vu_ring_start_abandon(struct vs_vu_port *p);
 
 struct vh_guard;
 /* The bursting thread, after a SIGBUS recovered in @p r's burst: @p r stops, its owner hears. */
