@@ -259,8 +259,7 @@ port_detail(struct vt_vswitch *sw, const char *name, char *buf, size_t len)
 		json_decref(r);
 		return false;
 	}
-	json_array_foreach(json_object_get(r, "ports"), i, p)
-	{
+	json_array_foreach (json_object_get(r, "ports"), i, p) {
 		const char *n = vs_json_str(p, "name"), *d = vs_json_str(p, "detail");
 
 		if (n != NULL && strcmp(n, name) == 0 && d != NULL) {

@@ -554,3 +554,39 @@ test_rarp(void)
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(vhost_user_port_injects_the_rarp_of_send_rarp, fast, test_rarp)
+
+/*
+ * An upgrade (`vswitch --takeover`) right after a VM arrived: the RARP that
+ * SEND_RARP queued and no poll took yet is announced by the port that
+ * takes over, once, ahead of the guest's frames.
+ */
+static int
+test_rarp_across_hand_over(void)
+{
+	static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x58};
+	static uint8_t frame[1514];
+	struct rte_mbuf *pkts[8];
+	struct mig m;
+	uint16_t n;
+
+	TEST_RUN(mig_open(&m, "rarp-ho", FEATURES, false));
+	vt_frame_fill(frame, sizeof(frame), 11);
+	TEST_ASSERT_SUCCESS(vt_guest_send(&m.g, 0, frame, sizeof(frame), NULL, VT_TX_ONE), "send");
+	TEST_ASSERT_SUCCESS(vh_user_frontend_send_rarp(m.g.fe, mac), "SEND_RARP");
+	TEST_ASSERT_SUCCESS(vt_vu_port_hand_over(&m.e, &m.port, m.spec), "hand-over");
+	n = vt_vu_rx(&m.e, READER, m.port, 0, pkts, 8);
+	TEST_ASSERT_EQUAL(n, 2, "the announcement and the guest's frame, from the new port");
+	TEST_RUN(check_rarp(pkts[0], mac));
+	TEST_ASSERT_EQUAL(vt_frame_check_mbuf(pkts[1]), 11, "then the guest's frame");
+	rte_pktmbuf_free_bulk(pkts, n);
+	TEST_ASSERT_EQUAL(vt_vu_rx(&m.e, READER, m.port, 0, pkts, 8), 0, "only once");
+	/* Taken before the hand-over: not announced again. */
+	TEST_ASSERT_SUCCESS(vh_user_frontend_send_rarp(m.g.fe, mac), "SEND_RARP");
+	TEST_ASSERT_EQUAL(vt_vu_rx(&m.e, READER, m.port, 0, pkts, 8), 1, "taken");
+	rte_pktmbuf_free(pkts[0]);
+	TEST_ASSERT_SUCCESS(vt_vu_port_hand_over(&m.e, &m.port, m.spec), "hand-over");
+	TEST_ASSERT_EQUAL(vt_vu_rx(&m.e, READER, m.port, 0, pkts, 8), 0, "nothing announced twice");
+	mig_close(&m);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(vhost_user_port_hands_over_a_pending_rarp, fast, test_rarp_across_hand_over)
