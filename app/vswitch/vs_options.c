@@ -119,7 +119,7 @@ apply(struct vs_options *o, const char *name, const char *v, bool in_config, cha
 {
 	static const char *const with_value[] = {
 		"port",	  "ctl",   "stats",	 "fdb-size",  "fdb-aging",
-		"config", "mbufs", "tx-retries", "sock-mode",
+		"config", "mbufs", "tx-retries", "sock-mode", "state-dir",
 	};
 	bool needs = false;
 
@@ -170,6 +170,13 @@ apply(struct vs_options *o, const char *name, const char *v, bool in_config, cha
 			return bad(err, errlen, "--sock-mode: '%s' is not an octal mode (0..0777)",
 				   v);
 		o->sock_mode = (int)mode;
+		return 0;
+	}
+	if (strcmp(name, "state-dir") == 0) {
+		if (strlen(v) >= sizeof(o->state_dir))
+			return bad(err, errlen, "--state-dir: '%s' is longer than %zu characters", v,
+				   sizeof(o->state_dir) - 1);
+		snprintf(o->state_dir, sizeof(o->state_dir), "%s", v);
 		return 0;
 	}
 	if (strcmp(name, "config") == 0) {
@@ -349,6 +356,8 @@ vs_options_usage(FILE *f)
 		"  --mbufs N          mbuf pool size (default %u)\n"
 		"  --tx-retries N     retries when a destination queue is full (default %u)\n"
 		"  --sock-mode MODE   mode of vhost-user server sockets (octal, default 0660)\n"
+		"  --state-dir DIR    keep crash-restart state in DIR (a tmpfs): guests' frames\n"
+		"                     survive a kill of the switch exactly once\n"
 		"  --config FILE      read options from FILE, one per line ('port SPEC', '#' "
 		"comments)\n"
 		"  --help             this text\n"

@@ -29,6 +29,7 @@ struct vs_options {
 	uint32_t mbufs;
 	uint32_t tx_retries;
 	int sock_mode; /* -1: the driver's default */
+	char state_dir[256]; /* --state-dir; "": none */
 	bool help;
 	bool version;
 };

@@ -108,7 +108,7 @@ run(struct vs_options *o)
 	struct vs_switch_config cfg = {0};
 	struct stats_timer st;
 	struct vs_mgmt *mgmt = NULL;
-	struct vs_switch *sw;
+	struct vs_switch *sw = NULL;
 	char err[512];
 	int rc = EXIT_FAILURE;
 
@@ -125,6 +125,15 @@ run(struct vs_options *o)
 	cfg.nb_mbufs = o->mbufs;
 	cfg.tx_retries = o->tx_retries;
 	cfg.telemetry = true;
+	if (o->state_dir[0] != '\0') {
+		if (mkdir(o->state_dir, 0700) != 0 && errno != EEXIST) {
+			fprintf(stderr, "vswitch: --state-dir %s: %s\n", o->state_dir,
+				strerror(errno));
+			rc = EXIT_BAD_ARGS;
+			goto out;
+		}
+		cfg.state_dir = o->state_dir;
+	}
 	sw = vs_switch_create(&cfg, err, sizeof(err));
 	if (sw == NULL) {
 		fprintf(stderr, "vswitch: %s\n", err);

@@ -706,6 +706,7 @@ vs_switch_add_port(struct vs_switch *sw, const char *text, char *err, size_t err
 		.socket_id = (int)rte_socket_id(),
 		.state_changed = port_state_changed,
 		.arg = sw,
+		.state_dir = sw->cfg.state_dir,
 	};
 	port = vs_port_create(name, &spec, &env, err, errlen);
 	if (port == NULL) {

@@ -59,6 +59,11 @@ struct vs_switch_config {
 	bool manual;
 	unsigned int nb_workers; /**< manual mode only */
 	bool telemetry;		 /**< register the /vswitch/... telemetry commands */
+	/**
+	 * Crash-restart state directory handed to every port (vs_port_env's
+	 * state_dir); NULL: none. Kept by pointer: it must outlive the engine.
+	 */
+	const char *state_dir;
 };
 
 /** Engine counters of one port, summed over workers. */

@@ -228,8 +228,11 @@ flush(struct vs_worker *w, const struct vs_dp *dp)
 			for (uint32_t r = 0; sent < n && r < retries; r++)
 				sent += vs_port_tx_burst(port, tq->queue, b->pkts + sent,
 							 (uint16_t)(n - sent));
-			if (tq->locked)
+			if (tq->locked) {
+				/* Nothing held back may outlive the lock. */
+				vs_port_tx_flush(port, tq->queue);
 				rte_spinlock_unlock(lock);
+			}
 		}
 		if (unlikely(sent < n)) {
 			for (uint16_t i = sent; i < n; i++) {
@@ -386,6 +389,7 @@ vs_worker_poll(struct vs_worker *w, const struct vs_dp *dp)
 			continue;
 		moved += n;
 		process(w, dp, p->port, pkts, n);
+		vs_port_rx_done(dp->ports[p->port].port, p->queue);
 	}
 	return moved;
 }

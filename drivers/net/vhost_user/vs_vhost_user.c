@@ -369,6 +369,20 @@ static const struct vs_port_ops vu_ops = {
 	.destroy = vu_destroy,
 };
 
+/* With a state directory: transactions end in rx_done (vs_vhost_user_txn.c). */
+static const struct vs_port_ops vu_ops_crash_safe = {
+	.rx_burst = vu_rx_burst,
+	.tx_burst = vu_tx_burst,
+	.rx_done = vu_rx_done,
+	.tx_flush = vu_tx_flush,
+	.start = vu_start,
+	.stop = vu_stop,
+	.info_get = vu_info_get,
+	.stats_get = vu_stats_get,
+	.stats_reset = vu_stats_reset,
+	.destroy = vu_destroy,
+};
+
 /* ---- create ---- */
 
 static int
@@ -423,12 +437,18 @@ vu_create(const char *name, struct vs_port_spec *spec, const struct vs_port_env 
 		snprintf(err, errlen, "the mbuf pool has no data room past the headroom");
 		return NULL;
 	}
+	if (env->state_dir != NULL && vu_txn_setup(env->state_dir) != 0) {
+		snprintf(err, errlen, "state directory %s unusable (see the log)", env->state_dir);
+		return NULL;
+	}
 	p = vu_zalloc("vs_vu_port", sizeof(*p), env->socket_id);
 	if (p == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	p->base.ops = &vu_ops;
+	p->crash_safe = env->state_dir != NULL;
+	p->base.ops = p->crash_safe ? &vu_ops_crash_safe : &vu_ops;
+	p->key = vu_port_key(name);
 	p->base.env = *env;
 	snprintf(p->base.name, sizeof(p->base.name), "%s", name);
 	snprintf(p->path, sizeof(p->path), "%s", path);

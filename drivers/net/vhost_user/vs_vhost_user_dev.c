@@ -239,6 +239,10 @@ dev_ring_started(void *dev, const struct vh_user_ring *ring)
 	cfg.state.used_idx = ring->base.used_idx;
 	cfg.state.used_wrap = ring->base.used_wrap;
 	if (!ring->packed) {
+		/* A killed instance may have committed returns it did not
+		 * publish: publish them first (vs_vhost_user_txn.c). */
+		if (p->crash_safe)
+			vu_redo_ring(p, ring);
 		/*
 		 * Split: every chain taken is returned within its burst, so at
 		 * every stop the used index is where the next available entry
@@ -283,6 +287,8 @@ dev_ring_started(void *dev, const struct vh_user_ring *ring)
 	r->call_fd = ring->call_fd;
 	r->err_fd = ring->err_fd;
 	r->port = p;
+	r->used_gpa = ring->used_gpa;
+	r->hold = p->crash_safe && !ring->packed;
 	p->ring[idx] = r;
 	p->enabled[idx] = ring->enabled;
 	vu_publish(p, idx);

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <rte_common.h>
 #include <rte_log.h>
@@ -56,6 +57,7 @@ struct vu_stats {
 } __rte_cache_aligned;
 
 struct vs_vu_port;
+struct vu_txn;
 
 /* One started ring: what a burst needs, built on ring_started(). */
 struct vu_ring {
@@ -70,6 +72,9 @@ struct vu_ring {
 	int err_fd;		/* eventfd to report a broken ring, -1: none */
 	bool mrg_rxbuf;		/* VIRTIO_NET_F_MRG_RXBUF negotiated */
 	bool broken;		/* the data path saw the queue break */
+	bool hold;		/* crash-safe: returns are held for a transaction */
+	struct vu_txn *txn;	/* the transaction holding returns now, or NULL */
+	uint64_t used_gpa;	/* guest address of the used ring (journal records) */
 	struct vs_vu_port *port;
 	/* Scratch of the burst in progress: one thread at a time uses it. */
 	struct vq_burst burst __rte_cache_aligned;
@@ -100,8 +105,10 @@ struct vs_vu_port {
 	uint64_t refused;
 	uint16_t nb_qp; /* queue pairs configured */
 	uint16_t mtu;	/* NET_SET_MTU, 0 if never sent */
+	uint64_t key; /* vu_port_key(name): names the port in journal records */
 	bool client;
 	bool started;
+	bool crash_safe; /* env.state_dir: transactions and redo (vs_vhost_user_txn.c) */
 	mode_t sock_mode;
 	/* What state_changed last reported. */
 	uint16_t rep_rxq;
@@ -146,6 +153,52 @@ uint16_t vu_nb_txq(const struct vs_vu_port *p);
 /* The data path (vs_vhost_user_rxtx.c). */
 uint16_t vu_rx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb);
 uint16_t vu_tx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb);
+/* Crash-safe mode: the ops rx_done and tx_flush (see vs_port.h). */
+void vu_rx_done(struct vs_port *port, uint16_t queue);
+void vu_tx_flush(struct vs_port *port, uint16_t queue);
+
+/* Interrupts the guest of @p r. */
+static inline void
+vu_call(const struct vu_ring *r)
+{
+	static const uint64_t one = 1;
+
+	if (r->call_fd >= 0) {
+		ssize_t rc = write(r->call_fd, &one, sizeof(one));
+
+		(void)rc; /* a full counter (EAGAIN) still wakes the guest */
+	}
+}
+
+/*
+ * Crash-safe publication (vs_vhost_user_txn.c). A transaction is one
+ * worker's poll of one queue: the rings whose returns it holds, and their
+ * used index when it began holding.
+ */
+#define VU_TXN_MAX_RINGS 32
+
+struct vu_txn {
+	unsigned int n;
+	struct vu_ring *ring[VU_TXN_MAX_RINGS];
+	uint16_t from[VU_TXN_MAX_RINGS];
+	struct vu_journal *j;
+};
+
+/* The port's name as a journal key. */
+uint64_t vu_port_key(const char *name);
+/* Control thread, once per state directory: reads what a killed instance
+ * committed, creates a journal per worker lcore. */
+int vu_txn_setup(const char *dir);
+/* This lcore's transaction, or NULL. */
+struct vu_txn *vu_txn_self(void);
+/* Adds @p r to @p t (no-op if there); false when @p t is full. */
+bool vu_txn_add(struct vu_txn *t, struct vu_ring *r);
+/* Journals, publishes and calls every ring of @p t; empties it. */
+void vu_txn_commit(struct vu_txn *t);
+/* Publishes @p r now and takes it out of @p t (if there). */
+void vu_txn_release(struct vu_txn *t, struct vu_ring *r);
+/* Control thread, ring start: publishes what a killed instance committed. */
+void vu_redo_ring(struct vs_vu_port *p, const struct vh_user_ring *ring);
 
 /* Counter updates: one writer per queue; the control thread reads. */
 #define VU_ADD(field, n) __atomic_store_n(&(field), (field) + (n), __ATOMIC_RELAXED)
