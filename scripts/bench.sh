@@ -9,8 +9,10 @@
 #   scripts/bench.sh --update-doc    the full run, then the results into doc/perf.md
 #   scripts/bench.sh --help          every option (sizes, rings, queues, windows, ...)
 #
-# Own options, before the rest: --no-setup (skip scripts/setup.sh), --no-build
-# (use the build directory as it is), --build DIR (default: build).
+# Own options, before the rest: --no-setup (skip scripts/setup.sh bench),
+# --no-build (use the build directory as it is), --build DIR (default: build),
+# --stop-system-ovs (stop the system's Open vSwitch service for the run; it
+# competes for the CPUs; it is never stopped unless asked, and not restarted).
 # Everything it starts is stopped on every path: the harness stops its
 # processes itself, each of them dies with the harness (PR_SET_PDEATHSIG), and
 # the trap below kills whatever still carries this run's tag.
@@ -21,11 +23,13 @@ ROOT=$(pwd)
 BUILD=build
 SETUP=1
 DO_BUILD=1
+STOP_OVS=0
 ARGS=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--no-setup) SETUP=0 ;;
 	--no-build) DO_BUILD=0 ;;
+	--stop-system-ovs) STOP_OVS=1 ;;
 	--build)
 		BUILD=$2
 		shift
@@ -47,18 +51,28 @@ if [ "$SETUP" = 1 ]; then
 		log "must run as root (Debian packages, hugepages, DPDK); or pass --no-setup"
 		exit 1
 	fi
-	scripts/setup.sh || exit 1
+	scripts/setup.sh bench || exit 1
 fi
 
-# The system's Open vSwitch (if any) would compete for the CPUs; the
-# benchmark runs its own ovsdb-server and ovs-vswitchd.
-if [ "$(id -u)" = 0 ]; then
-	if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q openvswitch-switch 2>/dev/null; then
-		systemctl stop openvswitch-switch && log "stopped the openvswitch-switch service"
-	elif [ -r /var/run/openvswitch/ovs-vswitchd.pid ] &&
-		kill -0 "$(cat /var/run/openvswitch/ovs-vswitchd.pid)" 2>/dev/null; then
-		/usr/share/openvswitch/scripts/ovs-ctl stop >/dev/null 2>&1 &&
-			log "stopped the system's ovs-vswitchd (ovs-ctl stop)"
+# A system Open vSwitch (if any) competes for the CPUs; the benchmark runs its
+# own ovsdb-server and ovs-vswitchd in a private directory, so it only stops
+# the system's when asked: the host's own network may run through it.
+system_ovs_pid() {
+	local pid
+	pid=$(cat /var/run/openvswitch/ovs-vswitchd.pid 2>/dev/null) || return 1
+	kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+if pid=$(system_ovs_pid); then
+	if [ "$STOP_OVS" = 1 ] && [ "$(id -u)" = 0 ]; then
+		if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q openvswitch-switch 2>/dev/null; then
+			systemctl stop openvswitch-switch &&
+				log "--stop-system-ovs: stopped the openvswitch-switch service (start it again with: systemctl start openvswitch-switch)"
+		else
+			/usr/share/openvswitch/scripts/ovs-ctl stop >/dev/null 2>&1 &&
+				log "--stop-system-ovs: stopped the system's ovs-vswitchd (ovs-ctl stop)"
+		fi
+	else
+		log "note: the system's ovs-vswitchd (pid $pid) is running and left alone; it may take CPU from the measurement (--stop-system-ovs stops it)"
 	fi
 fi
 

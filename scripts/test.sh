@@ -18,7 +18,7 @@ BUILD=${BUILD:-build}
 log() { echo "test.sh: $*"; }
 
 if [ "$(id -u)" = 0 ]; then
-	scripts/setup.sh || exit 1
+	scripts/setup.sh test || exit 1
 else
 	log "not root: skipping scripts/setup.sh (packages and hugepages must already be there)"
 fi

@@ -266,7 +266,7 @@ vt_hugepages_ok(unsigned min_pages, char *why, size_t len)
 	snprintf(path, sizeof(path), "%s/free_hugepages", dir);
 	free_pages = read_long(path);
 	if (free_pages < (long)min_pages) {
-		snprintf(why, len, "%ld free 2 MiB hugepages, need %u (run scripts/setup.sh as root)",
+		snprintf(why, len, "%ld free 2 MiB hugepages, need %u (run scripts/setup.sh test as root)",
 			 free_pages < 0 ? 0 : free_pages, min_pages);
 		return false;
 	}
@@ -278,7 +278,7 @@ vt_hugepages_ok(unsigned min_pages, char *why, size_t len)
 		fclose(m);
 	}
 	if (!mounted) {
-		snprintf(why, len, "hugetlbfs is not mounted (run scripts/setup.sh as root)");
+		snprintf(why, len, "hugetlbfs is not mounted (run scripts/setup.sh test as root)");
 		return false;
 	}
 	return true;

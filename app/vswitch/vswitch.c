@@ -14,13 +14,42 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_log.h>
 
+#include "vhost_diag.h"
 #include "vs_evloop.h"
 #include "vs_mgmt.h"
 #include "vs_options.h"
 #include "vs_switch.h"
 
 #define EXIT_BAD_ARGS 2
+
+/* The program's own lines (ready, --stats, shutting down). */
+RTE_LOG_REGISTER(vs_main_logtype, vswitch.main, INFO);
+/* libvhost's diagnostics, through its hook. */
+RTE_LOG_REGISTER(vs_libvhost_logtype, vswitch.libvhost, INFO);
+#define MAIN_LOG(level, fmt, ...)                                                                  \
+	rte_log(RTE_LOG_##level, vs_main_logtype, "vswitch: " fmt "\n", ##__VA_ARGS__)
+
+/* libvhost's levels are syslog's; rte_log's are one more (RTE_LOG_ERR == LOG_ERR + 1). */
+static void
+libvhost_log(int level, const char *line, void *arg)
+{
+	(void)arg;
+	rte_log((uint32_t)level + 1, vs_libvhost_logtype, "libvhost: %s\n", line);
+}
+
+/*
+ * From EAL on, libvhost logs through rte_log: its own level lets every
+ * message through and rte_log's level of vswitch.libvhost decides (so
+ * --log-level and `vswitchctl log level` set it).
+ */
+static void
+install_log_hooks(void)
+{
+	vh_diag_set_handler(libvhost_log, NULL);
+	vh_diag_set_level(VH_DIAG_DEBUG);
+}
 
 static struct vs_evloop *main_loop;
 static volatile sig_atomic_t got_signal;
@@ -54,8 +83,17 @@ static void
 stats_tick(void *arg)
 {
 	struct stats_timer *st = arg;
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&line, &len);
 
-	vs_switch_print_stats_line(st->sw, stdout);
+	if (f != NULL) {
+		vs_switch_print_stats_line(st->sw, f);
+		fclose(f);
+		/* "stats: ...\n" */
+		rte_log(RTE_LOG_INFO, vs_main_logtype, "vswitch: %s", line);
+		free(line);
+	}
 	vs_evloop_add_timer(st->loop, (uint64_t)st->sec * 1000, stats_tick, st);
 }
 
@@ -161,12 +199,11 @@ run(struct vs_options *o)
 		st = (struct stats_timer){main_loop, sw, o->stats};
 		vs_evloop_add_timer(main_loop, (uint64_t)o->stats * 1000, stats_tick, &st);
 	}
-	printf("vswitch: ready: %u port(s), %u worker(s), management socket %s\n", o->nb_ports,
-	       vs_switch_nb_workers(sw), o->ctl[0] != '\0' ? o->ctl : "(none)");
-	fflush(stdout);
+	MAIN_LOG(INFO, "ready: %u port(s), %u worker(s), management socket %s", o->nb_ports,
+		 vs_switch_nb_workers(sw), o->ctl[0] != '\0' ? o->ctl : "(none)");
 	if (vs_evloop_run(main_loop) != 0)
-		fprintf(stderr, "vswitch: event loop failed\n");
-	printf("vswitch: %s, shutting down\n", got_signal == SIGINT ? "SIGINT" : "SIGTERM");
+		MAIN_LOG(ERR, "event loop failed");
+	MAIN_LOG(INFO, "%s, shutting down", got_signal == SIGINT ? "SIGINT" : "SIGTERM");
 	rc = EXIT_SUCCESS;
 out:
 	vs_mgmt_destroy(mgmt);
@@ -214,7 +251,9 @@ main(int argc, char **argv)
 		vs_options_free(&o);
 		return e == EINVAL ? EXIT_BAD_ARGS : EXIT_FAILURE;
 	}
+	install_log_hooks();
 	rc = run(&o);
+	vh_diag_set_handler(NULL, NULL);
 	rte_eal_cleanup();
 	vs_options_free(&o);
 	return rc;

@@ -2,9 +2,11 @@
 /*
  * vswitchctl: talks to a running vswitch over its management socket.
  *
- *   vswitchctl [--ctl PATH] [--json] [--timeout SEC] COMMAND [ARG]
+ *   vswitchctl [--ctl PATH] [--json] [--timeout SEC] COMMAND [ARG...]
  *
- * Prints tables by default and the switch's JSON reply with --json.
+ * Sends the words as {"command": WORD, "args": [WORD...]} (the switch finds
+ * the command in them, vs_mgmt.h), prints tables by default and the
+ * switch's JSON reply with --json.
  * Exit status: 0 done, 1 the switch refused the command, 2 bad usage,
  * 3 no switch to talk to (or it did not answer).
  */
@@ -30,9 +32,9 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: vswitchctl [--ctl PATH] [--json] [--timeout SEC] COMMAND [ARG]\n"
+	fprintf(f, "usage: vswitchctl [--ctl PATH] [--json] [--timeout SEC] COMMAND [ARG...]\n"
 		   "\n"
-		   "commands:\n"
+		   "commands (`vswitchctl help` lists the running switch's):\n"
 		   "  show ports        ports: type, state, queues, VLAN, packets, bytes, drops\n"
 		   "  show fdb          learned stations: MAC, VLAN, port, age\n"
 		   "  show lcores       workers: the queues each polls, busy/idle cycles\n"
@@ -208,20 +210,17 @@ table_print(struct table *t)
 }
 
 static const char *
-str_of(const struct vs_json *o, const char *key)
+str_of(const json_t *o, const char *key)
 {
-	const char *s = vs_json_string(vs_json_get(o, key));
+	const char *s = vs_json_str(o, key);
 
 	return s != NULL ? s : "";
 }
 
 static uint64_t
-u64_of(const struct vs_json *o, const char *key)
+u64_of(const json_t *o, const char *key)
 {
-	uint64_t v = 0;
-
-	vs_json_u64(vs_json_get(o, key), &v);
-	return v;
+	return vs_json_u64_of(o, key);
 }
 
 static char *
@@ -232,16 +231,17 @@ num(char *buf, uint64_t v)
 }
 
 static void
-show_ports(const struct vs_json *r)
+show_ports(const json_t *r)
 {
 	struct table t = {.ncols = 11,
 			  .head = {"NAME", "TYPE", "STATE", "QUEUES", "VLAN", "RX-PKTS", "RX-BYTES",
 				   "RX-DROP", "TX-PKTS", "TX-BYTES", "TX-DROP"},
 			  .right = {0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1}};
-	const struct vs_json *ports = vs_json_get(r, "ports");
+	const json_t *p;
+	size_t i;
 
-	for (const struct vs_json *p = ports != NULL ? ports->child : NULL; p != NULL;
-	     p = p->next) {
+	json_array_foreach(json_object_get(r, "ports"), i, p)
+	{
 		char q[32], b[6][24];
 		char *row[11];
 
@@ -264,13 +264,15 @@ show_ports(const struct vs_json *r)
 }
 
 static void
-show_fdb(const struct vs_json *r)
+show_fdb(const json_t *r)
 {
 	struct table t = {
 		.ncols = 4, .head = {"MAC", "VLAN", "PORT", "AGE"}, .right = {0, 1, 0, 1}};
-	const struct vs_json *e = vs_json_get(r, "entries");
+	const json_t *x;
+	size_t i;
 
-	for (const struct vs_json *x = e != NULL ? e->child : NULL; x != NULL; x = x->next) {
+	json_array_foreach(json_object_get(r, "entries"), i, x)
+	{
 		char b[2][24];
 		char *row[4] = {(char *)str_of(x, "mac"), num(b[0], u64_of(x, "vlan")),
 				(char *)str_of(x, "port"), num(b[1], u64_of(x, "age"))};
@@ -281,34 +283,38 @@ show_fdb(const struct vs_json *r)
 	printf("%" PRIu64 " entr%s (limit %" PRIu64 ", aging %" PRIu64 " s)%s\n",
 	       u64_of(r, "count"), u64_of(r, "count") == 1 ? "y" : "ies", u64_of(r, "limit"),
 	       u64_of(r, "aging"),
-	       vs_json_get(r, "truncated") != NULL && vs_json_get(r, "truncated")->b
-		       ? "; list truncated"
-		       : "");
+	       json_is_true(json_object_get(r, "truncated")) ? "; list truncated" : "");
 }
 
 static void
-show_lcores(const struct vs_json *r)
+show_lcores(const json_t *r)
 {
 	struct table t = {.ncols = 7,
 			  .head = {"WORKER", "LCORE", "BUSY%", "BUSY-CYCLES", "IDLE-CYCLES",
 				   "RX-PKTS", "QUEUES"},
 			  .right = {1, 1, 1, 1, 1, 1, 0}};
-	const struct vs_json *l = vs_json_get(r, "lcores");
+	const json_t *x;
+	size_t i;
 
-	for (const struct vs_json *x = l != NULL ? l->child : NULL; x != NULL; x = x->next) {
-		const struct vs_json *qs = vs_json_get(x, "queues"),
-				     *pct = vs_json_get(x, "busy_pct");
-		char b[5][24], queues[1024] = "";
-		size_t n = 0;
+	json_array_foreach(json_object_get(r, "lcores"), i, x)
+	{
+		const json_t *pct = json_object_get(x, "busy_pct"), *q;
+		char b[6][24], queues[1024] = "";
+		size_t n = 0, k;
 		char *row[7];
 
-		for (const struct vs_json *q = qs != NULL ? qs->child : NULL; q != NULL && n < 900;
-		     q = q->next)
+		json_array_foreach(json_object_get(x, "queues"), k, q)
+		{
+			if (n >= 900)
+				break;
 			n += (size_t)snprintf(queues + n, sizeof(queues) - n, "%s%s:%" PRIu64,
 					      n ? " " : "", str_of(q, "port"), u64_of(q, "queue"));
+		}
+		snprintf(b[5], sizeof(b[5]), "%.1f",
+			 json_is_number(pct) ? json_number_value(pct) : 0.0);
 		row[0] = num(b[0], u64_of(x, "worker"));
 		row[1] = num(b[1], u64_of(x, "lcore"));
-		row[2] = pct != NULL && pct->type == VS_JSON_NUMBER ? pct->str : "0";
+		row[2] = b[5];
 		row[3] = num(b[2], u64_of(x, "busy_cycles"));
 		row[4] = num(b[3], u64_of(x, "idle_cycles"));
 		row[5] = num(b[4], u64_of(x, "rx_packets"));
@@ -319,37 +325,154 @@ show_lcores(const struct vs_json *r)
 }
 
 static void
-render(const char *cmd, const char *arg, const struct vs_json *r)
+show_help(const json_t *r)
 {
-	if (strcmp(cmd, "show ports") == 0) {
-		show_ports(r);
-	} else if (strcmp(cmd, "show fdb") == 0) {
-		show_fdb(r);
-	} else if (strcmp(cmd, "show lcores") == 0) {
-		show_lcores(r);
-	} else if (strcmp(cmd, "add-port") == 0) {
-		printf("added port %s (id %" PRIu64 ")\n", str_of(r, "port"), u64_of(r, "id"));
-	} else if (strcmp(cmd, "del-port") == 0) {
-		printf("removed port %s\n", arg);
-	} else if (strcmp(cmd, "fdb flush") == 0) {
-		printf("flushed %" PRIu64 " entr%s\n", u64_of(r, "flushed"),
-		       u64_of(r, "flushed") == 1 ? "y" : "ies");
-	} else {
-		const struct vs_json *c = vs_json_get(r, "commands");
+	const json_t *c;
+	size_t i, w = 0;
 
-		for (const struct vs_json *x = c != NULL ? c->child : NULL; x != NULL; x = x->next)
-			printf("%s\n", vs_json_string(x) != NULL ? x->str : "");
+	json_array_foreach(json_object_get(r, "commands"), i, c) if (strlen(str_of(c, "usage")) > w)
+		w = strlen(str_of(c, "usage"));
+	json_array_foreach(json_object_get(r, "commands"), i, c)
+		printf("%-*s  %s\n", (int)w, str_of(c, "usage"), str_of(c, "help"));
+}
+
+/* A reply no renderer knows: "key: value" per member, containers as JSON. */
+static void
+show_members(const json_t *r)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)r, key, v)
+	{
+		char *text;
+
+		if (strcmp(key, "ok") == 0)
+			continue;
+		if (json_is_string(v)) {
+			printf("%s: %s\n", key, json_string_value(v));
+			continue;
+		}
+		text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		printf("%s: %s\n", key, text != NULL ? text : "?");
+		free(text);
 	}
+}
+
+struct renderer {
+	const char *cmd; /* the command's words */
+	void (*show)(const json_t *r, char *const *args);
+};
+
+static void
+show_added(const json_t *r, char *const *args)
+{
+	(void)args;
+	printf("added port %s (id %" PRIu64 ")\n", str_of(r, "port"), u64_of(r, "id"));
+}
+
+static void
+show_removed(const json_t *r, char *const *args)
+{
+	(void)r;
+	printf("removed port %s\n", args[0] != NULL ? args[0] : "");
+}
+
+static void
+show_flushed(const json_t *r, char *const *args)
+{
+	(void)args;
+	printf("flushed %" PRIu64 " entr%s\n", u64_of(r, "flushed"),
+	       u64_of(r, "flushed") == 1 ? "y" : "ies");
+}
+
+#define TABLE(fn)                                                                                  \
+	static void fn##_r(const json_t *r, char *const *args)                                     \
+	{                                                                                          \
+		(void)args;                                                                        \
+		fn(r);                                                                             \
+	}
+TABLE(show_ports)
+TABLE(show_fdb)
+TABLE(show_lcores)
+TABLE(show_help)
+
+static const struct renderer renderers[] = {
+	{"show ports", show_ports_r}, {"show fdb", show_fdb_r},	  {"show lcores", show_lcores_r},
+	{"add-port", show_added},     {"del-port", show_removed}, {"fdb flush", show_flushed},
+	{"help", show_help_r},
+};
+
+/* @return how many of @p words spell @p cmd, or 0. */
+static int
+spells(const char *cmd, char *const *words, int n)
+{
+	int k = 0;
+
+	while (*cmd != '\0') {
+		size_t len = strcspn(cmd, " ");
+
+		if (k == n || strlen(words[k]) != len || strncmp(words[k], cmd, len) != 0)
+			return 0;
+		k++;
+		cmd += len;
+		while (*cmd == ' ')
+			cmd++;
+	}
+	return k;
+}
+
+static void
+render(char *const *words, int n, const json_t *r)
+{
+	const struct renderer *best = NULL;
+	int k = 0;
+
+	for (size_t i = 0; i < sizeof(renderers) / sizeof(renderers[0]); i++) {
+		int m = spells(renderers[i].cmd, words, n);
+
+		if (m > k) {
+			k = m;
+			best = &renderers[i];
+		}
+	}
+	if (best != NULL)
+		best->show(r, words + k);
+	else
+		show_members(r);
+}
+
+/* {"command": WORD, "args": [WORD...]}: the switch finds the command in the words. */
+static char *
+request(char *const *words, int n)
+{
+	struct vs_jw w;
+	char *req;
+
+	vs_jw_init(&w, 0);
+	vs_jw_object_open(&w);
+	vs_jw_kv_str(&w, "command", words[0]);
+	vs_jw_key(&w, "args");
+	vs_jw_array_open(&w);
+	for (int i = 1; i < n; i++)
+		vs_jw_str(&w, words[i]);
+	vs_jw_array_close(&w);
+	vs_jw_object_close(&w);
+	req = vs_jw_text(&w) != NULL ? malloc(strlen(vs_jw_text(&w)) + 2) : NULL;
+	if (req != NULL)
+		sprintf(req, "%s\n", vs_jw_text(&w));
+	vs_jw_free(&w);
+	return req;
 }
 
 int
 main(int argc, char **argv)
 {
-	char path[256], why[512], cmd[64] = "", arg[4096] = "", *req, *reply;
+	char path[256], why[512], *req, *reply;
 	unsigned int timeout = 30;
 	bool json = false;
 	const char *dir = getenv("VSWITCH_RUNDIR");
-	struct vs_json *r;
+	json_t *r;
 	int i;
 
 	snprintf(path, sizeof(path), "%s/vswitch.ctl",
@@ -380,53 +503,34 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if ((strcmp(argv[i], "show") == 0 || strcmp(argv[i], "fdb") == 0) && i + 1 < argc) {
-		snprintf(cmd, sizeof(cmd), "%s %s", argv[i], argv[i + 1]);
-		i += 2;
-	} else {
-		snprintf(cmd, sizeof(cmd), "%s", argv[i]);
-		i++;
-	}
-	if (i < argc)
-		snprintf(arg, sizeof(arg), "%s", argv[i++]);
-	if (i < argc) {
-		fprintf(stderr, "vswitchctl: unexpected argument '%s' (quote a SPEC with spaces)\n",
-			argv[i]);
-		return EXIT_USAGE;
-	}
-	if (strchr(arg, '\n') != NULL || strchr(cmd, '\n') != NULL) {
-		fprintf(stderr, "vswitchctl: arguments cannot hold newlines\n");
-		return EXIT_USAGE;
-	}
-	req = malloc(strlen(cmd) + strlen(arg) + 3);
-	if (req == NULL)
+	req = request(argv + i, argc - i);
+	if (req == NULL) {
+		fprintf(stderr, "vswitchctl: out of memory\n");
 		return EXIT_FAILURE;
-	sprintf(req, "%s%s%s\n", cmd, arg[0] ? " " : "", arg);
+	}
 	reply = transact(path, req, timeout, why, sizeof(why));
 	free(req);
 	if (reply == NULL) {
 		fprintf(stderr, "vswitchctl: %s\n", why);
 		return EXIT_NO_SWITCH;
 	}
-	r = vs_json_parse(reply, strlen(reply), why, sizeof(why));
+	r = vs_json_load(reply, strlen(reply), why, sizeof(why));
 	if (r == NULL) {
 		fprintf(stderr, "vswitchctl: unreadable reply (%s)\n", why);
 		free(reply);
 		return EXIT_NO_SWITCH;
 	}
-	if (vs_json_get(r, "ok") == NULL || !vs_json_get(r, "ok")->b) {
-		if (json)
-			printf("%s\n", reply);
+	if (json)
+		printf("%s\n", reply);
+	if (!json_is_true(json_object_get(r, "ok"))) {
 		fprintf(stderr, "vswitchctl: %s\n", str_of(r, "error"));
-		vs_json_free(r);
+		json_decref(r);
 		free(reply);
 		return EXIT_REFUSED;
 	}
-	if (json)
-		printf("%s\n", reply);
-	else
-		render(cmd, arg, r);
-	vs_json_free(r);
+	if (!json)
+		render(argv + i, argc - i, r);
+	json_decref(r);
 	free(reply);
 	return 0;
 }

@@ -4,14 +4,16 @@
 
 /**
  * @file
- * Small JSON for the management protocol: a writer that builds a compact
- * document in a growing buffer, and a strict parser (RFC 8259) into a tree,
- * for untrusted input: depth, size and encoding are checked. libc only.
+ * JSON for the management protocol: a writer that builds a compact document
+ * in a growing buffer, and reading through jansson (already a DPDK
+ * dependency), which parses the untrusted requests strictly.
  */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <jansson.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -61,56 +63,28 @@ void vs_jw_kv_str(struct vs_jw *w, const char *key, const char *s);
 void vs_jw_kv_u64(struct vs_jw *w, const char *key, uint64_t v);
 void vs_jw_kv_bool(struct vs_jw *w, const char *key, bool v);
 
-/* ---- parser ---- */
-
-enum vs_json_type {
-	VS_JSON_NULL,
-	VS_JSON_BOOL,
-	VS_JSON_NUMBER,
-	VS_JSON_STRING,
-	VS_JSON_ARRAY,
-	VS_JSON_OBJECT,
-};
-
-/** One value; members and elements are a list through @ref next. */
-struct vs_json {
-	enum vs_json_type type;
-	char *key;	       /**< member name, when in an object */
-	char *str;	       /**< STRING: decoded UTF-8; NUMBER: the literal */
-	size_t len;	       /**< bytes of @ref str */
-	bool b;		       /**< BOOL */
-	struct vs_json *child; /**< ARRAY/OBJECT: first element or member */
-	struct vs_json *next;
-};
+/* ---- reading: jansson, with a few helpers ---- */
 
 /**
- * Parses exactly one JSON value in @p text (@p len bytes; surrounding white
- * space allowed). Rejects trailing data, nesting deeper than
- * VS_JSON_MAX_DEPTH, invalid UTF-8, unescaped control characters, lone
- * surrogates, NUL in strings and malformed numbers.
- * @return the tree (free with vs_json_free), or NULL with a one-line reason
+ * Parses exactly one JSON document of @p len bytes with jansson (strict
+ * RFC 8259: valid UTF-8, no trailing data; here also no duplicate keys and no
+ * "\u0000" in strings).
+ * @return the document (json_decref it), or NULL with a one-line reason
  * (naming the byte offset) in @p err
  */
-struct vs_json *vs_json_parse(const char *text, size_t len, char *err, size_t errlen);
+json_t *vs_json_load(const char *text, size_t len, char *err, size_t errlen);
 
-/** Frees @p j and everything under it (NULL is ignored). */
-void vs_json_free(struct vs_json *j);
-
-/** @return member @p key of object @p obj, or NULL. */
-const struct vs_json *vs_json_get(const struct vs_json *obj, const char *key);
-
-/** @return the string of @p j, or NULL when @p j is no string. */
-const char *vs_json_string(const struct vs_json *j);
+/** @return the string member @p key of @p obj, or NULL when missing or no string. */
+const char *vs_json_str(const json_t *obj, const char *key);
 
 /**
  * Reads @p j as a non-negative integer.
- * @return 0, or -EINVAL when it is no number, has a fraction or exponent,
- * is negative or does not fit
+ * @return 0, or -EINVAL when it is no integer or is negative
  */
-int vs_json_u64(const struct vs_json *j, uint64_t *out);
+int vs_json_u64(const json_t *j, uint64_t *out);
 
-/** @return the number of elements or members of @p j (0 for scalars). */
-size_t vs_json_count(const struct vs_json *j);
+/** @return the non-negative integer member @p key of @p obj, or 0. */
+uint64_t vs_json_u64_of(const json_t *obj, const char *key);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The management socket and its commands.
+ * The management socket, requests and the command table (the engine's
+ * commands are in vs_mgmt_cmds.c).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -40,6 +41,16 @@ struct client {
 	struct client *next;
 };
 
+struct cmd_ref {
+	const struct vs_mgmt_cmd *cmd;
+	void *arg;
+};
+
+struct cmd_set {
+	struct cmd_ref *refs;
+	unsigned int n;
+};
+
 struct vs_mgmt {
 	struct vs_switch *sw;
 	struct vs_evloop *loop;
@@ -47,15 +58,23 @@ struct vs_mgmt {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	unsigned int nb_clients;
 	struct client *clients;
+	struct cmd_set cmds;
 };
 
-/* ---- commands ---- */
+/* ---- requests: words, commands ---- */
 
-static void reply_error(struct vs_jw *w, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* A request split into words; text words live in buf, JSON words in the document. */
+struct words {
+	unsigned int n;
+	const char *w[VS_MGMT_MAX_WORDS];
+	const char *raw[VS_MGMT_MAX_WORDS]; /* text: where word i starts in the line */
+	const char *line_end;
+	char buf[VS_MGMT_MAX_LINE + 1];
+	char line_arg[VS_MGMT_MAX_LINE + 1];
+};
 
-static void
-reply_error(struct vs_jw *w, const char *fmt, ...)
+int
+vs_mgmt_fail(struct vs_mgmt_req *req, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -63,333 +82,365 @@ reply_error(struct vs_jw *w, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	vs_jw_reset(w);
-	vs_jw_object_open(w);
-	vs_jw_kv_bool(w, "ok", false);
-	vs_jw_kv_str(w, "error", msg);
-	vs_jw_object_close(w);
+	vs_jw_reset(req->w);
+	vs_jw_object_open(req->w);
+	vs_jw_kv_bool(req->w, "ok", false);
+	vs_jw_kv_str(req->w, "error", msg);
+	vs_jw_object_close(req->w);
+	return -1;
 }
+
+static void reply_error(struct vs_jw *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void
-cmd_show_ports(struct vs_switch *sw, struct vs_jw *w)
+reply_error(struct vs_jw *w, const char *fmt, ...)
 {
-	vs_jw_key(w, "ports");
-	vs_jw_array_open(w);
-	for (int p = vs_switch_port_next(sw, -1); p >= 0; p = vs_switch_port_next(sw, p)) {
-		struct vs_switch_port_view v;
-		struct vs_port_stats ds;
-		uint64_t drx_drop = 0, drx_err = 0, dtx_err = 0;
+	struct vs_mgmt_req req = {.w = w};
+	char msg[512];
+	va_list ap;
 
-		if (vs_switch_port_view(sw, (uint16_t)p, &v) != 0)
-			continue;
-		if (vs_switch_port_driver_stats(sw, (uint16_t)p, &ds) == 0) {
-			for (unsigned int q = 0; q < VS_PORT_MAX_QUEUES; q++) {
-				drx_drop += ds.rx[q].drops;
-				drx_err += ds.rx[q].errors;
-				dtx_err += ds.tx[q].errors;
-			}
-		}
-		vs_jw_object_open(w);
-		vs_jw_kv_u64(w, "id", v.id);
-		vs_jw_kv_str(w, "name", v.name);
-		vs_jw_kv_str(w, "type", v.info.type);
-		vs_jw_kv_str(w, "state", v.info.link == VS_PORT_LINK_UP ? "up" : "down");
-		vs_jw_kv_u64(w, "rx_queues", v.info.nb_rxq);
-		vs_jw_kv_u64(w, "tx_queues", v.info.nb_txq);
-		vs_jw_kv_u64(w, "max_queues", v.info.max_queues);
-		vs_jw_kv_str(w, "vlan", v.vlan);
-		vs_jw_kv_u64(w, "mtu", v.info.mtu);
-		vs_jw_kv_str(w, "detail", v.info.detail);
-		vs_jw_kv_u64(w, "rx_packets", v.counters.rx_packets);
-		vs_jw_kv_u64(w, "rx_bytes", v.counters.rx_bytes);
-		vs_jw_kv_u64(w, "rx_dropped", v.counters.rx_dropped);
-		vs_jw_kv_u64(w, "tx_packets", v.counters.tx_packets);
-		vs_jw_kv_u64(w, "tx_bytes", v.counters.tx_bytes);
-		vs_jw_kv_u64(w, "tx_dropped", v.counters.tx_dropped);
-		vs_jw_kv_u64(w, "flooded", v.counters.flooded);
-		vs_jw_kv_u64(w, "driver_rx_dropped", drx_drop);
-		vs_jw_kv_u64(w, "driver_rx_errors", drx_err);
-		vs_jw_kv_u64(w, "driver_tx_errors", dtx_err);
-		vs_jw_object_close(w);
-	}
-	vs_jw_array_close(w);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	vs_mgmt_fail(&req, "%s", msg);
 }
 
-struct fdb_dump {
-	struct vs_switch *sw;
-	struct vs_jw *w;
-	uint32_t n;
-};
-
-static int
-fdb_entry(uint64_t key, uint16_t port, uint32_t age, void *arg)
+static bool
+is_blank(char c)
 {
-	struct fdb_dump *d = arg;
-	struct vs_switch_port_view v;
-	char mac[18];
-	uint8_t b[6];
+	return c == ' ' || c == '\t' || c == '\r';
+}
 
-	if (d->n == VS_MGMT_MAX_FDB_ENTRIES)
-		return 1;
-	vs_fdb_key_mac(key, b);
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4],
-		 b[5]);
-	vs_jw_object_open(d->w);
-	vs_jw_kv_str(d->w, "mac", mac);
-	vs_jw_kv_u64(d->w, "vlan", vs_fdb_key_vlan(key));
-	vs_jw_kv_str(d->w, "port", vs_switch_port_view(d->sw, port, &v) == 0 ? v.name : "?");
-	vs_jw_kv_u64(d->w, "age", age);
-	vs_jw_object_close(d->w);
-	d->n++;
+/* Splits a text request; a word starting with '"' runs to the closing quote. */
+static int
+split_text(const char *line, size_t len, struct words *ws, char *err, size_t errlen)
+{
+	const char *p = line, *end = line + len;
+	char *o = ws->buf;
+
+	ws->n = 0;
+	ws->line_end = end;
+	for (;;) {
+		while (p < end && is_blank(*p))
+			p++;
+		if (p == end)
+			return 0;
+		if (ws->n == VS_MGMT_MAX_WORDS) {
+			snprintf(err, errlen, "more than %d words", VS_MGMT_MAX_WORDS);
+			return -E2BIG;
+		}
+		ws->raw[ws->n] = p;
+		ws->w[ws->n++] = o;
+		if (*p == '"') {
+			for (p++; p < end && *p != '"'; p++) {
+				if (*p == '\\' && p + 1 < end && (p[1] == '"' || p[1] == '\\'))
+					p++;
+				*o++ = *p;
+			}
+			if (p == end) {
+				snprintf(err, errlen, "unterminated quote");
+				return -EINVAL;
+			}
+			p++;
+		} else {
+			while (p < end && !is_blank(*p))
+				*o++ = *p++;
+		}
+		*o++ = '\0';
+	}
+}
+
+/* Splits @p s at blanks into words kept in ws->buf (from offset *used). */
+static int
+split_plain(const char *s, struct words *ws, size_t *used)
+{
+	for (;;) {
+		size_t n;
+
+		while (is_blank(*s) || *s == '\n')
+			s++;
+		if (*s == '\0')
+			return 0;
+		n = strcspn(s, " \t\r\n");
+		if (ws->n == VS_MGMT_MAX_WORDS || *used + n + 1 > sizeof(ws->buf))
+			return -E2BIG;
+		memcpy(ws->buf + *used, s, n);
+		ws->buf[*used + n] = '\0';
+		ws->raw[ws->n] = NULL;
+		ws->w[ws->n++] = ws->buf + *used;
+		*used += n + 1;
+		s += n;
+	}
+}
+
+/* {"command": "WORDS", "args": ["ARG", ...]}: the words point into @p j. */
+static int
+split_json(const json_t *j, struct words *ws, char *err, size_t errlen)
+{
+	const json_t *args = json_object_get(j, "args"), *a;
+	const char *cmd = vs_json_str(j, "command");
+	size_t used = 0, i;
+
+	ws->n = 0;
+	ws->line_end = NULL;
+	if (!json_is_object(j) || cmd == NULL) {
+		snprintf(err, errlen, "a JSON request is an object with a \"command\" string");
+		return -EINVAL;
+	}
+	if (args != NULL && !json_is_array(args)) {
+		snprintf(err, errlen, "\"args\" must be an array of strings");
+		return -EINVAL;
+	}
+	if (split_plain(cmd, ws, &used) != 0) {
+		snprintf(err, errlen, "\"command\" is too long");
+		return -E2BIG;
+	}
+	json_array_foreach(args, i, a)
+	{
+		if (!json_is_string(a)) {
+			snprintf(err, errlen, "\"args\" must be an array of strings");
+			return -EINVAL;
+		}
+		if (ws->n == VS_MGMT_MAX_WORDS) {
+			snprintf(err, errlen, "more than %d words", VS_MGMT_MAX_WORDS);
+			return -E2BIG;
+		}
+		ws->raw[ws->n] = NULL;
+		ws->w[ws->n++] = json_string_value(a);
+	}
 	return 0;
 }
 
-static void
-cmd_show_fdb(struct vs_switch *sw, struct vs_jw *w)
+/* @return how many leading words of @p ws spell @p name, or 0 when they do not. */
+static unsigned int
+name_matches(const char *name, const struct words *ws)
 {
-	struct fdb_dump d = {sw, w, 0};
-	struct vs_switch_fdb_view f;
-	int truncated;
+	unsigned int k = 0;
 
-	vs_switch_fdb_view(sw, &f);
-	vs_jw_kv_u64(w, "count", f.count);
-	vs_jw_kv_u64(w, "limit", f.limit);
-	vs_jw_kv_u64(w, "aging", f.aging);
-	vs_jw_kv_u64(w, "learned", f.learned);
-	vs_jw_kv_u64(w, "moved", f.moved);
-	vs_jw_kv_u64(w, "full", f.full);
-	vs_jw_kv_u64(w, "aged", f.aged);
-	vs_jw_kv_u64(w, "flushed", f.flushed);
-	vs_jw_key(w, "entries");
-	vs_jw_array_open(w);
-	truncated = vs_fdb_walk(vs_switch_fdb(sw), fdb_entry, &d);
-	vs_jw_array_close(w);
-	vs_jw_kv_bool(w, "truncated", truncated != 0);
-}
+	while (*name != '\0') {
+		size_t n = strcspn(name, " ");
 
-static void
-cmd_show_lcores(struct vs_switch *sw, struct vs_jw *w)
-{
-	vs_jw_key(w, "lcores");
-	vs_jw_array_open(w);
-	for (unsigned int i = 0; i < vs_switch_nb_workers(sw); i++) {
-		struct vs_switch_lcore_view l;
-		uint64_t total;
-
-		if (vs_switch_lcore_view(sw, i, &l) != 0)
-			continue;
-		total = l.busy_cycles + l.idle_cycles;
-		vs_jw_object_open(w);
-		vs_jw_kv_u64(w, "worker", l.worker);
-		vs_jw_kv_u64(w, "lcore", l.lcore);
-		vs_jw_kv_u64(w, "busy_cycles", l.busy_cycles);
-		vs_jw_kv_u64(w, "idle_cycles", l.idle_cycles);
-		vs_jw_key(w, "busy_pct");
-		vs_jw_fixed1(w, total > 0 ? 100.0 * (double)l.busy_cycles / (double)total : 0.0);
-		vs_jw_kv_u64(w, "iterations", l.iterations);
-		vs_jw_kv_u64(w, "busy_iterations", l.busy_iterations);
-		vs_jw_kv_u64(w, "rx_packets", l.rx_packets);
-		vs_jw_kv_u64(w, "tsc_hz", l.tsc_hz);
-		vs_jw_key(w, "queues");
-		vs_jw_array_open(w);
-		for (unsigned int q = 0; q < l.nb_polls && q < RTE_DIM(l.polls); q++) {
-			struct vs_switch_port_view v;
-
-			vs_jw_object_open(w);
-			vs_jw_kv_str(w, "port",
-				     vs_switch_port_view(sw, l.polls[q].port, &v) == 0 ? v.name
-										       : "?");
-			vs_jw_kv_u64(w, "queue", l.polls[q].queue);
-			vs_jw_object_close(w);
-		}
-		vs_jw_array_close(w);
-		vs_jw_object_close(w);
+		if (k == ws->n || strlen(ws->w[k]) != n || memcmp(ws->w[k], name, n) != 0)
+			return 0;
+		k++;
+		name += n;
+		while (*name == ' ')
+			name++;
 	}
-	vs_jw_array_close(w);
+	return k;
 }
 
-static const char *const help_lines[] = {
-	"show ports",	 "show fdb",  "show lcores", "add-port SPEC",
-	"del-port NAME", "fdb flush", "help",
-};
-
-/* Runs command @p cmd with argument @p arg (may be empty). */
-static void
-run(struct vs_switch *sw, const char *cmd, const char *arg, struct vs_jw *w)
+static const struct cmd_ref *
+find_command(const struct cmd_set *set, const struct words *ws, unsigned int *nwords)
 {
-	char err[512];
-	int rc;
+	const struct cmd_ref *best = NULL;
 
+	*nwords = 0;
+	for (unsigned int i = 0; i < set->n; i++) {
+		unsigned int k = name_matches(set->refs[i].cmd->name, ws);
+
+		if (k > *nwords) {
+			*nwords = k;
+			best = &set->refs[i];
+		}
+	}
+	return best;
+}
+
+static void
+unknown_command(const struct words *ws, struct vs_jw *w)
+{
+	char text[80] = "";
+	size_t n = 0;
+
+	for (unsigned int i = 0; i < ws->n && n < 64; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%s", i ? " " : "", ws->w[i]);
+	reply_error(w, "unknown command '%.64s%s' (try 'help')", text, n > 64 ? "..." : "");
+}
+
+/* The rest of a text line after word @p k, as typed, without trailing blanks. */
+static const char *
+rest_of_line(struct words *ws, unsigned int k, char *buf, size_t len)
+{
+	const char *s = ws->raw[k], *e = ws->line_end;
+
+	while (e > s && is_blank(e[-1]))
+		e--;
+	snprintf(buf, len, "%.*s", (int)(e - s), s);
+	return buf;
+}
+
+static void
+dispatch(struct vs_switch *sw, const struct cmd_set *set, struct words *ws, struct vs_jw *w)
+{
+	const struct vs_mgmt_cmd *c;
+	const struct cmd_ref *ref;
+	struct vs_mgmt_req req;
+	unsigned int k;
+	const char *one;
+
+	if (ws->n == 0) {
+		reply_error(w, "empty request (try 'help')");
+		return;
+	}
+	ref = find_command(set, ws, &k);
+	if (ref == NULL) {
+		unknown_command(ws, w);
+		return;
+	}
+	c = ref->cmd;
+	req = (struct vs_mgmt_req){sw, ref->arg, ws->n - k, ws->w + k, w};
+	if (c->line_arg && req.argc > 0 && ws->raw[k] != NULL) {
+		one = rest_of_line(ws, k, ws->line_arg, sizeof(ws->line_arg));
+		req.argc = 1;
+		req.argv = &one;
+	}
+	if (req.argc < c->min_args) {
+		reply_error(w, "usage: %s%s%s", c->name, c->args[0] ? " " : "", c->args);
+		return;
+	}
+	if (c->max_args != VS_MGMT_ANY_ARGS && req.argc > c->max_args) {
+		reply_error(w, "%s: unexpected argument '%.64s' (usage: %s%s%s)", c->name,
+			    req.argv[c->max_args], c->name, c->args[0] ? " " : "", c->args);
+		return;
+	}
 	vs_jw_reset(w);
 	vs_jw_object_open(w);
 	vs_jw_kv_bool(w, "ok", true);
-	if (strcmp(cmd, "show ports") == 0 && arg[0] == '\0') {
-		cmd_show_ports(sw, w);
-	} else if (strcmp(cmd, "show fdb") == 0 && arg[0] == '\0') {
-		cmd_show_fdb(sw, w);
-	} else if (strcmp(cmd, "show lcores") == 0 && arg[0] == '\0') {
-		cmd_show_lcores(sw, w);
-	} else if (strcmp(cmd, "fdb flush") == 0 && arg[0] == '\0') {
-		vs_jw_kv_u64(w, "flushed", vs_switch_fdb_flush(sw));
-	} else if (strcmp(cmd, "help") == 0) {
-		vs_jw_key(w, "commands");
-		vs_jw_array_open(w);
-		for (size_t i = 0; i < RTE_DIM(help_lines); i++)
-			vs_jw_str(w, help_lines[i]);
-		vs_jw_array_close(w);
-	} else if (strcmp(cmd, "add-port") == 0) {
-		if (arg[0] == '\0') {
-			reply_error(w, "add-port needs a SPEC (TYPE,key=value,...)");
-			return;
-		}
-		rc = vs_switch_add_port(sw, arg, err, sizeof(err));
-		if (rc < 0) {
-			reply_error(w, "add-port: %s", err);
-			return;
-		}
-		vs_jw_kv_u64(w, "id", (uint64_t)rc);
-		{
-			struct vs_switch_port_view v;
-
-			if (vs_switch_port_view(sw, (uint16_t)rc, &v) == 0)
-				vs_jw_kv_str(w, "port", v.name);
-		}
-	} else if (strcmp(cmd, "del-port") == 0) {
-		if (arg[0] == '\0') {
-			reply_error(w, "del-port needs a port NAME");
-			return;
-		}
-		if (vs_switch_del_port(sw, arg, err, sizeof(err)) != 0) {
-			reply_error(w, "del-port: %s", err);
-			return;
-		}
-	} else {
-		reply_error(w, "unknown command '%.64s%s%.64s' (try 'help')", cmd,
-			    arg[0] != '\0' ? " " : "", arg);
+	if (c->run(&req) != 0)
 		return;
-	}
 	vs_jw_object_close(w);
 	if (vs_jw_text(w) == NULL)
 		reply_error(w, "reply too large");
 }
 
-/* Commands of two words; the rest of the line is the argument. */
-static const char *const two_word[] = {"show ", "fdb "};
-
 static void
-run_text(struct vs_switch *sw, const char *line, struct vs_jw *w)
+run_request(struct vs_switch *sw, const struct cmd_set *set, const char *line, size_t len,
+	    struct vs_jw *w)
 {
-	char cmd[64], arg[VS_MGMT_MAX_LINE];
-	const char *p = line, *sp;
-	size_t n;
-
-	while (*p == ' ' || *p == '\t')
-		p++;
-	sp = strpbrk(p, " \t");
-	n = sp != NULL ? (size_t)(sp - p) : strlen(p);
-	for (size_t i = 0; i < RTE_DIM(two_word) && sp != NULL; i++) {
-		if (strncmp(p, two_word[i], strlen(two_word[i])) == 0) {
-			const char *e = sp;
-
-			while (*e == ' ' || *e == '\t')
-				e++;
-			sp = strpbrk(e, " \t");
-			n = sp != NULL ? (size_t)(sp - p) : strlen(p);
-			break;
-		}
-	}
-	if (n >= sizeof(cmd)) {
-		reply_error(w, "unknown command '%.32s...' (try 'help')", p);
-		return;
-	}
-	memcpy(cmd, p, n);
-	cmd[n] = '\0';
-	/* One space between the words of a command. */
-	for (char *c = cmd; *c != '\0'; c++)
-		if (*c == '\t')
-			*c = ' ';
-	{
-		char *dst = cmd;
-
-		for (const char *s = cmd; *s != '\0'; s++)
-			if (!(*s == ' ' && dst > cmd && dst[-1] == ' '))
-				*dst++ = *s;
-		*dst = '\0';
-	}
-	p += n;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	snprintf(arg, sizeof(arg), "%s", p);
-	n = strlen(arg);
-	while (n > 0 && (arg[n - 1] == ' ' || arg[n - 1] == '\t' || arg[n - 1] == '\r'))
-		arg[--n] = '\0';
-	run(sw, cmd, arg, w);
-}
-
-static void
-run_json(struct vs_switch *sw, const char *line, size_t len, struct vs_jw *w)
-{
-	char err[160];
-	struct vs_json *j = vs_json_parse(line, len, err, sizeof(err));
-	const struct vs_json *args;
-	const char *cmd, *arg = "";
-
-	if (j == NULL) {
-		reply_error(w, "malformed JSON: %s", err);
-		return;
-	}
-	cmd = vs_json_string(vs_json_get(j, "command"));
-	args = vs_json_get(j, "args");
-	if (j->type != VS_JSON_OBJECT || cmd == NULL) {
-		reply_error(w, "a JSON request is an object with a \"command\" string");
-		goto out;
-	}
-	if (args != NULL) {
-		if (args->type != VS_JSON_ARRAY || vs_json_count(args) > 1 ||
-		    (args->child != NULL && args->child->type != VS_JSON_STRING)) {
-			reply_error(w, "\"args\" must be an array of at most one string");
-			goto out;
-		}
-		if (args->child != NULL)
-			arg = args->child->str;
-	}
-	if (strlen(cmd) >= 64) {
-		reply_error(w, "unknown command (try 'help')");
-		goto out;
-	}
-	run(sw, cmd, arg, w);
-out:
-	vs_json_free(j);
-}
-
-void
-vs_mgmt_execute(struct vs_switch *sw, const char *line, size_t len, struct vs_jw *w)
-{
+	struct words *ws;
+	char err[192];
 	size_t i = 0;
 
 	if (memchr(line, '\0', len) != NULL) {
 		reply_error(w, "NUL byte in the request");
 		return;
 	}
-	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+	while (i < len && is_blank(line[i]))
 		i++;
 	if (i == len) {
 		reply_error(w, "empty request (try 'help')");
 		return;
 	}
-	if (line[i] == '{') {
-		run_json(sw, line, len, w);
-	} else {
-		char buf[VS_MGMT_MAX_LINE + 1];
-
-		if (len > VS_MGMT_MAX_LINE) {
-			reply_error(w, "request longer than %d bytes", VS_MGMT_MAX_LINE);
-			return;
-		}
-		memcpy(buf, line, len);
-		buf[len] = '\0';
-		run_text(sw, buf, w);
+	if (line[i] != '{' && len > VS_MGMT_MAX_LINE) {
+		reply_error(w, "request longer than %d bytes", VS_MGMT_MAX_LINE);
+		return;
 	}
+	ws = malloc(sizeof(*ws));
+	if (ws == NULL) {
+		reply_error(w, "out of memory");
+		return;
+	}
+	if (line[i] == '{') {
+		json_t *j = vs_json_load(line, len, err, sizeof(err));
+
+		if (j == NULL)
+			reply_error(w, "malformed JSON: %s", err);
+		else if (split_json(j, ws, err, sizeof(err)) != 0)
+			reply_error(w, "%s", err);
+		else
+			dispatch(sw, set, ws, w);
+		json_decref(j);
+	} else if (split_text(line, len, ws, err, sizeof(err)) != 0) {
+		reply_error(w, "%s", err);
+	} else {
+		dispatch(sw, set, ws, w);
+	}
+	free(ws);
+}
+
+static int
+cmd_help(struct vs_mgmt_req *req)
+{
+	const struct cmd_set *set = req->arg;
+
+	vs_jw_key(req->w, "commands");
+	vs_jw_array_open(req->w);
+	for (unsigned int i = 0; i < set->n; i++) {
+		const struct vs_mgmt_cmd *c = set->refs[i].cmd;
+		char usage[256];
+
+		snprintf(usage, sizeof(usage), "%s%s%s", c->name, c->args[0] ? " " : "", c->args);
+		vs_jw_object_open(req->w);
+		vs_jw_kv_str(req->w, "usage", usage);
+		vs_jw_kv_str(req->w, "help", c->help);
+		vs_jw_object_close(req->w);
+	}
+	vs_jw_array_close(req->w);
+	return 0;
+}
+
+static const struct vs_mgmt_cmd help_cmd = {
+	"help", "", "the commands of this switch", 0, 0, false, cmd_help,
+};
+
+static int
+set_add(struct cmd_set *set, const struct vs_mgmt_cmd *cmds, unsigned int n, void *arg)
+{
+	struct cmd_ref *r;
+
+	for (unsigned int i = 0; i < n; i++)
+		for (unsigned int j = 0; j < set->n; j++)
+			if (strcmp(cmds[i].name, set->refs[j].cmd->name) == 0)
+				return -EEXIST;
+	r = realloc(set->refs, (set->n + n) * sizeof(*r));
+	if (r == NULL)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < n; i++)
+		r[set->n + i] = (struct cmd_ref){&cmds[i], arg};
+	set->refs = r;
+	set->n += n;
+	return 0;
+}
+
+/* The help command and the engine's commands. */
+static int
+set_init(struct cmd_set *set)
+{
+	set->refs = NULL;
+	set->n = 0;
+	if (set_add(set, &help_cmd, 1, set) != 0 ||
+	    set_add(set, vs_mgmt_switch_cmds, vs_mgmt_switch_nb_cmds, NULL) != 0) {
+		free(set->refs);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void
+vs_mgmt_execute(struct vs_switch *sw, const char *line, size_t len, struct vs_jw *w)
+{
+	struct cmd_set set;
+
+	if (set_init(&set) != 0) {
+		reply_error(w, "out of memory");
+		return;
+	}
+	run_request(sw, &set, line, len, w);
+	free(set.refs);
+}
+
+void
+vs_mgmt_run(struct vs_mgmt *m, const char *line, size_t len, struct vs_jw *w)
+{
+	run_request(m->sw, &m->cmds, line, len, w);
+}
+
+int
+vs_mgmt_add_commands(struct vs_mgmt *m, const struct vs_mgmt_cmd *cmds, unsigned int n, void *arg)
+{
+	return set_add(&m->cmds, cmds, n, arg);
 }
 
 /* ---- the socket ---- */
@@ -482,7 +533,7 @@ handle_line(struct client *c, const char *line, size_t len)
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	vs_jw_init(&reply, VS_MGMT_MAX_REPLY);
-	vs_mgmt_execute(c->m->sw, line, len, &reply);
+	vs_mgmt_run(c->m, line, len, &reply);
 	queue_reply(c, &reply);
 	vs_jw_free(&reply);
 }
@@ -644,6 +695,11 @@ vs_mgmt_create(struct vs_switch *sw, struct vs_evloop *loop, const char *path, c
 	}
 	m->sw = sw;
 	m->loop = loop;
+	if (set_init(&m->cmds) != 0) {
+		snprintf(err, errlen, "out of memory");
+		free(m);
+		return NULL;
+	}
 	snprintf(m->path, sizeof(m->path), "%s", path);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	m->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -655,6 +711,7 @@ vs_mgmt_create(struct vs_switch *sw, struct vs_evloop *loop, const char *path, c
 			close(m->fd);
 			unlink(path);
 		}
+		free(m->cmds.refs);
 		free(m);
 		return NULL;
 	}
@@ -672,5 +729,6 @@ vs_mgmt_destroy(struct vs_mgmt *m)
 	vs_evloop_del_fd(m->loop, m->fd);
 	close(m->fd);
 	unlink(m->path);
+	free(m->cmds.refs);
 	free(m);
 }

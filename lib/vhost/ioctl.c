@@ -13,7 +13,7 @@
 #include <linux/vhost.h>
 
 #include "vh_ioctl.h"
-#include "vh_log.h"
+#include "private.h"
 
 int
 vh_ioctl_open(const char *path, const char *module)
@@ -24,10 +24,10 @@ vh_ioctl_open(const char *path, const char *module)
 		return fd;
 	fd = -errno;
 	if (fd == -ENOENT)
-		VH_LOG("%s does not exist: load the %s kernel module (modprobe %s)", path, module,
+		VH_ERR("%s does not exist: load the %s kernel module (modprobe %s)", path, module,
 		       module);
 	else
-		VH_LOG("cannot open %s: %s", path, strerror(-fd));
+		VH_ERR("cannot open %s: %s", path, strerror(-fd));
 	return fd;
 }
 

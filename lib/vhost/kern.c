@@ -18,7 +18,7 @@
 #include <linux/virtio_net.h>
 
 #include "vh_ioctl.h"
-#include "vh_log.h"
+#include "private.h"
 #include "vhost_kern.h"
 
 #define TUN_PATH "/dev/net/tun"
@@ -135,7 +135,7 @@ vh_kern_tap_open(const char *name, unsigned int vnet_hdr_len, char *ifname)
 	if (rc == 0 && vnet_hdr_len != 0)
 		rc = vh_ioctl(fd, TUNSETVNETHDRSZ, &len);
 	if (rc != 0) {
-		VH_LOG("tap %s: %s", name != NULL ? name : "(any)", strerror(-rc));
+		VH_ERR("tap %s: %s", name != NULL ? name : "(any)", strerror(-rc));
 		close(fd);
 		return rc;
 	}

@@ -106,10 +106,14 @@ vh_mem_unmap_region(struct vh_mem_mapping *m)
 	m->host = NULL;
 }
 
+/*
+ * By last bytes: a region may end exactly at 2^64 (vh_mem_map_region()
+ * allows it), where start + size wraps to 0. Sizes are > 0.
+ */
 static bool
 overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {
-	return a < b + blen && b < a + alen;
+	return a <= b + (blen - 1) && b <= a + (alen - 1);
 }
 
 struct vh_mem_table *

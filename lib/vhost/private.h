@@ -10,17 +10,17 @@
 
 #include <stdint.h>
 
-#include "vhost_log.h"
+#include "vhost_diag.h"
 
 #define VH_INTERNAL __attribute__((visibility("hidden")))
 
-/* Formats and hands one line to the log handler when @p level passes. */
-VH_INTERNAL void vh_logf(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Formats and hands one line to the diagnostics handler when @p level passes. */
+VH_INTERNAL void vh_diagf(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define VH_ERR(...)   vh_logf(VH_LOG_ERR, __VA_ARGS__)
-#define VH_WARN(...)  vh_logf(VH_LOG_WARNING, __VA_ARGS__)
-#define VH_INFO(...)  vh_logf(VH_LOG_INFO, __VA_ARGS__)
-#define VH_DEBUG(...) vh_logf(VH_LOG_DEBUG, __VA_ARGS__)
+#define VH_ERR(...)   vh_diagf(VH_DIAG_ERR, __VA_ARGS__)
+#define VH_WARN(...)  vh_diagf(VH_DIAG_WARNING, __VA_ARGS__)
+#define VH_INFO(...)  vh_diagf(VH_DIAG_INFO, __VA_ARGS__)
+#define VH_DEBUG(...) vh_diagf(VH_DIAG_DEBUG, __VA_ARGS__)
 
 /* Closes *fd when valid and sets it to -1. */
 VH_INTERNAL void vh_close_fd(int *fd);

@@ -12,7 +12,7 @@
 #include <linux/vhost.h>
 
 #include "vh_ioctl.h"
-#include "vh_log.h"
+#include "private.h"
 #include "vhost_vdpa.h"
 
 /* Linux 6.3 added resume; older uapi headers lack it. */
@@ -156,7 +156,7 @@ vdpa_set_mem_table(struct vh_backend *b, const struct vh_mem_region *regions, un
 				     regions[mapped].memory_size,
 				     (void *)(uintptr_t)regions[mapped].userspace_addr, true);
 	if (rc != 0) {
-		VH_LOG("vDPA memory table: mapping region %u failed: %s", mapped, strerror(-rc));
+		VH_ERR("vDPA memory table: mapping region %u failed: %s", mapped, strerror(-rc));
 		for (unsigned int i = 0; i < mapped; i++)
 			vh_vdpa_dma_unmap(b, regions[i].guest_phys_addr, regions[i].memory_size);
 		vh_vdpa_dma_batch_end(b);
@@ -229,7 +229,7 @@ vh_vdpa_open(const char *path, struct vh_backend **out)
 	v->dev.fd = fd;
 	rc = vh_ioctl(fd, VHOST_GET_BACKEND_FEATURES, &offered);
 	if (rc == 0 && !(offered & (1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2))) {
-		VH_LOG("%s: the kernel does not offer IOTLB_MSG_V2", path);
+		VH_ERR("%s: the kernel does not offer IOTLB_MSG_V2", path);
 		rc = -ENOTSUP;
 	}
 	if (rc == 0) {
@@ -282,7 +282,7 @@ vh_vdpa_reset(struct vh_backend *b)
 		if (rc != 0 || status == 0)
 			break;
 		if (ms >= RESET_WAIT_MS) {
-			VH_LOG("vDPA device still reads status 0x%x after a reset", status);
+			VH_ERR("vDPA device still reads status 0x%x after a reset", status);
 			return -ETIMEDOUT;
 		}
 		nanosleep(&ts, NULL);

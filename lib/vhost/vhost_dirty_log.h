@@ -31,7 +31,7 @@ extern "C" {
 struct vh_dirty_log {
 	uint8_t *bitmap; /**< bit (gpa / VH_LOG_PAGE) marks a dirty page; NULL when unmapped */
 	uint64_t size;	 /**< bytes of @ref bitmap */
-	/* Bookkeeping of log.c. */
+	/* Bookkeeping of dirty_log.c. */
 	void *map_base;
 	size_t map_len;
 };

@@ -130,6 +130,25 @@ vq_dev_avail_hint(struct vq_dev *q, unsigned int max)
 }
 
 /**
+ * How many buffers (chains) are available, at most @p max: exact for both
+ * layouts (a packed ring's descriptors ahead are walked to the end of each
+ * chain), where vq_dev_avail_hint() counts a packed ring's descriptors.
+ * For decisions that depend on the number of buffers (does a packet that
+ * needs more than there are wait, or can it never fit?). Off the fast path.
+ *
+ * @param q the queue
+ * @param max most to count
+ * @return buffers available (0 when broken)
+ */
+static VQ_ALWAYS_INLINE unsigned int
+vq_dev_avail_bufs(struct vq_dev *q, unsigned int max)
+{
+	if (q->flags & VQ_QF_PACKED)
+		return vq_packed_dev_avail_bufs(q, max);
+	return vq_split_dev_avail_hint(q, max);
+}
+
+/**
  * Gives the chains [@p keep, b->nchain) of the last take back to the ring,
  * unconsumed: the next take finds them again (for example when mbufs ran
  * out). Only right after vq_dev_take() / vq_dev_take_rx() on @p b, before

@@ -280,6 +280,30 @@ vq_packed_dev_avail_hint(struct vq_dev *q, unsigned int max)
 	return n;
 }
 
+/**
+ * Device: the available buffers (chains), at most @p max: each ends with
+ * a descriptor without NEXT (see vq_dev_avail_bufs()).
+ */
+static VQ_ALWAYS_INLINE unsigned int
+vq_packed_dev_avail_bufs(struct vq_dev *q, unsigned int max)
+{
+	uint16_t slot = q->last_avail;
+	uint8_t wrap = q->avail_wrap;
+	unsigned int n = 0;
+
+	if (VQ_UNLIKELY(q->error))
+		return 0;
+	for (unsigned int d = 0; n < max && d < q->size; d++) {
+		uint16_t flags = vq_ld16(&q->packed.desc[slot].flags);
+
+		if (!vq_packed_desc_avail(flags, wrap))
+			break;
+		n += !(flags & VQ_DESC_F_NEXT);
+		vq_packed_advance(&slot, &wrap, 1, q->size);
+	}
+	return n;
+}
+
 /** Device: gives buffers [keep, nchain) of @p b back (see vq_dev_untake()). */
 static VQ_ALWAYS_INLINE void
 vq_packed_dev_untake(struct vq_dev *q, struct vq_burst *b, unsigned int keep)

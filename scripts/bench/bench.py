@@ -360,9 +360,9 @@ class Bench:
         except (OSError, IndexError, ValueError):
             free = 0
         if free < 1024:
-            return "only %d free 2 MiB hugepages (need 1024): run scripts/setup.sh" % free
+            return "only %d free 2 MiB hugepages (need 1024): run scripts/setup.sh test (or bench)" % free
         if not any(" hugetlbfs " in l for l in open("/proc/mounts")):
-            return "hugetlbfs is not mounted: run scripts/setup.sh"
+            return "hugetlbfs is not mounted: run scripts/setup.sh test"
         if os.cpu_count() is not None and max(self.a.gen_cpu, self.a.switch_cpu) >= os.cpu_count():
             return "CPU %d does not exist" % max(self.a.gen_cpu, self.a.switch_cpu)
         return None

@@ -159,7 +159,7 @@ body_forwarding(struct scene *s)
 {
 	uint64_t w[MAX_VMS];
 	struct vt_port_counters c;
-	struct vs_json *fdb = NULL;
+	json_t *fdb = NULL;
 	char why[256];
 
 	/* vm1..vm3 in VLAN 1, vm4 alone in VLAN 2. */
@@ -203,16 +203,16 @@ body_forwarding(struct scene *s)
 	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, &fdb, "show fdb", NULL), 0, "show fdb");
 	TEST_ASSERT_NOT_NULL(fdb, "fdb reply");
 	{
-		const struct vs_json *e = vs_json_get(fdb, "entries");
+		const json_t *e = json_object_get(fdb, "entries"), *x;
 		unsigned int found = 0;
+		size_t k;
 
-		for (const struct vs_json *x = e != NULL ? e->child : NULL; x != NULL;
-		     x = x->next) {
-			const char *mac = vs_json_string(vs_json_get(x, "mac"));
-			const char *port = vs_json_string(vs_json_get(x, "port"));
-			uint64_t vlan = 0;
+		json_array_foreach(e, k, x)
+		{
+			const char *mac = vs_json_str(x, "mac");
+			const char *port = vs_json_str(x, "port");
+			uint64_t vlan = vs_json_u64_of(x, "vlan");
 
-			vs_json_u64(vs_json_get(x, "vlan"), &vlan);
 			for (unsigned int i = 0; i < 4; i++) {
 				char name[8];
 
@@ -222,10 +222,10 @@ body_forwarding(struct scene *s)
 					found++;
 			}
 		}
-		TEST_ASSERT_EQUAL(vs_json_count(e), 4, "four entries");
+		TEST_ASSERT_EQUAL(json_array_size(e), 4, "four entries");
 		TEST_ASSERT_EQUAL(found, 4, "each on its port and VLAN");
 	}
-	vs_json_free(fdb);
+	json_decref(fdb);
 	return TEST_SUCCESS;
 }
 
@@ -247,7 +247,7 @@ body_move_and_age(struct scene *s)
 	static const char *const opts[] = {"--fdb-aging", "6", NULL};
 	char why[256];
 	uint64_t w[MAX_VMS];
-	struct vs_json *fdb = NULL;
+	json_t *fdb = NULL;
 
 	for (unsigned int i = 0; i < 3; i++)
 		scene_port(s, i, NULL, false);
@@ -280,9 +280,9 @@ body_move_and_age(struct scene *s)
 	/* Silence for more than the aging time: every entry goes, unicast floods again. */
 	sleep(8);
 	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, &fdb, "show fdb", NULL), 0, "show fdb");
-	TEST_ASSERT(fdb != NULL && vs_json_count(vs_json_get(fdb, "entries")) == 0,
+	TEST_ASSERT(fdb != NULL && json_array_size(json_object_get(fdb, "entries")) == 0,
 		    "aged out (aging 6 s)");
-	vs_json_free(fdb);
+	json_decref(fdb);
 	w[0] = 8, w[1] = 0, w[2] = 8;
 	TEST_RUN(step(s, 1, vm_mac[0], 8, w, "after aging: flooded"));
 	return TEST_SUCCESS;
@@ -406,7 +406,7 @@ body_bad_mgmt(struct scene *s)
 {
 	static char huge[1 << 20];
 	char why[256], reply[4096];
-	struct vs_json *r = NULL;
+	json_t *r = NULL;
 	uint64_t w[MAX_VMS] = {0, 8};
 
 	scene_port(s, 0, NULL, false);
@@ -416,9 +416,10 @@ body_bad_mgmt(struct scene *s)
 	TEST_RUN(start_vms(s, 2));
 	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, &r, "frobnicate", NULL), 1,
 			  "unknown command: exit 1");
-	TEST_ASSERT(r != NULL && strstr(vs_json_string(vs_json_get(r, "error")), "unknown command"),
+	TEST_ASSERT(r != NULL && vs_json_str(r, "error") != NULL &&
+			    strstr(vs_json_str(r, "error"), "unknown command"),
 		    "error reply");
-	vs_json_free(r);
+	json_decref(r);
 	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, NULL, "del-port", "ghost"), 1, "unknown port");
 	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, NULL, "add-port", "ethdev,devargs=net_bogus0"), 1,
 			  "bad SPEC");
@@ -638,14 +639,67 @@ test_vswitch_client_ports_survive_switch_restart(void)
 REGISTER_TEST(vswitch_client_ports_survive_switch_restart, interop, test_vswitch_client_ports_survive_switch_restart)
 /* clang-format on */
 
+/* ---- logging ---- */
+
+/*
+ * libvhost's messages reach rte_log under vswitch.libvhost, whose level
+ * `vswitchctl log level` changes at run time; the ready line is rte_log's too.
+ */
+static int
+body_logging(struct scene *s)
+{
+	const json_t *t;
+	json_t *r = NULL;
+	char why[256];
+	size_t i;
+	bool core = false;
+
+	scene_port(s, 0, NULL, false);
+	scene_port(s, 1, NULL, false);
+	TEST_ASSERT_SUCCESS(vt_vswitch_start(&s->sw, NULL, s->specs, NULL, why, sizeof(why)), "%s",
+			    why);
+	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, &r, "show log", NULL), 0, "show log");
+	json_array_foreach(json_object_get(r, "types"), i, t) core |=
+		vs_json_str(t, "type") != NULL &&
+		strcmp(vs_json_str(t, "type"), "vswitch.virtio_core") == 0;
+	json_decref(r);
+	TEST_ASSERT(core, "the virtio core's log type is listed");
+	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, NULL, "log level vswitch.libvhost debug", NULL), 0,
+			  "log level debug");
+	TEST_RUN(start_vms(s, 2));
+	/* A debug line of libvhost's (a ring started) and an info one (features). */
+	TEST_ASSERT_SUCCESS(vt_proc_wait_output(&s->sw.proc, "libvhost: vm1: ring 0 started", 5000),
+			    "libvhost's debug line");
+	TEST_ASSERT(vt_proc_output_has(&s->sw.proc, "libvhost: vm2: features 0x"),
+		    "libvhost's info line");
+	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, NULL, "log level vswitch.libvhost error", NULL), 0,
+			  "log level error");
+	vt_pmdvm_stop(&s->vm[1]);
+	/* The port's own line (vswitch.vhost_user, info) says the VM went. */
+	TEST_ASSERT_SUCCESS(vt_proc_wait_output(&s->sw.proc, "disconnected", 10000),
+			    "vm2's disconnection seen");
+	TEST_ASSERT(!vt_proc_output_has(&s->sw.proc, "libvhost: vm2: connection closed"),
+		    "an info line is filtered at level error");
+	return TEST_SUCCESS;
+}
+
+static int
+test_vswitch_logs_libvhost_through_rte_log(void)
+{
+	return with_scene(body_logging);
+}
+/* clang-format off */
+REGISTER_TEST(vswitch_logs_libvhost_through_rte_log, interop, test_vswitch_logs_libvhost_through_rte_log)
+/* clang-format on */
+
 /* ---- telemetry ---- */
 
 static int
 body_telemetry(struct scene *s)
 {
 	char why[256], cmd[512], out[65536];
-	struct vs_json *j;
-	const struct vs_json *p;
+	const json_t *p;
+	json_t *j;
 	uint64_t w[MAX_VMS] = {0, 16}, v = 0;
 	size_t n;
 	FILE *f;
@@ -671,15 +725,16 @@ body_telemetry(struct scene *s)
 		char *end = start != NULL ? strchr(start, '\n') : NULL;
 
 		TEST_ASSERT_NOT_NULL(start, "telemetry answered: %s", out);
-		j = vs_json_parse(start, end != NULL ? (size_t)(end - start) : strlen(start), why,
-				  sizeof(why));
+		j = vs_json_load(start, end != NULL ? (size_t)(end - start) : strlen(start), why,
+				 sizeof(why));
 	}
 	TEST_ASSERT_NOT_NULL(j, "JSON: %s", why);
-	p = vs_json_get(j, "/vswitch/port");
-	TEST_ASSERT(strcmp(vs_json_string(vs_json_get(p, "name")), "vm1") == 0, "vm1");
-	TEST_ASSERT_SUCCESS(vs_json_u64(vs_json_get(p, "rx_packets"), &v), "rx_packets");
+	p = json_object_get(j, "/vswitch/port");
+	TEST_ASSERT(vs_json_str(p, "name") != NULL && strcmp(vs_json_str(p, "name"), "vm1") == 0,
+		    "vm1");
+	TEST_ASSERT_SUCCESS(vs_json_u64(json_object_get(p, "rx_packets"), &v), "rx_packets");
 	TEST_ASSERT_EQUAL(v, 16, "the same count as vswitchctl");
-	vs_json_free(j);
+	json_decref(j);
 	return TEST_SUCCESS;
 }
 

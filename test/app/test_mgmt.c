@@ -12,6 +12,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <rte_log.h>
+
 #include "test.h"
 #include "test_eal.h"
 #include "vs_evloop.h"
@@ -64,17 +66,17 @@ env_fini(struct env *e)
 	} while (0)
 
 /* Runs @p req and parses the reply; the caller frees it. */
-static struct vs_json *
+static json_t *
 exec(struct vs_switch *sw, const char *req)
 {
 	struct vs_jw w;
-	struct vs_json *j = NULL;
+	json_t *j = NULL;
 	char err[128];
 
 	vs_jw_init(&w, 0);
 	vs_mgmt_execute(sw, req, strlen(req), &w);
 	if (vs_jw_text(&w) != NULL) {
-		j = vs_json_parse(vs_jw_text(&w), strlen(vs_jw_text(&w)), err, sizeof(err));
+		j = vs_json_load(vs_jw_text(&w), strlen(vs_jw_text(&w)), err, sizeof(err));
 		if (j == NULL)
 			printf("unparsable reply '%s': %s\n", vs_jw_text(&w), err);
 	}
@@ -83,67 +85,110 @@ exec(struct vs_switch *sw, const char *req)
 }
 
 static bool
-ok(const struct vs_json *j)
+ok(const json_t *j)
 {
-	return j != NULL && vs_json_get(j, "ok") != NULL && vs_json_get(j, "ok")->b;
+	return j != NULL && json_is_true(json_object_get(j, "ok"));
 }
 
 static const char *
-error_of(const struct vs_json *j)
+error_of(const json_t *j)
 {
-	const char *e = vs_json_string(vs_json_get(j, "error"));
+	const char *e = vs_json_str(j, "error");
 
 	return e != NULL ? e : "";
+}
+
+static bool
+str_is(const json_t *o, const char *key, const char *want)
+{
+	const char *v = vs_json_str(o, key);
+
+	return v != NULL && strcmp(v, want) == 0;
 }
 
 static int
 test_mgmt_commands_reply_json(void)
 {
-	struct vs_json *j;
-	const struct vs_json *ports, *l;
+	const json_t *ports, *l;
+	json_t *j;
 	struct env e;
 
 	ENV(&e);
 	j = exec(e.sw, "add-port testq,name=a,queues=2");
 	TEST_ASSERT(ok(j), "add-port: %s", error_of(j));
-	TEST_ASSERT(strcmp(vs_json_string(vs_json_get(j, "port")), "a") == 0, "name in reply");
-	vs_json_free(j);
+	TEST_ASSERT(str_is(j, "port", "a"), "name in reply");
+	json_decref(j);
 	j = exec(e.sw, "{\"command\": \"add-port\", \"args\": [\"testq,name=b,vlan=20\"]}");
 	TEST_ASSERT(ok(j), "JSON add-port: %s", error_of(j));
-	vs_json_free(j);
+	json_decref(j);
 	j = exec(e.sw, "  show   ports ");
 	TEST_ASSERT(ok(j), "show ports");
-	ports = vs_json_get(j, "ports");
-	TEST_ASSERT_EQUAL(vs_json_count(ports), 2, "two ports");
-	TEST_ASSERT(strcmp(vs_json_string(vs_json_get(ports->child, "name")), "a") == 0, "a");
-	TEST_ASSERT(strcmp(vs_json_string(vs_json_get(ports->child, "state")), "up") == 0, "up");
-	TEST_ASSERT(strcmp(vs_json_string(vs_json_get(ports->child->next, "vlan")), "20") == 0,
-		    "vlan");
-	vs_json_free(j);
+	ports = json_object_get(j, "ports");
+	TEST_ASSERT_EQUAL(json_array_size(ports), 2, "two ports");
+	TEST_ASSERT(str_is(json_array_get(ports, 0), "name", "a"), "a");
+	TEST_ASSERT(str_is(json_array_get(ports, 0), "state", "up"), "up");
+	TEST_ASSERT(str_is(json_array_get(ports, 1), "vlan", "20"), "vlan");
+	json_decref(j);
 	j = exec(e.sw, "show lcores");
 	TEST_ASSERT(ok(j), "show lcores");
-	l = vs_json_get(j, "lcores");
-	TEST_ASSERT_EQUAL(vs_json_count(l), 2, "two workers");
-	TEST_ASSERT_EQUAL(vs_json_count(vs_json_get(l->child, "queues")) +
-				  vs_json_count(vs_json_get(l->child->next, "queues")),
+	l = json_object_get(j, "lcores");
+	TEST_ASSERT_EQUAL(json_array_size(l), 2, "two workers");
+	TEST_ASSERT_EQUAL(json_array_size(json_object_get(json_array_get(l, 0), "queues")) +
+				  json_array_size(json_object_get(json_array_get(l, 1), "queues")),
 			  3, "three queues polled");
-	vs_json_free(j);
+	json_decref(j);
 	j = exec(e.sw, "show fdb");
-	TEST_ASSERT(ok(j) && vs_json_count(vs_json_get(j, "entries")) == 0, "empty fdb");
-	vs_json_free(j);
+	TEST_ASSERT(ok(j) && json_array_size(json_object_get(j, "entries")) == 0, "empty fdb");
+	json_decref(j);
 	j = exec(e.sw, "fdb flush");
 	TEST_ASSERT(ok(j), "fdb flush");
-	vs_json_free(j);
+	json_decref(j);
 	j = exec(e.sw, "del-port a");
 	TEST_ASSERT(ok(j), "del-port");
-	vs_json_free(j);
+	json_decref(j);
 	j = exec(e.sw, "{\"command\":\"help\"}");
-	TEST_ASSERT(ok(j) && vs_json_count(vs_json_get(j, "commands")) >= 6, "help");
-	vs_json_free(j);
+	TEST_ASSERT(ok(j) && json_array_size(json_object_get(j, "commands")) >= 7, "help");
+	TEST_ASSERT(str_is(json_array_get(json_object_get(j, "commands"), 0), "usage", "help"),
+		    "help lists usage lines");
+	json_decref(j);
 	env_fini(&e);
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(mgmt_commands_reply_json, fast, test_mgmt_commands_reply_json)
+
+/* Words: a command's words may come from "command" and "args" alike; quotes group. */
+static int
+test_mgmt_splits_words_and_finds_the_longest_command(void)
+{
+	json_t *j;
+	struct env e;
+
+	ENV(&e);
+	/* A SPEC is the rest of the line, as typed: quotes and blanks kept. */
+	j = exec(e.sw, "add-port testq,name=\"q a\" ");
+	TEST_ASSERT(!ok(j) && strstr(error_of(j), "q a") != NULL, "raw SPEC: %s", error_of(j));
+	json_decref(j);
+	j = exec(e.sw, "{\"command\": \"fdb\", \"args\": [\"flush\"]}");
+	TEST_ASSERT(ok(j) && json_object_get(j, "flushed") != NULL, "fdb + [flush]: %s",
+		    error_of(j));
+	json_decref(j);
+	j = exec(e.sw, "{\"command\": \" show\\tfdb \", \"args\": []}");
+	TEST_ASSERT(ok(j) && json_object_get(j, "entries") != NULL, "command words: %s",
+		    error_of(j));
+	json_decref(j);
+	/* A quoted word is one argument, with \" and \\ inside. */
+	j = exec(e.sw, "del-port \"a \\\"b\\\\\"");
+	TEST_ASSERT(!ok(j) && strstr(error_of(j), "'a \"b\\'") != NULL, "quoted: %s", error_of(j));
+	json_decref(j);
+	j = exec(e.sw, "{\"command\": \"del-port\", \"args\": [\"x y\"]}");
+	TEST_ASSERT(!ok(j) && strstr(error_of(j), "'x y'") != NULL, "JSON arg: %s", error_of(j));
+	json_decref(j);
+	env_fini(&e);
+	return TEST_SUCCESS;
+}
+/* clang-format off */
+REGISTER_TEST(mgmt_splits_words_and_finds_the_longest_command, fast, test_mgmt_splits_words_and_finds_the_longest_command)
+/* clang-format on */
 
 static int
 test_mgmt_rejects_bad_requests(void)
@@ -153,34 +198,41 @@ test_mgmt_rejects_bad_requests(void)
 	} bad[] = {
 		{"frobnicate", "unknown command 'frobnicate'"},
 		{"show", "unknown command 'show'"},
-		{"show ports now", "unknown command 'show ports now'"},
+		{"show ports now", "unexpected argument 'now' (usage: show ports)"},
 		{"", "empty request"},
 		{"   ", "empty request"},
-		{"add-port", "add-port needs a SPEC"},
+		{"add-port", "usage: add-port SPEC"},
 		{"add-port nosuch,x=1", "unknown port type 'nosuch'"},
 		{"add-port testq,queues=0", "key 'queues'"},
-		{"del-port", "del-port needs a port NAME"},
+		{"del-port", "usage: del-port NAME"},
 		{"del-port ghost", "no port named 'ghost'"},
+		{"del-port a b", "unexpected argument 'b'"},
+		{"del-port \"a", "unterminated quote"},
 		{"{", "malformed JSON"},
 		{"{\"command\": }", "malformed JSON"},
+		{"{\"command\": \"help\", \"command\": \"help\"}", "malformed JSON"},
+		{"{\"command\": \"help\"} x", "malformed JSON"},
+		{"{\"command\": \"\\u0000\"}", "malformed JSON"},
 		{"{\"cmd\": \"show ports\"}", "\"command\" string"},
 		{"{\"command\": 5}", "\"command\" string"},
+		{"{\"command\": \"\"}", "empty request"},
 		{"{\"command\": \"add-port\", \"args\": \"x\"}", "\"args\" must be an array"},
-		{"{\"command\": \"add-port\", \"args\": [\"a\", \"b\"]}", "\"args\" must be"},
+		{"{\"command\": \"add-port\", \"args\": [\"a\", \"b\"]}",
+		 "unexpected argument 'b'"},
 		{"{\"command\": \"add-port\", \"args\": [1]}", "\"args\" must be"},
 	};
 	struct env e;
 	struct vs_jw w;
-	char big[VS_MGMT_MAX_LINE + 100];
+	char big[VS_MGMT_MAX_LINE + 100], many[3 * VS_MGMT_MAX_WORDS + 16];
 
 	ENV(&e);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct vs_json *j = exec(e.sw, bad[i].req);
+		json_t *j = exec(e.sw, bad[i].req);
 
 		TEST_ASSERT(j != NULL && !ok(j), "'%s' must fail", bad[i].req);
 		TEST_ASSERT(strstr(error_of(j), bad[i].why) != NULL, "'%s': '%s' lacks '%s'",
 			    bad[i].req, error_of(j), bad[i].why);
-		vs_json_free(j);
+		json_decref(j);
 	}
 	vs_jw_init(&w, 0);
 	vs_mgmt_execute(e.sw, "show\0ports", 10, &w);
@@ -188,11 +240,123 @@ test_mgmt_rejects_bad_requests(void)
 	memset(big, 'a', sizeof(big));
 	vs_mgmt_execute(e.sw, big, sizeof(big), &w);
 	TEST_ASSERT(strstr(vs_jw_text(&w), "longer than") != NULL, "%s", vs_jw_text(&w));
+	for (size_t i = 0; i + 2 < sizeof(many); i += 2)
+		memcpy(many + i, "x ", 2);
+	vs_mgmt_execute(e.sw, many, sizeof(many) - 2, &w);
+	TEST_ASSERT(strstr(vs_jw_text(&w), "more than") != NULL, "%s", vs_jw_text(&w));
 	vs_jw_free(&w);
 	env_fini(&e);
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(mgmt_rejects_bad_requests, fast, test_mgmt_rejects_bad_requests)
+
+static int
+run_echo(struct vs_mgmt_req *req)
+{
+	vs_jw_kv_u64(req->w, "argc", req->argc);
+	vs_jw_kv_str(req->w, "last", req->argc > 0 ? req->argv[req->argc - 1] : "");
+	vs_jw_kv_str(req->w, "tag", req->arg);
+	return 0;
+}
+
+static int
+run_refuse(struct vs_mgmt_req *req)
+{
+	return vs_mgmt_fail(req, "refused %s", req->argv[0]);
+}
+
+/* A program adds its own commands; they reach the socket like the engine's. */
+static int
+test_mgmt_takes_commands_from_a_program(void)
+{
+	static const struct vs_mgmt_cmd cmds[] = {
+		{"show ports extra", "[X...]", "a longer name wins", 0, VS_MGMT_ANY_ARGS, false,
+		 run_echo},
+		{"refuse", "WHAT", "fails", 1, 1, false, run_refuse},
+	};
+	static const struct vs_mgmt_cmd dup[] = {
+		{"show fdb", "", "", 0, 0, false, run_echo},
+	};
+	char path[108], err[256];
+	struct vs_mgmt *m;
+	struct vs_jw w;
+	struct env e;
+
+	ENV(&e);
+	vt_path(path, sizeof(path), "cmds.ctl");
+	m = vs_mgmt_create(e.sw, e.loop, path, err, sizeof(err));
+	TEST_ASSERT_NOT_NULL(m, "%s", err);
+	TEST_ASSERT_SUCCESS(vs_mgmt_add_commands(m, cmds, 2, "mine"), "add");
+	TEST_ASSERT_EQUAL(vs_mgmt_add_commands(m, dup, 1, NULL), -EEXIST, "a name is taken once");
+	vs_jw_init(&w, 0);
+	vs_mgmt_run(m, "show ports extra 1 2 3", 22, &w);
+	TEST_ASSERT(strstr(vs_jw_text(&w), "\"argc\":3,\"last\":\"3\",\"tag\":\"mine\"") != NULL,
+		    "%s", vs_jw_text(&w));
+	vs_mgmt_run(m, "show ports", 10, &w);
+	TEST_ASSERT(strstr(vs_jw_text(&w), "\"ports\"") != NULL, "the engine's: %s",
+		    vs_jw_text(&w));
+	vs_mgmt_run(m, "refuse it", 9, &w);
+	TEST_ASSERT(strcmp(vs_jw_text(&w), "{\"ok\":false,\"error\":\"refused it\"}") == 0, "%s",
+		    vs_jw_text(&w));
+	vs_mgmt_run(m, "help", 4, &w);
+	TEST_ASSERT(strstr(vs_jw_text(&w), "\"usage\":\"refuse WHAT\",\"help\":\"fails\"") != NULL,
+		    "%s", vs_jw_text(&w));
+	vs_jw_free(&w);
+	vs_mgmt_destroy(m);
+	env_fini(&e);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(mgmt_takes_commands_from_a_program, fast, test_mgmt_takes_commands_from_a_program)
+
+/* show log lists rte_log's types; log level sets those a glob matches. */
+static int
+test_mgmt_sets_log_levels(void)
+{
+	int type = rte_log_register("vswitch.mgmt");
+	const json_t *t;
+	json_t *j;
+	struct env e;
+	size_t i;
+	bool seen = false;
+
+	ENV(&e);
+	TEST_ASSERT(type >= 0, "vswitch.mgmt is registered");
+	j = exec(e.sw, "show log");
+	TEST_ASSERT(ok(j), "show log: %s", error_of(j));
+	json_array_foreach(json_object_get(j, "types"), i, t) seen |=
+		str_is(t, "type", "vswitch.mgmt") && str_is(t, "level", "info");
+	TEST_ASSERT(seen, "vswitch.mgmt at info in show log");
+	json_decref(j);
+	j = exec(e.sw, "log level vswitch.mg* debug");
+	TEST_ASSERT(ok(j), "log level: %s", error_of(j));
+	TEST_ASSERT_EQUAL(json_array_size(json_object_get(j, "types")), 1, "one type matched");
+	TEST_ASSERT(str_is(json_array_get(json_object_get(j, "types"), 0), "level", "debug"),
+		    "now debug");
+	json_decref(j);
+	TEST_ASSERT_EQUAL(rte_log_get_level((uint32_t)type), (int)RTE_LOG_DEBUG, "rte_log agrees");
+	j = exec(e.sw, "log level vswitch.mgmt 5");
+	TEST_ASSERT(ok(j), "numeric: %s", error_of(j));
+	json_decref(j);
+	TEST_ASSERT_EQUAL(rte_log_get_level((uint32_t)type), (int)RTE_LOG_WARNING, "warning");
+	j = exec(e.sw, "log level vswitch.mgmt inf");
+	TEST_ASSERT(ok(j), "a prefix: %s", error_of(j));
+	json_decref(j);
+	TEST_ASSERT_EQUAL(rte_log_get_level((uint32_t)type), (int)RTE_LOG_INFO, "back to info");
+	j = exec(e.sw, "log level vswitch.mgmt loud");
+	TEST_ASSERT(!ok(j) && strstr(error_of(j), "is no level") != NULL, "%s", error_of(j));
+	json_decref(j);
+	j = exec(e.sw, "log level vswitch.mgmt 9");
+	TEST_ASSERT(!ok(j) && strstr(error_of(j), "is no level") != NULL, "%s", error_of(j));
+	json_decref(j);
+	j = exec(e.sw, "log level no.such.type debug");
+	TEST_ASSERT(!ok(j) && strstr(error_of(j), "no log type matches") != NULL, "%s",
+		    error_of(j));
+	json_decref(j);
+	TEST_ASSERT_EQUAL(rte_log_get_level((uint32_t)type), (int)RTE_LOG_INFO, "unchanged");
+	env_fini(&e);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(mgmt_sets_log_levels, fast, test_mgmt_sets_log_levels)
 
 /* ---- over the socket ---- */
 

@@ -56,7 +56,7 @@ vt_interop_ready(char *why, size_t len)
 
 	if (vt_testpmd_path(buf, sizeof(buf)) == NULL) {
 		snprintf(why, len,
-			 "dpdk-testpmd is not installed (scripts/setup.sh installs dpdk)");
+			 "dpdk-testpmd is not installed (scripts/setup.sh test installs dpdk-dev)");
 		return false;
 	}
 	if (access(vswitch_bin(), X_OK) != 0 || access(vswitchctl_bin(), X_OK) != 0) {
@@ -165,7 +165,7 @@ vt_vswitch_dump(struct vt_vswitch *v)
 }
 
 int
-vt_vswitch_ctl(struct vt_vswitch *v, struct vs_json **reply, const char *cmd, const char *arg)
+vt_vswitch_ctl(struct vt_vswitch *v, json_t **reply, const char *cmd, const char *arg)
 {
 	char line[1024], *out = NULL, err[128];
 	size_t len = 0, cap = 0;
@@ -200,37 +200,34 @@ vt_vswitch_ctl(struct vt_vswitch *v, struct vs_json **reply, const char *cmd, co
 	if (out != NULL) {
 		out[len] = '\0';
 		if (reply != NULL && len > 0)
-			*reply = vs_json_parse(out, len, err, sizeof(err));
+			*reply = vs_json_load(out, len, err, sizeof(err));
 	}
 	free(out);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 static uint64_t
-u64_of(const struct vs_json *o, const char *key)
+u64_of(const json_t *o, const char *key)
 {
-	uint64_t v = 0;
-
-	vs_json_u64(vs_json_get(o, key), &v);
-	return v;
+	return vs_json_u64_of(o, key);
 }
 
 int
 vt_vswitch_port(struct vt_vswitch *v, const char *name, struct vt_port_counters *c)
 {
-	struct vs_json *r;
-	const struct vs_json *ports;
+	const json_t *p;
+	json_t *r;
+	size_t i;
 
 	memset(c, 0, sizeof(*c));
 	if (vt_vswitch_ctl(v, &r, "show ports", NULL) != 0 || r == NULL) {
-		vs_json_free(r);
+		json_decref(r);
 		return -1;
 	}
-	ports = vs_json_get(r, "ports");
-	for (const struct vs_json *p = ports != NULL ? ports->child : NULL; p != NULL;
-	     p = p->next) {
-		const char *n = vs_json_string(vs_json_get(p, "name"));
-		const char *state = vs_json_string(vs_json_get(p, "state"));
+	json_array_foreach(json_object_get(r, "ports"), i, p)
+	{
+		const char *n = vs_json_str(p, "name");
+		const char *state = vs_json_str(p, "state");
 
 		if (n == NULL || strcmp(n, name) != 0)
 			continue;
@@ -242,7 +239,7 @@ vt_vswitch_port(struct vt_vswitch *v, const char *name, struct vt_port_counters 
 		c->tx_dropped = u64_of(p, "tx_dropped");
 		c->flooded = u64_of(p, "flooded");
 	}
-	vs_json_free(r);
+	json_decref(r);
 	return 0;
 }
 

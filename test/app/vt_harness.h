@@ -59,7 +59,7 @@ void vt_vswitch_kill(struct vt_vswitch *v);
  * Runs `vswitchctl --ctl CTL --json CMD [ARG]`. Returns vswitchctl's exit
  * status (or -1) and, when @p reply is not NULL, the parsed JSON reply.
  */
-int vt_vswitch_ctl(struct vt_vswitch *v, struct vs_json **reply, const char *cmd, const char *arg);
+int vt_vswitch_ctl(struct vt_vswitch *v, json_t **reply, const char *cmd, const char *arg);
 
 struct vt_port_counters {
 	bool found;

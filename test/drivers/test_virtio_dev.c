@@ -6,7 +6,10 @@
  * memfd, IOVA == VA); buffers posted with lib/virtq; everything handed back
  * at stop.
  */
+#include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "../vhost/vt_user.h"
@@ -130,6 +133,108 @@ test_virtio_dev_core_over_lib_vhost(void)
 	return rc;
 }
 REGISTER_TEST(virtio_dev_core_over_lib_vhost, fast, test_virtio_dev_core_over_lib_vhost)
+
+/*
+ * A scripted back-end without protocol features (so nothing but
+ * GET_FEATURES is answered) that records each SET_VRING_BASE as sent.
+ */
+struct base_peer {
+	pthread_t thread;
+	int fd;
+	bool stop;
+	uint64_t offer;
+	uint32_t base[4];
+	int nbase;
+};
+
+static void *
+base_peer_main(void *arg)
+{
+	struct base_peer *p = arg;
+	struct vh_user_rx rx;
+
+	vh_user_rx_init(&rx, VH_USER_RX_FRONTEND_REQ);
+	while (!__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE)) {
+		struct pollfd pf = {p->fd, POLLIN, 0};
+		int rc;
+
+		if (poll(&pf, 1, 20) <= 0)
+			continue;
+		rc = vh_user_rx_read(p->fd, &rx);
+		if (rc < 0)
+			break;
+		if (rc == 0)
+			continue;
+		if (rx.msg.hdr.request == VH_USER_SET_VRING_BASE && p->nbase < 4)
+			p->base[p->nbase++] = rx.msg.payload.state.num;
+		if (rx.msg.hdr.request == VH_USER_GET_FEATURES ||
+		    rx.msg.hdr.request == VH_USER_GET_VRING_BASE) {
+			struct vh_user_msg r;
+
+			vh_user_msg_init(&r, rx.msg.hdr.request, 8);
+			r.hdr.flags = VH_USER_VERSION | VH_USER_REPLY_MASK;
+			if (rx.msg.hdr.request == VH_USER_GET_FEATURES)
+				r.payload.u64 = p->offer;
+			else
+				r.payload.state = rx.msg.payload.state;
+			vh_user_send(p->fd, &r, 1000);
+		}
+		vh_user_rx_reset(&rx);
+	}
+	vh_user_rx_reset(&rx);
+	return NULL;
+}
+
+/*
+ * Issue 14 item 5: a fresh packed ring starts with both wrap counters 1;
+ * SET_VRING_BASE carries it in the spec's full form (vhost-user "Vring
+ * descriptor indices for packed virtqueues"): 0x80008000, not the 16-bit
+ * form that leaves the used wrap counter 0 for a back-end reading both
+ * halves (Linux vhost).
+ */
+static int
+test_packed_base_full_form(void)
+{
+	struct base_peer p = {.offer = (1ULL << VH_VIRTIO_F_VERSION_1) |
+				       (1ULL << VH_VIRTIO_F_RING_PACKED)};
+	size_t ring = vs_vdev_ring_mem_size(RING, 0);
+	struct vh_user_frontend *fe;
+	struct vt_guest_mem m;
+	struct vs_vdev_config cfg;
+	struct vh_mem_region r;
+	struct vs_vdev d;
+	int sv[2], rc;
+
+	TEST_ASSERT_SUCCESS(vt_guest_mem_create(&m, 1 << 20, 0), "memory");
+	TEST_ASSERT_SUCCESS(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), "pair");
+	p.fd = sv[0];
+	TEST_ASSERT_SUCCESS(pthread_create(&p.thread, NULL, base_peer_main, &p), "peer");
+	fe = vh_user_frontend_create(sv[1], NULL);
+	TEST_ASSERT_NOT_NULL(fe, "front-end");
+	TEST_ASSERT_SUCCESS(vh_user_frontend_negotiate(fe), "negotiate");
+	r = (struct vh_mem_region){(uintptr_t)m.base, m.size, (uintptr_t)m.base, 0, m.fd};
+	cfg = (struct vs_vdev_config){.pairs = 1,
+				      .ring_size = RING,
+				      .want = VQ_FEATURE(VQ_F_RING_PACKED),
+				      .regions = &r,
+				      .nregions = 1};
+	cfg.ring_mem[0] = m.base;
+	cfg.ring_mem[1] = m.base + ((ring + 4095) & ~(size_t)4095);
+	rc = vs_vdev_start(&d, vh_user_frontend_backend(fe), &cfg);
+	TEST_ASSERT_SUCCESS(rc, "bring-up: %s", strerror(-rc));
+	TEST_ASSERT(vs_vdev_has(&d, VQ_F_RING_PACKED), "packed");
+	vs_vdev_stop(&d, NULL, NULL);
+	__atomic_store_n(&p.stop, true, __ATOMIC_RELEASE);
+	pthread_join(p.thread, NULL);
+	TEST_ASSERT(p.nbase >= 2, "two rings");
+	for (int i = 0; i < 2; i++)
+		TEST_ASSERT_EQUAL(p.base[i], 0x80008000u, "ring %d: base 0x%x", i, p.base[i]);
+	vh_user_frontend_destroy(fe);
+	close(sv[0]);
+	vt_guest_mem_destroy(&m);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(virtio_dev_sends_the_packed_base_in_full_form, fast, test_packed_base_full_form)
 
 static int
 test_virtio_dev_core_refuses(void)

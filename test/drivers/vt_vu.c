@@ -742,26 +742,45 @@ vt_guest_reap_tx(struct vt_guest *g, unsigned int q)
 	return total;
 }
 
+/* Posts RX buffer @p b as cfg.rx_descs descriptors (equal parts, contiguous). */
+static bool
+post_rx_buf(struct vt_guest *g, struct vt_guest_ring *r, unsigned int b)
+{
+	const unsigned int nd = g->cfg.rx_descs > 1 ? 2 : 1;
+	const uint32_t part = r->buf_size / nd;
+	struct vq_drv_seg seg[2];
+	struct vq_drv_chain ch = {(void *)(uintptr_t)(b + 1), seg, (uint16_t)nd};
+
+	for (unsigned int i = 0; i < nd; i++)
+		seg[i] = (struct vq_drv_seg){buf_gpa(g, r, b) + i * part,
+					     i + 1 < nd ? part : r->buf_size - i * part,
+					     VQ_DESC_F_WRITE, 0};
+	return vq_drv_free_count(&r->q) >= nd && vq_drv_post(&r->q, &ch, 1) == 1;
+}
+
 unsigned int
-vt_guest_fill_rx(struct vt_guest *g, unsigned int q)
+vt_guest_fill_rx_max(struct vt_guest *g, unsigned int q, unsigned int max)
 {
 	struct vt_guest_ring *r = &g->ring[2 * q];
 	unsigned int posted = 0;
 
-	while (r->nfree > 0 && vq_drv_free_count(&r->q) > 0) {
+	while (posted < max && r->nfree > 0 && vq_drv_free_count(&r->q) > 0) {
 		unsigned int b = r->free[r->nfree - 1];
-		uint64_t addr = buf_gpa(g, r, b);
-		uint32_t len = r->buf_size;
-		void *cookie = (void *)(uintptr_t)(b + 1);
 
 		/* Poison: the port must overwrite what it reports as written. */
 		memset(buf_ptr(g, r, b), 0xa5, 64);
-		if (vq_drv_post_buf(&r->q, &addr, &len, &cookie, 1, VQ_DESC_F_WRITE) != 1)
+		if (!post_rx_buf(g, r, b))
 			break;
 		r->nfree--;
 		posted++;
 	}
 	return posted;
+}
+
+unsigned int
+vt_guest_fill_rx(struct vt_guest *g, unsigned int q)
+{
+	return vt_guest_fill_rx_max(g, q, ~0u);
 }
 
 static bool

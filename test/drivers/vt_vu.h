@@ -141,6 +141,7 @@ struct vt_guest_cfg {
 	unsigned int tx_buf_size;   /* bytes per TX buffer; 0: buf_size */
 	unsigned int indirect_max;  /* 0: no indirect tables even if negotiated */
 	bool split_memory;	    /* two regions instead of one */
+	unsigned int rx_descs;	    /* descriptors per RX buffer (halves); 0: 1 */
 };
 
 struct vt_guest_ring {
@@ -210,6 +211,8 @@ unsigned int vt_guest_reap_tx(struct vt_guest *g, unsigned int q);
 
 /* Posts RX buffers on queue @p q until the ring or the buffers run out. */
 unsigned int vt_guest_fill_rx(struct vt_guest *g, unsigned int q);
+/* The same, at most @p max buffers. */
+unsigned int vt_guest_fill_rx_max(struct vt_guest *g, unsigned int q, unsigned int max);
 
 /*
  * Takes one received packet from queue @p q (gathering num_buffers buffers

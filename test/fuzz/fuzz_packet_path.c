@@ -52,7 +52,7 @@
 #include "fz_input.h"
 #include "fz_packet.h"
 #include "vhost_backend.h"
-#include "vhost_log.h"
+#include "vhost_diag.h"
 #include "vhost_user_frontend.h"
 #include "virtq.h"
 #include "vs_evloop.h"
@@ -163,7 +163,7 @@ static void
 vh_quiet(int level, const char *line, void *arg)
 {
 	(void)arg;
-	if (verbose || level <= VH_LOG_ERR)
+	if (verbose || level <= VH_DIAG_ERR)
 		fprintf(stderr, "%s\n", line);
 }
 
@@ -374,7 +374,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	verbose = getenv("FZ_VERBOSE") != NULL;
 	eal_init();
 	rte_log_set_global_level(verbose ? RTE_LOG_INFO : RTE_LOG_ERR);
-	vh_log_set_handler(vh_quiet, NULL);
+	vh_diag_set_handler(vh_quiet, NULL);
 	snprintf(H.dir, sizeof(H.dir), "/tmp/fuzz-packet-%d", (int)getpid());
 	fz_check(mkdir(H.dir, 0700) == 0, "cannot make %s", H.dir);
 	atexit(cleanup_dir);

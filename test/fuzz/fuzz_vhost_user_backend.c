@@ -35,7 +35,7 @@
 
 #include "fz_input.h"
 #include "fz_vhost.h"
-#include "vhost_log.h"
+#include "vhost_diag.h"
 #include "vhost_user_backend.h"
 #include "vhost_user_conn.h"
 #include "virtq.h"
@@ -649,9 +649,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	verbose = getenv("FZ_VERBOSE") != NULL;
-	vh_log_set_handler(quiet, NULL);
+	vh_diag_set_handler(quiet, NULL);
 	if (verbose)
-		vh_log_set_level(VH_LOG_DEBUG);
+		vh_diag_set_level(VH_DIAG_DEBUG);
 	return 0;
 }
 

@@ -37,7 +37,7 @@
 
 #include "fz_input.h"
 #include "fz_vhost.h"
-#include "vhost_log.h"
+#include "vhost_diag.h"
 #include "vhost_user_backend.h"
 #include "vhost_user_conn.h"
 #include "vhost_user_frontend.h"
@@ -614,7 +614,7 @@ static void
 quiet(int level, const char *line, void *arg)
 {
 	(void)arg;
-	if (level <= VH_LOG_ERR)
+	if (level <= VH_DIAG_ERR)
 		fprintf(stderr, "%s\n", line);
 }
 
@@ -624,7 +624,7 @@ main(int argc, char **argv)
 	const uint64_t net = (1ULL << VH_VIRTIO_F_VERSION_1) | (1ULL << 15) | (1ULL << 5);
 	int rc = 0;
 
-	vh_log_set_handler(quiet, NULL);
+	vh_diag_set_handler(quiet, NULL);
 	if (argc == 3 && strcmp(argv[1], "--self") == 0) {
 		rc |= self_session(argv[2], "self-split", net, false);
 		rc |= self_session(argv[2], "self-split-event-idx-extras",

@@ -6,6 +6,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -117,6 +118,50 @@ test_rejects_overlaps(void)
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(mem_table_rejects_overlapping_regions, fast, test_rejects_overlaps)
+
+/*
+ * Issue 14 item 5: a region ending exactly at 2^64 is valid, but its end
+ * (start + size) wraps to 0; an overlap with it must still be seen, in
+ * guest-physical and in user addresses.
+ */
+static int
+test_overlap_at_the_top(void)
+{
+	const uint64_t top = 0ULL - 8192; /* the last 8 KiB of the address space */
+	struct vt_guest_mem a;
+	struct vh_mem_mapping m[2];
+
+	TEST_ASSERT_SUCCESS(vt_guest_mem_create(&a, 1 << 20, 0), "memfd");
+	TEST_ASSERT_SUCCESS(vh_mem_map_region(DESC(top, 8192, 0x10000, 0), a.fd, &m[0]),
+			    "a region ending at 2^64");
+	TEST_ASSERT_SUCCESS(vh_mem_map_region(DESC(top + 4096, 4096, 0x80000, 0), a.fd, &m[1]),
+			    "one inside it");
+	errno = 0;
+	TEST_ASSERT(vh_mem_table_build(m, 2) == NULL && errno == EEXIST, "gpa overlap at the top");
+	vh_mem_unmap_region(&m[0]);
+	vh_mem_unmap_region(&m[1]);
+	TEST_ASSERT_SUCCESS(vh_mem_map_region(DESC(0, 8192, top, 0), a.fd, &m[0]),
+			    "uva at the top");
+	TEST_ASSERT_SUCCESS(vh_mem_map_region(DESC(65536, 4096, top + 4096, 0), a.fd, &m[1]),
+			    "one inside it");
+	errno = 0;
+	TEST_ASSERT(vh_mem_table_build(m, 2) == NULL && errno == EEXIST, "uva overlap at the top");
+	vh_mem_unmap_region(&m[1]);
+	TEST_ASSERT_SUCCESS(vh_mem_map_region(DESC(65536, 4096, top - 4096, 0), a.fd, &m[1]),
+			    "one just below it");
+	{
+		struct vh_mem_table *t = vh_mem_table_build(m, 2);
+
+		TEST_ASSERT_NOT_NULL(t, "adjacent regions do not overlap");
+		free(t);
+	}
+	vh_mem_unmap_region(&m[0]);
+	vh_mem_unmap_region(&m[1]);
+	vt_guest_mem_destroy(&a);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(mem_table_sees_overlaps_at_the_top_of_the_address_space, fast,
+	      test_overlap_at_the_top)
 
 static int
 test_honours_offsets(void)

@@ -89,23 +89,35 @@ vu_sync(struct vs_vu_port *p)
 		rte_rcu_qsbr_synchronize(p->base.env.qsbr, RTE_QSBR_THRID_INVALID);
 }
 
+/* A guest TX ring (odd index), disabled: drained and discarded, not forwarded. */
+static bool
+vu_discards(const struct vs_vu_port *p, unsigned int idx)
+{
+	return (idx & 1) && !p->enabled[idx];
+}
+
 static void
 vu_publish(struct vs_vu_port *p, unsigned int idx)
 {
 	struct vu_ring *r = p->ring[idx];
 
-	if (r != NULL && p->enabled[idx] && p->map != NULL)
+	if (r == NULL || p->map == NULL)
+		return;
+	if (p->enabled[idx])
 		__atomic_store_n(&p->live[idx], r, __ATOMIC_RELEASE);
+	else if (vu_discards(p, idx))
+		__atomic_store_n(&p->discard[idx], r, __ATOMIC_RELEASE);
 }
 
 /* Takes ring @p idx away from the data path; false if it was not there. */
 static bool
 vu_withdraw(struct vs_vu_port *p, unsigned int idx)
 {
-	if (p->live[idx] == NULL)
-		return false;
+	bool was = p->live[idx] != NULL || p->discard[idx] != NULL;
+
 	__atomic_store_n(&p->live[idx], NULL, __ATOMIC_RELEASE);
-	return true;
+	__atomic_store_n(&p->discard[idx], NULL, __ATOMIC_RELEASE);
+	return was;
 }
 
 static void
@@ -131,7 +143,8 @@ vu_nb_rxq(const struct vs_vu_port *p)
 {
 	uint16_t q = 0;
 
-	while (q < p->nb_qp && p->live[2 * q + 1] != NULL)
+	/* A disabled TX ring counts: it must be polled to be discarded. */
+	while (q < p->nb_qp && (p->live[2 * q + 1] != NULL || p->discard[2 * q + 1] != NULL))
 		q++;
 	return q;
 }
@@ -329,11 +342,10 @@ dev_ring_enabled(void *dev, unsigned int idx, bool enabled)
 
 	if (idx >= VU_MAX_RINGS)
 		return;
+	/* Out of one array, a grace period, into the other: never both at once. */
+	vu_unpublish(p, idx);
 	p->enabled[idx] = enabled;
-	if (enabled)
-		vu_publish(p, idx);
-	else
-		vu_unpublish(p, idx);
+	vu_publish(p, idx);
 	vu_state_update(p);
 }
 

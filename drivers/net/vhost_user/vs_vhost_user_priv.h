@@ -18,6 +18,11 @@
  * waits for a grace period on env.qsbr: after it, no burst holds the old
  * pointer, and the ring (its vq_dev, the guest memory it points into, its
  * call fd) can go.
+ *
+ * A guest TX ring that is started but disabled sits in discard[idx]
+ * instead, under the same contract: vhost-user "Ring states" asks the
+ * back-end to process and discard what the guest transmits there, so
+ * rx_burst drains it and counts the packets as drops.
  */
 
 #include <stdbool.h>
@@ -85,6 +90,7 @@ struct vs_vu_port {
 
 	/* ---- read by bursts ---- */
 	struct vu_ring *live[VU_MAX_RINGS] __rte_cache_aligned;
+	struct vu_ring *discard[VU_MAX_RINGS];	      /* started, disabled guest TX rings */
 	struct vu_stats rx_stats[VS_PORT_MAX_QUEUES]; /* by queue: guest TX rings */
 	struct vu_stats tx_stats[VS_PORT_MAX_QUEUES]; /* by queue: guest RX rings */
 

@@ -245,9 +245,8 @@ vu_dequeue_burst(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
 		return 0;
 	}
 	if (unlikely(rte_pktmbuf_alloc_bulk(r->mp, pkts, k) != 0)) {
-		/* Leave the packets in the ring for the next poll. */
+		/* Leave the packets in the ring for the next poll: none is dropped. */
 		vq_dev_untake(&r->vq, b, 0);
-		VU_ADD(r->stats->drops, k);
 		return 0;
 	}
 	for (unsigned int i = 0; i < k; i++) {
@@ -306,6 +305,31 @@ vu_dequeue(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
 	return done;
 }
 
+/*
+ * A started, disabled guest TX ring: vhost-user "Ring states" asks to
+ * "process and discard any TX packets". Its chains are returned unread
+ * (used length 0, as for any transmit buffer) and counted as drops.
+ */
+static __rte_noinline __rte_cold uint16_t
+vu_discard(struct vs_vu_port *p, uint16_t queue)
+{
+	struct vu_ring *r = __atomic_load_n(&p->discard[2 * queue + 1], __ATOMIC_ACQUIRE);
+	unsigned int k;
+
+	if (r == NULL)
+		return 0;
+	k = vq_dev_take(&r->vq, &r->burst, VQ_BURST_MAX);
+	if (k > 0) {
+		vq_dev_return(&r->vq, &r->burst);
+		if (vq_dev_call_needed(&r->vq))
+			vu_call(r);
+		VU_ADD(r->stats->drops, k);
+	}
+	if (unlikely(vq_dev_error(&r->vq) != 0))
+		vu_ring_broken(r);
+	return 0;
+}
+
 uint16_t
 vu_rx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb)
 {
@@ -315,7 +339,7 @@ vu_rx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16
 		return 0;
 	r = __atomic_load_n(&vu_port(port)->live[2 * queue + 1], __ATOMIC_ACQUIRE);
 	if (r == NULL)
-		return 0;
+		return vu_discard(vu_port(port), queue);
 	/*
 	 * An empty ring, the common case of a poll (idle ports, the 32-port
 	 * scaling case), costs one look at the ring. A ring found corrupt by
@@ -529,10 +553,11 @@ vu_enqueue_burst(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb, bool *s
 	 * Not even the first packet found room. While buffers are available,
 	 * one that can never hold it (without mergeable buffers: too long for
 	 * one buffer; with them: more than a burst carries) would block the
-	 * queue for good: drop it. Else the ring is full.
+	 * queue for good: drop it. Else the ring is full. Buffers, not
+	 * descriptors: a packed ring's buffer may take several.
 	 */
 	if ((!r->mrg_rxbuf && vq_dev_avail_hint(&r->vq, 1) > 0) ||
-	    (r->mrg_rxbuf && vq_dev_avail_hint(&r->vq, VQ_BURST_CHAINS) == VQ_BURST_CHAINS))
+	    (r->mrg_rxbuf && vq_dev_avail_bufs(&r->vq, VQ_BURST_CHAINS) == VQ_BURST_CHAINS))
 		goto drop;
 	*stop = true;
 	return 0;

@@ -46,6 +46,21 @@ RTE_LOG_REGISTER(vs_virtio_logtype, vswitch.virtio, INFO);
 #define VIO_LOG(level, fmt, ...)                                                                   \
 	rte_log(RTE_LOG_##level, vs_virtio_logtype, "virtio: " fmt "\n", ##__VA_ARGS__)
 
+/* The libc-only core (vs_virtio_dev.c) logs through this type. */
+RTE_LOG_REGISTER(vs_virtio_core_logtype, vswitch.virtio_core, INFO);
+
+/* The core's levels are syslog's; rte_log's are one more (RTE_LOG_ERR == LOG_ERR + 1). */
+static void
+core_log(int level, const char *line)
+{
+	rte_log((uint32_t)level + 1, vs_virtio_core_logtype, "virtio: %s\n", line);
+}
+
+RTE_INIT(vs_virtio_core_log_init)
+{
+	vs_vdev_set_log(core_log);
+}
+
 #define HDR_LEN		     ((uint32_t)sizeof(struct vs_vnet_hdr))
 #define VIO_DEFAULT_RING     256
 #define VIO_RECONNECT_MIN_MS 50

@@ -5,6 +5,7 @@
  * vs_virtio_dev.h.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -19,7 +20,34 @@
 #include "vhost_vdpa.h"
 #include "vs_virtio_dev.h"
 
-#define VDEV_LOG(fmt, ...) fprintf(stderr, "virtio: " fmt "\n", ##__VA_ARGS__)
+static vs_vdev_log_fn vdev_log_fn;
+
+void
+vs_vdev_set_log(vs_vdev_log_fn fn)
+{
+	vdev_log_fn = fn;
+}
+
+static void vdev_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One line to the hook, or "virtio: <line>" on stderr without one. */
+static void
+vdev_log(int level, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (vdev_log_fn != NULL)
+		vdev_log_fn(level, line);
+	else
+		fprintf(stderr, "virtio: %s\n", line);
+}
+
+#define VDEV_ERR(...)  vdev_log(VS_VDEV_LOG_ERR, __VA_ARGS__)
+#define VDEV_WARN(...) vdev_log(VS_VDEV_LOG_WARNING, __VA_ARGS__)
 
 /* struct virtio_net_config (virtio 1.2, 5.1.4): mac[6], status, max_virtqueue_pairs, mtu. */
 #define NET_CFG_MAC   0
@@ -40,11 +68,13 @@
 #define CTRL_WAIT_MS	  1000
 
 /*
- * A fresh packed ring starts at index 0 with both wrap counters 1; the
- * base of SET_VRING_BASE carries the wrap counter in bit 15 (vhost-user
- * SET_VRING_BASE; Linux vhost_vdpa does the same).
+ * A fresh packed ring starts at index 0 with both wrap counters 1. The
+ * base of SET_VRING_BASE in the spec's full form (vhost-user "Vring
+ * descriptor indices for packed virtqueues"): bits 0-14 the available
+ * index, 15 its wrap counter, 16-30 the used index, 31 its wrap counter.
+ * Linux vhost reads both halves; DPDK reads the low one.
  */
-#define PACKED_BASE_START 0x8000u
+#define PACKED_BASE_START 0x80008000u
 
 size_t
 vs_vdev_ring_mem_size(unsigned int ring_size, unsigned int indirect_max)
@@ -87,7 +117,7 @@ vdpa_add_status(struct vs_vdev *d, uint8_t bits)
 	if (rc == 0)
 		rc = vh_vdpa_get_status(d->b, &st);
 	if (rc == 0 && (st & bits) != bits) {
-		VDEV_LOG("vDPA device refused status 0x%x (reads 0x%x)", bits, st);
+		VDEV_ERR("vDPA device refused status 0x%x (reads 0x%x)", bits, st);
 		rc = -EPROTO;
 	}
 	return rc;
@@ -117,7 +147,7 @@ negotiate(struct vs_vdev *d, const struct vs_vdev_config *cfg)
 	if (rc != 0)
 		return rc;
 	if (!(d->offered & VQ_FEATURE(VQ_F_VERSION_1))) {
-		VDEV_LOG("the %s device does not offer VERSION_1 (features 0x%llx)",
+		VDEV_ERR("the %s device does not offer VERSION_1 (features 0x%llx)",
 			 vh_backend_kind_name(d->b->kind), (unsigned long long)d->offered);
 		return -ENOTSUP;
 	}
@@ -264,7 +294,7 @@ vs_vdev_ctrl(struct vs_vdev *d, uint8_t cls, uint8_t cmd, const void *data, uint
 			return vq_drv_error(&d->ctrl.vq);
 		if (ms >= timeout_ms) {
 			/* Still the device's: the ring is reset before it is used again. */
-			VDEV_LOG("control command %u/%u: no answer in %u ms", cls, cmd, timeout_ms);
+			VDEV_ERR("control command %u/%u: no answer in %u ms", cls, cmd, timeout_ms);
 			return -ETIMEDOUT;
 		}
 		nanosleep(&ts, NULL);
@@ -288,18 +318,18 @@ ctrl_configure(struct vs_vdev *d, const struct vs_vdev_config *cfg)
 			rc = vs_vdev_ctrl(d, CTRL_RX, CTRL_RX_ALLMULTI, &on, 1, CTRL_WAIT_MS);
 		d->promisc = rc == 0;
 		if (rc != 0)
-			VDEV_LOG("the device refused promiscuous mode: %s", strerror(-rc));
+			VDEV_WARN("the device refused promiscuous mode: %s", strerror(-rc));
 	} else {
-		VDEV_LOG("the device has no CTRL_RX: it receives frames to its own MAC only");
+		VDEV_WARN("the device has no CTRL_RX: it receives frames to its own MAC only");
 	}
 	if (cfg->set_mac) {
 		if (!vs_vdev_has(d, VS_VNET_F_CTRL_MAC_ADDR)) {
-			VDEV_LOG("the device cannot be given a MAC (no CTRL_MAC_ADDR)");
+			VDEV_WARN("the device cannot be given a MAC (no CTRL_MAC_ADDR)");
 			return -ENOTSUP;
 		}
 		rc = vs_vdev_ctrl(d, CTRL_MAC, CTRL_MAC_ADDR_SET, cfg->mac, 6, CTRL_WAIT_MS);
 		if (rc != 0) {
-			VDEV_LOG("the device refused its new MAC: %s", strerror(-rc));
+			VDEV_ERR("the device refused its new MAC: %s", strerror(-rc));
 			return rc;
 		}
 		memcpy(d->mac, cfg->mac, 6);
@@ -309,7 +339,7 @@ ctrl_configure(struct vs_vdev *d, const struct vs_vdev_config *cfg)
 
 		rc = vs_vdev_ctrl(d, CTRL_MQ, CTRL_MQ_PAIRS_SET, &pairs, 2, CTRL_WAIT_MS);
 		if (rc != 0) {
-			VDEV_LOG("the device refused %u queue pairs: %s", pairs, strerror(-rc));
+			VDEV_ERR("the device refused %u queue pairs: %s", pairs, strerror(-rc));
 			return rc;
 		}
 	}
@@ -368,12 +398,12 @@ kern_net_attach(struct vs_vdev *d, const struct vs_vdev_config *cfg)
 	}
 	if (ioctl(d->tap_fd, TUNSETOFFLOAD, tap_offloads(d)) != 0) {
 		rc = -errno;
-		VDEV_LOG("tap %s: offloads: %s", d->ifname, strerror(-rc));
+		VDEV_WARN("tap %s: offloads: %s", d->ifname, strerror(-rc));
 		return rc;
 	}
 	rc = tap_up(d->ifname);
 	if (rc != 0) {
-		VDEV_LOG("tap %s: cannot set it up: %s", d->ifname, strerror(-rc));
+		VDEV_ERR("tap %s: cannot set it up: %s", d->ifname, strerror(-rc));
 		return rc;
 	}
 	for (unsigned int i = 0; i < 2 * d->pairs && rc == 0; i++)

@@ -43,6 +43,21 @@
 extern "C" {
 #endif
 
+/** Severity of the core's messages, as syslog levels. */
+enum vs_vdev_log_level {
+	VS_VDEV_LOG_ERR = 3,	 /**< the device refused or failed something asked of it */
+	VS_VDEV_LOG_WARNING = 4, /**< it works with less than asked (no promiscuous mode, ...) */
+};
+
+/** A log hook: one line (no newline) at a vs_vdev_log_level. */
+typedef void (*vs_vdev_log_fn)(int level, const char *line);
+
+/**
+ * Sends the core's messages to @p fn (NULL: "virtio: <line>" on stderr, the
+ * default). Set it once at start-up; the port glue routes them to rte_log.
+ */
+void vs_vdev_set_log(vs_vdev_log_fn fn);
+
 #define VS_VDEV_MAX_PAIRS 8
 #define VS_VDEV_MAX_RINGS (2 * VS_VDEV_MAX_PAIRS)
 

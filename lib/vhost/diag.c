@@ -9,42 +9,42 @@
 
 #include "private.h"
 
-static vh_log_handler_t log_handler;
-static void *log_arg;
-static int log_level = VH_LOG_WARNING;
+static vh_diag_handler_t diag_handler;
+static void *diag_arg;
+static int diag_level = VH_DIAG_WARNING;
 
 void
-vh_log_set_handler(vh_log_handler_t handler, void *arg)
+vh_diag_set_handler(vh_diag_handler_t handler, void *arg)
 {
-	log_handler = handler;
-	log_arg = arg;
+	diag_handler = handler;
+	diag_arg = arg;
 }
 
 void
-vh_log_set_level(int level)
+vh_diag_set_level(int level)
 {
-	log_level = level;
+	diag_level = level;
 }
 
 int
-vh_log_get_level(void)
+vh_diag_get_level(void)
 {
-	return log_level;
+	return diag_level;
 }
 
 void
-vh_logf(int level, const char *fmt, ...)
+vh_diagf(int level, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
 
-	if (level > log_level)
+	if (level > diag_level)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (log_handler != NULL)
-		log_handler(level, line, log_arg);
+	if (diag_handler != NULL)
+		diag_handler(level, line, diag_arg);
 	else
 		fprintf(stderr, "libvhost: %s\n", line);
 }
