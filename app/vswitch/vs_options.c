@@ -118,8 +118,21 @@ apply(struct vs_options *o, const char *name, const char *v, bool in_config, cha
       size_t errlen)
 {
 	static const char *const with_value[] = {
-		"port",	  "ctl",   "stats",	 "fdb-size",  "fdb-aging",
-		"config", "mbufs", "tx-retries", "sock-mode", "state-dir",
+		"port",
+		"ctl",
+		"stats",
+		"fdb-size",
+		"fdb-aging",
+		"config",
+		"mbufs",
+		"tx-retries",
+		"sock-mode",
+		"one-copy",
+		"auto-lb",
+		"auto-lb-interval",
+		"auto-lb-threshold",
+		"auto-lb-improvement",
+		"state-dir",
 	};
 	bool needs = false;
 
@@ -162,6 +175,31 @@ apply(struct vs_options *o, const char *name, const char *v, bool in_config, cha
 		return parse_u32("--mbufs", v, 1023, 16u << 20, &o->mbufs, err, errlen);
 	if (strcmp(name, "tx-retries") == 0)
 		return parse_u32("--tx-retries", v, 0, 1000, &o->tx_retries, err, errlen);
+	if (strcmp(name, "auto-lb") == 0) {
+		uint32_t on;
+
+		if (parse_u32("--auto-lb", v, 0, 1, &on, err, errlen) != 0)
+			return -EINVAL;
+		o->auto_lb = on == 1;
+		return 0;
+	}
+	if (strcmp(name, "auto-lb-interval") == 0)
+		return parse_u32("--auto-lb-interval", v, VS_AUTO_LB_MIN_INTERVAL,
+				 VS_AUTO_LB_MAX_INTERVAL, &o->auto_lb_interval, err, errlen);
+	if (strcmp(name, "auto-lb-threshold") == 0)
+		return parse_u32("--auto-lb-threshold", v, 1, 100, &o->auto_lb_threshold, err,
+				 errlen);
+	if (strcmp(name, "auto-lb-improvement") == 0)
+		return parse_u32("--auto-lb-improvement", v, 1, 100, &o->auto_lb_improvement, err,
+				 errlen);
+	if (strcmp(name, "one-copy") == 0) {
+		uint32_t on;
+
+		if (parse_u32("--one-copy", v, 0, 1, &on, err, errlen) != 0)
+			return -EINVAL;
+		o->no_onecopy = on == 0;
+		return 0;
+	}
 	if (strcmp(name, "sock-mode") == 0) {
 		char *end;
 		long mode = strtol(v, &end, 8);
@@ -355,6 +393,12 @@ vs_options_usage(FILE *f)
 		"never)\n"
 		"  --mbufs N          mbuf pool size (default %u)\n"
 		"  --tx-retries N     retries when a destination queue is full (default %u)\n"
+		"  --one-copy 0|1     copy frames between VMs straight from buffer to buffer\n"
+		"                     (default 1)\n"
+		"  --auto-lb 0|1      place rx queues by busy cycles automatically (default 0)\n"
+		"  --auto-lb-interval SEC      seconds between checks (default %u)\n"
+		"  --auto-lb-threshold PCT     busiest worker's busy %% that counts (default %u)\n"
+		"  --auto-lb-improvement PCT   its load must drop by PCT %% (default %u)\n"
 		"  --sock-mode MODE   mode of vhost-user server sockets (octal, default 0660)\n"
 		"  --state-dir DIR    keep crash-restart state in DIR (a tmpfs): guests' frames\n"
 		"                     survive a kill of the switch exactly once\n"
@@ -366,7 +410,8 @@ vs_options_usage(FILE *f)
 		"Keys every port takes: name=NAME, vlan=ID (access port, default 1) or\n"
 		"trunk=ID:ID-ID:... (tagged VLANs). Port types in this build:\n",
 		VS_SWITCH_DEFAULT_FDB_SIZE, VS_SWITCH_DEFAULT_FDB_AGING, VS_SWITCH_DEFAULT_MBUFS,
-		VS_SWITCH_DEFAULT_TX_RETRIES);
+		VS_SWITCH_DEFAULT_TX_RETRIES, VS_AUTO_LB_DEFAULT_INTERVAL,
+		VS_AUTO_LB_DEFAULT_THRESHOLD, VS_AUTO_LB_DEFAULT_IMPROVEMENT);
 	for (const struct vs_port_type *t = vs_port_type_next(NULL); t != NULL;
 	     t = vs_port_type_next(t))
 		fprintf(f, "  %s\n", t->usage != NULL ? t->usage : t->name);

@@ -162,6 +162,11 @@ run(struct vs_options *o)
 	cfg.fdb_aging = o->fdb_aging;
 	cfg.nb_mbufs = o->mbufs;
 	cfg.tx_retries = o->tx_retries;
+	cfg.no_onecopy = o->no_onecopy;
+	cfg.auto_lb = o->auto_lb;
+	cfg.auto_lb_interval = o->auto_lb_interval;
+	cfg.auto_lb_threshold = o->auto_lb_threshold;
+	cfg.auto_lb_improvement = o->auto_lb_improvement;
 	cfg.telemetry = true;
 	if (o->state_dir[0] != '\0') {
 		if (mkdir(o->state_dir, 0700) != 0 && errno != EEXIST) {

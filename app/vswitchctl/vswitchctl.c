@@ -38,6 +38,11 @@ usage(FILE *f)
 		   "  show ports        ports: type, state, queues, VLAN, packets, bytes, drops\n"
 		   "  show fdb          learned stations: MAC, VLAN, port, age\n"
 		   "  show lcores       workers: the queues each polls, busy/idle cycles\n"
+		   "  show rxqs         rx queues: worker, packets, busy cycles (placement)\n"
+		   "  rebalance         place every rx queue by its measured busy cycles\n"
+		   "  rxq-move P:Q@W    move rx queue Q of port P to worker W\n"
+		   "  auto-lb [SET]     automatic placement: on|off, interval=SEC,\n"
+		   "                    threshold=PCT, improvement=PCT (comma separated)\n"
 		   "  add-port SPEC     add a port (TYPE,key=value,...)\n"
 		   "  del-port NAME     remove a port\n"
 		   "  fdb flush         forget every learned station\n"
@@ -397,10 +402,79 @@ TABLE(show_fdb)
 TABLE(show_lcores)
 TABLE(show_help)
 
+/* ---- rx queue placement ---- */
+
+static void
+show_auto_lb(const json_t *r)
+{
+	const json_t *a = json_object_get(r, "auto_lb");
+
+	if (a == NULL)
+		return;
+	printf("auto-lb %s: interval %" PRIu64 " s, threshold %" PRIu64 "%%, improvement %" PRIu64
+	       "%%; %" PRIu64 " check(s), %" PRIu64 " rebalance(s)\n",
+	       json_is_true(json_object_get(a, "on")) ? "on" : "off", u64_of(a, "interval"),
+	       u64_of(a, "threshold"), u64_of(a, "improvement"), u64_of(a, "checks"),
+	       u64_of(a, "rebalances"));
+}
+
+static void
+show_rxqs(const json_t *r)
+{
+	struct table t = {.ncols = 7,
+			  .head = {"PORT", "QUEUE", "WORKER", "PACKETS", "BUSY-CYCLES", "WINDOW%",
+				   "CYCLES/PKT"},
+			  .right = {0, 1, 1, 1, 1, 1, 1}};
+	const json_t *x;
+	size_t i;
+
+	json_array_foreach(json_object_get(r, "rxqs"), i, x)
+	{
+		const json_t *wk = json_object_get(x, "worker"),
+			     *pct = json_object_get(x, "window_pct");
+		uint64_t pk = u64_of(x, "packets"), cy = u64_of(x, "busy_cycles");
+		char b[6][24], *row[7];
+
+		snprintf(b[4], sizeof(b[4]), "%" JSON_INTEGER_FORMAT,
+			 json_is_integer(wk) ? json_integer_value(wk) : -1);
+		snprintf(b[5], sizeof(b[5]), "%.1f",
+			 json_is_number(pct) ? json_number_value(pct) : 0.0);
+		row[0] = (char *)str_of(x, "port");
+		row[1] = num(b[0], u64_of(x, "queue"));
+		row[2] = b[4];
+		row[3] = num(b[1], pk);
+		row[4] = num(b[2], cy);
+		row[5] = b[5];
+		row[6] = num(b[3], pk > 0 ? cy / pk : 0);
+		table_add(&t, row);
+	}
+	table_print(&t);
+	show_auto_lb(r);
+}
+
+static void
+show_rebalanced(const json_t *r, char *const *args)
+{
+	(void)args;
+	printf("placed by busy cycles: %" PRIu64 " queue(s) moved\n", u64_of(r, "moved"));
+}
+
+static void
+show_moved(const json_t *r, char *const *args)
+{
+	(void)args;
+	printf("rx queue %s:%" PRIu64 " on worker %" PRIu64 "\n", str_of(r, "port"),
+	       u64_of(r, "queue"), u64_of(r, "worker"));
+}
+
+TABLE(show_rxqs)
+TABLE(show_auto_lb)
+
 static const struct renderer renderers[] = {
-	{"show ports", show_ports_r}, {"show fdb", show_fdb_r},	  {"show lcores", show_lcores_r},
-	{"add-port", show_added},     {"del-port", show_removed}, {"fdb flush", show_flushed},
-	{"help", show_help_r},
+	{"show rxqs", show_rxqs_r},	{"rebalance", show_rebalanced}, {"rxq-move", show_moved},
+	{"auto-lb", show_auto_lb_r},	{"show ports", show_ports_r},	{"show fdb", show_fdb_r},
+	{"show lcores", show_lcores_r}, {"add-port", show_added},	{"del-port", show_removed},
+	{"fdb flush", show_flushed},	{"help", show_help_r},
 };
 
 /* @return how many of @p words spell @p cmd, or 0. */

@@ -15,6 +15,7 @@
 
 #include "vs_fdb.h"
 #include "vs_mgmt.h"
+#include "vs_mgmt_placement.h"
 #include "vs_switch.h"
 
 static int
@@ -57,6 +58,7 @@ cmd_show_ports(struct vs_mgmt_req *req)
 		vs_jw_kv_u64(w, "tx_bytes", v.counters.tx_bytes);
 		vs_jw_kv_u64(w, "tx_dropped", v.counters.tx_dropped);
 		vs_jw_kv_u64(w, "flooded", v.counters.flooded);
+		vs_jw_kv_u64(w, "onecopy", v.counters.onecopy);
 		vs_jw_kv_u64(w, "driver_rx_dropped", drx_drop);
 		vs_jw_kv_u64(w, "driver_rx_errors", drx_err);
 		vs_jw_kv_u64(w, "driver_tx_errors", dtx_err);
@@ -300,6 +302,10 @@ const struct vs_mgmt_cmd vs_mgmt_switch_cmds[] = {
 	{"fdb flush", "", "forget every learned station", 0, 0, false, cmd_fdb_flush},
 	{"show log", "", "log types and their levels", 0, 0, false, cmd_show_log},
 	{"log level", "TYPE LEVEL", "set the level of the log types matching glob TYPE (vswitch.*)", 2, 2, false, cmd_log_level},
+	{"show rxqs", "", "rx queues: worker, packets, busy cycles; the automatic placement", 0, 0, false, vs_mgmt_cmd_show_rxqs},
+	{"rebalance", "", "place every rx queue by its measured busy cycles", 0, 0, false, vs_mgmt_cmd_rebalance},
+	{"rxq-move", "PORT:QUEUE@WORKER", "move one rx queue to a worker", 1, 1, false, vs_mgmt_cmd_rxq_move},
+	{"auto-lb", "[on|off][,interval=SEC][,threshold=PCT][,improvement=PCT]", "the automatic placement's settings", 0, 1, false, vs_mgmt_cmd_auto_lb},
 };
 /* clang-format on */
 const unsigned int vs_mgmt_switch_nb_cmds = RTE_DIM(vs_mgmt_switch_cmds);

@@ -34,6 +34,36 @@ struct vs_sched_item {
  */
 unsigned int vs_sched_assign(struct vs_sched_item *items, unsigned int n, unsigned int nb_workers);
 
+/**
+ * Assigns every item to one of @p nb_workers workers by its measured load
+ * (as OVS's pmd-rxq-assign=cycles): items in order of load, heaviest first
+ * (equal loads in array order), each to the worker with the least load so
+ * far (on a tie, the one with fewer items, then the lowest index). Items
+ * with no load are thus spread by count.
+ *
+ * @param load per item, in any unit the same for all (busy cycles)
+ * @return the number of items that changed worker (new items not counted)
+ */
+unsigned int vs_sched_assign_cycles(struct vs_sched_item *items, const uint64_t *load,
+				    unsigned int n, unsigned int nb_workers);
+
+/**
+ * Places only the items without a valid worker, each on the worker with the
+ * fewest items (the lowest index on a tie); the others stay where they are
+ * (a placement by cycles is not undone by counting).
+ *
+ * @return 0 (nothing that had a worker moves)
+ */
+unsigned int vs_sched_place_new(struct vs_sched_item *items, unsigned int n,
+				unsigned int nb_workers);
+
+/**
+ * The load of the most loaded worker when @p items (with @p load each)
+ * are placed as they are.
+ */
+uint64_t vs_sched_max_load(const struct vs_sched_item *items, const uint64_t *load, unsigned int n,
+			   unsigned int nb_workers);
+
 /** @return the tx queue worker @p w uses on a port with @p nb_txq queues (> 0). */
 static inline uint16_t
 vs_sched_txq(unsigned int w, uint16_t nb_txq)

@@ -237,6 +237,17 @@ publish(struct vs_switch *sw, struct vs_dp *next)
 	return 0;
 }
 
+/* VS_DP_ONECOPY_* of port @p sp: its driver can, and nothing keeps it on the mbuf path. */
+static uint8_t
+onecopy_flags(const struct vs_switch *sw, const struct vs_sw_port *sp)
+{
+	const struct vs_port_onecopy_ops *oc = sp->port->ops->onecopy;
+
+	if (oc == NULL || sw->cfg.no_onecopy || sp->no_onecopy)
+		return 0;
+	return VS_DP_ONECOPY_RX | VS_DP_ONECOPY_TX;
+}
+
 /* Builds the snapshot for the ports as they are now and publishes it. */
 static int
 reconcile(struct vs_switch *sw)
@@ -276,7 +287,7 @@ reconcile(struct vs_switch *sw)
 					members++;
 		}
 	}
-	moved = vs_sched_assign(items, n, sw->nb_workers);
+	moved = vs_rebalance_assign(sw, items, n);
 	for (unsigned int i = 0; i < n; i++)
 		polls[items[i].worker]++;
 	dp = dp_alloc(sw->nb_workers, polls, members);
@@ -297,6 +308,7 @@ reconcile(struct vs_switch *sw)
 		dp->ports[d].sp = sp;
 		dp->ports[d].access = sp->vlan.access;
 		dp->ports[d].up = sp->up;
+		dp->ports[d].onecopy = onecopy_flags(sw, sp);
 	}
 	for (unsigned int i = 0; i < n; i++)
 		sw->ports[items[i].port]->rxq_worker[items[i].queue] = items[i].worker;
@@ -332,6 +344,12 @@ reconcile(struct vs_switch *sw)
 	if (moved > 0)
 		SW_LOG(INFO, "rebalanced: %u queue(s) moved between workers", moved);
 	return publish(sw, dp);
+}
+
+int
+vs_switch_republish(struct vs_switch *sw)
+{
+	return reconcile(sw);
 }
 
 static void
@@ -486,6 +504,12 @@ vs_switch_create(const struct vs_switch_config *cfg, char *err, size_t errlen)
 	sw->last_line_ns = sw->start_ns;
 	if (make_workers(sw, err, errlen) != 0)
 		goto fail;
+	if (vs_rebalance_init(sw) != 0) {
+		set_err(err, errlen,
+			"bad automatic placement settings (interval 1..86400 s, "
+			"percentages 0..100)");
+		goto fail;
+	}
 	qsz = rte_rcu_qsbr_get_memsize(sw->nb_workers);
 	sw->qsbr = rte_zmalloc("vs_qsbr", qsz, RTE_CACHE_LINE_SIZE);
 	if (sw->qsbr == NULL || rte_rcu_qsbr_init(sw->qsbr, sw->nb_workers) != 0) {
@@ -573,6 +597,7 @@ vs_switch_destroy(struct vs_switch *sw)
 		vs_evloop_cancel_timer(sw->loop, sw->reconcile_timer);
 	if (sw->clock_timer > 0)
 		vs_evloop_cancel_timer(sw->loop, sw->clock_timer);
+	vs_rebalance_fini(sw);
 	/* No worker runs: ports go without grace periods. */
 	for (unsigned int d = 0; d < VS_SWITCH_MAX_PORTS; d++) {
 		struct vs_sw_port *sp = sw->ports[d];
@@ -649,6 +674,7 @@ zero_counters(struct vs_switch *sw, uint16_t d)
 {
 	for (unsigned int w = 0; w < sw->nb_workers; w++)
 		memset(&sw->workers[w]->ports[d], 0, sizeof(sw->workers[w]->ports[d]));
+	vs_rebalance_port_reset(sw, d);
 }
 
 int
@@ -796,7 +822,21 @@ sum_counters(struct vs_switch *sw, uint16_t d, struct vs_switch_port_counters *c
 		c->tx_bytes += VS_COUNTER_READ(x->tx_bytes);
 		c->tx_dropped += VS_COUNTER_READ(x->tx_dropped);
 		c->flooded += VS_COUNTER_READ(x->flooded);
+		c->onecopy += VS_COUNTER_READ(x->onecopy);
 	}
+}
+
+int
+vs_switch_port_set_onecopy(struct vs_switch *sw, uint16_t id, bool on)
+{
+	struct vs_sw_port *sp = id < VS_SWITCH_MAX_PORTS ? sw->ports[id] : NULL;
+
+	if (sp == NULL || sp->removing)
+		return -ENOENT;
+	if (sp->no_onecopy == !on)
+		return 0;
+	sp->no_onecopy = !on;
+	return reconcile(sw);
 }
 
 int
@@ -912,6 +952,7 @@ vs_switch_poll(struct vs_switch *sw, unsigned int w)
 		return 0;
 	wk = sw->workers[w];
 	t0 = rte_rdtsc();
+	wk->poll_tsc = t0;
 	moved = vs_worker_poll(wk, sw->dp);
 	t1 = rte_rdtsc();
 	if (moved != 0) {

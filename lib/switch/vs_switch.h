@@ -40,6 +40,12 @@ extern "C" {
 #define VS_SWITCH_DEFAULT_MBUFS	     16383
 #define VS_SWITCH_DEFAULT_TX_RETRIES 4
 
+#define VS_AUTO_LB_DEFAULT_INTERVAL    60 /**< seconds between automatic checks */
+#define VS_AUTO_LB_DEFAULT_THRESHOLD   95 /**< busiest worker's busy percent */
+#define VS_AUTO_LB_DEFAULT_IMPROVEMENT 25 /**< percent less load on the busiest worker */
+#define VS_AUTO_LB_MIN_INTERVAL	       1
+#define VS_AUTO_LB_MAX_INTERVAL	       86400
+
 struct vs_switch;
 struct vs_fdb;
 
@@ -60,6 +66,22 @@ struct vs_switch_config {
 	unsigned int nb_workers; /**< manual mode only */
 	bool telemetry;		 /**< register the /vswitch/... telemetry commands */
 	/**
+	 * Never copy a frame straight from a VM's buffer into another's
+	 * (doc/vswitch.md "One copy between VMs"): every frame through an mbuf.
+	 */
+	bool no_onecopy;
+	/**
+	 * Automatic rx queue placement (vs_switch_auto_lb_set()): every
+	 * @ref auto_lb_interval seconds, when a worker was busy at least
+	 * @ref auto_lb_threshold percent of the time and placing the queues
+	 * by their busy cycles lowers the busiest worker's load by at least
+	 * @ref auto_lb_improvement percent, do it. 0: the defaults.
+	 */
+	bool auto_lb;
+	uint32_t auto_lb_interval;
+	uint32_t auto_lb_threshold;
+	uint32_t auto_lb_improvement;
+	/**
 	 * Crash-restart state directory handed to every port (vs_port_env's
 	 * state_dir); NULL: none. Kept by pointer: it must outlive the engine.
 	 */
@@ -76,6 +98,7 @@ struct vs_switch_port_counters {
 	uint64_t tx_bytes;
 	uint64_t tx_dropped; /**< for the port but not sent: queue full after retries, link down */
 	uint64_t flooded;    /**< received and flooded (unknown unicast, broadcast, multicast) */
+	uint64_t onecopy;    /**< of tx_packets: copied straight from the sender's buffer */
 };
 
 /** A port as the engine sees it. */
@@ -165,6 +188,14 @@ int vs_switch_port_find(struct vs_switch *sw, const char *name);
 int vs_switch_port_next(struct vs_switch *sw, int prev);
 
 /**
+ * Lets port @p id take part in one copy between VMs (the default where its
+ * driver can), or keeps it on the mbuf path (@p on false: e.g. while its
+ * traffic is captured, which sees mbufs). Control thread.
+ * @return 0, -ENOENT (no such port), -ENOMEM (snapshot)
+ */
+int vs_switch_port_set_onecopy(struct vs_switch *sw, uint16_t id, bool on);
+
+/**
  * Fills @p view for port @p id. Any thread.
  * @return 0 or -ENOENT
  */
@@ -216,6 +247,58 @@ void vs_switch_print_stats(struct vs_switch *sw, FILE *f);
 
 /** Prints one line of totals since the previous call (for --stats SEC). */
 void vs_switch_print_stats_line(struct vs_switch *sw, FILE *f);
+
+/* ---- rx queue placement (vs_rebalance.c) ---- */
+
+/** One rx queue's placement and measured load. */
+struct vs_switch_rxq_view {
+	uint16_t port;
+	uint16_t queue;
+	int16_t worker;		/**< polling it, or -1 */
+	bool polled;		/**< the queue is in use */
+	uint64_t packets;	/**< received from it, all workers */
+	uint64_t busy_cycles;	/**< charged to it, all workers (see doc/vswitch.md) */
+	uint64_t window_cycles; /**< charged since the measurement window started */
+	uint64_t window_tsc;	/**< the window's length in TSC cycles */
+};
+
+/** The automatic mode's settings and counters. */
+struct vs_switch_auto_lb {
+	bool on;
+	uint32_t interval;    /**< seconds between checks */
+	uint32_t threshold;   /**< busy percent of the busiest worker that triggers a check */
+	uint32_t improvement; /**< percent the busiest worker's load must drop */
+	uint64_t checks;      /**< intervals checked (read only) */
+	uint64_t rebalances;  /**< placements it made (read only) */
+};
+
+/**
+ * Places every rx queue by the busy cycles measured since the last
+ * placement or automatic check (OVS's pmd-rxq-assign=cycles): heaviest
+ * first, each on the least loaded worker. Later port changes place only
+ * their own queues. Control thread.
+ * @param moved set to the queues that changed worker (may be NULL)
+ * @return 0 or a negative errno
+ */
+int vs_switch_rebalance(struct vs_switch *sw, unsigned int *moved);
+
+/**
+ * Moves rx queue @p queue of port @p port to worker @p worker (until the
+ * next placement by cycles). Control thread.
+ * @return 0, -ENOENT (no port), -EINVAL (no such queue or worker)
+ */
+int vs_switch_rxq_move(struct vs_switch *sw, uint16_t port, uint16_t queue, unsigned int worker);
+
+/** Fills @p view for rx queue @p queue of port @p port. @return 0 or -ENOENT. */
+int vs_switch_rxq_view(struct vs_switch *sw, uint16_t port, uint16_t queue,
+		       struct vs_switch_rxq_view *view);
+
+/**
+ * Sets the automatic mode (checks, rebalances ignored).
+ * @return 0, or -EINVAL for an interval outside [1, 86400] or a percent over 100
+ */
+int vs_switch_auto_lb_set(struct vs_switch *sw, const struct vs_switch_auto_lb *cfg);
+void vs_switch_auto_lb_get(struct vs_switch *sw, struct vs_switch_auto_lb *cfg);
 
 #ifdef __cplusplus
 }

@@ -33,7 +33,8 @@ struct vs_sw_port {
 	bool up;       /* link up at the last reconcile */
 	bool removing; /* being deleted: left out of snapshots */
 	struct vs_vlan_cfg vlan;
-	struct vs_port_info info;		/* cached at reconcile (under sw->lock) */
+	bool no_onecopy;	  /* keep this port on the mbuf path (vs_switch_port_set_onecopy) */
+	struct vs_port_info info; /* cached at reconcile (under sw->lock) */
 	int16_t rxq_worker[VS_PORT_MAX_QUEUES]; /* current assignment, -1: none */
 	/* Serialises tx queues that several workers share. */
 	rte_spinlock_t txq_lock[VS_PORT_MAX_QUEUES];
@@ -48,7 +49,7 @@ struct vs_counters {
 	uint64_t tx_bytes;
 	uint64_t tx_dropped;
 	uint64_t flooded;
-	uint64_t pad;
+	uint64_t onecopy; /* of tx_packets: copied straight from the sender's buffer */
 } __rte_cache_aligned;
 
 struct vs_txbuf {
@@ -64,7 +65,11 @@ struct vs_dp_port {
 	struct vs_sw_port *sp; /* tx locks, VLAN bitmap */
 	uint16_t access;       /* access VLAN; 0: trunk */
 	uint8_t up;	       /* link up: a destination */
+	uint8_t onecopy;       /* VS_DP_ONECOPY_*: one copy from or to this port */
 };
+
+#define VS_DP_ONECOPY_RX 0x1 /* its bursts are taken as frames (vs_onecopy.c) */
+#define VS_DP_ONECOPY_TX 0x2 /* frames go to it in one copy */
 
 struct vs_dp_txq {
 	uint16_t queue;
@@ -90,6 +95,13 @@ struct vs_dp {
 
 /* ---- workers ---- */
 
+/* One rx queue's share of a worker's busy cycles: those from the end of the
+ * previous busy burst (or the iteration's start) to the end of its own. */
+struct vs_rxq_counters {
+	uint64_t cycles;
+	uint64_t packets;
+};
+
 struct vs_worker {
 	struct vs_switch *sw;
 	unsigned int idx;
@@ -111,6 +123,12 @@ struct vs_worker {
 	uint16_t nb_touched;
 	uint16_t touched[VS_SWITCH_MAX_PORTS];
 	struct vs_txbuf txbuf[VS_SWITCH_MAX_PORTS];
+	/* One copy: the frames of the burst in progress (vs_onecopy.c). */
+	struct vs_port_frame frames[VS_SWITCH_BURST];
+	/* TSC at the start of the poll iteration in progress. */
+	uint64_t poll_tsc;
+	/* Busy cycles and packets per rx queue, for placement (vs_rebalance.c). */
+	struct vs_rxq_counters rxq[VS_SWITCH_MAX_PORTS][VS_PORT_MAX_QUEUES];
 } __rte_cache_aligned;
 
 struct vs_switch {
@@ -133,6 +151,7 @@ struct vs_switch {
 	uint64_t start_ns;
 	uint64_t aged;
 	uint64_t flushed;
+	struct vs_rebalance *rb; /* rx queue placement by cycles (vs_rebalance.c) */
 	/* Totals at the previous stats line. */
 	uint64_t last_line_ns;
 	uint64_t last_rx, last_tx, last_drop, last_busy, last_idle;
@@ -154,7 +173,43 @@ vs_rcu_wait(struct rte_rcu_qsbr *v)
 
 /* vs_worker.c */
 unsigned int vs_worker_poll(struct vs_worker *w, const struct vs_dp *dp);
+/* Forwards @p n mbufs received on port @p in (the mbuf path). */
+void vs_worker_forward(struct vs_worker *w, const struct vs_dp *dp, uint16_t in,
+		       struct rte_mbuf **pkts, uint16_t n);
+
+/* vs_onecopy.c: forwards the @p n frames rx_frames took from port @p in,
+ * then gives them back. Out of line: an empty poll does not pay for it. */
+void vs_onecopy_forward(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t n,
+			void *ctx);
+
+/* Polls rx @p queue of port @p in (VS_DP_ONECOPY_RX) and forwards what it
+ * took by one copy; returns the frames taken. */
+static inline uint16_t
+vs_onecopy_poll(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t queue)
+{
+	struct vs_port *port = dp->ports[in].port;
+	void *ctx;
+	uint16_t n;
+
+	n = port->ops->onecopy->rx_frames(port, queue, w->frames, VS_SWITCH_BURST, &ctx);
+	if (n != 0)
+		vs_onecopy_forward(w, dp, in, n, ctx);
+	return n;
+}
 int vs_worker_main(void *arg);
+
+/* vs_switch.c: rebuilds and publishes the snapshot (control thread). */
+int vs_switch_republish(struct vs_switch *sw);
+
+/* vs_rebalance.c */
+struct vs_sched_item;
+/* State and timers; vs_rebalance_fini() also when init failed half-way. */
+int vs_rebalance_init(struct vs_switch *sw);
+void vs_rebalance_fini(struct vs_switch *sw);
+/* The workers of @p n rx queues for the snapshot being built (reconcile). */
+unsigned int vs_rebalance_assign(struct vs_switch *sw, struct vs_sched_item *items, unsigned int n);
+/* A port id (re)used: forget its queues' history. */
+void vs_rebalance_port_reset(struct vs_switch *sw, uint16_t id);
 
 /* vs_telemetry.c */
 void vs_telemetry_attach(struct vs_switch *sw);

@@ -15,6 +15,7 @@
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 
+#include "vs_frame_key.h"
 #include "vs_switch_priv.h"
 
 #define PREFETCH_AHEAD 4
@@ -23,33 +24,6 @@
 #define IDLE_SLEEP_US 1000
 
 static const uint16_t be_vlan = RTE_BE16(RTE_ETHER_TYPE_VLAN);
-
-/* The 6 bytes at @p p (8 readable) and @p vlan as an FDB key (vs_fdb_key). */
-static inline uint64_t
-load_key(const void *p, uint16_t vlan)
-{
-#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return (v & 0x0000ffffffffffffull) | (uint64_t)vlan << 48;
-#else
-	return vs_fdb_key(p, vlan);
-#endif
-}
-
-/* The group (multicast/broadcast) bit of the MAC in key @p k. */
-static inline bool
-key_is_group(uint64_t k)
-{
-	return (k & 1) != 0;
-}
-
-static inline bool
-trunk_carries(const struct vs_sw_port *sp, uint16_t vid)
-{
-	return (sp->vlan.trunk[vid / 64] >> (vid % 64) & 1) != 0;
-}
 
 /* Inserts an 802.1Q tag for @p vid; @p m must be unshared and direct. */
 static int
@@ -373,23 +347,52 @@ process(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, struct rte_mbu
 	flush(w, dp);
 }
 
+void
+vs_worker_forward(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, struct rte_mbuf **pkts,
+		  uint16_t n)
+{
+	process(w, dp, in, pkts, n);
+}
+
+/* Charges the cycles since @p t (this queue's burst, and the empty polls
+ * just before it) to rx queue @p p; returns the new start. */
+static inline uint64_t
+rxq_account(struct vs_worker *w, const struct vs_switch_poll *p, uint16_t n, uint64_t t)
+{
+	struct vs_rxq_counters *c = &w->rxq[p->port][p->queue];
+	uint64_t now = rte_rdtsc();
+
+	VS_COUNTER_ADD(c->cycles, now - t);
+	VS_COUNTER_ADD(c->packets, n);
+	return now;
+}
+
 unsigned int
 vs_worker_poll(struct vs_worker *w, const struct vs_dp *dp)
 {
 	const struct vs_dp_worker *wk = &dp->wk[w->idx];
 	struct rte_mbuf *pkts[VS_SWITCH_BURST];
 	unsigned int moved = 0;
+	uint64_t t = w->poll_tsc;
 
 	for (uint32_t i = 0; i < wk->nb_polls; i++) {
 		const struct vs_switch_poll *p = &wk->polls[i];
 		uint16_t n;
 
-		n = vs_port_rx_burst(dp->ports[p->port].port, p->queue, pkts, VS_SWITCH_BURST);
+		if (dp->ports[p->port].onecopy) {
+			n = vs_onecopy_poll(w, dp, p->port, p->queue);
+		} else {
+			n = vs_port_rx_burst(dp->ports[p->port].port, p->queue, pkts,
+					     VS_SWITCH_BURST);
+			if (n != 0) {
+				process(w, dp, p->port, pkts, n);
+				vs_port_rx_done(dp->ports[p->port].port, p->queue);
+			}
+		}
 		if (n == 0)
 			continue;
 		moved += n;
-		process(w, dp, p->port, pkts, n);
-		vs_port_rx_done(dp->ports[p->port].port, p->queue);
+		t = rxq_account(w, p, n, t);
 	}
 	return moved;
 }
@@ -415,7 +418,10 @@ vs_worker_main(void *arg)
 	last = rte_rdtsc();
 	while (likely(!__atomic_load_n(&sw->stopping, __ATOMIC_RELAXED))) {
 		const struct vs_dp *dp = __atomic_load_n(&sw->dp, __ATOMIC_ACQUIRE);
-		unsigned int moved = vs_worker_poll(w, dp);
+		unsigned int moved;
+
+		w->poll_tsc = last;
+		moved = vs_worker_poll(w, dp);
 		uint64_t now = rte_rdtsc();
 
 		/* Every cycle lands in exactly one of busy and idle. */

@@ -82,6 +82,14 @@ vq_st64(void *p, uint64_t v)
 	__atomic_store_n((vq_u64a *)p, v, __ATOMIC_RELAXED);
 }
 
+/** Acquire fence: loads after it see what was published before the
+ *  relaxed loads ahead of it observed. */
+static VQ_ALWAYS_INLINE void
+vq_acquire_fence(void)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+}
+
 /** Full barrier: our stores are visible before our later loads. */
 static VQ_ALWAYS_INLINE void
 vq_mb(void)

@@ -94,7 +94,7 @@ vq_split_dev_take(struct vq_dev *q, struct vq_burst *b, unsigned int max)
 	const struct vq_desc *desc = q->split.desc;
 	const uint16_t *ring = q->split.avail->ring;
 	const uint16_t size = q->size, mask = q->mask, last = q->last_avail;
-	struct vq_take t = {q->cache, 0, 0};
+	struct vq_take t = VQ_TAKE_INIT(q);
 	uint16_t heads[VQ_BURST_MAX];
 	unsigned int n, i;
 
@@ -117,6 +117,7 @@ vq_split_dev_take(struct vq_dev *q, struct vq_burst *b, unsigned int max)
 		if (VQ_UNLIKELY(vq_split_dev_chain(q, desc, size, &t, heads[i], b, VQ_WALK_TX) < 0))
 			break;
 	q->last_avail = (uint16_t)(last + t.nchain);
+	q->cache = t.mc; /* the region the scan found stays cached */
 out:
 	b->nchain = (uint16_t)t.nchain;
 	b->nseg = (uint16_t)t.nseg;
@@ -134,7 +135,7 @@ vq_split_dev_take_rx(struct vq_dev *q, struct vq_burst *b, const uint32_t *len, 
 	const struct vq_desc *desc = q->split.desc;
 	const uint16_t *ring = q->split.avail->ring;
 	const uint16_t size = q->size, mask = q->mask, last = q->last_avail;
-	struct vq_take t = {q->cache, 0, 0};
+	struct vq_take t = VQ_TAKE_INIT(q);
 	unsigned int navail, pos = 0, p = 0;
 	uint16_t next;
 
@@ -215,6 +216,7 @@ vq_split_dev_take_rx(struct vq_dev *q, struct vq_burst *b, const uint32_t *len, 
 		break;
 	}
 	q->last_avail = (uint16_t)(last + pos);
+	q->cache = t.mc;
 out:
 	b->nchain = (uint16_t)t.nchain;
 	b->nseg = (uint16_t)t.nseg;

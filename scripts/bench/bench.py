@@ -52,15 +52,19 @@ def parse_args(argv):
     ap.add_argument("--build", default="build", help="meson build directory (vswitch, vs-latprobe)")
     ap.add_argument("--out", help="output directory (default BUILD/bench/<date-time>)")
     ap.add_argument("--switches", default=",".join(ALL_SWITCHES),
-                    help="comma list of: %s" % ", ".join(ALL_SWITCHES))
+                    help="comma list of: %s (and vswitch-mbuf: vswitch with one copy off)"
+                    % ", ".join(ALL_SWITCHES))
     ap.add_argument("--sizes", type=int_list, default=[64, 512, 1518],
                     help="frame sizes in bytes, FCS included (default 64,512,1518)")
     ap.add_argument("--rings", default="split,packed", help="split,packed")
     ap.add_argument("--queues", type=int_list, default=[1, 2], help="queue pairs per port (1,2)")
-    ap.add_argument("--runs", type=int, default=5, help="clean windows wanted per case (default 5)")
+    ap.add_argument("--runs", type=int, default=2,
+                    help="clean windows wanted per case and round (default 2)")
     ap.add_argument("--max-windows", type=int, help="windows at most per case (default 2 x runs)")
-    ap.add_argument("--rounds", type=int, default=1,
-                    help="repeat the whole matrix, restarting every process (default 1)")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="repeat the whole matrix and the latency runs, restarting every process "
+                    "(default 3; a verdict needs at least 3: it is the median of the rounds' "
+                    "ratios, and rounds that disagree by more than 10 %% flag the cell)")
     ap.add_argument("--window", type=float, default=3.0, help="seconds per window (default 3)")
     ap.add_argument("--warmup", type=float, default=2.0, help="seconds before the first window")
     ap.add_argument("--burst", type=int, default=32,
@@ -70,8 +74,18 @@ def parse_args(argv):
     ap.add_argument("--switch-cpu", type=int, default=1, help="CPU of the switch worker (default 1)")
     ap.add_argument("--scaling-ports", type=int_list, default=[2, 8, 32],
                     help="VM ports attached in the scaling runs (default 2,8,32; empty: none)")
-    ap.add_argument("--parts", default="throughput,scaling,latency",
-                    help="what to measure (default throughput,scaling,latency)")
+    ap.add_argument("--parts", default="throughput,scaling,latency,regions",
+                    help="what to measure (default throughput,scaling,latency,regions; regions: "
+                    "lib/virtq's cost of a guest with 2 and 4 memory regions, vswitch-test "
+                    "virtq_perf_regions)")
+    ap.add_argument("--in-order", type=int, choices=(0, 1), default=0,
+                    help="the VMs' in_order in the headline cases (default 0, as QEMU's default "
+                    "and so real guests)")
+    ap.add_argument("--no-in-order-column", action="store_true",
+                    help="leave out the extra column: testpmd and vswitch with the other in_order")
+    ap.add_argument("--no-offloads", action="store_true",
+                    help="VMs negotiate no offloads (default: CSUM, GUEST_CSUM, TSO4/6 as a Linux "
+                    "guest, besides MRG_RXBUF)")
     ap.add_argument("--no-scaling", action="store_true", help="same as leaving scaling out of --parts")
     ap.add_argument("--no-latency", action="store_true", help="same as leaving latency out of --parts")
     ap.add_argument("--latency-rate", type=float, default=10000, help="probes per second")
@@ -87,7 +101,7 @@ def parse_args(argv):
     a.switches = [s for s in a.switches.split(",") if s]
     a.parts = [p for p in a.parts.split(",") if p]
     for p in a.parts:
-        if p not in ("throughput", "scaling", "latency"):
+        if p not in ("throughput", "scaling", "latency", "regions"):
             ap.error("--parts: unknown part '%s'" % p)
     if a.no_scaling and "scaling" in a.parts:
         a.parts.remove("scaling")
@@ -107,7 +121,8 @@ def parse_args(argv):
         a.sizes, a.rings, a.queues = [64], ["split"], [1]
         a.runs, a.max_windows, a.rounds = 1, 1, 1
         a.window, a.warmup = 2.0, 1.0
-        a.parts = [p for p in a.parts if p != "scaling"]
+        a.parts = [p for p in a.parts if p not in ("scaling", "regions")]
+        a.no_in_order_column = True
         a.latency_duration = 1.0
     if a.max_windows is None:
         a.max_windows = 2 * a.runs
@@ -134,6 +149,7 @@ class Bench:
         self.cases = []        # one entry per (round, switch, case)
         self.latency = []
         self.memory = []
+        self.regions = []
         self.placements = {}
         self.unavailable = {}  # switch -> reason
         self.failures = []
@@ -197,6 +213,9 @@ class Bench:
             "mpps": pps / 1e6,
             "min_port_mpps": min(per_port) / 1e6,
             "gen_busy": (g["cycles"] / (hz * (g1 - g0))) if hz else None,
+            # the generator's busy cycles per packet it received (and sent
+            # back): what the VMs pay per packet facing this switch
+            "gen_cpp": (g["cycles"] / g["cycles_packets"]) if g["cycles_packets"] else None,
             "sw_busy_cycles": swc["busy_cycles"] if swc else None,
             "sw_rx": swc["rx"] if swc else None,
             "sw_tx": swc["tx"] if swc else None,
@@ -211,12 +230,16 @@ class Bench:
         })
         return w
 
-    def run_case(self, sw, rnd, kind, frame, ring, queues, ports, active):
+    def run_case(self, sw, rnd, kind, frame, ring, queues, ports, active, variant=""):
+        """@variant "" is the headline shape; "in_order" the VMs with the
+        other in_order setting (the extra column)."""
+        in_order = bool(self.a.in_order) != (variant == "in_order")
         base = {"round": rnd, "kind": kind, "switch": sw.name, "frame": frame, "ring": ring,
-                "queues": queues, "ports": ports, "active": active}
+                "queues": queues, "ports": ports, "active": active, "variant": variant}
         case = dict(base, status="ok", error="", windows=[])
-        what = "%s %s: %d B, %s ring, %d queue pair%s, %d ports (%d with traffic)" % (
-            kind, sw.name, frame, ring, queues, "s" if queues > 1 else "", ports, active)
+        what = "%s %s: %d B, %s ring, %d queue pair%s, %d ports (%d with traffic), in_order %s" % (
+            kind, sw.name, frame, ring, queues, "s" if queues > 1 else "", ports, active,
+            "on" if in_order else "off")
         self.say(what)
         gen = None
         try:
@@ -225,7 +248,7 @@ class Bench:
             socks = self.sockets(sw, ports)
             sw.start(socks, queues, ring == "packed")
             gen = Generator(self.ctx, socks, queues, ring == "packed", frame, server=not sw.server,
-                            active=active)
+                            active=active, in_order=in_order, offloads=not self.a.no_offloads)
             gen.start(timeout=30 + 2 * ports)
             case["features"] = " ".join("0x%x" % f for f in sorted(set(gen.features)))
             sw.after_vms()
@@ -239,8 +262,10 @@ class Bench:
                 self.windows.append(w)
                 cpp = "%.0f" % w["cpp"] if w["cpp"] else "n/a"
                 flag = "  CONTENDED: " + w["reason"] if w["contended"] else ""
-                self.say("  window %d: %.3f Mpps, %s busy cycles/packet, generator %s busy, switch %s busy%s"
-                         % (i, w["mpps"], cpp, pct(w["gen_busy"]), pct(w["sw_busy"]), flag))
+                self.say("  window %d: %.3f Mpps, %s busy cycles/packet, generator %s busy (%s cycles/packet), "
+                         "switch %s busy%s" % (i, w["mpps"], cpp, pct(w["gen_busy"]),
+                                               "%.0f" % w["gen_cpp"] if w["gen_cpp"] else "n/a",
+                                               pct(w["sw_busy"]), flag))
                 if w["mpps"] <= 0:
                     raise BenchError("no packets forwarded in window %d" % i)
                 if w["min_port_mpps"] <= 0:
@@ -274,9 +299,9 @@ class Bench:
 
     # --- latency ---------------------------------------------------------------
 
-    def run_latency(self, sw):
+    def run_latency(self, sw, rnd=0):
         probe = os.path.join(self.ctx.build, "app", "latprobe", "vs-latprobe")
-        res = {"switch": sw.name, "status": "ok", "error": ""}
+        res = {"switch": sw.name, "status": "ok", "error": "", "round": rnd}
         self.say("latency %s: 64 B probes at %.0f/s for %.1f s" % (sw.name, self.a.latency_rate,
                                                                   self.a.latency_duration))
         if not os.access(probe, os.X_OK):
@@ -313,8 +338,21 @@ class Bench:
             # still runs (its ticks must be counted as ours).
             time.sleep(warm)
             snap0 = cpuwatch.snapshot([p.pid] + sw.pids())
+            cs0 = {pid: procs.ctxt_switches(pid) for pid in [p.pid] + sw.pids()}
+            t0 = time.monotonic()
             time.sleep(self.a.latency_duration * 0.9)
             snap1 = cpuwatch.snapshot([p.pid] + sw.pids())
+            # Where a tail can come from: how often each thread of the
+            # switch and of the probe woke up or was preempted meanwhile.
+            dt = time.monotonic() - t0
+            sched = []
+            for pid, before in cs0.items():
+                who = "probe" if pid == p.pid else sw.name
+                for comm, cpus, wake, pre in procs.ctxt_delta(before, procs.ctxt_switches(pid), dt):
+                    if wake + pre >= 0.5:
+                        sched.append("%s/%s (CPU %s): %.0f wake-ups/s, %.0f preemptions/s"
+                                     % (who, comm, cpus, wake, pre))
+            res["sched"] = "; ".join(sched)
             st = p.wait(self.a.latency_duration + 30)
             if st is None:
                 raise BenchError("probe still running %.0f s after its end; log %s"
@@ -335,6 +373,7 @@ class Bench:
                      % (res["p50_ns"] / 1e3, res["p99_ns"] / 1e3, res["p999_ns"] / 1e3,
                         res["received"], res["lost"],
                         "  CONTENDED: " + con["reason"] if con["contended"] else ""))
+            self.say("  threads: " + (res["sched"] or "none woke or was preempted"))
         except Unsupported as e:
             res.update(status="unsupported", error=str(e))
             self.say("  unsupported: %s" % e)
@@ -348,6 +387,50 @@ class Bench:
             sw.stop()
         self.latency.append(res)
         return res
+
+    def run_throughput_round(self, rnd, live):
+        column = [sw for sw in live if sw.name in ("testpmd", "vswitch")]
+        for frame in self.a.sizes:
+            for ring in self.a.rings:
+                for q in self.a.queues:
+                    # switches interleaved, so all see the same machine state
+                    for sw in list(live):
+                        c = self.run_case(sw, rnd, "throughput", frame, ring, q, 2, 2)
+                        if (sw.name.startswith("vswitch") and c["status"] == "unsupported"
+                                and q == 1 and "rejected the command line" in c["error"]):
+                            self.unavailable[sw.name] = "NOT AVAILABLE YET: " + c["error"]
+                            self.loud("%s: NOT AVAILABLE YET: %s" % (sw.name, c["error"]))
+                            live.remove(sw)
+                    if not self.a.no_in_order_column:
+                        for sw in column:
+                            if sw in live:
+                                self.run_case(sw, rnd, "throughput", frame, ring, q, 2, 2,
+                                              variant="in_order")
+
+    def run_regions(self):
+        """lib/virtq's perf test of a guest with 1, 2 and 4 memory regions
+        (the benchmark's generator, testpmd, cannot be given two: see
+        doc/perf.md). Its own runs interleave the three layouts."""
+        exe = os.path.join(self.ctx.build, "app", "test", "vswitch-test")
+        self.say("regions: %s virtq_perf_regions" % exe)
+        if not os.access(exe, os.X_OK):
+            self.loud("regions: %s not built" % exe)
+            return
+        log = self.ctx.log("virtq-perf-regions")
+        try:
+            r = subprocess.run(["taskset", "-c", str(self.a.switch_cpu), exe, "virtq_perf_regions"],
+                               capture_output=True, text=True, timeout=600)
+            out = r.stdout + r.stderr
+        except (OSError, subprocess.TimeoutExpired) as e:
+            out, r = "failed: %s" % e, None
+        with open(log, "w") as f:
+            f.write(out)
+        self.regions = report.parse_regions(out)
+        for x in self.regions:
+            self.say("  %s %s: 2 regions %.2fx, 4 regions %.2fx one region" % (
+                x["what"], x["mode"], x["r2"], x["r4"]))
+        if not self.regions:
+            self.loud("regions: no result; log %s" % log)
 
     # --- the whole run ---------------------------------------------------------
 
@@ -392,18 +475,16 @@ class Bench:
                 self.unavailable[sw.name] = why
                 self.loud("%s: %s" % (sw.label, why))
         started = time.monotonic()
-        for rnd in range(self.a.rounds if "throughput" in self.a.parts else 0):
-            for frame in self.a.sizes:
-                for ring in self.a.rings:
-                    for q in self.a.queues:
-                        # switches interleaved, so all see the same machine state
-                        for sw in list(live):
-                            c = self.run_case(sw, rnd, "throughput", frame, ring, q, 2, 2)
-                            if (sw.name.startswith("vswitch") and c["status"] == "unsupported"
-                                    and q == 1 and "rejected the command line" in c["error"]):
-                                self.unavailable[sw.name] = "NOT AVAILABLE YET: " + c["error"]
-                                self.loud("%s: NOT AVAILABLE YET: %s" % (sw.name, c["error"]))
-                                live.remove(sw)
+        if "regions" in self.a.parts:
+            self.run_regions()
+        # Rounds repeat everything that carries a verdict, in turn: each
+        # round's ratios come from the same minutes of the machine's life.
+        for rnd in range(self.a.rounds):
+            if "throughput" in self.a.parts:
+                self.run_throughput_round(rnd, live)
+            if "latency" in self.a.parts:
+                for sw in live:
+                    self.run_latency(sw, rnd)
         for n in self.a.scaling_ports:
             for active in sorted({2, n}):
                 for sw in live:
@@ -411,9 +492,6 @@ class Bench:
                         c = self.run_case(sw, 0, "scaling", 64, "split", 1, n, active)
                         if c.get("mem") and active == n:
                             self.memory.append(dict(switch=sw.name, ports=n, **c["mem"]))
-        if "latency" in self.a.parts:
-            for sw in live:
-                self.run_latency(sw)
         self.say("measured in %.0f s" % (time.monotonic() - started))
         return self.finish(live)
 
@@ -421,7 +499,7 @@ class Bench:
         env = report.environment(self)
         summary = report.summarize(self.cases)
         files = report.write_all(self.out, env, self.windows, summary, self.latency, self.memory,
-                                 self.unavailable, self.a)
+                                 self.unavailable, self.a, cases=self.cases, regions=self.regions)
         for f in files:
             self.say("wrote %s" % f)
         print(open(os.path.join(self.out, "report.md")).read(), flush=True)

@@ -268,6 +268,34 @@ def threads(pid):
     return out
 
 
+def ctxt_switches(pid):
+    """{(comm, tid): (voluntary, nonvoluntary, cpus)} context switches of
+    each thread of @pid so far: voluntary ones are wake-ups (a thread that
+    slept), nonvoluntary ones preemptions."""
+    out = {}
+    for tid, comm, cpus in threads(pid):
+        try:
+            with open("/proc/%d/task/%d/status" % (pid, tid)) as f:
+                st = f.read()
+            v = int(re.search(r"^voluntary_ctxt_switches:\s*(\d+)", st, re.M).group(1))
+            n = int(re.search(r"^nonvoluntary_ctxt_switches:\s*(\d+)", st, re.M).group(1))
+        except (OSError, AttributeError):
+            continue
+        out[(comm, tid)] = (v, n, cpus)
+    return out
+
+
+def ctxt_delta(a, b, seconds):
+    """Per thread present at both ends: (comm, cpus, wake-ups/s,
+    preemptions/s), busiest first."""
+    rows = []
+    for k, (v1, n1, cpus) in b.items():
+        if k in a:
+            v0, n0, _ = a[k]
+            rows.append((k[0], cpus, (v1 - v0) / seconds, (n1 - n0) / seconds))
+    return sorted(rows, key=lambda r: -(r[2] + r[3]))
+
+
 def placement(label, pid):
     """One line: which CPUs the threads of @pid may run on."""
     by_cpu = {}

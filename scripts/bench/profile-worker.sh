@@ -8,11 +8,13 @@
 # counts, unlike cycles, do not move with the neighbours on a shared machine.
 #
 #   scripts/bench/profile-worker.sh [--build DIR] [--size BYTES] [--seconds N]
-#                                   [--ports N] [--out DIR]
+#                                   [--ports N] [--one-copy 0|1] [--out DIR]
 #
 # --size: frame size with FCS (64); --seconds: measured part (20);
 # --ports: VM ports attached (2); traffic always on the first two, the
-# others idle (the scaling case). Needs root, hugepages, dpdk-testpmd and
+# others idle (the scaling case); --one-copy: vswitch's --one-copy (1, the
+# default: frames between the VMs copied straight from buffer to buffer; 0:
+# through an mbuf, as before). Needs root, hugepages, dpdk-testpmd and
 # valgrind. Takes about a minute with 2 ports; each more port adds several
 # seconds of vhost-user set-up under valgrind (on a busy machine 32 ports
 # may not come up in the time allowed). Every process it starts is stopped
@@ -23,6 +25,7 @@ BUILD=build
 SIZE=64
 SECS=20
 NP=2
+ONECOPY=1
 OUT=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -30,13 +33,15 @@ while [ $# -gt 0 ]; do
 	--size) SIZE=$2; shift ;;
 	--seconds) SECS=$2; shift ;;
 	--ports) NP=$2; shift ;;
+	--one-copy) ONECOPY=$2; shift ;;
 	--out) OUT=$2; shift ;;
-	-h | --help) sed -n 4,19p "$0"; exit 0 ;;
+	-h | --help) sed -n 4,22p "$0"; exit 0 ;;
 	*) echo "profile-worker: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
 case $NP in '' | *[!0-9]*) echo "profile-worker: --ports wants a number" >&2; exit 2 ;; esac
+case $ONECOPY in 0 | 1) ;; *) echo "profile-worker: --one-copy wants 0 or 1" >&2; exit 2 ;; esac
 if [ "$NP" -lt 2 ] || [ "$NP" -gt 32 ]; then
 	echo "profile-worker: --ports must be 2..32" >&2
 	exit 2
@@ -81,7 +86,7 @@ MBUFS=$(((NP * 512 + 2048 + 4096) * 5 / 4))
 taskset -c 1 valgrind --tool=callgrind --fair-sched=yes --toggle-collect=vs_worker_poll \
 	--callgrind-out-file="$OUT/callgrind.out" \
 	"$VSWITCH" -l 0,1 --no-pci --file-prefix "prof-$$-sw" --single-file-segments \
-	--socket-limit 1056 --log-level '*:notice' -- --ctl "$TMP/vswitch.ctl" "${PORTS[@]}" \
+	--socket-limit 1056 --log-level '*:notice' -- --ctl "$TMP/vswitch.ctl" --one-copy "$ONECOPY" "${PORTS[@]}" \
 	>"$OUT/vswitch.log" 2>&1 &
 VPID=$!
 for _ in $(seq 1 120); do
@@ -149,6 +154,9 @@ def incl(fn):
 total = sum(int(m.group(1).replace(",", "")) for m in
             re.finditer(r"^\s*([\d,]+)\s+\(100.0%\)\s+PROGRAM TOTALS", ann, re.M))
 proc, flush, deq = incl("process"), incl("flush"), incl("vu_dequeue")
+# One copy: taking the frames (past the empty-ring look, which is polling),
+# switching and copying them, returning them.
+oc = incl("vu_take_frames") + incl("vs_onecopy_forward")
 print("profile-worker: %d ports, %d forwarded, %d poll rounds (%d with packets)"
       % (nports, tx, end["iterations"], end["busy_iterations"]))
 if tx == 0:
@@ -158,8 +166,13 @@ print("instructions per forwarded packet:")
 print("  dequeue (vu_dequeue, guest TX ring -> mbufs)    %6.0f" % (deq / tx))
 print("  switching (process, without flush)              %6.0f" % ((proc - flush) / tx))
 print("  transmit (flush: vu_tx_burst, enqueue + free)   %6.0f" % (flush / tx))
-print("  busy path total                                 %6.0f" % ((proc + deq) / tx))
-idle = total - proc - deq
+if oc:
+    # process and flush run inside it only for frames that took the mbuf path.
+    print("  one copy (vu_take_frames, vs_onecopy_forward:   %6.0f" % (oc / tx))
+    print("            switch, copy, return; mbuf path inside)")
+    proc, deq = 0, 0
+print("  busy path total                                 %6.0f" % ((proc + deq + oc) / tx))
+idle = total - proc - deq - oc
 print("polling (rounds, empty ports): %.0f instructions per round, %.1f per port"
       % (idle / end["iterations"], idle / end["iterations"] / nports))
 print("callgrind output: %s/callgrind.out (callgrind_annotate --inclusive=yes)" % out)

@@ -13,21 +13,28 @@ import subprocess
 import sys
 
 SWITCHES = [("testpmd", "testpmd io"), ("ovs-normal", "OVS NORMAL"), ("ovs-p2p", "OVS p2p"),
-            ("vswitch", "vswitch"), ("vswitch-ethdev", "vswitch engine + net_vhost")]
+            ("vswitch", "vswitch"), ("vswitch-ethdev", "vswitch engine + net_vhost"),
+            ("vswitch-mbuf", "vswitch, one copy off")]
 # ratio columns: (switch, reference)
 RATIOS = [("vswitch", "testpmd"), ("vswitch", "ovs-normal"), ("vswitch", "ovs-p2p"),
-          ("vswitch-ethdev", "testpmd"), ("vswitch-ethdev", "ovs-normal")]
+          ("vswitch-ethdev", "testpmd"), ("vswitch-ethdev", "ovs-normal"),
+          ("vswitch-mbuf", "testpmd"), ("vswitch", "vswitch-mbuf")]
 LABEL = dict(SWITCHES)
 UNSTABLE_SPREAD = 0.20
 DOC_BEGIN = "<!-- bench-results:begin (scripts/bench.sh --update-doc writes this part) -->"
 DOC_END = "<!-- bench-results:end -->"
-WINDOW_FIELDS = ["round", "kind", "switch", "frame", "ring", "queues", "ports", "active", "window",
-                 "seconds", "mpps", "min_port_mpps", "cpp", "sw_busy_cycles", "sw_rx", "sw_tx", "sw_busy", "gen_busy",
+ROUNDS_NEEDED = 3
+ROUNDS_DISAGREE = 0.10
+WINDOW_FIELDS = ["round", "kind", "switch", "variant", "frame", "ring", "queues", "ports", "active",
+                 "window", "seconds", "mpps", "min_port_mpps", "cpp", "sw_busy_cycles", "sw_rx", "sw_tx",
+                 "sw_busy", "gen_busy", "gen_cpp",
                  "foreign_gen_cpu", "foreign_sw_cpu", "steal_gen_cpu", "steal_sw_cpu", "contended",
                  "reason"]
-CASE_FIELDS = ["kind", "switch", "frame", "ring", "queues", "ports", "active", "status",
-               "windows_kept", "windows_total", "mpps_median", "mpps_min", "mpps_max", "cpp_median",
-               "cpp_min", "cpp_max", "gen_busy_median", "sw_busy_median", "flag", "features", "error"]
+CASE_FIELDS = ["kind", "switch", "variant", "frame", "ring", "queues", "ports", "active", "status",
+               "rounds", "windows_kept", "windows_total", "mpps_median", "mpps_min", "mpps_max",
+               "cpp_median", "cpp_min", "cpp_max", "gen_cpp_median", "gen_busy_median",
+               "sw_busy_median", "flag", "features", "error"]
+KEY = ["kind", "switch", "frame", "ring", "queues", "ports", "active", "variant"]
 
 
 def _cmd(*args):
@@ -88,11 +95,12 @@ def summarize(cases):
     all windows, flagged, when every window was contended)."""
     groups = {}
     for c in cases:
-        key = (c["kind"], c["switch"], c["frame"], c["ring"], c["queues"], c["ports"], c["active"])
+        key = tuple(c.get(k, "") for k in KEY)
         groups.setdefault(key, []).append(c)
     out = []
     for key, cs in groups.items():
-        row = dict(zip(["kind", "switch", "frame", "ring", "queues", "ports", "active"], key))
+        row = dict(zip(KEY, key))
+        row["rounds"] = len({c.get("round", 0) for c in cs})
         wins = [w for c in cs for w in c["windows"]]
         kept = [w for w in wins if not w["contended"]]
         ok = [c for c in cs if c["status"] == "ok"]
@@ -105,6 +113,8 @@ def summarize(cases):
         row["mpps_median"], row["mpps_min"], row["mpps_max"] = _stats([w["mpps"] for w in use])
         row["cpp_median"], row["cpp_min"], row["cpp_max"] = _stats([w["cpp"] for w in use])
         row["gen_busy_median"] = _stats([w["gen_busy"] for w in use])[0]
+        row["gen_cpp_median"], row["gen_cpp_min"], row["gen_cpp_max"] = _stats(
+            [w.get("gen_cpp") for w in use])
         row["sw_busy_median"] = _stats([w["sw_busy"] for w in use])[0]
         flag = ""
         if wins and not kept:
@@ -132,10 +142,10 @@ def _write_csv(path, rows, fields):
             w.writerow({k: _fmt(r.get(k), 4) for k in fields})
 
 
-def _find(summary, kind, sw, frame=64, ring="split", queues=1, ports=2, active=2):
+def _find(summary, kind, sw, frame=64, ring="split", queues=1, ports=2, active=2, variant=""):
     for r in summary:
-        if (r["kind"], r["switch"], r["frame"], r["ring"], r["queues"], r["ports"], r["active"]) == (
-                kind, sw, frame, ring, queues, ports, active):
+        if (r["kind"], r["switch"], r["frame"], r["ring"], r["queues"], r["ports"], r["active"],
+                r.get("variant", "")) == (kind, sw, frame, ring, queues, ports, active, variant):
             return r
     return None
 
@@ -193,38 +203,210 @@ def _case_table(summary, what, nd, title, unavailable):
     return lines
 
 
-def _bar(summary):
-    """The performance bar of issue 8, checked against this run."""
-    out = []
-
-    def check(desc, sw_row, ref_row, what, op, limit):
-        if not sw_row or sw_row["status"] != "ok" or not sw_row[what + "_median"]:
-            out.append("- %s: not measured (vswitch has no result)" % desc)
-            return
-        if not ref_row or ref_row["status"] != "ok" or not ref_row[what + "_median"]:
-            out.append("- %s: not measured (no reference result)" % desc)
-            return
-        r = sw_row[what + "_median"] / ref_row[what + "_median"]
-        met = r >= limit if op == ">=" else r <= limit
-        miss = "" if met else ", missed by %.0f %%" % (100 * abs(r - limit) / limit)
-        out.append("- %s: %.2f (%s %.2f): **%s**%s" % (desc, r, op, limit, "met" if met else "NOT met", miss))
-
-    v64 = _find(summary, "throughput", "vswitch", 64)
-    check("64 B split 1 qp, Mpps vswitch/testpmd", v64, _find(summary, "throughput", "testpmd", 64), "mpps", ">=", 1.0)
-    check("64 B split 1 qp, cycles/packet vswitch/testpmd", v64, _find(summary, "throughput", "testpmd", 64), "cpp", "<=", 1.0)
-    check("64 B split 1 qp, cycles/packet vswitch/OVS NORMAL", v64, _find(summary, "throughput", "ovs-normal", 64), "cpp", "<=", 0.67)
-    v1518 = _find(summary, "throughput", "vswitch", 1518)
-    check("1518 B split 1 qp, Mpps vswitch/testpmd", v1518, _find(summary, "throughput", "testpmd", 1518), "mpps", ">=", 1.0)
-    check("1518 B split 1 qp, cycles/packet vswitch/testpmd", v1518, _find(summary, "throughput", "testpmd", 1518), "cpp", "<=", 1.0)
-    ports = sorted({r["ports"] for r in summary if r["kind"] == "scaling"})
-    if ports:
-        check("scaling, Mpps with %d ports (2 with traffic) / 2 ports" % ports[-1],
-              _find(summary, "scaling", "vswitch", 64, "split", 1, ports[-1], 2),
-              _find(summary, "scaling", "vswitch", 64, "split", 1, 2, 2), "mpps", ">=", 0.9)
+def round_medians(cases):
+    """Per case and round: the medians of that round's uncontended windows
+    (all of them when every one was contended). Returns {key: {round: {what:
+    median}}} with what in mpps, cpp, gen_cpp."""
+    out = {}
+    for c in cases:
+        if c["status"] != "ok":
+            continue
+        wins = c["windows"]
+        use = [w for w in wins if not w["contended"]] or wins
+        if not use:
+            continue
+        key = tuple(c.get(k, "") for k in KEY)
+        out.setdefault(key, {})[c.get("round", 0)] = {
+            what: _stats([w.get(what) for w in use])[0] for what in ("mpps", "cpp", "gen_cpp")}
     return out
 
 
-def markdown(env, summary, windows, latency, memory, unavailable, img_prefix=""):
+def _key(kind, sw, frame=64, ring="split", queues=1, ports=2, active=2, variant=""):
+    return (kind, sw, frame, ring, queues, ports, active, variant)
+
+
+def round_ratios(rm, a_key, b_key, what):
+    """The ratio a/b of each round both measured (same round: interleaved,
+    the same minutes of the machine)."""
+    a, b = rm.get(a_key, {}), rm.get(b_key, {})
+    out = []
+    for rnd in sorted(set(a) & set(b)):
+        x, y = a[rnd].get(what), b[rnd].get(what)
+        if x and y:
+            out.append(x / y)
+    return out
+
+
+def verdict(ratios, op, limit, unit="round"):
+    """A bar over per-round ratios: (text, met). Met only with at least
+    ROUNDS_NEEDED rounds that agree within ROUNDS_DISAGREE of their median
+    and a median on the right side of the limit."""
+    if not ratios:
+        return "not measured", False
+    med = statistics.median(ratios)
+    lo, hi = min(ratios), max(ratios)
+    spread = (hi - lo) / med if med else 0
+    txt = "%.2f (%.2f-%.2f, %d %s%s)" % (med, lo, hi, len(ratios), unit, "" if len(ratios) == 1 else "s")
+    ok = med >= limit if op == ">=" else med <= limit
+    if len(ratios) < ROUNDS_NEEDED:
+        return txt + ": not settled (%d of %d %ss)" % (len(ratios), ROUNDS_NEEDED, unit), False
+    if spread > ROUNDS_DISAGREE:
+        return txt + ": **flagged** (%ss disagree by %.0f %%; would be %s)" % (
+            unit, 100 * spread, "met" if ok else "not met"), False
+    return txt + (": **met**" if ok else ": **NOT met**"), ok
+
+
+def _bar(summary, rm=None):
+    """The performance bar of issue 8, checked against this run: the median
+    of per-round ratios (see verdict())."""
+    out = []
+    rm = rm or {}
+
+    def check(desc, a, b, what, op, limit):
+        txt, _ = verdict(round_ratios(rm, a, b, what), op, limit)
+        out.append("- %s (%s %.2f): %s" % (desc, op, limit, txt))
+
+    for fr in (64, 1518):
+        v, t = _key("throughput", "vswitch", fr), _key("throughput", "testpmd", fr)
+        check("%d B split 1 qp, Mpps vswitch/testpmd" % fr, v, t, "mpps", ">=", 1.0)
+        check("%d B split 1 qp, cycles/packet vswitch/testpmd" % fr, v, t, "cpp", "<=", 1.0)
+        if fr == 64:
+            check("64 B split 1 qp, cycles/packet vswitch/OVS NORMAL", v,
+                  _key("throughput", "ovs-normal", 64), "cpp", "<=", 0.67)
+    ports = sorted({r["ports"] for r in summary if r["kind"] == "scaling"})
+    if ports:
+        check("scaling, Mpps with %d ports (2 with traffic) / 2 ports" % ports[-1],
+              _key("scaling", "vswitch", 64, "split", 1, ports[-1], 2),
+              _key("scaling", "vswitch", 64, "split", 1, 2, 2), "mpps", ">=", 0.9)
+    return out
+
+
+def _cells(summary):
+    frames = sorted({r["frame"] for r in summary if r["kind"] == "throughput"})
+    rings = [g for g in ("split", "packed") if any(r["ring"] == g for r in summary)]
+    queues = sorted({r["queues"] for r in summary if r["kind"] == "throughput"})
+    return [(f, g, q) for f in frames for g in rings for q in queues]
+
+
+def issue15(summary, rm, latency, regions):
+    """Issue 15's bars: items 0, 1, 3 and 4, cell by cell, each the median of
+    the per-round ratios with their range (item 5)."""
+    L = ["### Issue 15: verdicts over interleaved rounds", "",
+         "Each figure is the median of the per-round ratios (both switches measured in the "
+         "same round, minutes apart), with the rounds' range; a verdict needs %d rounds, and a "
+         "cell whose rounds disagree by more than %.0f %% of the median is **flagged**, not counted "
+         "as met." % (ROUNDS_NEEDED, 100 * ROUNDS_DISAGREE), ""]
+    cells = [c for c in _cells(summary)
+             if _find(summary, "throughput", "vswitch", *c) is not None]
+    tally = {}
+
+    def add(bar, met):
+        t = tally.setdefault(bar, [0, 0])
+        t[0] += int(met)
+        t[1] += 1
+
+    if cells:
+        L += ["Item 1 (switch busy cycles per forwarded packet, vswitch / testpmd io <= 0.80 and "
+              "vswitch / OVS NORMAL <= 0.67) and item 0 (the generator's busy cycles per packet, "
+              "facing vswitch / facing testpmd io <= 1.00):", "",
+              "| frame | ring | qp | cycles vswitch / testpmd | cycles vswitch / OVS NORMAL | "
+              "generator cycles facing vswitch / facing testpmd | Mpps vswitch / testpmd |",
+              "|---|---|---|---|---|---|---|"]
+        for fr, ring, q in cells:
+            v = _key("throughput", "vswitch", fr, ring, q)
+            t = _key("throughput", "testpmd", fr, ring, q)
+            o = _key("throughput", "ovs-normal", fr, ring, q)
+            a, ma = verdict(round_ratios(rm, v, t, "cpp"), "<=", 0.80)
+            b, mb = verdict(round_ratios(rm, v, o, "cpp"), "<=", 0.67)
+            g, mg = verdict(round_ratios(rm, v, t, "gen_cpp"), "<=", 1.00)
+            m, _ = verdict(round_ratios(rm, v, t, "mpps"), ">=", 1.00)
+            add("item 1, vswitch / testpmd <= 0.80", ma)
+            add("item 1, vswitch / OVS NORMAL <= 0.67", mb)
+            add("item 0, generator <= 1.00", mg)
+            L.append("| %d | %s | %d | %s | %s | %s | %s |" % (fr, ring, q, a, b, g,
+                                                                m.split(":")[0]))
+        L.append("")
+    col = [c for c in cells if _find(summary, "throughput", "vswitch", *c, variant="in_order")]
+    if col:
+        L += ["Item 3, the extra column: the VMs with in_order on (the headline above has it off, "
+              "as QEMU's default). Ratios as above, no bar:", "",
+              "| frame | ring | qp | cycles vswitch / testpmd | generator cycles vswitch / testpmd "
+              "| Mpps vswitch / testpmd | vswitch cycles, in_order on / off |",
+              "|---|---|---|---|---|---|---|"]
+        for fr, ring, q in col:
+            v = _key("throughput", "vswitch", fr, ring, q, variant="in_order")
+            t = _key("throughput", "testpmd", fr, ring, q, variant="in_order")
+            v0 = _key("throughput", "vswitch", fr, ring, q)
+            cells_txt = [verdict(round_ratios(rm, *x), "<=", 99)[0].split(":")[0] for x in (
+                (v, t, "cpp"), (v, t, "gen_cpp"), (v, t, "mpps"), (v, v0, "cpp"))]
+            L.append("| %d | %s | %d | %s |" % (fr, ring, q, " | ".join(cells_txt)))
+        L.append("")
+    if regions:
+        L += ["Item 3, memory regions: lib/virtq's device side (`vswitch-test virtq_perf_regions`, "
+              "in-process, 64 B, the guest's buffers alternating between the regions from one "
+              "buffer to the next: the worst case for a cache of the last region) against the "
+              "same with one region, <= 1.05 (with the copy: the bar; the ring work alone beside "
+              "it):", "", "| operation | ring work, 2 / 1 regions | ring work, 4 / 1 | with copy, "
+              "2 / 1 regions | with copy, 4 / 1 |", "|---|---|---|---|---|"]
+        by = {}
+        for x in regions:
+            by.setdefault(x["what"], {})[x["mode"]] = x
+        for what, modes in by.items():
+            row = [what]
+            for mode in ("ring work", "with copy"):
+                x = modes.get(mode)
+                for n in ("2", "4"):
+                    if not x:
+                        row.append("-")
+                        continue
+                    txt, met = verdict(x["runs" + n], "<=", 1.05, unit="run")
+                    if mode == "with copy":
+                        add("item 3, %s regions <= 1.05" % n, met)
+                    else:
+                        txt = txt.split(":")[0]
+                    row.append(txt)
+            L.append("| " + " | ".join(row) + " |")
+        L.append("")
+    lat = [l for l in latency if l["status"] == "ok"]
+    if lat:
+        L += ["Item 4, latency tail: vswitch's p99 and p99.9 over testpmd io's in the same round "
+              "(<= 1.00):", "", "| percentile | vswitch / testpmd io | vswitch (us, per round) | "
+              "testpmd io (us, per round) |", "|---|---|---|---|"]
+        for pk, name in (("p99_ns", "p99"), ("p999_ns", "p99.9")):
+            v = {l["round"]: l[pk] for l in lat if l["switch"] == "vswitch"}
+            t = {l["round"]: l[pk] for l in lat if l["switch"] == "testpmd"}
+            rs = sorted(set(v) & set(t))
+            txt, met = verdict([v[r] / t[r] for r in rs if t[r]], "<=", 1.0)
+            add("item 4, %s <= testpmd" % name, met)
+            L.append("| %s | %s | %s | %s |" % (name, txt, ", ".join("%.1f" % (v[r] / 1e3) for r in rs),
+                                               ", ".join("%.1f" % (t[r] / 1e3) for r in rs)))
+        L.append("")
+    if tally:
+        L += ["Tally: " + "; ".join("%s: %d of %d met" % (k, v[0], v[1]) for k, v in tally.items())
+              + ".", ""]
+    return L
+
+
+REGION_RE = (r"virtq perf regions (.+?)\s+64 B (ring work|with copy)\s*: 1 region\s+([\d.]+) "
+             r"cycles/pkt, 2 regions\s+([\d.]+) \(([\d.]+)x; runs ([\d., ]+)\), 4 regions\s+([\d.]+) "
+             r"\(([\d.]+)x; runs ([\d., ]+)\)")
+
+
+def parse_regions(text):
+    """vswitch-test virtq_perf_regions' lines -> [{what, mode, r2, r4,
+    runs2, runs4}] (runs: the per-run ratios)."""
+    out = []
+    for m in re.finditer(REGION_RE, text):
+        out.append({"what": m.group(1).strip(), "mode": m.group(2), "c1": float(m.group(3)),
+                    "r2": float(m.group(5)), "r4": float(m.group(8)),
+                    "runs2": [float(x) for x in m.group(6).split(",") if x.strip()],
+                    "runs4": [float(x) for x in m.group(9).split(",") if x.strip()]})
+    return out
+
+
+def markdown(env, summary, windows, latency, memory, unavailable, img_prefix="", cases=None,
+             regions=None):
+    rm = round_medians(cases or [])
     n_cont = sum(1 for w in windows if w["contended"])
     L = ["## Results" + (" (smoke run)" if env["smoke"] else ""), "",
          "- Date: %s" % env["date"], "- Machine: %s" % env["host"], "- Software: %s" % env["versions"],
@@ -255,7 +437,13 @@ def markdown(env, summary, windows, latency, memory, unavailable, img_prefix="")
                   "%s %.0f %%" % (LABEL.get(s, s), 100 * statistics.median(
                       [r["gen_busy_median"] for r in busy if r["switch"] == s]))
                   for s, _ in SWITCHES if any(r["switch"] == s for r in busy)) + ".", ""]
-    L += ["### Performance bar (issue 8)", ""] + _bar(summary) + [""]
+    gen = [r for r in summary if r["kind"] == "throughput" and r.get("gen_cpp_median")]
+    if gen:
+        L += _case_table(summary, "gen_cpp", 0, "Generator (the VMs) busy cycles per packet it "
+                         "received and sent back", unavailable)
+        L += [""]
+    L += issue15(summary, rm, latency, regions or [])
+    L += ["### Performance bar (issue 8)", ""] + _bar(summary, rm) + [""]
     scal = [r for r in summary if r["kind"] == "scaling"]
     if scal:
         L += ["### Scaling: 64 B, split ring, 1 queue pair", "",
@@ -270,17 +458,27 @@ def markdown(env, summary, windows, latency, memory, unavailable, img_prefix="")
         L += ["", "![scaling](%sscaling.png)" % img_prefix, ""]
     if latency:
         L += ["### Latency: round trip of a 64 B probe through the switch, twice (VM A -> B -> A)", "",
-              "| switch | p50 us | p99 us | p99.9 us | max us | probes | lost | note |",
-              "|---|---|---|---|---|---|---|---|"]
+              "| switch | round | p50 us | p99 us | p99.9 us | max us | probes | lost | note |",
+              "|---|---|---|---|---|---|---|---|---|"]
         for l in latency:
             if l["status"] != "ok":
-                L.append("| %s | | | | | | | %s |" % (LABEL.get(l["switch"], l["switch"]), l["error"][:120]))
+                L.append("| %s | %d | | | | | | | %s |" % (LABEL.get(l["switch"], l["switch"]),
+                                                        l.get("round", 0), l["error"][:120]))
                 continue
-            L.append("| %s | %.1f | %.1f | %.1f | %.1f | %d | %d | %s |" % (
-                LABEL.get(l["switch"], l["switch"]), l["p50_ns"] / 1e3, l["p99_ns"] / 1e3,
+            L.append("| %s | %d | %.1f | %.1f | %.1f | %.1f | %d | %d | %s |" % (
+                LABEL.get(l["switch"], l["switch"]), l.get("round", 0), l["p50_ns"] / 1e3, l["p99_ns"] / 1e3,
                 l["p999_ns"] / 1e3, l["max_ns"] / 1e3, l["received"], l["lost"],
                 "contended: " + l["reason"] if l.get("contended") else ""))
         L.append("")
+        sched = [(l["switch"], l.get("round", 0), l.get("sched", "")) for l in latency
+                 if l["status"] == "ok" and l.get("sched")]
+        if sched:
+            L += ["Thread wake-ups and preemptions during the measured part (from "
+                  "/proc/PID/task/TID/status; threads below 0.5/s left out), per switch and round:",
+                  ""]
+            for sw, rnd, txt in sched:
+                L.append("- %s, round %d: %s" % (LABEL.get(sw, sw), rnd, txt))
+            L.append("")
     if memory:
         L += ["### Memory of the switch process (traffic on all ports)", "",
               "| switch | ports | resident MiB | own hugepages MiB | guest memory mapped MiB |",
@@ -411,7 +609,8 @@ plot %s
     return files
 
 
-def write_all(out, env, windows, summary, latency, memory, unavailable, args):
+def write_all(out, env, windows, summary, latency, memory, unavailable, args, cases=None,
+              regions=None):
     del args
     os.makedirs(out, exist_ok=True)
     files = []
@@ -423,9 +622,9 @@ def write_all(out, env, windows, summary, latency, memory, unavailable, args):
     files.append(p)
     if latency:
         p = os.path.join(out, "latency.csv")
-        _write_csv(p, latency, ["switch", "status", "sent", "measured", "received", "lost", "min_ns",
+        _write_csv(p, latency, ["switch", "round", "status", "sent", "measured", "received", "lost", "min_ns",
                                 "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns", "mean_ns",
-                                "contended", "reason", "error"])
+                                "contended", "reason", "sched", "error"])
         files.append(p)
     if memory:
         p = os.path.join(out, "memory.csv")
@@ -436,7 +635,7 @@ def write_all(out, env, windows, summary, latency, memory, unavailable, args):
     caveat = ("indicative only: %d of %d windows contended" % (n_cont, len(windows))
               if n_cont else "")
     files += plots(out, summary, notes, caveat)
-    md = markdown(env, summary, windows, latency, memory, unavailable)
+    md = markdown(env, summary, windows, latency, memory, unavailable, cases=cases, regions=regions)
     if notes:
         md += "\n" + "\n".join("- " + n for n in notes) + "\n"
     p = os.path.join(out, "report.md")
@@ -444,7 +643,8 @@ def write_all(out, env, windows, summary, latency, memory, unavailable, args):
         f.write(md)
     files.append(p)
     with open(os.path.join(out, "report-doc.md"), "w") as f:
-        f.write(markdown(env, summary, windows, latency, memory, unavailable, img_prefix="perf/"))
+        f.write(markdown(env, summary, windows, latency, memory, unavailable, img_prefix="perf/",
+                         cases=cases, regions=regions))
     return files
 
 

@@ -229,14 +229,54 @@ class Summary(unittest.TestCase):
         self.assertEqual(len(s), 1)
         self.assertEqual(s[0]["mpps_median"], 5.0)
 
-    def test_ratio_and_bar_use_medians(self):
-        tp = dict(case([window(8.0, False, 400.0)]))
-        vs = dict(case([window(8.8, False, 300.0)]), switch="vswitch")
-        summary = report.summarize([tp, vs])
-        lines = report._bar(summary)
-        self.assertIn("1.10 (>= 1.00): **met**", lines[0])
-        self.assertIn("0.75 (<= 1.00): **met**", lines[1])
+    def test_bar_is_the_median_of_per_round_ratios(self):
+        cases = []
+        for rnd, (t, v) in enumerate([(400.0, 300.0), (380.0, 290.0), (420.0, 310.0)]):
+            cases.append(dict(case([window(8.0, False, t)]), round=rnd))
+            cases.append(dict(case([window(8.8, False, v)]), switch="vswitch", round=rnd))
+        summary = report.summarize(cases)
+        lines = report._bar(summary, report.round_medians(cases))
+        self.assertIn("1.10 (1.10-1.10, 3 rounds): **met**", lines[0])
+        self.assertIn("0.75 (0.74-0.76, 3 rounds): **met**", lines[1])
         self.assertIn("not measured", lines[2])
+
+
+class Verdict(unittest.TestCase):
+    def test_fewer_than_three_rounds_is_not_settled(self):
+        txt, met = report.verdict([0.5, 0.5], "<=", 0.8)
+        self.assertFalse(met)
+        self.assertIn("not settled (2 of 3 rounds)", txt)
+
+    def test_rounds_that_disagree_are_flagged_not_met(self):
+        txt, met = report.verdict([0.50, 0.60, 0.70], "<=", 0.8)
+        self.assertFalse(met)
+        self.assertIn("**flagged** (rounds disagree by 33 %; would be met)", txt)
+
+    def test_agreeing_rounds_give_a_verdict_either_way(self):
+        self.assertTrue(report.verdict([0.70, 0.72, 0.74], "<=", 0.8)[1])
+        txt, met = report.verdict([0.90, 0.92, 0.94], "<=", 0.8)
+        self.assertFalse(met)
+        self.assertIn("**NOT met**", txt)
+
+    def test_round_ratios_pair_rounds(self):
+        cases = [dict(case([window(8.0, False, 400.0)]), round=0),
+                 dict(case([window(8.0, False, 100.0)]), switch="vswitch", round=0),
+                 dict(case([window(8.0, False, 200.0)]), switch="vswitch", round=1)]
+        rm = report.round_medians(cases)
+        r = report.round_ratios(rm, report._key("throughput", "vswitch"),
+                                report._key("throughput", "testpmd"), "cpp")
+        self.assertEqual(r, [0.25])
+
+    def test_regions_lines_are_parsed(self):
+        line = ("virtq perf regions split dequeue    64 B with copy : 1 region   26.3 cycles/pkt, "
+                "2 regions   27.0 (1.03x; runs 1.01, 1.03, 1.05), 4 regions   28.1 (1.07x; runs "
+                "1.06, 1.07, 1.08)\n")
+        r = report.parse_regions(line)
+        self.assertEqual(len(r), 1)
+        self.assertEqual(r[0]["what"], "split dequeue")
+        self.assertEqual(r[0]["mode"], "with copy")
+        self.assertEqual(r[0]["runs2"], [1.01, 1.03, 1.05])
+        self.assertEqual(r[0]["r4"], 1.07)
 
 
 class Memory(unittest.TestCase):

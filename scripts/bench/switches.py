@@ -23,8 +23,24 @@ from procs import BenchError, Proc, TestpmdProc, parse_fwd_stats, thread_cpus
 TESTPMD = shutil.which("dpdk-testpmd") or "/usr/bin/dpdk-testpmd"
 OVS_VSWITCHD_DPDK = "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk"
 OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
+VIRTIO_NET_F_CSUM = 0
+VIRTIO_NET_F_GUEST_CSUM = 1
+VIRTIO_NET_F_GUEST_TSO4 = 7
+VIRTIO_NET_F_HOST_TSO4 = 11
+VIRTIO_NET_F_MRG_RXBUF = 15
 VIRTIO_NET_F_MQ = 22
 VIRTIO_F_RING_PACKED = 34
+VIRTIO_F_IN_ORDER = 35
+# DPDK 22.11 RTE_ETH_{RX,TX}_OFFLOAD_* bits
+RX_OFFLOAD_UDP_CKSUM = 1 << 2
+RX_OFFLOAD_TCP_CKSUM = 1 << 3
+RX_OFFLOAD_TCP_LRO = 1 << 4
+TX_OFFLOAD_UDP_CKSUM = 1 << 2
+TX_OFFLOAD_TCP_CKSUM = 1 << 3
+TX_OFFLOAD_TCP_TSO = 1 << 5
+# what the generator's ports must have negotiated with offloads on
+OFFLOAD_FEATURES = [VIRTIO_NET_F_CSUM, VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_GUEST_TSO4,
+                    VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_MRG_RXBUF]
 
 
 class Unsupported(BenchError):
@@ -76,8 +92,11 @@ class Generator:
     and 2k+1 address each other (--eth-peer), so each packet crosses the
     switch from one VM to the other and back through the generator."""
 
-    def __init__(self, ctx, sockets, queues, packed, frame, server, active=None):
+    def __init__(self, ctx, sockets, queues, packed, frame, server, active=None, in_order=False,
+                 offloads=True):
         self.ctx = ctx
+        self.in_order = in_order
+        self.offloads = offloads
         self.sockets = sockets
         self.queues = queues
         self.packed = packed
@@ -98,15 +117,29 @@ class Generator:
         self.prefix, eal = eal_common(self.ctx, "gen", mem, "pmd.net.virtio.init:debug")
         vdevs = []
         for i, s in enumerate(self.sockets):
+            # mrg_rxbuf on, as a Linux guest; in_order as asked (QEMU's
+            # default, and so a real guest's, is off; virtio_user's is on)
             vdevs += ["--vdev", "net_virtio_user%d,path=%s,queues=%d,queue_size=%d,packed_vq=%d,"
-                      "server=%d,mac=%s" % (i, s, self.queues, self.ctx.ring, int(self.packed),
-                                            int(self.server), vm_mac(i))]
+                      "server=%d,mac=%s,mrg_rxbuf=1,in_order=%d"
+                      % (i, s, self.queues, self.ctx.ring, int(self.packed), int(self.server),
+                         vm_mac(i), int(self.in_order))]
         peers = ["--eth-peer=%d,%s" % (i, vm_mac(i ^ 1)) for i in range(n)]
         return ([TESTPMD, "--lcores=0@%d,1@%d" % (self.ctx.gen_cpu, self.ctx.gen_cpu)] + eal + vdevs
                 + ["--", "-i", "--forward-mode=mac", "--nb-cores=1", "--rxq=%d" % self.queues,
                    "--txq=%d" % self.queues, "--rxd=%d" % self.ctx.ring, "--txd=%d" % self.ctx.ring,
                    "--burst=32", "--total-num-mbufs=%d" % mbufs, "--txpkts=%d" % (self.frame - 4),
-                   "--record-core-cycles", "--disable-link-check"] + peers)
+                   "--record-core-cycles", "--disable-link-check"] + self.offload_args() + peers)
+
+    def offload_args(self):
+        """The offloads a Linux guest's virtio-net negotiates: the virtio
+        PMD asks for GUEST_CSUM and GUEST_TSO4/6 when receive checksum and
+        LRO are enabled, for CSUM and HOST_TSO4/6 when transmit checksum
+        and TSO are (the frames themselves carry no offload request)."""
+        if not self.offloads:
+            return []
+        rx = RX_OFFLOAD_UDP_CKSUM | RX_OFFLOAD_TCP_CKSUM | RX_OFFLOAD_TCP_LRO
+        tx = TX_OFFLOAD_UDP_CKSUM | TX_OFFLOAD_TCP_CKSUM | TX_OFFLOAD_TCP_TSO
+        return ["--rx-offloads=0x%x" % rx, "--tx-offloads=0x%x" % tx]
 
     def start(self, timeout):
         self.proc = TestpmdProc("generator", self.argv(), self.ctx.log("generator"),
@@ -136,6 +169,14 @@ class Generator:
             if self.queues > 1 and not f & (1 << VIRTIO_NET_F_MQ):
                 raise Unsupported("port %d: the switch did not negotiate multiqueue (features 0x%x)"
                                   % (i, f))
+            if bool(f & (1 << VIRTIO_F_IN_ORDER)) != self.in_order:
+                raise Unsupported("port %d: in_order %s asked, %s negotiated (features 0x%x)"
+                                  % (i, "on" if self.in_order else "off",
+                                     "on" if f & (1 << VIRTIO_F_IN_ORDER) else "off", f))
+            missing = [b for b in OFFLOAD_FEATURES if self.offloads and not f & (1 << b)]
+            if missing:
+                raise Unsupported("port %d: offload feature bits %s not negotiated (features 0x%x)"
+                                  % (i, ",".join(map(str, missing)), f))
 
     def start_traffic(self):
         out = self.proc.cmd("start tx_first %d" % self.ctx.burst)
@@ -210,7 +251,9 @@ class TestpmdSwitch(Switch):
         self.prefix, eal = eal_common(self.ctx, "sw", 512 + mbufs * 2304 // (1 << 20))
         vdevs = []
         for i, s in enumerate(sockets):
-            vdevs += ["--vdev", "net_vhost%d,iface=%s,queues=%d" % (i, s, queues)]
+            # tso=1: net_vhost offers HOST_TSO4/6 only when asked (the
+            # generator negotiates the offloads a Linux guest does)
+            vdevs += ["--vdev", "net_vhost%d,iface=%s,queues=%d,tso=1" % (i, s, queues)]
         argv = ([TESTPMD, "--lcores=0@%d,1@%d" % (self.ctx.gen_cpu, self.ctx.sw_cpu)] + eal + vdevs
                 + ["--", "-i", "--forward-mode=io", "--nb-cores=1", "--rxq=%d" % queues,
                    "--txq=%d" % queues, "--total-num-mbufs=%d" % mbufs, "--record-core-cycles",
@@ -314,6 +357,9 @@ class OvsSwitch(Switch):
                    "other_config:dpdk-lcore-mask=0x%x" % (1 << self.ctx.gen_cpu),
                    "other_config:pmd-cpu-mask=0x%x" % (1 << self.ctx.sw_cpu),
                    "other_config:dpdk-socket-limit=%d" % (1024 + 16 * n),
+                   # checksum and TSO offloads towards the guests, as the
+                   # generator negotiates them (a Linux guest's shape)
+                   "other_config:userspace-tso-enable=true",
                    "other_config:dpdk-extra=--file-prefix=%s --no-pci --single-file-segments"
                    % self.prefix)
         # ovs-vswitchd's own threads (main, handlers, revalidators, vhost
@@ -392,6 +438,7 @@ class VswitchSwitch(Switch):
 
     name = "vswitch"
     label = "vswitch (L2 learning)"
+    extra_opts = []
 
     def __init__(self, ctx):
         super().__init__(ctx)
@@ -421,7 +468,7 @@ class VswitchSwitch(Switch):
         for i, s in enumerate(sockets):
             ports += ["--port", self.port_spec(i, s, queues)]
         argv = ([self.bin, "-l", "%d,%d" % (self.ctx.gen_cpu, self.ctx.sw_cpu)] + eal
-                + ["--", "--ctl", self.ctl] + ports)
+                + ["--", "--ctl", self.ctl] + self.extra_opts + ports)
         self.proc = Proc("vswitch", argv, self.ctx.log("vswitch"), cpus=self.ctx.gen_cpu).start()
         self.procs = [self.proc]
         deadline = time.monotonic() + 30
@@ -549,8 +596,18 @@ class VswitchEthdevSwitch(VswitchSwitch):
     def port_spec(self, i, sock, queues):
         # the devargs are quoted: their own keys (queues) would otherwise be
         # taken for the ethdev port type's
-        return ('ethdev,devargs="net_vhost%d,iface=%s,queues=%d",queues=%d,name=vm%d'
+        return ('ethdev,devargs="net_vhost%d,iface=%s,queues=%d,tso=1",queues=%d,name=vm%d'
                 % (i, sock, queues, queues, i))
+
+
+class VswitchMbufSwitch(VswitchSwitch):
+    """vswitch with one copy between VMs off (--one-copy 0): every frame
+    through an mbuf, as before one copy; the same-run reference for what
+    one copy gains."""
+
+    name = "vswitch-mbuf"
+    label = "vswitch, one copy off"
+    extra_opts = ["--one-copy", "0"]
 
 
 def make_switches(ctx, names):
@@ -560,6 +617,7 @@ def make_switches(ctx, names):
         "ovs-p2p": lambda: OvsSwitch(ctx, "p2p"),
         "vswitch": lambda: VswitchSwitch(ctx),
         "vswitch-ethdev": lambda: VswitchEthdevSwitch(ctx),
+        "vswitch-mbuf": lambda: VswitchMbufSwitch(ctx),
     }
     out = []
     for n in names:

@@ -190,12 +190,16 @@ body_forwarding(struct scene *s)
 	TEST_ASSERT(c.rx_packets == 48 && c.tx_packets == 16 + 24 && c.flooded == 40,
 		    "vm1 rx %" PRIu64 " tx %" PRIu64 " flooded %" PRIu64, c.rx_packets,
 		    c.tx_packets, c.flooded);
+	/* Unicast between VM ports goes by one copy; floods through mbufs. */
+	TEST_ASSERT_EQUAL(c.onecopy, 24u, "vm1: the unicast from vm3 by one copy");
 	TEST_ASSERT_SUCCESS(vt_vswitch_port(&s->sw, "vm2", &c), "vm2");
 	TEST_ASSERT(c.rx_packets == 16 && c.tx_packets == 32 + 8 + 8,
 		    "vm2 rx %" PRIu64 " tx %" PRIu64, c.rx_packets, c.tx_packets);
+	TEST_ASSERT_EQUAL(c.onecopy, 8u, "vm2: the unicast from vm1 by one copy");
 	TEST_ASSERT_SUCCESS(vt_vswitch_port(&s->sw, "vm3", &c), "vm3");
 	TEST_ASSERT(c.rx_packets == 24 && c.tx_packets == 32 + 16 + 8,
 		    "vm3 rx %" PRIu64 " tx %" PRIu64, c.rx_packets, c.tx_packets);
+	TEST_ASSERT_EQUAL(c.onecopy, 0u, "vm3: floods only, through mbufs");
 	TEST_ASSERT_SUCCESS(vt_vswitch_port(&s->sw, "vm4", &c), "vm4");
 	TEST_ASSERT(c.rx_packets == 32 && c.tx_packets == 0 && c.tx_dropped == 0,
 		    "vm4 rx %" PRIu64 " tx %" PRIu64, c.rx_packets, c.tx_packets);

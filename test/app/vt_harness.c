@@ -238,6 +238,7 @@ vt_vswitch_port(struct vt_vswitch *v, const char *name, struct vt_port_counters 
 		c->rx_dropped = u64_of(p, "rx_dropped");
 		c->tx_dropped = u64_of(p, "tx_dropped");
 		c->flooded = u64_of(p, "flooded");
+		c->onecopy = u64_of(p, "onecopy");
 	}
 	json_decref(r);
 	return 0;

@@ -65,6 +65,7 @@ struct vt_port_counters {
 	bool found;
 	bool up;
 	uint64_t rx_packets, tx_packets, rx_dropped, tx_dropped, flooded;
+	uint64_t onecopy; /* of tx_packets: copied straight from another VM's buffer */
 };
 
 /* Reads port @p name's counters (show ports). Returns 0 or -1. */

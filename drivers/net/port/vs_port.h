@@ -30,6 +30,8 @@
 #include <sched.h>
 #include <stdint.h>
 
+#include <linux/virtio_net.h>
+
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 
@@ -99,6 +101,90 @@ struct vs_port_env {
 	const char *state_dir;
 };
 
+/* ---- one copy between ports (optional: vs_port_ops.onecopy) ---- */
+
+/** A piece of a frame where it lies in memory the port reads directly. */
+struct vs_port_seg {
+	uint8_t *addr;
+	uint32_t len;
+	uint32_t resv;
+};
+
+/** Bytes of a frame's start copied into struct vs_port_frame: Ethernet header and one tag. */
+#define VS_FRAME_HEAD 18
+
+/**
+ * What a frame asks of the destination that takes it in one copy: the
+ * receive offloads the destination must have to be given the frame as it
+ * is (virtio-net, 5.1.6.4). VS_FRAME_NEED_MBUF: not for one copy at all
+ * (too short, malformed, an unusual header): it takes the mbuf path, which
+ * handles and counts such frames as rx_burst would.
+ */
+#define VS_FRAME_NEED_CSUM 0x01u /**< a partial checksum to finish (GUEST_CSUM) */
+#define VS_FRAME_NEED_TSO4 0x02u /**< GSO TCPv4 (GUEST_TSO4) */
+#define VS_FRAME_NEED_TSO6 0x04u /**< GSO TCPv6 (GUEST_TSO6) */
+#define VS_FRAME_NEED_UFO  0x08u /**< GSO UDP (GUEST_UFO) */
+#define VS_FRAME_NEED_MBUF 0x80u
+/** In tx_caps: the queue takes frames in one copy now. */
+#define VS_FRAME_CAP_OK 0x100u
+
+/**
+ * A received frame left where the sender put it (rx_frames). The engine
+ * switches on @c head, a copy taken once: a sender rewriting its buffer
+ * meanwhile cannot change where the frame goes, and tx_frames writes the
+ * frame's first VS_FRAME_HEAD bytes from this copy, not from the buffer.
+ */
+struct vs_port_frame {
+	uint8_t head[VS_FRAME_HEAD]; /**< the frame's first bytes (all of them unless NEED_MBUF) */
+	uint8_t needs;		     /**< VS_FRAME_NEED_* */
+	uint8_t resv;
+	uint32_t len;		       /**< frame bytes (no device header) */
+	uint32_t off;		       /**< where the frame starts in @c seg */
+	const struct vs_port_seg *seg; /**< the buffer, valid until rx_frames_done */
+	uint16_t nseg;
+	uint16_t idx;		    /**< the receiving driver's own index */
+	struct virtio_net_hdr vnet; /**< the offload request, normalised (zero: none) */
+};
+
+/**
+ * One copy from a port's receive buffers straight into another port's
+ * (doc/vswitch.md "One copy between VMs"). All run on a worker lcore,
+ * within one poll iteration: rx_frames, then any number of frame_to_mbuf
+ * and (on other ports) tx_frames, then rx_frames_done, with no quiescent
+ * state between, so the memory behind every frame stays mapped throughout.
+ */
+struct vs_port_onecopy_ops {
+	/**
+	 * Takes up to @p nb frames from rx @p queue without copying them.
+	 * Returns how many (0: none, or the queue is not ready); *@p ctx is
+	 * then passed to frame_to_mbuf and rx_frames_done.
+	 */
+	uint16_t (*rx_frames)(struct vs_port *port, uint16_t queue, struct vs_port_frame *f,
+			      uint16_t nb, void **ctx);
+	/**
+	 * Copies frame @p f into a new mbuf, as rx_burst would have received
+	 * it. Returns it, or NULL (no mbuf, malformed: counted by the driver).
+	 */
+	struct rte_mbuf *(*frame_to_mbuf)(struct vs_port *port, void *ctx,
+					  const struct vs_port_frame *f);
+	/** Gives every frame of the last rx_frames back to the sender. */
+	void (*rx_frames_done)(struct vs_port *port, void *ctx);
+	/**
+	 * What tx @p queue takes in one copy now: VS_FRAME_CAP_OK with the
+	 * VS_FRAME_NEED_* it accepts; 0 when it takes none (not ready, or
+	 * its writes must go through the mbuf path, as while dirty pages are
+	 * logged for a migration).
+	 */
+	uint32_t (*tx_caps)(struct vs_port *port, uint16_t queue);
+	/**
+	 * Copies frames into tx @p queue. Returns how many it consumed from
+	 * the front: sent, or dropped (counted by the driver) because they
+	 * can never be sent; stops at the first one there is no room for now.
+	 */
+	uint16_t (*tx_frames)(struct vs_port *port, uint16_t queue,
+			      const struct vs_port_frame *const *f, uint16_t nb);
+};
+
 struct vs_port_ops {
 	/**
 	 * Receives up to @p nb packets from @p queue into @p pkts.
@@ -151,6 +237,8 @@ struct vs_port_ops {
 	 * never called or failed. Nothing may call back into the engine after.
 	 */
 	void (*destroy)(struct vs_port *port);
+	/** One copy between ports; NULL for ports that only carry mbufs. */
+	const struct vs_port_onecopy_ops *onecopy;
 };
 
 /**

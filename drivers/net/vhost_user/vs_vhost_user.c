@@ -367,6 +367,7 @@ static const struct vs_port_ops vu_ops = {
 	.stats_get = vu_stats_get,
 	.stats_reset = vu_stats_reset,
 	.destroy = vu_destroy,
+	.onecopy = &vu_onecopy_ops,
 };
 
 /* With a state directory: transactions end in rx_done (vs_vhost_user_txn.c). */

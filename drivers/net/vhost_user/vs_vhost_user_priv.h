@@ -203,8 +203,29 @@ bool vu_txn_add(struct vu_txn *t, struct vu_ring *r);
 void vu_txn_commit(struct vu_txn *t);
 /* Publishes @p r now and takes it out of @p t (if there). */
 void vu_txn_release(struct vu_txn *t, struct vu_ring *r);
+/*
+ * The data path's side (vs_vhost_user_rxtx.c, vs_vhost_user_fwd.c): returns
+ * burst @p b of @p r held in this lcore's transaction, or at once when there
+ * is none; the receive side opens one, the transmit side (@p join_only)
+ * only joins an open one.
+ */
+void vu_ring_return(struct vu_ring *r, const struct vq_burst *b, bool join_only);
+/* One copy: guest TX ring @p r opens this lcore's transaction ... */
+void vu_txn_join(struct vu_ring *r);
+/* ... and ends it: its chains in @p b returned, the transaction committed. */
+void vu_txn_end(struct vu_ring *r, const struct vq_burst *b);
 /* Control thread, ring start: publishes what a killed instance committed. */
 void vu_redo_ring(struct vs_vu_port *p, const struct vh_user_ring *ring);
+
+/* For one copy (vs_vhost_user_fwd.c), from vs_vhost_user_rxtx.c: the
+ * dequeue of one chain into a fresh mbuf (0, -EINVAL, -ENOMEM), the call
+ * and the broken-ring report. */
+int vu_chain_to_mbuf(const struct vu_ring *r, const struct vq_chain *c, struct rte_mbuf *m);
+void vu_ring_call(const struct vu_ring *r);
+void vu_ring_fail(struct vu_ring *r);
+
+/* One copy between guests (vs_vhost_user_fwd.c). */
+extern const struct vs_port_onecopy_ops vu_onecopy_ops;
 
 /* Counter updates: one writer per queue; the control thread reads. */
 #define VU_ADD(field, n) __atomic_store_n(&(field), (field) + (n), __ATOMIC_RELAXED)

@@ -51,8 +51,8 @@ vu_ring_broken(struct vu_ring *r)
  * (@p join_only) only joins an open one, so that what comes from a port
  * without transactions (an uplink) is published as before.
  */
-static void __rte_noinline
-vu_return_held(struct vu_ring *r, const struct vq_burst *b, bool join_only)
+void __rte_noinline
+vu_ring_return(struct vu_ring *r, const struct vq_burst *b, bool join_only)
 {
 	struct vu_txn *t = vu_txn_self();
 
@@ -269,7 +269,7 @@ vu_dequeue_burst(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
 	}
 	/* Transmitted buffers are returned with used length 0 (5.1.6.2). */
 	if (unlikely(r->hold)) {
-		vu_return_held(r, b, false);
+		vu_ring_return(r, b, false);
 	} else {
 		vq_dev_return(&r->vq, b);
 		if (vq_dev_call_needed(&r->vq))
@@ -353,6 +353,24 @@ vu_rx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16
 	return vu_dequeue(r, pkts, nb);
 }
 
+int
+vu_chain_to_mbuf(const struct vu_ring *r, const struct vq_chain *c, struct rte_mbuf *m)
+{
+	return vu_dequeue_one(r, c, m, r->hdr_len, r->room);
+}
+
+void
+vu_ring_call(const struct vu_ring *r)
+{
+	vu_call(r);
+}
+
+void
+vu_ring_fail(struct vu_ring *r)
+{
+	vu_ring_broken(r);
+}
+
 /* ---- enqueue: mbufs -> guest RX ring ---- */
 
 /* Copies @p len bytes to byte @p off of the segments (header and frame). */
@@ -423,21 +441,51 @@ vu_enqueue_slow(const struct vu_ring *r, const struct vq_pkt *pk, const struct r
 	}
 }
 
+/*
+ * Puts the header of a packet without offloads at @p dst: flags, gso_type,
+ * hdr_len, gso_size, csum_start and csum_offset 0, then num_buffers @p nbufs
+ * when the header has it (12 bytes). Each part is stored only where the
+ * buffer does not hold it already. The guest's buffers are recycled and
+ * its driver keeps such headers as they are (DPDK's virtio PMD clears a
+ * transmit header field by field, only where nonzero), so the bytes are
+ * usually right: not storing them leaves the cache line before the frame
+ * shared with the guest instead of taking it away, which would cost the
+ * guest a miss on its next read of num_buffers (the line holds no frame
+ * bytes: the frame starts a line further). The guest may change its own
+ * buffer meanwhile; it can only hurt its own view of the header.
+ */
+static __rte_always_inline void
+vu_put_plain_hdr(uint8_t *dst, uint32_t hdr_len, uint16_t nbufs)
+{
+	const uint64_t zero = 0;
+	const uint32_t tail = (uint32_t)nbufs << 16; /* csum_offset 0, num_buffers */
+	uint64_t head;
+	uint32_t have;
+
+	memcpy(&head, dst, sizeof(head));
+	if (unlikely(head != 0))
+		memcpy(dst, &zero, sizeof(zero));
+	if (likely(hdr_len == VU_HDR_LEN_MODERN)) {
+		memcpy(&have, dst + 8, sizeof(have));
+		if (unlikely(have != tail))
+			memcpy(dst + 8, &tail, sizeof(tail));
+	} else {
+		uint16_t off;
+
+		memcpy(&off, dst + 8, sizeof(off));
+		if (unlikely(off != 0))
+			memcpy(dst + 8, &zero, sizeof(off));
+	}
+}
+
 static __rte_always_inline void
 vu_enqueue_one(const struct vu_ring *r, const struct vq_pkt *pk, const struct rte_mbuf *m,
 	       uint32_t hdr_len)
 {
 	if (likely(pk->nseg == 1 && m->nb_segs == 1 && !(m->ol_flags & VS_VNET_TX_OFFLOADS))) {
 		uint8_t *dst = pk->seg[0].addr;
-		/* flags, gso_type, hdr_len, gso_size, csum_start, csum_offset
-		 * all 0; num_buffers. The buffer holds at least hdr_len + 14
-		 * bytes, so the 12-byte store fits even with a 10-byte header
-		 * (then the frame overwrites the last two). */
-		const uint64_t zero = 0;
-		const uint32_t tail = (uint32_t)pk->nbufs << 16;
 
-		memcpy(dst, &zero, sizeof(zero));
-		memcpy(dst + 8, &tail, sizeof(tail));
+		vu_put_plain_hdr(dst, hdr_len, pk->nbufs);
 		rte_memcpy(dst + hdr_len, rte_pktmbuf_mtod(m, const void *), m->data_len);
 		return;
 	}
@@ -526,7 +574,7 @@ vu_enqueue_burst(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb, bool *s
 	}
 	if (k > 0) {
 		if (unlikely(r->hold)) {
-			vu_return_held(r, b, true);
+			vu_ring_return(r, b, true);
 		} else {
 			vq_dev_return(&r->vq, b);
 			if (vq_dev_call_needed(&r->vq))

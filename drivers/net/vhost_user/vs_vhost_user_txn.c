@@ -463,3 +463,30 @@ vu_txn_release(struct vu_txn *t, struct vu_ring *r)
 		return;
 	}
 }
+
+void
+vu_txn_join(struct vu_ring *r)
+{
+	struct vu_txn *t = vu_txn_self();
+
+	if (t != NULL)
+		vu_txn_add(t, r);
+}
+
+void
+vu_txn_end(struct vu_ring *r, const struct vq_burst *b)
+{
+	struct vu_txn *t = vu_txn_self();
+
+	if (t != NULL && r->txn == t) {
+		vq_split_dev_return_held(&r->vq, b);
+		vu_txn_commit(t);
+		return;
+	}
+	/* Not in a transaction (it was full, or this lcore has none). */
+	vq_dev_return(&r->vq, b);
+	if (vq_dev_call_needed(&r->vq))
+		vu_call(r);
+	if (t != NULL && t->n > 0)
+		vu_txn_commit(t);
+}

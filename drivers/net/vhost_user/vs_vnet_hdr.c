@@ -14,6 +14,7 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include "vs_port.h"
 #include "vs_vnet_hdr.h"
 
 /* IPv6 extension headers walked to find the L4 header (RFC 8200, 4.1). */
@@ -279,5 +280,49 @@ vs_vnet_hdr_from_mbuf(const struct rte_mbuf *m, uint64_t features, struct virtio
 	if ((ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
 	    (features & (1ULL << VIRTIO_NET_F_GUEST_CSUM)))
 		h->flags = VIRTIO_NET_HDR_F_DATA_VALID;
+	return 0;
+}
+
+int
+vs_vnet_hdr_normalise(struct virtio_net_hdr *h, uint32_t frame_len, uint8_t *needs)
+{
+	const struct virtio_net_hdr in = *h;
+	uint8_t need;
+
+	memset(h, 0, sizeof(*h));
+	*needs = 0;
+	if (in.flags == 0 && in.gso_type == VIRTIO_NET_HDR_GSO_NONE)
+		return 0;
+	/* 5.1.6.2: a driver sets no other flag; GSO needs a partial checksum. */
+	if (in.flags != VIRTIO_NET_HDR_F_NEEDS_CSUM ||
+	    (uint32_t)in.csum_start + in.csum_offset + 2 > frame_len)
+		return -EINVAL;
+	switch (in.gso_type) {
+	case VIRTIO_NET_HDR_GSO_NONE:
+		need = VS_FRAME_NEED_CSUM;
+		break;
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+		need = VS_FRAME_NEED_CSUM | VS_FRAME_NEED_TSO4;
+		break;
+	case VIRTIO_NET_HDR_GSO_TCPV6:
+		need = VS_FRAME_NEED_CSUM | VS_FRAME_NEED_TSO6;
+		break;
+	case VIRTIO_NET_HDR_GSO_UDP:
+		need = VS_FRAME_NEED_CSUM | VS_FRAME_NEED_UFO;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (in.gso_type != VIRTIO_NET_HDR_GSO_NONE && (in.gso_size == 0 || in.hdr_len > frame_len))
+		return -EINVAL;
+	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->csum_start = in.csum_start;
+	h->csum_offset = in.csum_offset;
+	if (in.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		h->gso_type = in.gso_type;
+		h->gso_size = in.gso_size;
+		h->hdr_len = in.hdr_len;
+	}
+	*needs = need;
 	return 0;
 }

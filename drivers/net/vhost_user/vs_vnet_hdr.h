@@ -89,6 +89,21 @@ int vs_vnet_hdr_from_mbuf(const struct rte_mbuf *m, uint64_t features, struct vi
  */
 uint16_t vs_vnet_sw_csum_value(const struct rte_mbuf *m, const struct vs_vnet_sw_csum *sw);
 
+/**
+ * For one copy between guests: checks the header @p h of a frame of
+ * @p frame_len bytes a guest sent, and rewrites it into what its
+ * destination is given as is: zeros when it asks for nothing; otherwise
+ * only flags NEEDS_CSUM, gso_type, hdr_len, gso_size, csum_start and
+ * csum_offset kept. Sets *@p needs to the destination's receive offloads
+ * it requires (VS_FRAME_NEED_CSUM, _TSO4, _TSO6, _UFO of vs_port.h).
+ *
+ * @return 0, or -EINVAL for a header one copy does not pass on (flags
+ *         other than NEEDS_CSUM, ECN, a checksum outside the frame, GSO
+ *         without NEEDS_CSUM or without a segment size, an unknown GSO
+ *         type): the frame then takes the mbuf path, which judges it
+ */
+int vs_vnet_hdr_normalise(struct virtio_net_hdr *h, uint32_t frame_len, uint8_t *needs);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Port type "vhost-user": one copy between guests (vs_port_onecopy_ops).
+ * rx_frames takes the chains a guest transmitted and describes each frame
+ * where it lies in the guest's memory (its header and first bytes copied
+ * once); tx_frames places such frames in another guest's receive buffers
+ * with one copy from guest memory to guest memory; rx_frames_done returns
+ * the transmitted chains. Frames that cannot go that way are copied into
+ * an mbuf with the dequeue path's own code (vu_chain_to_mbuf()).
+ *
+ * Memory: the source ring is the one rx_frames loaded from live[]; the
+ * engine passes it back through ctx and calls rx_frames_done within the
+ * same poll iteration (no quiescent state between), so the grace period
+ * of vs_vhost_user_priv.h keeps the source guest's mapping valid for every
+ * tx_frames into other guests, whose own rings are loaded from their live[]
+ * for the duration of the call. Both mappings are therefore valid for each
+ * copy, whatever either guest's memory table does meanwhile.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_memcpy.h>
+#include <rte_prefetch.h>
+
+#include "vs_vhost_user_priv.h"
+#include "vs_vnet_hdr.h"
+
+#define F(bit) (1ULL << (bit))
+
+/* lib/virtq's segments are handed to the engine as they are. */
+_Static_assert(sizeof(struct vs_port_seg) == sizeof(struct vq_seg) &&
+		       offsetof(struct vs_port_seg, addr) == offsetof(struct vq_seg, addr) &&
+		       offsetof(struct vs_port_seg, len) == offsetof(struct vq_seg, len),
+	       "struct vs_port_seg mirrors struct vq_seg");
+
+/* ---- receive: describe what the guest sent ---- */
+
+/* Fills @p f from chain @p c (index @p i) of ring @p r. */
+static inline void
+vu_frame_describe(const struct vu_ring *r, const struct vq_chain *c, uint16_t i,
+		  struct vs_port_frame *f)
+{
+	const uint32_t hdr_len = r->hdr_len, total = c->rlen + c->wlen;
+
+	f->idx = i;
+	f->seg = (const struct vs_port_seg *)c->seg;
+	f->nseg = c->nseg;
+	f->off = hdr_len;
+	f->resv = 0;
+	if (unlikely(c->flags & VQ_CHAIN_F_OVERSIZE || total < hdr_len + VS_FRAME_HEAD ||
+		     total - hdr_len > VU_MAX_FRAME)) {
+		f->needs = VS_FRAME_NEED_MBUF;
+		f->len = 0;
+		return;
+	}
+	f->len = total - hdr_len;
+	/* Read once: the guest may change its buffer under us. */
+	if (likely(c->nseg == 1)) {
+		memcpy(&f->vnet, c->seg[0].addr, sizeof(f->vnet));
+		memcpy(f->head, c->seg[0].addr + hdr_len, VS_FRAME_HEAD);
+	} else {
+		memset(&f->vnet, 0, sizeof(f->vnet));
+		vq_segs_copy_out(c->seg, c->nseg, 0, &f->vnet, sizeof(f->vnet));
+		vq_segs_copy_out(c->seg, c->nseg, hdr_len, f->head, VS_FRAME_HEAD);
+	}
+	f->needs = 0;
+	if (unlikely(f->vnet.flags | f->vnet.gso_type) &&
+	    vs_vnet_hdr_normalise(&f->vnet, f->len, &f->needs) != 0)
+		f->needs = VS_FRAME_NEED_MBUF;
+}
+
+/* Out of line, as vu_dequeue(): an empty poll does not pay for it. */
+static __rte_noinline uint16_t
+vu_take_frames(struct vu_ring *r, struct vs_port_frame *f, uint16_t nb)
+{
+	struct vq_burst *b = &r->burst;
+	uint64_t bytes = 0;
+	unsigned int k, counted = 0;
+
+	k = vq_dev_take(&r->vq, b, RTE_MIN(nb, VQ_BURST_MAX));
+	if (unlikely(k == 0)) {
+		if (unlikely(vq_dev_error(&r->vq) != 0))
+			vu_ring_fail(r);
+		return 0;
+	}
+	for (unsigned int i = 0; i < k; i++) {
+		if (i + 1 < k && b->chain[i + 1].nseg > 0)
+			rte_prefetch0(b->chain[i + 1].seg[0].addr);
+		vu_frame_describe(r, &b->chain[i], (uint16_t)i, &f[i]);
+		if (likely(!(f[i].needs & VS_FRAME_NEED_MBUF))) {
+			bytes += f[i].len;
+			counted++;
+		}
+	}
+	/* Frames for the mbuf path are counted by vu_frame_to_mbuf(). */
+	VU_ADD(r->stats->packets, counted);
+	VU_ADD(r->stats->bytes, bytes);
+	return (uint16_t)k;
+}
+
+static uint16_t
+vu_rx_frames(struct vs_port *port, uint16_t queue, struct vs_port_frame *f, uint16_t nb, void **ctx)
+{
+	struct vu_ring *r;
+	uint16_t n;
+
+	if (unlikely(queue >= VS_PORT_MAX_QUEUES))
+		return 0;
+	r = __atomic_load_n(&vu_port(port)->live[2 * queue + 1], __ATOMIC_ACQUIRE);
+	/* Not live: vu_rx_burst() discards what a disabled ring holds. */
+	if (r == NULL)
+		return vu_rx_burst(port, queue, NULL, 0);
+	/* An empty ring, the common poll, costs one look (as vu_rx_burst). */
+	if (vq_dev_avail_hint(&r->vq, 1) == 0) {
+		if (unlikely(vq_dev_error(&r->vq) != 0))
+			vu_ring_fail(r);
+		return 0;
+	}
+	*ctx = r;
+	n = vu_take_frames(r, f, nb);
+	/* Crash-safe mode: the poll is a transaction from here to
+	 * rx_frames_done (vs_vhost_user_txn.c). */
+	if (unlikely(r->hold) && n > 0)
+		vu_txn_join(r);
+	return n;
+}
+
+static struct rte_mbuf *
+vu_frame_to_mbuf(struct vs_port *port, void *ctx, const struct vs_port_frame *f)
+{
+	struct vu_ring *r = ctx;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(r->mp);
+	const bool counted = !(f->needs & VS_FRAME_NEED_MBUF);
+	int rc;
+
+	(void)port;
+	rc = m != NULL ? vu_chain_to_mbuf(r, &r->burst.chain[f->idx], m) : -ENOMEM;
+	if (likely(rc == 0)) {
+		/* The frame as switched: its start from the copy taken once. */
+		if (counted && m->data_len >= VS_FRAME_HEAD)
+			memcpy(rte_pktmbuf_mtod(m, void *), f->head, VS_FRAME_HEAD);
+		if (!counted) {
+			VU_ADD(r->stats->packets, 1);
+			VU_ADD(r->stats->bytes, m->pkt_len);
+		}
+		return m;
+	}
+	rte_pktmbuf_free(m);
+	if (counted) {
+		VU_ADD(r->stats->packets, -1);
+		VU_ADD(r->stats->bytes, -(uint64_t)f->len);
+	}
+	if (rc == -ENOMEM)
+		VU_ADD(r->stats->drops, 1);
+	else
+		VU_ADD(r->stats->errors, 1);
+	return NULL;
+}
+
+static void
+vu_rx_frames_done(struct vs_port *port, void *ctx)
+{
+	struct vu_ring *r = ctx;
+
+	(void)port;
+	/* Transmitted buffers are returned with used length 0 (5.1.6.2). */
+	if (unlikely(r->hold)) {
+		vu_txn_end(r, &r->burst);
+	} else {
+		vq_dev_return(&r->vq, &r->burst);
+		if (vq_dev_call_needed(&r->vq))
+			vu_ring_call(r);
+	}
+	if (unlikely(vq_dev_error(&r->vq) != 0))
+		vu_ring_fail(r);
+}
+
+/* ---- transmit: straight into the guest's receive buffers ---- */
+
+/* What ring @p r (a guest RX ring) takes in one copy. */
+static inline uint32_t
+vu_ring_caps(const struct vu_ring *r)
+{
+	const uint64_t feat = r->features;
+	uint32_t caps = VS_FRAME_CAP_OK;
+
+	/*
+	 * While dirty pages are logged for a migration, the guest's memory is
+	 * written through the mbuf path only, whose writes the log covers.
+	 */
+	if (unlikely((feat | __atomic_load_n(&r->port->features, __ATOMIC_RELAXED)) &
+		     F(VH_VHOST_F_LOG_ALL)))
+		return 0;
+	if (feat & F(VIRTIO_NET_F_GUEST_CSUM))
+		caps |= VS_FRAME_NEED_CSUM;
+	if (feat & F(VIRTIO_NET_F_GUEST_TSO4))
+		caps |= VS_FRAME_NEED_TSO4;
+	if (feat & F(VIRTIO_NET_F_GUEST_TSO6))
+		caps |= VS_FRAME_NEED_TSO6;
+	if (feat & F(VIRTIO_NET_F_GUEST_UFO))
+		caps |= VS_FRAME_NEED_UFO;
+	return caps;
+}
+
+static uint32_t
+vu_tx_caps(struct vs_port *port, uint16_t queue)
+{
+	const struct vu_ring *r;
+
+	if (unlikely(queue >= VS_PORT_MAX_QUEUES))
+		return 0;
+	r = __atomic_load_n(&vu_port(port)->live[2 * queue], __ATOMIC_ACQUIRE);
+	return r != NULL ? vu_ring_caps(r) : 0;
+}
+
+/* Copies @p len bytes from @p src (from byte @p soff) to @p dst (from @p doff). */
+static void
+vu_copy_segs(const struct vq_seg *dst, unsigned int ndst, uint32_t doff,
+	     const struct vs_port_seg *src, unsigned int nsrc, uint32_t soff, uint32_t len)
+{
+	unsigned int di = 0, si = 0;
+
+	while (di < ndst && doff >= dst[di].len)
+		doff -= dst[di++].len;
+	while (si < nsrc && soff >= src[si].len)
+		soff -= src[si++].len;
+	while (len > 0 && di < ndst && si < nsrc) {
+		const uint32_t room = dst[di].len - doff, avail = src[si].len - soff;
+		uint32_t n = RTE_MIN(room, avail);
+
+		n = RTE_MIN(n, len);
+
+		rte_memcpy(dst[di].addr + doff, src[si].addr + soff, n);
+		len -= n;
+		doff += n;
+		soff += n;
+		if (doff == dst[di].len) {
+			di++;
+			doff = 0;
+		}
+		if (soff == src[si].len) {
+			si++;
+			soff = 0;
+		}
+	}
+}
+
+/* Header, head and the rest of frame @p f into the packet @p pk placed for it. */
+static inline void
+vu_frame_put(const struct vu_ring *r, const struct vq_pkt *pk, const struct vs_port_frame *f)
+{
+	const uint32_t hdr_len = r->hdr_len, rest = f->len - VS_FRAME_HEAD;
+	const uint32_t soff = f->off + VS_FRAME_HEAD;
+	struct virtio_net_hdr_mrg_rxbuf h;
+
+	h.hdr = f->vnet;
+	h.num_buffers = pk->nbufs;
+	if (likely(pk->nseg == 1 && f->nseg == 1 && f->seg[0].len >= soff + rest)) {
+		uint8_t *dst = pk->seg[0].addr;
+
+		memcpy(dst, &h, hdr_len);
+		memcpy(dst + hdr_len, f->head, VS_FRAME_HEAD);
+		rte_memcpy(dst + hdr_len + VS_FRAME_HEAD, f->seg[0].addr + soff, rest);
+		return;
+	}
+	vq_segs_copy_in(pk->seg, pk->nseg, 0, &h, hdr_len);
+	vq_segs_copy_in(pk->seg, pk->nseg, hdr_len, f->head, VS_FRAME_HEAD);
+	vu_copy_segs(pk->seg, pk->nseg, hdr_len + VS_FRAME_HEAD, f->seg, f->nseg, soff, rest);
+}
+
+/*
+ * One lib/virtq burst of at most 32 frames; returns how many of @p f it
+ * consumed from the front, as vu_enqueue_burst() does for mbufs.
+ */
+static uint16_t
+vu_put_burst(struct vu_ring *r, const struct vs_port_frame *const *f, uint16_t nb, bool *stop)
+{
+	struct vq_burst *b = &r->burst;
+	const uint32_t hdr_len = r->hdr_len, caps = vu_ring_caps(r);
+	uint32_t len[VQ_BURST_MAX];
+	uint64_t bytes = 0;
+	unsigned int n, k;
+
+	/* The offloads were checked against this ring's caps by the engine;
+	 * a guest that renegotiated since gets what it still takes. */
+	for (n = 0; n < nb && (f[n]->needs & ~caps) == 0 && caps != 0; n++)
+		len[n] = hdr_len + f[n]->len;
+	k = n > 0 ? vq_dev_take_rx(&r->vq, b, len, n) : 0;
+	for (unsigned int p = 0; p < k; p++) {
+		if (p + 1 < k)
+			rte_prefetch0(f[p + 1]->seg[0].addr + f[p + 1]->off);
+		vu_frame_put(r, &b->pkt[p], f[p]);
+		bytes += f[p]->len;
+	}
+	if (k > 0) {
+		if (unlikely(r->hold)) {
+			vu_ring_return(r, b, true);
+		} else {
+			vq_dev_return(&r->vq, b);
+			if (vq_dev_call_needed(&r->vq))
+				vu_ring_call(r);
+		}
+		VU_ADD(r->stats->packets, k);
+		VU_ADD(r->stats->bytes, bytes);
+	}
+	if (likely(k == nb))
+		return (uint16_t)k;
+	if (unlikely(vq_dev_error(&r->vq) != 0)) {
+		vu_ring_fail(r);
+		*stop = true;
+		return (uint16_t)k;
+	}
+	if (k == n && caps != 0)
+		goto drop; /* an offload this guest no longer takes */
+	if (k > 0 || caps == 0) {
+		*stop = caps == 0;
+		return (uint16_t)k;
+	}
+	/* As vu_enqueue_burst(): a frame no buffer can ever hold is dropped
+	 * (buffers, not descriptors: a packed ring's buffer may take several). */
+	if ((!r->mrg_rxbuf && vq_dev_avail_hint(&r->vq, 1) > 0) ||
+	    (r->mrg_rxbuf && vq_dev_avail_bufs(&r->vq, VQ_BURST_CHAINS) == VQ_BURST_CHAINS))
+		goto drop;
+	*stop = true;
+	return 0;
+drop:
+	VU_ADD(r->stats->drops, 1);
+	return (uint16_t)(k + 1);
+}
+
+static uint16_t
+vu_tx_frames(struct vs_port *port, uint16_t queue, const struct vs_port_frame *const *f,
+	     uint16_t nb)
+{
+	struct vu_ring *r;
+	uint16_t done = 0;
+	bool stop = false;
+
+	if (unlikely(queue >= VS_PORT_MAX_QUEUES))
+		return 0;
+	r = __atomic_load_n(&vu_port(port)->live[2 * queue], __ATOMIC_ACQUIRE);
+	if (r == NULL)
+		return 0;
+	while (done < nb && !stop) {
+		uint16_t want = (uint16_t)RTE_MIN(nb - done, VQ_BURST_MAX);
+
+		done = (uint16_t)(done + vu_put_burst(r, f + done, want, &stop));
+	}
+	return done;
+}
+
+const struct vs_port_onecopy_ops vu_onecopy_ops = {
+	.rx_frames = vu_rx_frames,
+	.frame_to_mbuf = vu_frame_to_mbuf,
+	.rx_frames_done = vu_rx_frames_done,
+	.tx_caps = vu_tx_caps,
+	.tx_frames = vu_tx_frames,
+};

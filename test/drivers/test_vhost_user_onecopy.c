@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * One copy between VMs: the engine (manual mode, one worker) with two
+ * vhost-user ports and two guests of our own (lib/vhost front-end, lib/virtq
+ * driver side), so that every byte and header field is checked where the
+ * guest reads it.
+ *
+ * Checked, split and packed, mergeable buffers on and off: frames of 64 to
+ * 9000 bytes in every transmit layout arrive whole with the right header
+ * and num_buffers, and went by one copy (the port's onecopy counter); the
+ * offloads a guest asked for arrive as asked when the receiver negotiated
+ * them, and otherwise go the mbuf path (checksum completed, TSO dropped);
+ * a full receive ring drops the excess as tx_dropped while every transmit
+ * chain completes and the rest arrives in order; a frame to the sender
+ * itself is dropped; a port kept on the mbuf path (vs_switch_port_set_onecopy)
+ * delivers the same bytes without one copy; after either guest sends a new
+ * memory table (two regions, as a guest above 3 GB has), one copy goes on
+ * with the new mappings.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+#include <linux/virtio_ring.h>
+
+#include <rte_mempool.h>
+
+#include "test.h"
+#include "test_eal.h"
+#include "vs_evloop.h"
+#include "vs_switch.h"
+#include "vt_vu.h"
+
+#define F(bit)	(1ULL << (bit))
+#define WAIT_MS 5000
+#define RING	256
+
+#define BASE                                                                                       \
+	(F(VIRTIO_F_VERSION_1) | F(VIRTIO_RING_F_EVENT_IDX) | F(VIRTIO_RING_F_INDIRECT_DESC) |     \
+	 F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_HOST_TSO4))
+#define GUEST_OFFLOADS (F(VIRTIO_NET_F_GUEST_CSUM) | F(VIRTIO_NET_F_GUEST_TSO4))
+
+static const uint8_t mac_a[6] = {0x02, 0, 0, 0, 0, 0x0a};
+static const uint8_t mac_b[6] = {0x02, 0, 0, 0, 0, 0x0b};
+
+struct oc_test {
+	struct vs_evloop *loop;
+	struct vs_switch *sw;
+	int port[2];
+	struct vt_guest g[2];
+	char sock[2][256];
+	bool mrg;
+};
+
+/* ---- set-up ---- */
+
+struct connect_job {
+	struct oc_test *t;
+	int rc[2];
+	volatile bool done;
+};
+
+static void *
+connect_main(void *arg)
+{
+	struct connect_job *j = arg;
+
+	for (int i = 0; i < 2; i++)
+		j->rc[i] = vt_guest_connect(&j->t->g[i], j->t->sock[i], WAIT_MS);
+	j->done = true;
+	return NULL;
+}
+
+/* Serves the control loop for @p ms. */
+static void
+serve(struct oc_test *t, unsigned int ms)
+{
+	uint64_t end = vt_now_ms() + ms;
+
+	while (vt_now_ms() < end)
+		vs_evloop_run_once(t->loop, 5);
+}
+
+/* Whether port @p i is up with its rx queue polled. */
+static bool
+port_ready(struct oc_test *t, int i)
+{
+	struct vs_switch_port_view v;
+
+	return vs_switch_port_view(t->sw, (uint16_t)t->port[i], &v) == 0 &&
+	       v.info.link == VS_PORT_LINK_UP && v.info.nb_txq >= 1 && v.rxq_worker[0] >= 0;
+}
+
+static struct vs_switch_port_counters
+counters(struct oc_test *t, int i)
+{
+	struct vs_switch_port_view v;
+
+	memset(&v, 0, sizeof(v));
+	vs_switch_port_view(t->sw, (uint16_t)t->port[i], &v);
+	return v.counters;
+}
+
+static int
+oc_setup(struct oc_test *t, uint64_t features, bool b_offloads)
+{
+	struct vt_guest_cfg cfg = {.queues = 1, .ring_size = RING, .tx_buf_size = 10240};
+	struct vs_switch_config sc = {0};
+	struct connect_job job = {.t = t};
+	char why[256], spec[400];
+	pthread_t th;
+	uint64_t end;
+
+	memset(t, 0, sizeof(*t));
+	if (vt_eal_init("onecopy", why, sizeof(why)) != 0)
+		TEST_SKIP("%s", why);
+	t->mrg = (features & F(VIRTIO_NET_F_MRG_RXBUF)) != 0;
+	t->loop = vs_evloop_create();
+	TEST_ASSERT_NOT_NULL(t->loop, "event loop");
+	sc.loop = t->loop;
+	sc.name = "oc";
+	sc.fdb_size = 1024;
+	sc.nb_mbufs = 4095;
+	sc.tx_retries = 1;
+	sc.manual = true;
+	sc.nb_workers = 1;
+	t->sw = vs_switch_create(&sc, why, sizeof(why));
+	TEST_ASSERT_NOT_NULL(t->sw, "engine: %s", why);
+	for (int i = 0; i < 2; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "oc%c.sock", 'a' + i);
+		vt_path(t->sock[i], sizeof(t->sock[i]), name);
+		unlink(t->sock[i]);
+		snprintf(spec, sizeof(spec), "vhost-user,path=%s,name=%c", t->sock[i], 'a' + i);
+		t->port[i] = vs_switch_add_port(t->sw, spec, why, sizeof(why));
+		TEST_ASSERT(t->port[i] >= 0, "port %d: %s", i, why);
+		/* Without mergeable buffers one buffer holds the largest frame. */
+		cfg.buf_size = t->mrg ? 2048 : 10240;
+		cfg.features = features | (i == 0 || b_offloads ? GUEST_OFFLOADS : 0);
+		TEST_ASSERT_SUCCESS(vt_guest_init(&t->g[i], &cfg), "guest %d", i);
+	}
+	TEST_ASSERT_SUCCESS(pthread_create(&th, NULL, connect_main, &job), "thread");
+	while (!job.done)
+		vs_evloop_run_once(t->loop, 5);
+	pthread_join(th, NULL);
+	TEST_ASSERT(job.rc[0] == 0 && job.rc[1] == 0, "guests connect (%d, %d)", job.rc[0],
+		    job.rc[1]);
+	end = vt_now_ms() + WAIT_MS;
+	while (vt_now_ms() < end && !(port_ready(t, 0) && port_ready(t, 1)))
+		serve(t, 10);
+	TEST_ASSERT(port_ready(t, 0) && port_ready(t, 1), "both ports up and polled");
+	for (int i = 0; i < 2; i++)
+		TEST_ASSERT((t->g[i].features & features) == features,
+			    "guest %d negotiated 0x%" PRIx64 " of 0x%" PRIx64, i,
+			    t->g[i].features & features, features);
+	vt_guest_fill_rx(&t->g[0], 0);
+	vt_guest_fill_rx(&t->g[1], 0);
+	return TEST_SUCCESS;
+}
+
+struct remap_job {
+	struct vt_guest *g;
+	bool two;
+	int rc;
+	volatile bool done;
+};
+
+static void *
+remap_main(void *arg)
+{
+	struct remap_job *j = arg;
+
+	j->rc = vt_guest_set_memory(j->g, j->two);
+	j->done = true;
+	return NULL;
+}
+
+/* Guest @p i sends a new memory table (one region or two), as QEMU does on
+ * a memory hot-plug; the port remaps while the switch's loop runs. */
+static int
+remap(struct oc_test *t, int i, bool two)
+{
+	struct remap_job job = {.g = &t->g[i], .two = two};
+	pthread_t th;
+
+	TEST_ASSERT_SUCCESS(pthread_create(&th, NULL, remap_main, &job), "thread");
+	while (!job.done)
+		vs_evloop_run_once(t->loop, 5);
+	pthread_join(th, NULL);
+	TEST_ASSERT_SUCCESS(job.rc, "guest %d: new memory table (%s)", i,
+			    two ? "two regions" : "one region");
+	serve(t, 20);
+	TEST_ASSERT(port_ready(t, 0) && port_ready(t, 1), "both ports up after the remap");
+	return TEST_SUCCESS;
+}
+
+static void
+oc_teardown(struct oc_test *t)
+{
+	for (int i = 0; i < 2; i++)
+		vt_guest_fini(&t->g[i]);
+	serve(t, 20);
+	vs_switch_destroy(t->sw);
+	vs_evloop_destroy(t->loop);
+}
+
+/* ---- traffic ---- */
+
+static void
+set_macs(uint8_t *f, const uint8_t *dst, const uint8_t *src)
+{
+	memcpy(f, dst, 6);
+	memcpy(f + 6, src, 6);
+}
+
+/* Polls the worker until guest @p to has a frame (or the deadline). */
+static int
+recv_frame(struct oc_test *t, int to, struct virtio_net_hdr_mrg_rxbuf *h, uint8_t *f, uint32_t *len)
+{
+	uint64_t end = vt_now_ms() + WAIT_MS;
+	int rc;
+
+	for (;;) {
+		vs_switch_poll(t->sw, 0);
+		rc = vt_guest_recv(&t->g[to], 0, h, f, VT_FRAME_MAX, len);
+		if (rc != 0 || vt_now_ms() > end)
+			break;
+	}
+	vt_guest_fill_rx(&t->g[to], 0);
+	return rc;
+}
+
+/*
+ * Guest @p from sends @p f (@p len bytes, header @p hdr, layout @p lo);
+ * guest @p to must get the same bytes. Its header is returned in @p h.
+ */
+static int
+pass(struct oc_test *t, int from, int to, const uint8_t *f, uint32_t len,
+     const struct virtio_net_hdr *hdr, enum vt_tx_layout lo, struct virtio_net_hdr_mrg_rxbuf *h,
+     const char *what)
+{
+	static uint8_t got[VT_FRAME_MAX];
+	uint32_t glen = 0;
+
+	TEST_ASSERT_SUCCESS(vt_guest_send(&t->g[from], 0, f, len, hdr, lo), "%s: sent", what);
+	TEST_ASSERT_EQUAL(recv_frame(t, to, h, got, &glen), 1, "%s: received", what);
+	TEST_ASSERT_EQUAL(glen, len, "%s: length", what);
+	TEST_ASSERT(memcmp(got, f, len) == 0, "%s: bytes as sent", what);
+	TEST_ASSERT_EQUAL(vt_guest_reap_tx(&t->g[from], 0), 1u, "%s: the transmit chain completed",
+			  what);
+	return TEST_SUCCESS;
+}
+
+static const uint32_t sizes[] = {64, 65, 1518, 2047, 4000, 9000};
+static const enum vt_tx_layout layouts[] = {VT_TX_ONE, VT_TX_SPLIT, VT_TX_MANY, VT_TX_HDR_BYTES};
+
+/* Every size in every layout, a to b: one copy, header zero, bytes right. */
+static int
+sizes_and_layouts(struct oc_test *t, bool expect_onecopy)
+{
+	static uint8_t f[VT_FRAME_MAX];
+	struct virtio_net_hdr_mrg_rxbuf h;
+	uint64_t before = counters(t, 1).onecopy;
+	unsigned int n = 0;
+	uint32_t seq = 100;
+
+	for (size_t s = 0; s < RTE_DIM(sizes); s++) {
+		for (size_t l = 0; l < RTE_DIM(layouts); l++) {
+			char what[64];
+
+			snprintf(what, sizeof(what), "%u bytes, layout %zu", sizes[s], l);
+			vt_frame_fill(f, sizes[s], seq++);
+			set_macs(f, mac_b, mac_a);
+			TEST_RUN(pass(t, 0, 1, f, sizes[s], NULL, layouts[l], &h, what));
+			TEST_ASSERT(h.hdr.flags == 0 && h.hdr.gso_type == 0 &&
+					    h.hdr.csum_start == 0 && h.hdr.gso_size == 0 &&
+					    h.hdr.hdr_len == 0,
+				    "%s: a zero header", what);
+			n++;
+		}
+	}
+	TEST_ASSERT_EQUAL(counters(t, 1).onecopy - before, expect_onecopy ? n : 0,
+			  "frames to b by one copy");
+	return TEST_SUCCESS;
+}
+
+/* Offloads a to b: kept when b negotiated them, else the mbuf path's answer. */
+static int
+offloads(struct oc_test *t, bool b_offloads)
+{
+	static uint8_t f[VT_FRAME_MAX];
+	struct virtio_net_hdr hdr = {
+		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 34, .csum_offset = 16};
+	struct virtio_net_hdr_mrg_rxbuf h;
+	struct vs_port_stats st;
+	uint64_t before = counters(t, 1).onecopy;
+	uint32_t len = vt_frame_tcp4(f, 1000);
+
+	set_macs(f, mac_b, mac_a);
+	if (b_offloads) {
+		TEST_RUN(pass(t, 0, 1, f, len, &hdr, VT_TX_SPLIT, &h, "partial checksum"));
+		TEST_ASSERT(h.hdr.flags == VIRTIO_NET_HDR_F_NEEDS_CSUM && h.hdr.csum_start == 34 &&
+				    h.hdr.csum_offset == 16 && h.hdr.gso_type == 0,
+			    "b (GUEST_CSUM) finishes the checksum itself");
+		hdr.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+		hdr.gso_size = 1448;
+		hdr.hdr_len = 54;
+		len = vt_frame_tcp4(f, 4000);
+		set_macs(f, mac_b, mac_a);
+		TEST_RUN(pass(t, 0, 1, f, len, &hdr, VT_TX_MANY, &h, "TSO"));
+		TEST_ASSERT(h.hdr.gso_type == VIRTIO_NET_HDR_GSO_TCPV4 && h.hdr.gso_size == 1448 &&
+				    h.hdr.hdr_len == 54 &&
+				    h.hdr.flags == VIRTIO_NET_HDR_F_NEEDS_CSUM &&
+				    h.hdr.csum_start == 34 && h.hdr.csum_offset == 16,
+			    "b (GUEST_TSO4) gets the whole segment as asked");
+		TEST_ASSERT(!t->mrg || h.num_buffers > 1, "merged from %u buffers", h.num_buffers);
+		TEST_ASSERT_EQUAL(counters(t, 1).onecopy - before, 2u, "both by one copy");
+		return TEST_SUCCESS;
+	}
+	/* b has no receive offloads: the mbuf path completes the checksum... */
+	TEST_ASSERT_SUCCESS(vt_guest_send(&t->g[0], 0, f, len, &hdr, VT_TX_SPLIT), "sent");
+	{
+		static uint8_t got[VT_FRAME_MAX];
+		uint32_t glen = 0;
+
+		TEST_ASSERT_EQUAL(recv_frame(t, 1, &h, got, &glen), 1, "received");
+		TEST_ASSERT(h.hdr.flags == 0 && glen == len && vt_frame_tcp4_csum_ok(got),
+			    "b (no GUEST_CSUM): checksum completed, plain header");
+		TEST_ASSERT(memcmp(got, f, 50) == 0 && memcmp(got + 52, f + 52, len - 52) == 0,
+			    "nothing else changed");
+	}
+	/* ... and refuses a TSO segment b cannot take (no segmentation here). */
+	hdr.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	hdr.gso_size = 1448;
+	hdr.hdr_len = 54;
+	len = vt_frame_tcp4(f, 4000);
+	set_macs(f, mac_b, mac_a);
+	TEST_ASSERT_SUCCESS(vt_guest_send(&t->g[0], 0, f, len, &hdr, VT_TX_MANY), "TSO sent");
+	for (int i = 0; i < 10; i++)
+		vs_switch_poll(t->sw, 0);
+	vs_switch_port_driver_stats(t->sw, (uint16_t)t->port[1], &st);
+	TEST_ASSERT_EQUAL(st.tx[0].drops, 1u, "b's port dropped the TSO segment");
+	TEST_ASSERT_EQUAL(vt_guest_reap_tx(&t->g[0], 0), 2u, "both transmit chains completed");
+	TEST_ASSERT_EQUAL(counters(t, 1).onecopy - before, 0u, "neither by one copy");
+	return TEST_SUCCESS;
+}
+
+/*
+ * b's receive ring holds RING buffers and is not refilled: of RING + 40
+ * frames, RING arrive in order, 40 are dropped (tx_dropped), and every
+ * transmit chain of a completes.
+ */
+static int
+ring_full(struct oc_test *t)
+{
+	static uint8_t f[VT_FRAME_MAX], got[VT_FRAME_MAX];
+	const unsigned int total = RING + 40;
+	struct vs_switch_port_counters c0 = counters(t, 1), c1;
+	struct virtio_net_hdr_mrg_rxbuf h;
+	unsigned int sent = 0, reaped = 0;
+	uint32_t glen;
+
+	while (sent < total) {
+		for (unsigned int i = 0; i < 100 && sent < total; i++, sent++) {
+			vt_frame_fill(f, 64, 1000 + sent);
+			set_macs(f, mac_b, mac_a);
+			TEST_ASSERT_SUCCESS(vt_guest_send(&t->g[0], 0, f, 64, NULL, VT_TX_ONE),
+					    "frame %u sent", sent);
+		}
+		for (int i = 0; i < 20; i++)
+			vs_switch_poll(t->sw, 0);
+		reaped += vt_guest_reap_tx(&t->g[0], 0);
+	}
+	TEST_ASSERT_EQUAL(reaped, total, "every transmit chain completed");
+	c1 = counters(t, 1);
+	TEST_ASSERT_EQUAL(c1.tx_dropped - c0.tx_dropped, 40u, "the excess dropped and counted");
+	TEST_ASSERT_EQUAL(c1.tx_packets - c0.tx_packets, (uint64_t)RING, "the rest sent");
+	for (unsigned int i = 0; i < RING; i++) {
+		TEST_ASSERT_EQUAL(vt_guest_recv(&t->g[1], 0, &h, got, sizeof(got), &glen), 1,
+				  "frame %u there", i);
+		TEST_ASSERT_EQUAL(vt_frame_check(got, glen), (int64_t)(1000 + i), "in order");
+	}
+	vt_guest_fill_rx(&t->g[1], 0);
+	return TEST_SUCCESS;
+}
+
+/* A frame from a to a's own address: dropped by the switch, chain completed. */
+static int
+hairpin(struct oc_test *t)
+{
+	static uint8_t f[VT_FRAME_MAX];
+	struct vs_switch_port_counters c0 = counters(t, 0), c1;
+	struct virtio_net_hdr_mrg_rxbuf h;
+	uint32_t glen;
+
+	vt_frame_fill(f, 200, 7);
+	set_macs(f, mac_a, mac_a);
+	TEST_ASSERT_SUCCESS(vt_guest_send(&t->g[0], 0, f, 200, NULL, VT_TX_ONE), "sent");
+	for (int i = 0; i < 10; i++)
+		vs_switch_poll(t->sw, 0);
+	c1 = counters(t, 0);
+	TEST_ASSERT_EQUAL(c1.rx_dropped - c0.rx_dropped, 1u, "dropped as sent to itself");
+	TEST_ASSERT_EQUAL(vt_guest_reap_tx(&t->g[0], 0), 1u, "chain completed");
+	TEST_ASSERT_EQUAL(vt_guest_recv(&t->g[0], 0, &h, f, sizeof(f), &glen), 0, "a got nothing");
+	return TEST_SUCCESS;
+}
+
+/*
+ * A port whose link went down (as a remap may take it) forgets its
+ * stations: each guest sends once so that the switch knows both again.
+ */
+static int
+relearn(struct oc_test *t)
+{
+	static uint8_t f[VT_FRAME_MAX];
+	struct virtio_net_hdr_mrg_rxbuf h;
+
+	vt_frame_fill(f, 100, 3);
+	set_macs(f, mac_a, mac_b);
+	TEST_RUN(pass(t, 1, 0, f, 100, NULL, VT_TX_ONE, &h, "b to a again"));
+	vt_frame_fill(f, 100, 4);
+	set_macs(f, mac_b, mac_a);
+	TEST_RUN(pass(t, 0, 1, f, 100, NULL, VT_TX_ONE, &h, "a to b again"));
+	return TEST_SUCCESS;
+}
+
+static int
+run_case(uint64_t features, bool b_offloads)
+{
+	static uint8_t f[VT_FRAME_MAX];
+	struct virtio_net_hdr_mrg_rxbuf h;
+	struct oc_test t;
+
+	TEST_RUN(oc_setup(&t, features, b_offloads));
+	/* b is unknown: flooded (mbuf path); then each learns the other. */
+	vt_frame_fill(f, 100, 1);
+	set_macs(f, mac_b, mac_a);
+	TEST_RUN(pass(&t, 0, 1, f, 100, NULL, VT_TX_ONE, &h, "flooded"));
+	TEST_ASSERT_EQUAL(counters(&t, 1).onecopy, 0u, "a flood takes the mbuf path");
+	vt_frame_fill(f, 100, 2);
+	set_macs(f, mac_a, mac_b);
+	TEST_RUN(pass(&t, 1, 0, f, 100, NULL, VT_TX_ONE, &h, "b to a"));
+	TEST_ASSERT_EQUAL(counters(&t, 0).onecopy, 1u, "b to a by one copy");
+
+	TEST_RUN(sizes_and_layouts(&t, true));
+	TEST_RUN(offloads(&t, b_offloads));
+	TEST_RUN(ring_full(&t));
+	TEST_RUN(hairpin(&t));
+	/* New memory tables on either side, two regions each (each guest's
+	 * buffers then lie in two mappings); then back to one region. */
+	TEST_RUN(remap(&t, 1, true));
+	TEST_RUN(remap(&t, 0, true));
+	TEST_RUN(relearn(&t));
+	TEST_RUN(sizes_and_layouts(&t, true));
+	TEST_RUN(remap(&t, 0, false));
+	TEST_RUN(relearn(&t));
+	TEST_RUN(sizes_and_layouts(&t, true));
+	/* Kept on the mbuf path: the same bytes, no one copy. */
+	TEST_ASSERT_SUCCESS(vs_switch_port_set_onecopy(t.sw, (uint16_t)t.port[1], false),
+			    "b off one copy");
+	TEST_RUN(sizes_and_layouts(&t, false));
+	TEST_ASSERT_SUCCESS(vs_switch_port_set_onecopy(t.sw, (uint16_t)t.port[1], true),
+			    "b back on");
+	TEST_RUN(sizes_and_layouts(&t, true));
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(vs_switch_mempool(t.sw)), 0,
+			  "every mbuf came back");
+	oc_teardown(&t);
+	return TEST_SUCCESS;
+}
+
+static int
+test_onecopy_split_mrg(void)
+{
+	return run_case(BASE | F(VIRTIO_NET_F_MRG_RXBUF), true);
+}
+REGISTER_TEST(switch_onecopy_split_mrg, fast, test_onecopy_split_mrg)
+
+static int
+test_onecopy_split_no_mrg(void)
+{
+	return run_case(BASE, false);
+}
+REGISTER_TEST(switch_onecopy_split_no_mrg, fast, test_onecopy_split_no_mrg)
+
+static int
+test_onecopy_packed_mrg(void)
+{
+	return run_case(BASE | F(VIRTIO_F_RING_PACKED) | F(VIRTIO_NET_F_MRG_RXBUF), false);
+}
+REGISTER_TEST(switch_onecopy_packed_mrg, fast, test_onecopy_packed_mrg)
+
+static int
+test_onecopy_packed_no_mrg(void)
+{
+	return run_case(BASE | F(VIRTIO_F_RING_PACKED) | F(VIRTIO_F_IN_ORDER), true);
+}
+REGISTER_TEST(switch_onecopy_packed_no_mrg, fast, test_onecopy_packed_no_mrg)
