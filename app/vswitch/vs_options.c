@@ -212,8 +212,8 @@ apply(struct vs_options *o, const char *name, const char *v, bool in_config, cha
 	}
 	if (strcmp(name, "state-dir") == 0) {
 		if (strlen(v) >= sizeof(o->state_dir))
-			return bad(err, errlen, "--state-dir: '%s' is longer than %zu characters", v,
-				   sizeof(o->state_dir) - 1);
+			return bad(err, errlen, "--state-dir: '%s' is longer than %zu characters",
+				   v, sizeof(o->state_dir) - 1);
 		snprintf(o->state_dir, sizeof(o->state_dir), "%s", v);
 		return 0;
 	}

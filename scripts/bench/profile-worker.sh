@@ -8,17 +8,19 @@
 # counts, unlike cycles, do not move with the neighbours on a shared machine.
 #
 #   scripts/bench/profile-worker.sh [--build DIR] [--size BYTES] [--seconds N]
-#                                   [--ports N] [--one-copy 0|1] [--out DIR]
+#                                   [--ports N] [--one-copy 0|1] [--state-dir DIR]
+#                                   [--out DIR]
 #
 # --size: frame size with FCS (64); --seconds: measured part (20);
 # --ports: VM ports attached (2); traffic always on the first two, the
 # others idle (the scaling case); --one-copy: vswitch's --one-copy (1, the
 # default: frames between the VMs copied straight from buffer to buffer; 0:
-# through an mbuf, as before). Needs root, hugepages, dpdk-testpmd and
-# valgrind. Takes about a minute with 2 ports; each more port adds several
-# seconds of vhost-user set-up under valgrind (on a busy machine 32 ports
-# may not come up in the time allowed). Every process it starts is stopped
-# on every path.
+# through an mbuf, as before); --state-dir: vswitch's --state-dir (crash-safe
+# transactions, doc/vhost_user_port.md; default none). Needs root,
+# hugepages, dpdk-testpmd and valgrind. Takes about a minute with 2 ports;
+# each more port adds several seconds of vhost-user set-up under valgrind
+# (on a busy machine 32 ports may not come up in the time allowed). Every
+# process it starts is stopped on every path.
 set -u
 
 BUILD=build
@@ -26,6 +28,7 @@ SIZE=64
 SECS=20
 NP=2
 ONECOPY=1
+STATE=
 OUT=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -34,8 +37,9 @@ while [ $# -gt 0 ]; do
 	--seconds) SECS=$2; shift ;;
 	--ports) NP=$2; shift ;;
 	--one-copy) ONECOPY=$2; shift ;;
+	--state-dir) STATE=$2; shift ;;
 	--out) OUT=$2; shift ;;
-	-h | --help) sed -n 4,22p "$0"; exit 0 ;;
+	-h | --help) sed -n 4,25p "$0"; exit 0 ;;
 	*) echo "profile-worker: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -86,7 +90,7 @@ MBUFS=$(((NP * 512 + 2048 + 4096) * 5 / 4))
 taskset -c 1 valgrind --tool=callgrind --fair-sched=yes --toggle-collect=vs_worker_poll \
 	--callgrind-out-file="$OUT/callgrind.out" \
 	"$VSWITCH" -l 0,1 --no-pci --file-prefix "prof-$$-sw" --single-file-segments \
-	--socket-limit 1056 --log-level '*:notice' -- --ctl "$TMP/vswitch.ctl" --one-copy "$ONECOPY" "${PORTS[@]}" \
+	--socket-limit 1056 --log-level '*:notice' -- --ctl "$TMP/vswitch.ctl" --one-copy "$ONECOPY" ${STATE:+--state-dir "$STATE"} "${PORTS[@]}" \
 	>"$OUT/vswitch.log" 2>&1 &
 VPID=$!
 for _ in $(seq 1 120); do

@@ -99,7 +99,8 @@ struct vs_vu_port {
 	struct vu_stats tx_base[VS_PORT_MAX_QUEUES];
 	struct vu_ring *ring[VU_MAX_RINGS]; /* started rings */
 	bool enabled[VU_MAX_RINGS];
-	struct vq_memmap *map; /* the memory table, as lib/virtq's region map */
+	bool was_enabled[VU_MAX_RINGS]; /* enabled once on this connection */
+	struct vq_memmap *map;		/* the memory table, as lib/virtq's region map */
 	struct vh_user_backend *be;
 	struct vh_user_backoff backoff;
 	int listen_fd;
@@ -111,7 +112,7 @@ struct vs_vu_port {
 	uint64_t refused;
 	uint16_t nb_qp; /* queue pairs configured */
 	uint16_t mtu;	/* NET_SET_MTU, 0 if never sent */
-	uint64_t key; /* vu_port_key(name): names the port in journal records */
+	uint64_t key;	/* vu_port_key(name): names the port in journal records */
 	bool client;
 	bool started;
 	bool crash_safe; /* env.state_dir: transactions and redo (vs_vhost_user_txn.c) */

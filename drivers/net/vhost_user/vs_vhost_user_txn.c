@@ -60,12 +60,12 @@
 
 #include "vs_vhost_user_priv.h"
 
-#define VU_JOURNAL_MAGIC   0x314c4e524a555356ULL /* "VSUJRNL1" */
-#define VU_REDO_MAGIC	   0x314f444552555356ULL /* "VSUREDO1" */
-#define VU_REDO_MAX	   1024
-#define VU_JOURNAL_PREFIX  "vu-journal-"
-#define VU_REDO_FILE	   "redo.bin"
-#define VU_STATE_PATH_LEN  4096
+#define VU_JOURNAL_MAGIC  0x314c4e524a555356ULL /* "VSUJRNL1" */
+#define VU_REDO_MAGIC	  0x314f444552555356ULL /* "VSUREDO1" */
+#define VU_REDO_MAX	  1024
+#define VU_JOURNAL_PREFIX "vu-journal-"
+#define VU_REDO_FILE	  "redo.bin"
+#define VU_STATE_PATH_LEN 4096
 
 /* One ring's publication: its used index goes from @from to @to. */
 struct vu_jring {
@@ -269,9 +269,11 @@ vu_redo_ring(struct vs_vu_port *p, const struct vh_user_ring *ring)
 			VU_LOG(INFO,
 			       "%s: ring %u: published %u used entries the previous instance "
 			       "committed (index %u to %u)",
-			       p->base.name, ring->idx, (uint16_t)(e->to - e->from), e->from, e->to);
+			       p->base.name, ring->idx, (uint16_t)(e->to - e->from), e->from,
+			       e->to);
 		} else if (now != e->to) {
-			VU_LOG(DEBUG, "%s: ring %u: redo record (%u to %u) does not match (index %u)",
+			VU_LOG(DEBUG,
+			       "%s: ring %u: redo record (%u to %u) does not match (index %u)",
 			       p->base.name, ring->idx, e->from, e->to, now);
 		}
 		vu_redo_tab[i] = vu_redo_tab[--vu_redo_n];
