@@ -897,6 +897,7 @@ vs_switch_lcore_view(struct vs_switch *sw, unsigned int w, struct vs_switch_lcor
 	view->iterations = VS_COUNTER_READ(wk->iterations);
 	view->busy_iterations = VS_COUNTER_READ(wk->busy_iterations);
 	view->rx_packets = VS_COUNTER_READ(wk->rx_packets);
+	view->loop_cycles = VS_COUNTER_READ(wk->loop_cycles);
 	view->tsc_hz = rte_get_tsc_hz();
 	/* The snapshot is freed only by the control thread, under the lock. */
 	pthread_mutex_lock(&sw->lock);

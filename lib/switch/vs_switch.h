@@ -126,6 +126,8 @@ struct vs_switch_lcore_view {
 	uint64_t iterations;
 	uint64_t busy_iterations;
 	uint64_t rx_packets; /**< packets received by this worker */
+	/** TSC cycles of the poll loop's finished runs (busy + idle, once stopped) */
+	uint64_t loop_cycles;
 	uint64_t tsc_hz;
 	unsigned int nb_polls;
 	struct vs_switch_poll polls[64]; /**< the first 64 of them */

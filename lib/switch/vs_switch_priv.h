@@ -112,6 +112,7 @@ struct vs_worker {
 	uint64_t iterations;
 	uint64_t busy_iterations;
 	uint64_t rx_packets;
+	uint64_t loop_cycles; /* TSC cycles of finished runs of the poll loop */
 	struct vs_fdb_counters fdb;
 	struct vs_counters ports[VS_SWITCH_MAX_PORTS];
 	/* The last source and destination slots per input port (vs_fdb_hint). */

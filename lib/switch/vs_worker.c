@@ -411,11 +411,11 @@ vs_worker_main(void *arg)
 {
 	struct vs_worker *w = arg;
 	struct vs_switch *sw = w->sw;
-	uint64_t last;
+	uint64_t first, last;
 
 	rte_rcu_qsbr_thread_register(sw->qsbr, w->idx);
 	rte_rcu_qsbr_thread_online(sw->qsbr, w->idx);
-	last = rte_rdtsc();
+	first = last = rte_rdtsc();
 	while (likely(!__atomic_load_n(&sw->stopping, __ATOMIC_RELAXED))) {
 		const struct vs_dp *dp = __atomic_load_n(&sw->dp, __ATOMIC_ACQUIRE);
 		unsigned int moved;
@@ -438,6 +438,8 @@ vs_worker_main(void *arg)
 		if (unlikely(dp->wk[w->idx].nb_polls == 0))
 			idle_sleep(w);
 	}
+	/* Busy and idle add up to this, cycle for cycle. */
+	VS_COUNTER_ADD(w->loop_cycles, last - first);
 	rte_rcu_qsbr_thread_offline(sw->qsbr, w->idx);
 	rte_rcu_qsbr_thread_unregister(sw->qsbr, w->idx);
 	return 0;

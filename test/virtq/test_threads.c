@@ -43,7 +43,12 @@ stop(struct tctx *t)
 {
 	if (__atomic_load_n(&t->failed, __ATOMIC_ACQUIRE))
 		return true;
-	if (vt_now_ms() - __atomic_load_n(&t->progress_ms, __ATOMIC_RELAXED) > STALL_MS) {
+	/* Read the last progress before the clock: the other thread may store a
+	 * later time at any moment, and now - last must not go below zero. */
+	uint64_t last = __atomic_load_n(&t->progress_ms, __ATOMIC_ACQUIRE);
+	uint64_t now = vt_now_ms();
+
+	if (now > last && now - last > STALL_MS) {
 		fail(t, "neither side moved for STALL_MS (5 s): ring stuck", 0);
 		return true;
 	}
