@@ -140,7 +140,8 @@ apply(struct vs_options *o, const char *name, const char *v, bool in_config, cha
 		needs |= strcmp(name, with_value[i]) == 0;
 	if (needs && (v == NULL || v[0] == '\0'))
 		return bad(err, errlen, "--%s needs a value", name);
-	if (!needs && v != NULL && strcmp(name, "help") != 0 && strcmp(name, "version") != 0)
+	if (!needs && v != NULL && strcmp(name, "help") != 0 && strcmp(name, "version") != 0 &&
+	    strcmp(name, "takeover") != 0)
 		goto unknown;
 	if (strcmp(name, "port") == 0) {
 		if (o->nb_ports == VS_OPT_MAX_PORTS)
@@ -228,6 +229,12 @@ apply(struct vs_options *o, const char *name, const char *v, bool in_config, cha
 	}
 	if (strcmp(name, "version") == 0 && v == NULL) {
 		o->version = true;
+		return 0;
+	}
+	if (strcmp(name, "takeover") == 0 && v == NULL) {
+		if (in_config)
+			return bad(err, errlen, "--takeover belongs on the command line");
+		o->takeover = true;
 		return 0;
 	}
 unknown:
@@ -354,12 +361,15 @@ vs_options_parse(int argc, char **argv, struct vs_options *o, char *err, size_t 
 		} else {
 			snprintf(name, sizeof(name), "%s", a);
 			if (strcmp(name, "help") != 0 && strcmp(name, "version") != 0 &&
-			    i + 1 < argc && !(argv[i + 1][0] == '-' && argv[i + 1][1] == '-'))
+			    strcmp(name, "takeover") != 0 && i + 1 < argc &&
+			    !(argv[i + 1][0] == '-' && argv[i + 1][1] == '-'))
 				v = argv[++i];
 		}
 		if (apply(o, name, v, false, err, errlen) != 0)
 			return -EINVAL;
 	}
+	if (o->takeover && o->ctl[0] == '\0')
+		return bad(err, errlen, "--takeover needs the running switch's --ctl socket");
 	return 0;
 }
 
@@ -404,6 +414,9 @@ vs_options_usage(FILE *f)
 		"                     survive a kill of the switch exactly once\n"
 		"  --config FILE      read options from FILE, one per line ('port SPEC', '#' "
 		"comments)\n"
+		"  --takeover         take over from the switch serving --ctl without the VMs\n"
+		"                     noticing (an upgrade; give EAL its own --file-prefix):\n"
+		"                     its ports, VLANs and stations replace --port options\n"
 		"  --help             this text\n"
 		"  --version          the version\n"
 		"\n"

@@ -37,6 +37,7 @@ struct vs_options {
 	uint32_t auto_lb_improvement;
 	bool help;
 	bool version;
+	bool takeover; /* take over from the switch serving ctl (vs_handover.h) */
 };
 
 /* The EAL arguments used when none are given. */

@@ -18,6 +18,7 @@
 
 #include "vhost_diag.h"
 #include "vs_evloop.h"
+#include "vs_handover.h"
 #include "vs_mgmt.h"
 #include "vs_options.h"
 #include "vs_switch.h"
@@ -140,6 +141,43 @@ add_ports(struct vs_switch *sw, const struct vs_options *o)
 	return 0;
 }
 
+/*
+ * --takeover: our workers run (polling nothing yet) before the running
+ * switch stops its own, so that the gap between them is the hand-over
+ * alone. On failure the running switch forwards on and we exit.
+ */
+static int
+take_over(struct vs_switch *sw, const struct vs_options *o, struct vs_mgmt **mgmt)
+{
+	struct vs_takeover_info info;
+	char err[512];
+	int rc;
+
+	if (vs_switch_start(sw) != 0) {
+		fprintf(stderr, "vswitch: cannot start the workers\n");
+		return -EIO;
+	}
+	rc = vs_switch_takeover(sw, o->ctl, &info, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "vswitch: --takeover: %s; the running switch carries on\n", err);
+		return rc;
+	}
+	/* Without the old listener (its process died after committing), a new one. */
+	*mgmt = info.mgmt_fd >= 0
+			? vs_mgmt_adopt(sw, main_loop, o->ctl, info.mgmt_fd, err, sizeof(err))
+			: vs_mgmt_create(sw, main_loop, o->ctl, err, sizeof(err));
+	if (*mgmt == NULL)
+		fprintf(stderr, "vswitch: %s (forwarding goes on without it)\n", err);
+	MAIN_LOG(INFO,
+		 "ready: %u port(s), %u worker(s), management socket %s; took over from pid %u "
+		 "(%s): %u resumed, %u reopened, %u not reopened, %u stations, forwarding gap "
+		 "%.2f ms, reopened ports after %.1f ms",
+		 info.resumed + info.reopened, vs_switch_nb_workers(sw), o->ctl, info.old_pid,
+		 info.old_version, info.resumed, info.reopened, info.not_reopened, info.fdb_entries,
+		 info.gap_ms, info.reopened > 0 ? info.reopen_ms : 0.0);
+	return 0;
+}
+
 static int
 run(struct vs_options *o)
 {
@@ -149,6 +187,7 @@ run(struct vs_options *o)
 	struct vs_switch *sw = NULL;
 	char err[512];
 	int rc = EXIT_FAILURE;
+	bool handed_over = false;
 
 	main_loop = vs_evloop_create();
 	if (main_loop == NULL) {
@@ -184,37 +223,46 @@ run(struct vs_options *o)
 		rc = rte_lcore_count() < 2 ? EXIT_BAD_ARGS : EXIT_FAILURE;
 		goto out;
 	}
-	if (add_ports(sw, o) != 0) {
-		rc = EXIT_BAD_ARGS;
-		goto out;
-	}
-	if (o->ctl[0] != '\0') {
-		make_ctl_dir(o->ctl);
-		mgmt = vs_mgmt_create(sw, main_loop, o->ctl, err, sizeof(err));
-		if (mgmt == NULL) {
-			fprintf(stderr, "vswitch: %s\n", err);
+	if (o->takeover) {
+		if (take_over(sw, o, &mgmt) != 0)
+			goto out;
+	} else {
+		if (add_ports(sw, o) != 0) {
+			rc = EXIT_BAD_ARGS;
 			goto out;
 		}
-	}
-	if (vs_switch_start(sw) != 0) {
-		fprintf(stderr, "vswitch: cannot start the workers\n");
-		goto out;
+		if (o->ctl[0] != '\0') {
+			make_ctl_dir(o->ctl);
+			mgmt = vs_mgmt_create(sw, main_loop, o->ctl, err, sizeof(err));
+			if (mgmt == NULL) {
+				fprintf(stderr, "vswitch: %s\n", err);
+				goto out;
+			}
+		}
+		if (vs_switch_start(sw) != 0) {
+			fprintf(stderr, "vswitch: cannot start the workers\n");
+			goto out;
+		}
+		MAIN_LOG(INFO, "ready: %u port(s), %u worker(s), management socket %s", o->nb_ports,
+			 vs_switch_nb_workers(sw), o->ctl[0] != '\0' ? o->ctl : "(none)");
 	}
 	if (o->stats > 0) {
 		st = (struct stats_timer){main_loop, sw, o->stats};
 		vs_evloop_add_timer(main_loop, (uint64_t)o->stats * 1000, stats_tick, &st);
 	}
-	MAIN_LOG(INFO, "ready: %u port(s), %u worker(s), management socket %s", o->nb_ports,
-		 vs_switch_nb_workers(sw), o->ctl[0] != '\0' ? o->ctl : "(none)");
 	if (vs_evloop_run(main_loop) != 0)
 		MAIN_LOG(ERR, "event loop failed");
-	MAIN_LOG(INFO, "%s, shutting down", got_signal == SIGINT ? "SIGINT" : "SIGTERM");
+	handed_over = vs_mgmt_handed_over(mgmt);
+	if (handed_over)
+		MAIN_LOG(INFO, "handed over to the new process, exiting");
+	else
+		MAIN_LOG(INFO, "%s, shutting down", got_signal == SIGINT ? "SIGINT" : "SIGTERM");
 	rc = EXIT_SUCCESS;
 out:
 	vs_mgmt_destroy(mgmt);
 	if (sw != NULL) {
 		vs_switch_stop(sw);
-		if (rc == EXIT_SUCCESS)
+		if (rc == EXIT_SUCCESS && !handed_over)
 			vs_switch_print_stats(sw, stdout);
 		/* Stops every port: sockets removed, peers see the link go down. */
 		vs_switch_destroy(sw);

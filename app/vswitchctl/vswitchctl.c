@@ -577,6 +577,11 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (strcmp(argv[i], "takeover") == 0) {
+		/* Its reply is the hand-over's records: see vswitch --takeover. */
+		fprintf(stderr, "vswitchctl: takeover is for 'vswitch ... --takeover' only\n");
+		return EXIT_USAGE;
+	}
 	req = request(argv + i, argc - i);
 	if (req == NULL) {
 		fprintf(stderr, "vswitchctl: out of memory\n");

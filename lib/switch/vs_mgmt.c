@@ -20,6 +20,7 @@
 
 #include "vs_evloop.h"
 #include "vs_fdb.h"
+#include "vs_handover.h"
 #include "vs_mgmt.h"
 #include "vs_switch.h"
 
@@ -58,6 +59,7 @@ struct vs_mgmt {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	unsigned int nb_clients;
 	struct client *clients;
+	bool handed_over; /* the socket is another process's now: leave its file */
 	struct cmd_set cmds;
 };
 
@@ -525,6 +527,8 @@ queue_reply(struct client *c, struct vs_jw *reply)
 	append(c, text != NULL ? text : "{\"ok\":false,\"error\":\"reply too large\"}");
 }
 
+static void takeover(struct client *c, const char *line, size_t len);
+
 static void
 handle_line(struct client *c, const char *line, size_t len)
 {
@@ -532,10 +536,52 @@ handle_line(struct client *c, const char *line, size_t len)
 
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
+	if (vs_handover_is_request(line, len)) {
+		takeover(c, line, len);
+		return;
+	}
 	vs_jw_init(&reply, VS_MGMT_MAX_REPLY);
 	vs_mgmt_run(c->m, line, len, &reply);
 	queue_reply(c, &reply);
 	vs_jw_free(&reply);
+}
+
+/*
+ * "takeover VERSION" (vs_handover.h): the connection leaves the line
+ * protocol for the hand-over's records. Handed over, this switch stops
+ * serving (the new process has the listener); abandoned, the connection is
+ * closed (it is mid-record) and everything runs again.
+ */
+static void
+takeover(struct client *c, const char *line, size_t len)
+{
+	struct vs_mgmt *m = c->m;
+	enum vs_handover_result r;
+	struct vs_jw reply;
+
+	vs_jw_init(&reply, 0);
+	if (c->out_len > c->out_off || c->skipping || m->handed_over) {
+		vs_jw_object_open(&reply);
+		vs_jw_kv_bool(&reply, "ok", false);
+		vs_jw_kv_str(&reply, "error", "takeover must be alone on its connection");
+		vs_jw_object_close(&reply);
+		r = VS_HANDOVER_REPLY;
+	} else {
+		r = vs_handover_serve(m->sw, c->fd, line, len, m->fd, &reply);
+	}
+	if (r == VS_HANDOVER_REPLY)
+		queue_reply(c, &reply);
+	vs_jw_free(&reply);
+	if (r == VS_HANDOVER_DONE) {
+		m->handed_over = true;
+		vs_evloop_del_fd(m->loop, m->fd);
+	}
+	if (r != VS_HANDOVER_REPLY) {
+		/* Nothing more is read from it; the caller closes it. */
+		c->in_len = 0;
+		c->closing = true;
+		c->out_len = c->out_off = 0;
+	}
 }
 
 static void
@@ -562,6 +608,9 @@ handle_input(struct client *c)
 			c->skipping = false;
 		else
 			handle_line(c, c->in + start, i - start);
+		/* A takeover ended the line protocol on this connection. */
+		if (c->closing)
+			return;
 		start = i + 1;
 	}
 	memmove(c->in, c->in + start, c->in_len - start);
@@ -728,7 +777,44 @@ vs_mgmt_destroy(struct vs_mgmt *m)
 		client_close(m->clients);
 	vs_evloop_del_fd(m->loop, m->fd);
 	close(m->fd);
-	unlink(m->path);
+	if (!m->handed_over)
+		unlink(m->path);
 	free(m->cmds.refs);
 	free(m);
+}
+
+bool
+vs_mgmt_handed_over(const struct vs_mgmt *m)
+{
+	return m != NULL && m->handed_over;
+}
+
+struct vs_mgmt *
+vs_mgmt_adopt(struct vs_switch *sw, struct vs_evloop *loop, const char *path, int fd, char *err,
+	      size_t errlen)
+{
+	struct vs_mgmt *m = calloc(1, sizeof(*m));
+
+	if (m == NULL || strlen(path) >= sizeof(m->path) || set_init(&m->cmds) != 0) {
+		snprintf(err, errlen, "--ctl %s: %s", path,
+			 m == NULL || strlen(path) < sizeof(m->path) ? "out of memory"
+								     : "too long");
+		free(m);
+		close(fd);
+		return NULL;
+	}
+	m->sw = sw;
+	m->loop = loop;
+	m->fd = fd;
+	snprintf(m->path, sizeof(m->path), "%s", path);
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0 ||
+	    vs_evloop_add_fd(loop, fd, EPOLLIN, accept_ready, m) != 0) {
+		snprintf(err, errlen, "--ctl %s: %s", path, strerror(errno));
+		close(fd);
+		free(m->cmds.refs);
+		free(m);
+		return NULL;
+	}
+	MGMT_LOG(INFO, "serving %s (taken over)", path);
+	return m;
 }

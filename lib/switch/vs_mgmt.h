@@ -91,6 +91,14 @@ struct vs_mgmt *vs_mgmt_create(struct vs_switch *sw, struct vs_evloop *loop, con
 			       char *err, size_t errlen);
 
 /**
+ * Serves the listening socket @p fd bound at @p path that another process
+ * handed over (vs_switch_takeover()); takes @p fd.
+ * @return the server, or NULL with a one-line reason in @p err
+ */
+struct vs_mgmt *vs_mgmt_adopt(struct vs_switch *sw, struct vs_evloop *loop, const char *path,
+			      int fd, char *err, size_t errlen);
+
+/**
  * Adds @p n commands of @p cmds (kept by reference: a static table) with
  * @p arg for their handlers. A name already known is refused.
  * @return 0, -EEXIST or -ENOMEM
@@ -98,11 +106,21 @@ struct vs_mgmt *vs_mgmt_create(struct vs_switch *sw, struct vs_evloop *loop, con
 int vs_mgmt_add_commands(struct vs_mgmt *m, const struct vs_mgmt_cmd *cmds, unsigned int n,
 			 void *arg);
 
-/** Closes every connection, removes the socket file, frees @p m (NULL ignored). */
+/**
+ * Closes every connection, removes the socket file (unless it was handed
+ * over), frees @p m (NULL ignored).
+ */
 void vs_mgmt_destroy(struct vs_mgmt *m);
 
 /** Runs one request @p line (without its newline) on @p m's commands into @p w. */
 void vs_mgmt_run(struct vs_mgmt *m, const char *line, size_t len, struct vs_jw *w);
+
+/**
+ * True once a "takeover" request handed this switch to another process
+ * (vs_handover.h): the event loop was stopped, every port is gone, and the
+ * process should end.
+ */
+bool vs_mgmt_handed_over(const struct vs_mgmt *m);
 
 /**
  * Runs one request with the engine's commands only, without a socket (for

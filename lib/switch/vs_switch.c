@@ -606,6 +606,7 @@ vs_switch_destroy(struct vs_switch *sw)
 			continue;
 		sp->port->ops->stop(sp->port);
 		sp->port->ops->destroy(sp->port);
+		free(sp->spec);
 		rte_free(sp);
 		sw->ports[d] = NULL;
 	}
@@ -678,7 +679,8 @@ zero_counters(struct vs_switch *sw, uint16_t d)
 }
 
 int
-vs_switch_add_port(struct vs_switch *sw, const char *text, char *err, size_t errlen)
+vs_sw_port_new(struct vs_switch *sw, const char *text, const char *name_given,
+	       struct vs_sw_port **out, char *err, size_t errlen)
 {
 	struct vs_port_spec spec;
 	struct vs_port_env env;
@@ -686,11 +688,16 @@ vs_switch_add_port(struct vs_switch *sw, const char *text, char *err, size_t err
 	const char *n, *vlan, *trunk;
 	struct vs_sw_port *sp;
 	struct vs_port *port;
-	int id, rc;
 
 	if (vs_port_spec_parse(text, &spec, err, errlen) != 0)
 		return -EINVAL;
 	n = vs_port_spec_get(&spec, "name");
+	if (n == NULL)
+		n = name_given;
+	else if (name_given != NULL && strcmp(n, name_given) != 0) {
+		set_err(err, errlen, "the SPEC names the port '%s', not '%s'", n, name_given);
+		return -EINVAL;
+	}
 	if (n != NULL && !valid_port_name(n)) {
 		set_err(err, errlen, "port name '%s' must be 1 to %d characters of [A-Za-z0-9_.-]",
 			n, VS_PORT_NAME_LEN - 1);
@@ -704,27 +711,22 @@ vs_switch_add_port(struct vs_switch *sw, const char *text, char *err, size_t err
 		snprintf(name, sizeof(name), "%s", n);
 	else
 		default_name(sw, spec.type, name, sizeof(name));
-	id = free_port_id(sw);
-	if (id < 0) {
-		set_err(err, errlen, "the switch has %d ports already", VS_SWITCH_MAX_PORTS);
-		return id;
-	}
 	sp = rte_zmalloc("vs_sw_port", sizeof(*sp), RTE_CACHE_LINE_SIZE);
-	if (sp == NULL) {
+	if (sp == NULL || (sp->spec = strdup(text)) == NULL) {
+		rte_free(sp);
 		set_err(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	vlan = vs_port_spec_get(&spec, "vlan");
 	trunk = vs_port_spec_get(&spec, "trunk");
 	if (vs_vlan_parse(vlan, trunk, &sp->vlan, err, errlen) != 0) {
-		rte_free(sp);
+		vs_sw_port_free(sp);
 		return -EINVAL;
 	}
 	for (unsigned int q = 0; q < VS_PORT_MAX_QUEUES; q++) {
 		sp->rxq_worker[q] = -1;
 		rte_spinlock_init(&sp->txq_lock[q]);
 	}
-	sp->id = (uint16_t)id;
 	env = (struct vs_port_env){
 		.mp = sw->mp,
 		.qsbr = sw->qsbr,
@@ -736,30 +738,78 @@ vs_switch_add_port(struct vs_switch *sw, const char *text, char *err, size_t err
 	};
 	port = vs_port_create(name, &spec, &env, err, errlen);
 	if (port == NULL) {
-		rte_free(sp);
+		vs_sw_port_free(sp);
 		return -EINVAL;
 	}
-	port->id = (uint16_t)id;
 	port->owner = sp;
 	sp->port = port;
-	rc = port->ops->start(port);
-	if (rc != 0) {
-		set_err(err, errlen, "port %s: cannot start: %s", name, strerror(-rc));
-		port->ops->destroy(port);
-		rte_free(sp);
-		return rc;
-	}
-	zero_counters(sw, (uint16_t)id);
+	*out = sp;
+	return 0;
+}
+
+void
+vs_sw_port_free(struct vs_sw_port *sp)
+{
+	if (sp == NULL)
+		return;
+	if (sp->port != NULL)
+		sp->port->ops->destroy(sp->port);
+	free(sp->spec);
+	rte_free(sp);
+}
+
+int
+vs_sw_port_join(struct vs_switch *sw, struct vs_sw_port *sp, uint16_t id)
+{
+	if (id >= VS_SWITCH_MAX_PORTS || sw->ports[id] != NULL)
+		return -EEXIST;
+	sp->id = id;
+	sp->port->id = id;
+	zero_counters(sw, id);
 	pthread_mutex_lock(&sw->lock);
 	sw->ports[id] = sp;
 	pthread_mutex_unlock(&sw->lock);
-	rc = reconcile(sw);
+	return 0;
+}
+
+int
+vs_sw_reconcile(struct vs_switch *sw)
+{
+	return reconcile(sw);
+}
+
+int
+vs_switch_add_port(struct vs_switch *sw, const char *text, char *err, size_t errlen)
+{
+	struct vs_sw_port *sp;
+	struct vs_port *port;
+	int id, rc;
+
+	id = free_port_id(sw);
+	if (id < 0) {
+		set_err(err, errlen, "the switch has %d ports already", VS_SWITCH_MAX_PORTS);
+		return id;
+	}
+	rc = vs_sw_port_new(sw, text, NULL, &sp, err, errlen);
+	if (rc < 0)
+		return rc;
+	port = sp->port;
+	port->id = (uint16_t)id;
+	rc = port->ops->start(port);
 	if (rc != 0) {
-		set_err(err, errlen, "port %s: out of memory", name);
-		vs_switch_del_port(sw, name, NULL, 0);
+		set_err(err, errlen, "port %s: cannot start: %s", port->name, strerror(-rc));
+		vs_sw_port_free(sp);
 		return rc;
 	}
-	SW_LOG(INFO, "port %s added (id %d, %s)", name, id, spec.type);
+	vs_sw_port_join(sw, sp, (uint16_t)id);
+	rc = reconcile(sw);
+	if (rc != 0) {
+		set_err(err, errlen, "port %s: out of memory", port->name);
+		vs_switch_del_port(sw, port->name, NULL, 0);
+		return rc;
+	}
+	SW_LOG(INFO, "port %s added (id %d, %.*s)", port->name, id, (int)strcspn(sp->spec, ","),
+	       sp->spec);
 	return id;
 }
 
@@ -794,6 +844,7 @@ vs_switch_del_port(struct vs_switch *sw, const char *name, char *err, size_t err
 	sw->ports[id] = NULL;
 	pthread_mutex_unlock(&sw->lock);
 	zero_counters(sw, (uint16_t)id);
+	free(sp->spec);
 	rte_free(sp);
 	SW_LOG(INFO, "port %s removed", name);
 	return 0;
@@ -823,6 +874,18 @@ sum_counters(struct vs_switch *sw, uint16_t d, struct vs_switch_port_counters *c
 		c->tx_dropped += VS_COUNTER_READ(x->tx_dropped);
 		c->flooded += VS_COUNTER_READ(x->flooded);
 		c->onecopy += VS_COUNTER_READ(x->onecopy);
+	}
+	/* What the process before us counted (vs_handover.c). */
+	if (sw->ports[d] != NULL) {
+		const struct vs_switch_port_counters *k = &sw->ports[d]->carried;
+
+		c->rx_packets += k->rx_packets;
+		c->rx_bytes += k->rx_bytes;
+		c->rx_dropped += k->rx_dropped;
+		c->tx_packets += k->tx_packets;
+		c->tx_bytes += k->tx_bytes;
+		c->tx_dropped += k->tx_dropped;
+		c->flooded += k->flooded;
 	}
 }
 

@@ -38,6 +38,9 @@ struct vs_sw_port {
 	int16_t rxq_worker[VS_PORT_MAX_QUEUES]; /* current assignment, -1: none */
 	/* Serialises tx queues that several workers share. */
 	rte_spinlock_t txq_lock[VS_PORT_MAX_QUEUES];
+	char *spec; /* the SPEC it was added with (malloc'd; a hand-over sends it) */
+	/* Counted by the process this one took over from (added to the workers'). */
+	struct vs_switch_port_counters carried;
 };
 
 /* Engine counters of one port on one worker: one cache line. */
@@ -141,8 +144,9 @@ struct vs_switch {
 	struct vs_fdb *fdb;
 	unsigned int nb_workers;
 	struct vs_worker *workers[VS_SWITCH_MAX_WORKERS];
-	struct vs_dp *dp;  /* the published snapshot (atomic) */
-	uint32_t stopping; /* workers leave their loop (atomic) */
+	struct vs_dp *dp;	/* the published snapshot (atomic) */
+	uint32_t stopping;	/* workers leave their loop (atomic) */
+	uint32_t no_idle_sleep; /* workers poll even with nothing to poll (atomic; take-over) */
 	bool running;
 	/* Control thread state; sw->lock also covers reads from telemetry. */
 	pthread_mutex_t lock;
@@ -171,6 +175,20 @@ vs_rcu_wait(struct rte_rcu_qsbr *v)
 	while (!rte_rcu_qsbr_check(v, token, false))
 		sched_yield();
 }
+
+/* vs_switch.c, for vs_handover.c: a port's life in steps. */
+/*
+ * Creates the port of SPEC @p text, not started and not in the engine
+ * (@p name: the name when the SPEC has none; NULL: TYPE plus a number).
+ */
+int vs_sw_port_new(struct vs_switch *sw, const char *text, const char *name,
+		   struct vs_sw_port **out, char *err, size_t errlen);
+/* Destroys a port vs_sw_port_new() made that never joined (NULL ignored). */
+void vs_sw_port_free(struct vs_sw_port *sp);
+/* Puts a started (or loaded) port into the engine as id @p id; publish with vs_sw_reconcile(). */
+int vs_sw_port_join(struct vs_switch *sw, struct vs_sw_port *sp, uint16_t id);
+/* Rebuilds and publishes the workers' snapshot. */
+int vs_sw_reconcile(struct vs_switch *sw);
 
 /* vs_worker.c */
 unsigned int vs_worker_poll(struct vs_worker *w, const struct vs_dp *dp);

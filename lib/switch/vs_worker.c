@@ -435,7 +435,9 @@ vs_worker_main(void *arg)
 		VS_COUNTER_ADD(w->iterations, 1);
 		last = now;
 		rte_rcu_qsbr_quiescent(sw->qsbr, w->idx);
-		if (unlikely(dp->wk[w->idx].nb_polls == 0))
+		/* While a take-over publishes ports, stay online: no sleep delays them. */
+		if (unlikely(dp->wk[w->idx].nb_polls == 0) &&
+		    !__atomic_load_n(&sw->no_idle_sleep, __ATOMIC_RELAXED))
 			idle_sleep(w);
 	}
 	/* Busy and idle add up to this, cycle for cycle. */

@@ -4,6 +4,7 @@
  * validation. Marking is the inline vh_dirty_log_write() of the header.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -46,6 +47,14 @@ vh_dirty_log_map(struct vh_dirty_log *log, int fd, uint64_t size, uint64_t offse
 		VH_WARN("cannot map the dirty log: %s", strerror(-rc));
 		return rc;
 	}
+	log->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (log->fd < 0) {
+		int rc = -errno;
+
+		munmap(base, (size_t)len);
+		return rc;
+	}
+	log->offset = offset;
 	log->bitmap = (uint8_t *)base + head;
 	log->size = size;
 	log->map_base = base;
@@ -56,7 +65,9 @@ vh_dirty_log_map(struct vh_dirty_log *log, int fd, uint64_t size, uint64_t offse
 void
 vh_dirty_log_unmap(struct vh_dirty_log *log)
 {
-	if (log->map_base != NULL)
+	if (log->map_base != NULL) {
 		munmap(log->map_base, log->map_len);
+		close(log->fd);
+	}
 	memset(log, 0, sizeof(*log));
 }

@@ -5,6 +5,7 @@
  * front-end's fd, with every size bounded.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -51,6 +52,15 @@ map_area(struct vh_inflight *inf, int fd, uint64_t size, uint64_t offset)
 
 	if (base == MAP_FAILED)
 		return -errno;
+	/* Kept for a hand-over of the area to another process. */
+	inf->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (inf->fd < 0) {
+		int rc = -errno;
+
+		munmap(base, (size_t)len);
+		return rc;
+	}
+	inf->offset = offset;
 	inf->base = (uint8_t *)base + head;
 	inf->size = size;
 	inf->map_base = base;
@@ -130,8 +140,10 @@ vh_inflight_map(struct vh_inflight *inf, int fd, uint64_t mmap_size, uint64_t mm
 void
 vh_inflight_unmap(struct vh_inflight *inf)
 {
-	if (inf->map_base != NULL)
+	if (inf->map_base != NULL) {
 		munmap(inf->map_base, inf->map_len);
+		close(inf->fd);
+	}
 	memset(inf, 0, sizeof(*inf));
 }
 

@@ -6,6 +6,7 @@
  * access").
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,15 @@ vh_mem_map_region(const struct vh_user_mem_region *desc, int fd, struct vh_mem_m
 			size, desc->mmap_offset, strerror(-rc));
 		return rc;
 	}
+	/* Kept for a hand-over of the mapping to another process. */
+	out->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (out->fd < 0) {
+		int rc = -errno;
+
+		munmap(base, (size_t)len);
+		VH_WARN("cannot keep the memory region's fd: %s", strerror(-rc));
+		return rc;
+	}
 	out->guest_phys_addr = desc->guest_phys_addr;
 	out->size = size;
 	out->user_addr = desc->userspace_addr;
@@ -100,10 +110,13 @@ vh_mem_map_region(const struct vh_user_mem_region *desc, int fd, struct vh_mem_m
 void
 vh_mem_unmap_region(struct vh_mem_mapping *m)
 {
-	if (m->map_base != NULL)
+	if (m->map_base != NULL) {
 		munmap(m->map_base, m->map_len);
+		close(m->fd);
+	}
 	m->map_base = NULL;
 	m->host = NULL;
+	m->fd = -1;
 }
 
 /*

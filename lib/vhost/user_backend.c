@@ -12,11 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "private.h"
 #include "vhost_user_backend.h"
 #include "vhost_user_conn.h"
+#include "vhost_user_handover.h"
 
 /* The ring index of SET_VRING_KICK/CALL/ERR has 8 bits. */
 #define MAX_RINGS 256
@@ -50,6 +53,7 @@ struct vh_vring {
 	bool kick_set; /* a kick source exists: fd, no-fd polling, or in-band */
 	bool enabled;
 	bool started;
+	bool resume; /* stopped by vh_user_backend_export(): restart on resume */
 };
 
 struct vh_user_backend {
@@ -1501,4 +1505,420 @@ vh_user_backend_send_host_notifier(struct vh_user_backend *be, unsigned int idx,
 		a.u64 |= VH_USER_VRING_NOFD_MASK;
 	return vh_user_backend_send_request(be, VH_USER_BACKEND_VRING_HOST_NOTIFIER_MSG, &a,
 					    sizeof(a), fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0, NULL);
+}
+
+/* ---- hand-over to another process (vhost_user_handover.h) ---- */
+
+struct ho_fds {
+	int *fds;
+	unsigned int max;
+	unsigned int n;
+	bool overflow;
+};
+
+/* Adds @p fd to the list; its index, or -1 for no fd. */
+static int32_t
+ho_fd(struct ho_fds *l, int fd)
+{
+	if (fd < 0)
+		return -1;
+	if (l->n == l->max) {
+		l->overflow = true;
+		return -1;
+	}
+	l->fds[l->n] = fd;
+	return (int32_t)l->n++;
+}
+
+static void
+export_areas(const struct vh_user_backend *be, struct vh_user_handover *st, struct ho_fds *l)
+{
+	st->log = -1;
+	st->inflight = -1;
+	if (be->log.map_base != NULL) {
+		st->log = ho_fd(l, be->log.fd);
+		st->log_size = be->log.size;
+		st->log_offset = be->log.offset;
+	}
+	if (be->inflight.map_base != NULL) {
+		st->inflight = ho_fd(l, be->inflight.fd);
+		st->inflight_size = be->inflight.size;
+		st->inflight_offset = be->inflight.offset;
+		st->inflight_queues = be->inflight.num_queues;
+		st->inflight_queue_size = be->inflight.queue_size;
+		st->inflight_packed = be->inflight.packed;
+	}
+	for (uint32_t i = 0; be->mem != NULL && i < be->mem->nregions; i++) {
+		const struct vh_mem_mapping *m = &be->mem->regions[i];
+		struct vh_user_handover_region *r = &st->regions[i];
+
+		r->guest_phys_addr = m->guest_phys_addr;
+		r->size = m->size;
+		r->user_addr = m->user_addr;
+		r->mmap_offset = m->mmap_offset;
+		r->fd = ho_fd(l, m->fd);
+		st->nregions++;
+	}
+}
+
+static void
+export_ring(const struct vh_vring *vr, struct vh_user_handover_ring *r, struct ho_fds *l)
+{
+	r->num = vr->num;
+	r->addr = vr->addr;
+	r->addr_set = vr->addr_set;
+	r->kick = ho_fd(l, vr->kick_fd);
+	r->call = ho_fd(l, vr->call_fd);
+	r->err = ho_fd(l, vr->err_fd);
+	r->kick_set = vr->kick_set;
+	r->enabled = vr->enabled;
+}
+
+int
+vh_user_backend_export(struct vh_user_backend *be, struct vh_user_handover *st, int *fds,
+		       unsigned int max_fds, unsigned int *nfds)
+{
+	struct ho_fds l = {fds, max_fds, 0, false};
+
+	if (!be->connected)
+		return -ENOTCONN;
+	if (be->rx.got != 0) {
+		VH_INFO("%s: the front-end is in the middle of a message; not exported", be->name);
+		return -EBUSY;
+	}
+	memset(st, 0, sizeof(*st));
+	st->features = be->features;
+	st->protocol_features = be->protocol_features;
+	st->features_set = be->features_set;
+	st->status = be->status;
+	st->conn = ho_fd(&l, be->fd);
+	st->backend_req = ho_fd(&l, be->backend_req_fd);
+	st->log_fd = ho_fd(&l, be->log_fd);
+	export_areas(be, st, &l);
+	st->nrings = be->cfg.max_rings;
+	for (unsigned int i = 0; i < be->cfg.max_rings; i++)
+		export_ring(&be->vrings[i], &st->rings[i], &l);
+	if (l.overflow) {
+		VH_WARN("%s: more than %u fds to hand over", be->name, max_fds);
+		return -ENOSPC;
+	}
+	/* The device lets go of every ring and says where each stopped. */
+	for (unsigned int i = 0; i < be->cfg.max_rings; i++) {
+		struct vh_vring *vr = &be->vrings[i];
+
+		st->rings[i].started = vr->started;
+		vr->resume = vr->started;
+		ring_stop(be, i);
+		st->rings[i].base = vr->base_raw;
+	}
+	*nfds = l.n;
+	VH_INFO("%s: exported (%u regions, %u fds)", be->name, st->nregions, l.n);
+	return 0;
+}
+
+int
+vh_user_backend_resume(struct vh_user_backend *be)
+{
+	int rc = 0;
+
+	for (unsigned int i = 0; i < be->cfg.max_rings; i++) {
+		struct vh_vring *vr = &be->vrings[i];
+		int r;
+
+		if (!vr->resume)
+			continue;
+		vr->resume = false;
+		r = ring_start(be, i);
+		if (r < 0 && rc == 0)
+			rc = r;
+	}
+	VH_INFO("%s: resumed after a hand-over that did not happen", be->name);
+	return rc;
+}
+
+/* ---- import: everything checked, as if it came from a front-end ---- */
+
+/* Takes fd index @p idx out of the array (the caller owns it now); -1 for none. */
+static int
+ho_take(int *fds, int32_t idx)
+{
+	int fd;
+
+	if (idx < 0)
+		return -1;
+	fd = fds[idx];
+	fds[idx] = -1;
+	return fd;
+}
+
+static bool
+is_unix_stream(int fd)
+{
+	int type = 0, domain = 0;
+	socklen_t len = sizeof(int);
+	struct stat st;
+
+	if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
+		return false;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+		return false;
+	len = sizeof(int);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0)
+		return false;
+	return type == SOCK_STREAM && domain == AF_UNIX;
+}
+
+/* An eventfd (the ring notifiers): we write 8 bytes to them and nothing else. */
+static bool
+is_eventfd(int fd)
+{
+	char path[64], target[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0) /* no /proc: any open fd */
+		return fcntl(fd, F_GETFD) >= 0;
+	target[n] = '\0';
+	return strcmp(target, "anon_inode:[eventfd]") == 0;
+}
+
+static int
+import_check_fds(const char *name, const struct vh_user_handover *st, const int *fds)
+{
+	if (st->backend_req >= 0 && !is_unix_stream(fds[st->backend_req])) {
+		VH_WARN("%s: hand-over: a connection fd is not a Unix stream socket", name);
+		return -EBADF;
+	}
+	if (st->log_fd >= 0 && !is_eventfd(fds[st->log_fd]))
+		goto not_eventfd;
+	for (uint32_t i = 0; i < st->nrings; i++) {
+		const struct vh_user_handover_ring *r = &st->rings[i];
+
+		if ((r->kick >= 0 && !is_eventfd(fds[r->kick])) ||
+		    (r->call >= 0 && !is_eventfd(fds[r->call])) ||
+		    (r->err >= 0 && !is_eventfd(fds[r->err])))
+			goto not_eventfd;
+	}
+	return 0;
+not_eventfd:
+	VH_WARN("%s: hand-over: a notifier fd is not an eventfd", name);
+	return -EBADF;
+}
+
+static bool
+ring_is_empty(const struct vh_user_handover_ring *r)
+{
+	return r->num == 0 && !r->addr_set && !r->kick_set && !r->started && r->kick < 0 &&
+	       r->call < 0 && r->err < 0;
+}
+
+/*
+ * What the state says, checked against this device before anything is
+ * mapped (the connection's socket is checked before the back-end exists).
+ */
+static int
+import_check(const struct vh_user_backend *be, const struct vh_user_handover *st, const int *fds)
+{
+	if (st->features & ~be->offered_features) {
+		VH_WARN("%s: hand-over: features 0x%" PRIx64 " were negotiated, this device offers "
+			"0x%" PRIx64,
+			be->name, st->features, be->offered_features);
+		return -EPROTO;
+	}
+	if (!st->features_set && st->features != 0)
+		return -EINVAL;
+	if (st->protocol_features & ~be->offered_protocol) {
+		VH_WARN("%s: hand-over: protocol features 0x%" PRIx64 " were negotiated, this "
+			"device offers 0x%" PRIx64,
+			be->name, st->protocol_features, be->offered_protocol);
+		return -EPROTO;
+	}
+	if (st->nregions > be->cfg.max_mem_slots) {
+		VH_WARN("%s: hand-over: %u memory regions, at most %u", be->name, st->nregions,
+			be->cfg.max_mem_slots);
+		return -EINVAL;
+	}
+	for (uint32_t i = be->cfg.max_rings; i < st->nrings; i++) {
+		if (!ring_is_empty(&st->rings[i])) {
+			VH_WARN("%s: hand-over: ring %u is beyond the device's %u rings", be->name,
+				i, be->cfg.max_rings);
+			return -ERANGE;
+		}
+	}
+	return import_check_fds(be->name, st, fds);
+}
+
+static int
+import_mem(struct vh_user_backend *be, const struct vh_user_handover *st, const int *fds)
+{
+	struct vh_user_mem_region d[VH_USER_MAX_MEM_SLOTS];
+	struct vh_mem_mapping *maps;
+	struct vh_mem_table *t;
+	int rc = 0;
+
+	if (st->nregions == 0)
+		return 0;
+	for (uint32_t i = 0; i < st->nregions; i++)
+		d[i] = (struct vh_user_mem_region){st->regions[i].guest_phys_addr,
+						   st->regions[i].size, st->regions[i].user_addr,
+						   st->regions[i].mmap_offset};
+	rc = check_mem_budget(be, 0, d, st->nregions);
+	if (rc < 0)
+		return rc;
+	maps = calloc(st->nregions, sizeof(*maps));
+	if (maps == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < st->nregions && rc == 0; i++) {
+		rc = vh_mem_map_region(&d[i], fds[st->regions[i].fd], &maps[i]);
+		if (rc < 0)
+			unmap_all(maps, i);
+	}
+	if (rc == 0) {
+		t = vh_mem_table_build(maps, st->nregions);
+		if (t == NULL) {
+			rc = -errno;
+			unmap_all(maps, st->nregions);
+		} else {
+			rc = mem_replace(be, t, false);
+		}
+	}
+	free(maps);
+	return rc;
+}
+
+static int
+import_areas(struct vh_user_backend *be, const struct vh_user_handover *st, const int *fds)
+{
+	struct vh_user_inflight in = {st->inflight_size, st->inflight_offset, st->inflight_queues,
+				      st->inflight_queue_size};
+	int rc;
+
+	if (st->log >= 0) {
+		rc = vh_dirty_log_map(&be->log, fds[st->log], st->log_size, st->log_offset);
+		if (rc < 0)
+			return rc;
+	}
+	if (st->inflight < 0)
+		return 0;
+	rc = check_inflight_counts(be, &in);
+	if (rc == 0)
+		rc = vh_inflight_map(&be->inflight, fds[st->inflight], in.mmap_size, in.mmap_offset,
+				     in.num_queues, in.queue_size, st->inflight_packed);
+	return rc;
+}
+
+/* Ring @p i's description, checked the way its messages would be. */
+static int
+import_ring(struct vh_user_backend *be, unsigned int i, const struct vh_user_handover_ring *r,
+	    int *fds)
+{
+	struct vh_vring *vr = &be->vrings[i];
+	int rc = 0;
+
+	if (r->num != 0)
+		rc = check_ring_size(be, i, r->num, be->features_set ? is_packed(be) : true);
+	if (rc == 0 && r->addr_set && (r->addr.flags & ~1u) != 0)
+		rc = -EINVAL;
+	if (rc == 0 && !is_packed(be) && r->base > 0xffff)
+		rc = -EINVAL;
+	if (rc == 0 && ((r->kick >= 0 && !r->kick_set) || r->addr.index != i))
+		rc = -EINVAL;
+	if (rc < 0) {
+		VH_WARN("%s: hand-over: ring %u is not valid", be->name, i);
+		return rc;
+	}
+	vr->num = r->num;
+	vr->addr = r->addr;
+	vr->addr_set = r->addr_set;
+	vr->base_raw = r->base;
+	vr->kick_fd = ho_take(fds, r->kick);
+	vr->call_fd = ho_take(fds, r->call);
+	vr->err_fd = ho_take(fds, r->err);
+	vr->kick_set = r->kick_set;
+	vr->enabled = r->enabled;
+	if (!r->started)
+		return 0;
+	if (!ring_ready(be, vr)) {
+		VH_WARN("%s: hand-over: ring %u ran but is not complete", be->name, i);
+		return -EINVAL;
+	}
+	return ring_start(be, i);
+}
+
+static int
+import_conn(struct vh_user_backend *be, const struct vh_user_handover *st, int *fds)
+{
+	const struct vh_user_device_ops *ops = be->cfg.ops;
+	int fd, rc;
+
+	be->status = st->status;
+	be->protocol_features = st->protocol_features;
+	if (ops->set_protocol_features != NULL)
+		ops->set_protocol_features(be->cfg.device, st->protocol_features);
+	if (st->features_set) {
+		if (ops->set_features != NULL) {
+			rc = ops->set_features(be->cfg.device,
+					       st->features & ~F(VH_USER_F_PROTOCOL_FEATURES));
+			if (rc < 0)
+				return rc;
+		}
+		be->features = st->features;
+		be->features_set = true;
+	}
+	be->log_fd = ho_take(fds, st->log_fd);
+	fd = ho_take(fds, st->backend_req);
+	if (fd >= 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
+		close(fd);
+		return -EBADF;
+	}
+	be->backend_req_fd = fd;
+	return 0;
+}
+
+static void
+close_rest(int *fds, unsigned int nfds)
+{
+	for (unsigned int i = 0; i < nfds; i++)
+		vh_close_fd(&fds[i]);
+}
+
+struct vh_user_backend *
+vh_user_backend_import(const struct vh_user_backend_config *cfg, const struct vh_user_handover *st,
+		       int *fds, unsigned int nfds)
+{
+	struct vh_user_backend *be = NULL;
+	int conn, rc = -EINVAL;
+
+	if (st->conn < 0 || (uint32_t)st->conn >= nfds || fds[st->conn] < 0)
+		goto fail;
+	conn = fds[st->conn];
+	if (!is_unix_stream(conn) || fcntl(conn, F_SETFL, fcntl(conn, F_GETFL) | O_NONBLOCK) != 0)
+		goto fail;
+	be = vh_user_backend_create(cfg, ho_take(fds, st->conn));
+	if (be == NULL) {
+		rc = -errno;
+		goto fail;
+	}
+	rc = import_check(be, st, fds);
+	if (rc == 0)
+		rc = import_conn(be, st, fds);
+	if (rc == 0)
+		rc = import_mem(be, st, fds);
+	if (rc == 0)
+		rc = import_areas(be, st, fds);
+	for (unsigned int i = 0; rc == 0 && i < st->nrings && i < be->cfg.max_rings; i++)
+		rc = import_ring(be, i, &st->rings[i], fds);
+	if (rc < 0)
+		goto fail;
+	close_rest(fds, nfds);
+	VH_INFO("%s: taken over (%u regions)", be->name, st->nregions);
+	return be;
+fail:
+	VH_WARN("%s: hand-over refused: %s",
+		cfg != NULL && cfg->name != NULL ? cfg->name : "vhost-user", strerror(-rc));
+	vh_user_backend_destroy(be);
+	close_rest(fds, nfds);
+	errno = -rc;
+	return NULL;
 }

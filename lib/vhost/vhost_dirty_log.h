@@ -34,6 +34,8 @@ struct vh_dirty_log {
 	/* Bookkeeping of dirty_log.c. */
 	void *map_base;
 	size_t map_len;
+	int fd;		 /**< a duplicate of the log's fd while mapped (for a hand-over) */
+	uint64_t offset; /**< where the log starts in that file */
 };
 
 /**
@@ -70,7 +72,8 @@ vh_dirty_log_is_dirty(const struct vh_dirty_log *log, uint64_t gpa)
 
 /**
  * Maps the log of SET_LOG_BASE: @p size bytes at @p offset of @p fd (not
- * closed). The fd must be a regular file covering offset + size.
+ * closed; the log keeps a duplicate). The fd must be a regular file
+ * covering offset + size.
  *
  * @return 0, -EINVAL (zero size, size above VH_DIRTY_LOG_MAX_SIZE, offset +
  *         size overflows), -ERANGE (file too short), -EBADF, or the negative
@@ -78,7 +81,7 @@ vh_dirty_log_is_dirty(const struct vh_dirty_log *log, uint64_t gpa)
  */
 int vh_dirty_log_map(struct vh_dirty_log *log, int fd, uint64_t size, uint64_t offset);
 
-/** Unmaps @p log (an unmapped log is a no-op). */
+/** Unmaps @p log and closes its fd (an unmapped log is a no-op). */
 void vh_dirty_log_unmap(struct vh_dirty_log *log);
 
 #ifdef __cplusplus

@@ -87,6 +87,8 @@ struct vh_inflight {
 	/* Bookkeeping of inflight.c. */
 	void *map_base;
 	size_t map_len;
+	int fd;		 /**< a duplicate of the area's fd while mapped (for a hand-over) */
+	uint64_t offset; /**< where the area starts in that file */
 };
 
 /** Bytes of one queue region for @p queue_size descriptors (64-byte aligned). */
@@ -94,8 +96,8 @@ uint64_t vh_inflight_queue_region_size(uint16_t queue_size, bool packed);
 
 /**
  * Creates a zeroed area for @p num_queues queues of @p queue_size
- * descriptors in a new memfd, maps it and returns the fd in @p fd (the
- * caller sends and closes it).
+ * descriptors in a new memfd, maps it and returns an fd of it in @p fd (the
+ * caller sends and closes it; the area keeps its own).
  *
  * @return 0, -EINVAL (zero counts or an area above VH_INFLIGHT_MAX_SIZE), or
  *         the negative errno of memfd_create/ftruncate/mmap.
@@ -105,7 +107,7 @@ int vh_inflight_create(struct vh_inflight *inf, uint16_t num_queues, uint16_t qu
 
 /**
  * Maps the area of SET_INFLIGHT_FD: @p mmap_size bytes at @p mmap_offset of
- * @p fd (not closed), which must hold @p num_queues regions for
+ * @p fd (not closed; the area keeps a duplicate), which must hold @p num_queues regions for
  * @p queue_size descriptors.
  *
  * @return 0, -EINVAL for inconsistent sizes, -ERANGE when the file is too
@@ -114,7 +116,7 @@ int vh_inflight_create(struct vh_inflight *inf, uint16_t num_queues, uint16_t qu
 int vh_inflight_map(struct vh_inflight *inf, int fd, uint64_t mmap_size, uint64_t mmap_offset,
 		    uint16_t num_queues, uint16_t queue_size, bool packed);
 
-/** Unmaps @p inf (an unmapped area is a no-op). */
+/** Unmaps @p inf and closes its fd (an unmapped area is a no-op). */
 void vh_inflight_unmap(struct vh_inflight *inf);
 
 /**

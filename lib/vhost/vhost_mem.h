@@ -42,6 +42,12 @@ struct vh_mem_mapping {
 	size_t map_len;
 	uint64_t dev;
 	uint64_t ino;
+	/**
+	 * A duplicate of the region's fd, kept while mapped (closed by
+	 * vh_mem_unmap_region()), so that the mapping can be handed to
+	 * another process (vh_user_backend_export()).
+	 */
+	int fd;
 };
 
 /** An immutable set of non-overlapping mapped regions. */
@@ -55,7 +61,7 @@ struct vh_mem_table {
  * Validates region @p desc (non-zero size, no wrap-around of any of its
  * three ranges) and the fd it comes from (a regular file at least
  * mmap_offset + size long, or a character device), then maps it shared,
- * read-write. @p fd is not closed.
+ * read-write. @p fd is not closed; the mapping keeps a duplicate of it.
  *
  * @return 0, -EINVAL for a bad description, -EBADF for an fd that cannot back
  *         memory, -ERANGE when the fd is shorter than the region, -ENOMEM or
@@ -63,7 +69,7 @@ struct vh_mem_table {
  */
 int vh_mem_map_region(const struct vh_user_mem_region *desc, int fd, struct vh_mem_mapping *out);
 
-/** Unmaps a mapping made by vh_mem_map_region() (NULL host is a no-op). */
+/** Unmaps a mapping made by vh_mem_map_region() and closes its fd (an unmapped one is a no-op). */
 void vh_mem_unmap_region(struct vh_mem_mapping *m);
 
 /**

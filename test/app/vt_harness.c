@@ -140,7 +140,9 @@ vt_vswitch_stop(struct vt_vswitch *v, int sig)
 
 	if (!v->running)
 		return -1;
-	kill(v->proc.pid, sig);
+	/* Only a process still there: a reaped pid may belong to another by now. */
+	if (vt_proc_running(&v->proc))
+		kill(v->proc.pid, sig);
 	while (vt_proc_running(&v->proc) && vt_now_ms() < end)
 		sleep_ms(20);
 	/* vt_proc_stop reaps it, or kills it when it hangs. */
@@ -148,8 +150,101 @@ vt_vswitch_stop(struct vt_vswitch *v, int sig)
 	v->running = false;
 	vt_proc_cleanup(&v->proc);
 	vt_remove_runtime_dir(v->prefix);
-	unlink(v->ctl);
+	if (!v->ctl_not_ours)
+		unlink(v->ctl);
 	return rc;
+}
+
+int
+vt_vswitch_takeover(struct vt_vswitch *nw, struct vt_vswitch *old, const char *prefix,
+		    const char *const *opts, char *why, size_t len)
+{
+	static unsigned int seq;
+	const char *argv[64];
+	int n = 0, rc;
+
+	memset(nw, 0, sizeof(*nw));
+	snprintf(nw->ctl, sizeof(nw->ctl), "%s", old->ctl);
+	if (prefix != NULL)
+		snprintf(nw->prefix, sizeof(nw->prefix), "%s", prefix);
+	else
+		snprintf(nw->prefix, sizeof(nw->prefix), "switch-tk%d-%u", (int)getpid(), seq++);
+	nw->ctl_not_ours = true;
+	argv[n++] = vswitch_bin();
+	argv[n++] = "--lcores";
+	argv[n++] = "0@0,1@1";
+	argv[n++] = "--no-pci";
+	argv[n++] = "--no-huge";
+	argv[n++] = "-m";
+	argv[n++] = "512";
+	argv[n++] = "--file-prefix";
+	argv[n++] = nw->prefix;
+	argv[n++] = "--";
+	argv[n++] = "--ctl";
+	argv[n++] = nw->ctl;
+	argv[n++] = "--mbufs";
+	argv[n++] = "8191";
+	for (int i = 0; opts != NULL && opts[i] != NULL && n < 60; i++)
+		argv[n++] = opts[i];
+	argv[n++] = "--takeover";
+	argv[n] = NULL;
+	rc = vt_proc_start(&nw->proc, argv, 0);
+	if (rc != 0) {
+		snprintf(why, len, "cannot start vswitch: %s", strerror(-rc));
+		return -1;
+	}
+	nw->running = true;
+	rc = vt_proc_wait_output(&nw->proc, "vswitch: ready", 30000);
+	if (rc != 0) {
+		snprintf(why, len, "the new vswitch did not take over (%s)",
+			 rc == -ECHILD ? "it exited" : "timeout");
+		return -1;
+	}
+	nw->ctl_not_ours = false;
+	old->ctl_not_ours = true;
+	return 0;
+}
+
+int
+vt_vswitch_wait_exit(struct vt_vswitch *v, unsigned int ms)
+{
+	uint64_t end = vt_now_ms() + ms;
+	bool ended;
+	int rc;
+
+	if (!v->running)
+		return -1;
+	while (vt_proc_running(&v->proc) && vt_now_ms() < end)
+		sleep_ms(10);
+	ended = !vt_proc_running(&v->proc);
+	if (!ended)
+		kill(v->proc.pid, SIGKILL);
+	rc = vt_proc_stop(&v->proc, NULL, 2000);
+	v->running = false;
+	vt_proc_cleanup(&v->proc);
+	vt_remove_runtime_dir(v->prefix);
+	if (!v->ctl_not_ours)
+		unlink(v->ctl);
+	return ended ? rc : -1;
+}
+
+const char *
+vt_machine_load(char *buf, size_t len)
+{
+	double l1 = -1, l5 = -1;
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (f != NULL) {
+		if (fscanf(f, "%lf %lf", &l1, &l5) != 2)
+			l1 = -1;
+		fclose(f);
+	}
+	if (l1 < 0)
+		snprintf(buf, len, "load average unknown, %ld CPUs", sysconf(_SC_NPROCESSORS_ONLN));
+	else
+		snprintf(buf, len, "load average %.1f (1 min), %.1f (5 min), %ld CPUs", l1, l5,
+			 sysconf(_SC_NPROCESSORS_ONLN));
+	return buf;
 }
 
 void

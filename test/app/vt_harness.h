@@ -35,6 +35,7 @@ struct vt_vswitch {
 	char ctl[200];
 	char prefix[64];
 	bool running;
+	bool ctl_not_ours; /* the management socket is another instance's: never remove it */
 };
 
 /*
@@ -54,6 +55,31 @@ int vt_vswitch_stop(struct vt_vswitch *v, int sig);
 
 /* Kills it at once (SIGKILL), as a crash would. */
 void vt_vswitch_kill(struct vt_vswitch *v);
+
+/*
+ * Starts a second vswitch with --takeover on @p old's management socket,
+ * file prefix @p prefix (NULL: its own), @p opts extra options (before
+ * --takeover; NULL-terminated, may be NULL), and waits for its ready line or
+ * its exit. Returns 0 once it took over (the management socket is then
+ * @p nw's, not @p old's), or -1 with a reason in @p why (@p nw's process is
+ * still to be stopped with vt_vswitch_stop(), which leaves the socket).
+ */
+int vt_vswitch_takeover(struct vt_vswitch *nw, struct vt_vswitch *old, const char *prefix,
+			const char *const *opts, char *why, size_t len);
+
+/*
+ * Waits up to @p ms for a vswitch that ends by itself (handed over) and
+ * reaps it. Returns its exit status, or -1 when it was still running (then
+ * killed).
+ */
+int vt_vswitch_wait_exit(struct vt_vswitch *v, unsigned int ms);
+
+/*
+ * The machine's load as a phrase for a timing's line ("load average 21.4
+ * (1 min), 18.0 (5 min), 2 CPUs"): a timing on a shared machine is only
+ * read with it. Writes @p buf and returns it.
+ */
+const char *vt_machine_load(char *buf, size_t len);
 
 /*
  * Runs `vswitchctl --ctl CTL --json CMD [ARG]`. Returns vswitchctl's exit

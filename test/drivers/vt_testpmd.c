@@ -54,9 +54,10 @@ vt_testpmd_start(struct vt_testpmd *t, const char *tag, const struct vt_vdev *v,
 	for (unsigned int i = 0; i < n; i++) {
 		snprintf(vdev[i], sizeof(vdev[i]),
 			 "net_virtio_user%u,path=%s,queues=%u,queue_size=256,packed_vq=%d,"
-			 "mrg_rxbuf=%d,in_order=%d%s",
+			 "mrg_rxbuf=%d,in_order=%d%s%s%s",
 			 i, v[i].path, v[i].queues, v[i].packed, v[i].mrg_rxbuf, v[i].in_order,
-			 v[i].server ? ",server=1" : "");
+			 v[i].server ? ",server=1" : "", v[i].mac != NULL ? ",mac=" : "",
+			 v[i].mac != NULL ? v[i].mac : "");
 		argv[a++] = "--vdev";
 		argv[a++] = vdev[i];
 	}

@@ -21,7 +21,8 @@ struct vt_vdev {
 	bool packed;
 	bool mrg_rxbuf;
 	bool in_order;
-	bool server; /* testpmd listens, our port connects */
+	bool server;	 /* testpmd listens, our port connects */
+	const char *mac; /* the port's MAC address, or NULL: testpmd's choice */
 };
 
 struct vt_testpmd {

@@ -28,6 +28,7 @@
  */
 
 #include <sched.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <linux/virtio_net.h>
@@ -100,6 +101,22 @@ struct vs_port_env {
 	 */
 	const char *state_dir;
 };
+
+/**
+ * A port on its way to another process (an upgrade without a disconnect,
+ * vs_port_ops.handover_*): the driver's own encoding of its state and the
+ * fds it names. Filled by handover_save (blob malloc'd: the caller frees
+ * it; fds borrowed: they stay the port's), consumed by handover_load.
+ */
+struct vs_port_handover {
+	void *blob;	   /**< the driver's encoding, versioned by the driver */
+	size_t len;	   /**< bytes of @ref blob */
+	int *fds;	   /**< the fds, in the order the blob names them */
+	unsigned int nfds; /**< entries of @ref fds */
+};
+
+/** Most fds one port hands over. */
+#define VS_PORT_HANDOVER_MAX_FDS 512
 
 /* ---- one copy between ports (optional: vs_port_ops.onecopy) ---- */
 
@@ -239,6 +256,37 @@ struct vs_port_ops {
 	void (*destroy)(struct vs_port *port);
 	/** One copy between ports; NULL for ports that only carry mbufs. */
 	const struct vs_port_onecopy_ops *onecopy;
+
+	/*
+	 * Hand-over to another process (optional, all four or none; a port
+	 * without them is stopped in the old process and started afresh in
+	 * the new one). The peer must not notice: no message, no socket file
+	 * removed, no ring position lost.
+	 */
+	/**
+	 * Once no worker polls the port: stops serving the peer (messages
+	 * and sockets are left waiting, rings stopped at their position) and
+	 * describes everything in @p h (VS_PORT_HANDOVER_MAX_FDS fds at most,
+	 * h->fds given by the caller). Returns 0, or a negative errno with
+	 * nothing changed.
+	 */
+	int (*handover_save)(struct vs_port *port, struct vs_port_handover *h);
+	/** After handover_save: the hand-over failed; serve the peer again. */
+	void (*handover_resume)(struct vs_port *port);
+	/**
+	 * Instead of start, on a port created from the same SPEC: takes over
+	 * what another process saved. @p h is untrusted and checked like a
+	 * peer's messages. Takes every fd of @p h (kept or closed, also on
+	 * failure). Returns 0, or a negative errno (only destroy follows).
+	 */
+	int (*handover_load)(struct vs_port *port, struct vs_port_handover *h);
+	/**
+	 * After handover_save (the other process took over) or handover_load
+	 * (the take-over was abandoned): lets go of the peer without it
+	 * noticing, since another process holds the same fds. Only stop and
+	 * destroy follow, and they must leave socket files alone.
+	 */
+	void (*handover_release)(struct vs_port *port);
 };
 
 /**

@@ -40,15 +40,10 @@
 RTE_LOG_REGISTER(vs_vhost_user_logtype, vswitch.vhost_user, INFO);
 
 #define VU_DEFAULT_SOCK_MODE 0660
-/* Back-off between connection attempts in client mode. */
-#define VU_RETRY_MIN_MS 100
-#define VU_RETRY_MAX_MS 5000
 /* Server mode: connections accepted per wake-up, and the pause after an
  * accept error that would repeat (no fds). */
 #define VU_ACCEPT_PER_CALL 16
 #define VU_ACCEPT_PAUSE_MS 1000
-
-static void vu_connect_attempt(void *arg);
 
 /* ---- the connection ---- */
 
@@ -79,7 +74,7 @@ vu_disconnect(struct vs_vu_port *p)
 	vu_device_release(p);
 }
 
-static void
+void
 vu_conn_readable(int fd, uint32_t events, void *arg)
 {
 	struct vs_vu_port *p = arg;
@@ -98,9 +93,13 @@ vu_conn_readable(int fd, uint32_t events, void *arg)
 	}
 }
 
-/* Runs the back-end on connected socket @p fd (taken over). */
-static int
-vu_attach(struct vs_vu_port *p, int fd)
+/*
+ * Runs the back-end on connected socket @p fd (taken over), or, with @p ho,
+ * on the connection another process handed over (@p fds taken).
+ */
+int
+vu_attach(struct vs_vu_port *p, int fd, const struct vh_user_handover *ho, int *fds,
+	  unsigned int nfds)
 {
 	struct vh_user_backend_config cfg = {
 		.ops = &vu_device_ops,
@@ -120,7 +119,8 @@ vu_attach(struct vs_vu_port *p, int fd)
 	};
 	int rc;
 
-	p->be = vh_user_backend_create(&cfg, fd);
+	p->be = ho == NULL ? vh_user_backend_create(&cfg, fd)
+			   : vh_user_backend_import(&cfg, ho, fds, nfds);
 	if (p->be == NULL) {
 		rc = -errno;
 		VU_LOG(ERR, "%s: cannot create the back-end: %s", p->base.name, strerror(-rc));
@@ -141,8 +141,6 @@ vu_attach(struct vs_vu_port *p, int fd)
 	return 0;
 }
 
-static void vu_listen_readable(int fd, uint32_t events, void *arg);
-
 /* The listener again after a pause (see vu_listen_readable()). */
 static void
 vu_listen_resume(void *arg)
@@ -161,7 +159,7 @@ vu_listen_resume(void *arg)
 	}
 }
 
-static void
+void
 vu_listen_readable(int fd, uint32_t events, void *arg)
 {
 	struct vs_vu_port *p = arg;
@@ -195,11 +193,11 @@ vu_listen_readable(int fd, uint32_t events, void *arg)
 			close(c);
 			continue;
 		}
-		vu_attach(p, c);
+		vu_attach(p, c, NULL, NULL, 0);
 	}
 }
 
-static void
+void
 vu_connect_attempt(void *arg)
 {
 	struct vs_vu_port *p = arg;
@@ -210,7 +208,7 @@ vu_connect_attempt(void *arg)
 	if (!p->started || p->be != NULL)
 		return;
 	fd = vh_user_try_connect(p->path, &p->backoff, &retry);
-	if (fd >= 0 && vu_attach(p, fd) == 0)
+	if (fd >= 0 && vu_attach(p, fd, NULL, NULL, 0) == 0)
 		return;
 	if (fd == -ENAMETOOLONG || fd == -EINVAL) {
 		VU_LOG(ERR, "%s: cannot connect to %s: %s", p->base.name, p->path, strerror(-fd));
@@ -277,7 +275,9 @@ vu_stop(struct vs_port *port)
 		vs_evloop_del_fd(port->env.loop, p->listen_fd);
 		close(p->listen_fd);
 		p->listen_fd = -1;
-		unlink(p->path);
+		/* Handed over: the socket file is the other process's now. */
+		if (!p->handed_over)
+			unlink(p->path);
 	}
 }
 
@@ -367,6 +367,10 @@ static const struct vs_port_ops vu_ops = {
 	.stats_get = vu_stats_get,
 	.stats_reset = vu_stats_reset,
 	.destroy = vu_destroy,
+	.handover_save = vu_handover_save,
+	.handover_resume = vu_handover_resume,
+	.handover_load = vu_handover_load,
+	.handover_release = vu_handover_release,
 	.onecopy = &vu_onecopy_ops,
 };
 

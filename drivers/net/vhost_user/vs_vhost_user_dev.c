@@ -172,6 +172,9 @@ vu_state_update(struct vs_vu_port *p)
 	/* Up once the first queue pair carries traffic both ways. */
 	enum vs_port_link link = rxq > 0 && txq > 0 ? VS_PORT_LINK_UP : VS_PORT_LINK_DOWN;
 
+	/* Rings stopped for a hand-over are not a change the engine should see. */
+	if (p->ho_saved || p->handed_over)
+		return;
 	if (rxq == p->rep_rxq && txq == p->rep_txq && link == p->rep_link)
 		return;
 	if (link != p->rep_link)

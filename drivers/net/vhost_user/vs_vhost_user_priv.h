@@ -35,6 +35,7 @@
 
 #include "vhost_user_backend.h"
 #include "vhost_user_conn.h"
+#include "vhost_user_handover.h"
 #include "virtq.h"
 #include "vs_port.h"
 
@@ -43,6 +44,9 @@ extern int vs_vhost_user_logtype;
 	rte_log(RTE_LOG_##level, vs_vhost_user_logtype, "vhost-user: " fmt "\n", ##__VA_ARGS__)
 
 #define VU_MAX_RINGS (2 * VS_PORT_MAX_QUEUES)
+/* Back-off between connection attempts in client mode. */
+#define VU_RETRY_MIN_MS 100
+#define VU_RETRY_MAX_MS 5000
 /* Largest frame taken from or given to a guest: 64 KiB of GSO payload plus
  * headers (Linux's GSO_MAX_SIZE 65536 plus Ethernet and two VLAN tags). */
 #define VU_MAX_FRAME (65536 + 14 + 8)
@@ -115,7 +119,9 @@ struct vs_vu_port {
 	uint64_t key;	/* vu_port_key(name): names the port in journal records */
 	bool client;
 	bool started;
-	bool crash_safe; /* env.state_dir: transactions and redo (vs_vhost_user_txn.c) */
+	bool crash_safe;  /* env.state_dir: transactions and redo (vs_vhost_user_txn.c) */
+	bool handed_over; /* saved and released: leave the socket file alone */
+	bool ho_saved;	  /* handover_save done, resume or release to follow */
 	mode_t sock_mode;
 	/* What state_changed last reported. */
 	uint16_t rep_rxq;
@@ -143,6 +149,19 @@ extern const struct vh_user_device_ops vu_device_ops;
 
 /* Virtio features the port offers (vs_vhost_user_dev.c). */
 uint64_t vu_offered_features(uint16_t nb_qp);
+
+/* The connection (vs_vhost_user.c). */
+int vu_attach(struct vs_vu_port *p, int fd, const struct vh_user_handover *ho, int *fds,
+	      unsigned int nfds);
+void vu_listen_readable(int fd, uint32_t events, void *arg);
+void vu_conn_readable(int fd, uint32_t events, void *arg);
+void vu_connect_attempt(void *arg);
+
+/* Hand-over to another process (vs_vhost_user_handover.c). */
+int vu_handover_save(struct vs_port *port, struct vs_port_handover *h);
+void vu_handover_resume(struct vs_port *port);
+int vu_handover_load(struct vs_port *port, struct vs_port_handover *h);
+void vu_handover_release(struct vs_port *port);
 
 /* Control thread: takes every ring away from the data path and back. */
 void vu_unpublish_all(struct vs_vu_port *p);

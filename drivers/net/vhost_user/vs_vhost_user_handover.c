@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Port type "vhost-user": hand-over to another process (vs_port.h,
+ * handover_*), the upgrade of the switch that a VM does not notice.
+ *
+ * The old process, once its workers stopped at a burst boundary, saves the
+ * port: it stops watching the listener and the connection (what the
+ * front-end sends meanwhile waits in the socket) and lib/vhost exports the
+ * connection (vh_user_backend_export: every ring stopped at its position).
+ * The blob is this driver's header, then lib/vhost's encoding of the
+ * connection; the fds are the listener (server mode) and then the
+ * connection's. The new process creates the port from the same SPEC and
+ * loads it instead of starting it: it checks the header, adopts the
+ * listener (a listening Unix socket bound to the SPEC's path), and
+ * lib/vhost imports the connection, mapping the memory itself and starting
+ * every ring where it stopped. Counters continue from the old values.
+ *
+ * The header is in host byte order: a hand-over happens between two
+ * processes on one host. Its version changes with its layout.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "vs_vhost_user_priv.h"
+
+#define VU_HO_MAGIC   0x4f485556u /* "VUHO" */
+#define VU_HO_VERSION 1
+
+struct vu_ho_stats {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t drops;
+	uint64_t errors;
+};
+
+struct vu_ho_hdr {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t nb_qp;	      /* queue pairs of the SPEC */
+	uint16_t mtu;	      /* NET_SET_MTU, 0 if never sent */
+	uint8_t client;	      /* client=1 */
+	uint8_t connected;    /* lib/vhost's state follows */
+	int32_t listen;	      /* fd index of the listener, or -1 */
+	uint32_t lib_fd_base; /* lib/vhost's fds start at this index */
+	uint32_t lib_len;     /* bytes of lib/vhost's state after this header */
+	uint32_t reserved;
+	struct vu_ho_stats rx[VS_PORT_MAX_QUEUES]; /* counters as stats_get reports them */
+	struct vu_ho_stats tx[VS_PORT_MAX_QUEUES];
+};
+
+static void
+stats_out(const struct vu_stats *live, const struct vu_stats *base, struct vu_ho_stats *o)
+{
+	o->packets = live->packets - base->packets;
+	o->bytes = live->bytes - base->bytes;
+	o->drops = live->drops - base->drops;
+	o->errors = live->errors - base->errors;
+}
+
+static void
+stats_in(const struct vu_ho_stats *i, struct vu_stats *live, struct vu_stats *base)
+{
+	memset(base, 0, sizeof(*base));
+	live->packets = i->packets;
+	live->bytes = i->bytes;
+	live->drops = i->drops;
+	live->errors = i->errors;
+}
+
+static void
+header_fill(const struct vs_vu_port *p, struct vu_ho_hdr *hdr)
+{
+	memset(hdr, 0, sizeof(*hdr));
+	hdr->magic = VU_HO_MAGIC;
+	hdr->version = VU_HO_VERSION;
+	hdr->nb_qp = p->nb_qp;
+	hdr->mtu = p->mtu;
+	hdr->client = p->client;
+	hdr->connected = p->be != NULL;
+	hdr->listen = -1;
+	for (unsigned int q = 0; q < VS_PORT_MAX_QUEUES; q++) {
+		stats_out(&p->rx_stats[q], &p->rx_base[q], &hdr->rx[q]);
+		stats_out(&p->tx_stats[q], &p->tx_base[q], &hdr->tx[q]);
+	}
+}
+
+/* lib/vhost's state of the connection, encoded after @p hdr into a new blob. */
+static int
+save_connection(struct vs_vu_port *p, struct vu_ho_hdr *hdr, struct vs_port_handover *h)
+{
+	struct vh_user_handover *st = malloc(sizeof(*st));
+	unsigned int nlib = 0;
+	long len;
+	int rc;
+
+	if (st == NULL)
+		return -ENOMEM;
+	rc = vh_user_backend_export(p->be, st, h->fds + h->nfds, VS_PORT_HANDOVER_MAX_FDS - h->nfds,
+				    &nlib);
+	if (rc < 0) {
+		free(st);
+		return rc;
+	}
+	len = vh_user_handover_encode(st, nlib, NULL, 0);
+	h->blob = len > 0 ? malloc(sizeof(*hdr) + (size_t)len) : NULL;
+	if (h->blob == NULL || vh_user_handover_encode(st, nlib, (uint8_t *)h->blob + sizeof(*hdr),
+						       (size_t)len) != len) {
+		free(h->blob);
+		h->blob = NULL;
+		free(st);
+		vh_user_backend_resume(p->be);
+		return len < 0 ? (int)len : -ENOMEM;
+	}
+	free(st);
+	hdr->lib_len = (uint32_t)len;
+	h->nfds += nlib;
+	return 0;
+}
+
+int
+vu_handover_save(struct vs_port *port, struct vs_port_handover *h)
+{
+	struct vs_vu_port *p = vu_port(port);
+	struct vu_ho_hdr hdr;
+	int rc;
+
+	if (!p->started || p->ho_saved)
+		return -EINVAL;
+	header_fill(p, &hdr);
+	h->blob = NULL;
+	h->nfds = 0;
+	/* From here the rings stop: not a link change the engine should hear of. */
+	p->ho_saved = true;
+	if (p->listen_fd >= 0) {
+		hdr.listen = 0;
+		h->fds[h->nfds++] = p->listen_fd;
+	}
+	hdr.lib_fd_base = h->nfds;
+	if (p->be != NULL) {
+		rc = save_connection(p, &hdr, h);
+		if (rc < 0) {
+			VU_LOG(ERR, "%s: cannot hand the connection over: %s", port->name,
+			       strerror(-rc));
+			p->ho_saved = false;
+			return rc;
+		}
+	} else {
+		h->blob = malloc(sizeof(hdr));
+		if (h->blob == NULL) {
+			p->ho_saved = false;
+			return -ENOMEM;
+		}
+	}
+	memcpy(h->blob, &hdr, sizeof(hdr));
+	h->len = sizeof(hdr) + hdr.lib_len;
+	/* Nothing is served from here on: the front-end's messages wait. */
+	if (p->conn_fd >= 0)
+		vs_evloop_del_fd(port->env.loop, p->conn_fd);
+	if (p->listen_fd >= 0)
+		vs_evloop_del_fd(port->env.loop, p->listen_fd);
+	if (p->retry_timer > 0) {
+		vs_evloop_cancel_timer(port->env.loop, p->retry_timer);
+		p->retry_timer = 0;
+	}
+	VU_LOG(INFO, "%s: saved for a hand-over (%s, %u fds)", port->name,
+	       p->be != NULL ? "connected" : "not connected", h->nfds);
+	return 0;
+}
+
+void
+vu_handover_resume(struct vs_port *port)
+{
+	struct vs_vu_port *p = vu_port(port);
+
+	if (!p->ho_saved)
+		return;
+	if (p->listen_fd >= 0 &&
+	    vs_evloop_add_fd(port->env.loop, p->listen_fd, EPOLLIN, vu_listen_readable, p) != 0)
+		VU_LOG(ERR, "%s: cannot watch %s again", port->name, p->path);
+	if (p->be != NULL) {
+		if (vs_evloop_add_fd(port->env.loop, p->conn_fd, EPOLLIN, vu_conn_readable, p) != 0)
+			VU_LOG(ERR, "%s: cannot watch the connection again", port->name);
+		vh_user_backend_resume(p->be);
+	}
+	/* The rings run again: one report of the outcome, if any changed. */
+	p->ho_saved = false;
+	vu_state_update(p);
+	if (p->be == NULL && p->client) {
+		vh_user_backoff_init(&p->backoff, VU_RETRY_MIN_MS, VU_RETRY_MAX_MS);
+		vu_connect_attempt(p);
+	}
+	VU_LOG(INFO, "%s: serving again (the hand-over did not happen)", port->name);
+}
+
+void
+vu_handover_release(struct vs_port *port)
+{
+	struct vs_vu_port *p = vu_port(port);
+
+	/* stop and destroy close our fds only; the peer keeps its connection. */
+	p->handed_over = true;
+	p->ho_saved = false;
+}
+
+/* ---- load (the new process): everything checked ---- */
+
+static int
+check_header(const struct vs_vu_port *p, const struct vs_port_handover *h, struct vu_ho_hdr *hdr)
+{
+	if (h->len < sizeof(*hdr))
+		return -EBADMSG;
+	memcpy(hdr, h->blob, sizeof(*hdr));
+	if (hdr->magic != VU_HO_MAGIC)
+		return -EBADMSG;
+	if (hdr->version != VU_HO_VERSION)
+		return -EPROTONOSUPPORT;
+	if (hdr->nb_qp != p->nb_qp || hdr->client != p->client || hdr->reserved != 0 ||
+	    hdr->connected > 1 || hdr->lib_len != h->len - sizeof(*hdr) ||
+	    hdr->lib_fd_base > h->nfds || (hdr->listen != -1 && hdr->listen != 0) ||
+	    (hdr->listen == 0 && hdr->lib_fd_base != 1) ||
+	    (hdr->listen == -1 && hdr->lib_fd_base != 0) ||
+	    (!hdr->connected && (hdr->lib_len != 0 || hdr->lib_fd_base != h->nfds)) ||
+	    (hdr->listen == 0) == p->client)
+		return -EBADMSG;
+	return 0;
+}
+
+/* The listener must be a listening Unix stream socket bound to our path. */
+static int
+check_listener(const struct vs_vu_port *p, int fd)
+{
+	struct sockaddr_un sun;
+	socklen_t len = sizeof(sun);
+	int acc = 0, type = 0;
+	socklen_t ol = sizeof(int);
+	struct stat st;
+
+	if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode) ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &ol) != 0 || !acc)
+		return -EBADF;
+	ol = sizeof(int);
+	memset(&sun, 0, sizeof(sun));
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &ol) != 0 || type != SOCK_STREAM ||
+	    getsockname(fd, (struct sockaddr *)&sun, &len) != 0 || sun.sun_family != AF_UNIX ||
+	    strncmp(sun.sun_path, p->path, sizeof(sun.sun_path)) != 0)
+		return -EBADF;
+	return 0;
+}
+
+static int
+load_connection(struct vs_vu_port *p, const struct vu_ho_hdr *hdr, struct vs_port_handover *h)
+{
+	struct vh_user_handover *st = malloc(sizeof(*st));
+	unsigned int nlib = h->nfds - hdr->lib_fd_base;
+	int rc;
+
+	if (st == NULL)
+		return -ENOMEM;
+	rc = vh_user_handover_decode((const uint8_t *)h->blob + sizeof(*hdr), hdr->lib_len, nlib,
+				     st);
+	if (rc == 0)
+		rc = vu_attach(p, -1, st, h->fds + hdr->lib_fd_base, nlib);
+	free(st);
+	return rc;
+}
+
+static void
+close_all(struct vs_port_handover *h)
+{
+	for (unsigned int i = 0; i < h->nfds; i++) {
+		if (h->fds[i] >= 0)
+			close(h->fds[i]);
+		h->fds[i] = -1;
+	}
+}
+
+int
+vu_handover_load(struct vs_port *port, struct vs_port_handover *h)
+{
+	struct vs_vu_port *p = vu_port(port);
+	struct vu_ho_hdr hdr;
+	int rc = -EINVAL;
+
+	if (port->env.loop == NULL || p->started || h->blob == NULL)
+		goto fail;
+	rc = check_header(p, h, &hdr);
+	if (rc == 0 && hdr.listen == 0)
+		rc = check_listener(p, h->fds[0]);
+	if (rc < 0) {
+		VU_LOG(ERR, "%s: the hand-over does not describe this port: %s", port->name,
+		       strerror(-rc));
+		goto fail;
+	}
+	for (unsigned int q = 0; q < VS_PORT_MAX_QUEUES; q++) {
+		stats_in(&hdr.rx[q], &p->rx_stats[q], &p->rx_base[q]);
+		stats_in(&hdr.tx[q], &p->tx_stats[q], &p->tx_base[q]);
+	}
+	p->mtu = hdr.mtu;
+	p->started = true;
+	if (hdr.connected) {
+		/* One report once every ring runs, not one per ring. */
+		p->ho_saved = true;
+		rc = load_connection(p, &hdr, h);
+		p->ho_saved = false;
+		if (rc < 0) {
+			VU_LOG(ERR, "%s: cannot take the connection over: %s", port->name,
+			       strerror(-rc));
+			goto fail;
+		}
+	}
+	if (hdr.listen == 0) {
+		rc = vs_evloop_add_fd(port->env.loop, h->fds[0], EPOLLIN, vu_listen_readable, p);
+		if (rc != 0)
+			goto fail;
+		p->listen_fd = h->fds[0];
+		h->fds[0] = -1;
+	}
+	close_all(h);
+	vu_state_update(p);
+	if (p->client && p->be == NULL) {
+		vh_user_backoff_init(&p->backoff, VU_RETRY_MIN_MS, VU_RETRY_MAX_MS);
+		vu_connect_attempt(p);
+	}
+	VU_LOG(INFO, "%s: taken over (%s)", port->name, p->be != NULL ? "connected" : "waiting");
+	return 0;
+fail:
+	/* Whatever was taken belongs to the other process: leave its files alone. */
+	p->handed_over = true;
+	close_all(h);
+	return rc;
+}
