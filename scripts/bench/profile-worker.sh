@@ -176,6 +176,12 @@ if oc:
     print("            switch, copy, return; mbuf path inside)")
     proc, deq = 0, 0
 print("  busy path total                                 %6.0f" % ((proc + deq + oc) / tx))
+txn = incl("vu_txn_commit")
+if txn:
+    # Crash-safe mode: the journal record and the publication (called from
+    # the engine's rx_done or one copy's end of a poll: not all inside the above).
+    print("  commits (vu_txn_commit: journal, publish)       %6.0f" % (txn / tx))
+print("all of the worker's polls (busy and idle)         %6.0f" % (total / tx))
 idle = total - proc - deq - oc
 print("polling (rounds, empty ports): %.0f instructions per round, %.1f per port"
       % (idle / end["iterations"], idle / end["iterations"] / nports))

@@ -374,7 +374,11 @@ static const struct vs_port_ops vu_ops = {
 	.onecopy = &vu_onecopy_ops,
 };
 
-/* With a state directory: transactions end in rx_done (vs_vhost_user_txn.c). */
+/*
+ * With a state directory: transactions end in rx_done (vs_vhost_user_txn.c).
+ * Otherwise the same ops: one copy journals its returns too, and a
+ * hand-over passes the state directory on (vs_vhost_user_handover.c).
+ */
 static const struct vs_port_ops vu_ops_crash_safe = {
 	.rx_burst = vu_rx_burst,
 	.tx_burst = vu_tx_burst,
@@ -386,6 +390,11 @@ static const struct vs_port_ops vu_ops_crash_safe = {
 	.stats_get = vu_stats_get,
 	.stats_reset = vu_stats_reset,
 	.destroy = vu_destroy,
+	.handover_save = vu_handover_save,
+	.handover_resume = vu_handover_resume,
+	.handover_load = vu_handover_load,
+	.handover_release = vu_handover_release,
+	.onecopy = &vu_onecopy_ops,
 };
 
 /* ---- create ---- */

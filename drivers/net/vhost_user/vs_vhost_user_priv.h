@@ -236,6 +236,14 @@ void vu_txn_join(struct vu_ring *r);
 void vu_txn_end(struct vu_ring *r, const struct vq_burst *b);
 /* Control thread, ring start: publishes what a killed instance committed. */
 void vu_redo_ring(struct vs_vu_port *p, const struct vh_user_ring *ring);
+/*
+ * A hand-over (vswitch --takeover), control thread, workers stopped: the
+ * other process takes the state directory (suspend lets go of its lock);
+ * if the hand-over fails, resume takes it back and starts the journals
+ * again (the other process may have started them anew).
+ */
+void vu_txn_suspend(void);
+void vu_txn_resume(void);
 
 /* For one copy (vs_vhost_user_fwd.c), from vs_vhost_user_rxtx.c: the
  * dequeue of one chain into a fresh mbuf (0, -EINVAL, -ENOMEM), the call

@@ -112,7 +112,7 @@ struct vu_redo_file {
 static struct vu_txn *vu_txns[RTE_MAX_LCORE];
 static char vu_state_dir[VU_STATE_PATH_LEN];
 static bool vu_txn_ready;
-static int vu_state_lock_fd = -1; /* held for the life of the process */
+static int vu_state_lock_fd = -1; /* held for the life of the process, or until a hand-over */
 /* The redo table: control thread only. */
 static struct vu_redo vu_redo_tab[VU_REDO_MAX];
 static unsigned int vu_redo_n;
@@ -285,10 +285,12 @@ vu_redo_ring(struct vs_vu_port *p, const struct vh_user_ring *ring)
 /*
  * One instance per directory: a second one would read journals still being
  * written and truncate them under the first. The lock stays held (the fd
- * open) for the life of the process and goes with it, however it ends.
+ * open) for the life of the process and goes with it, however it ends,
+ * or until a hand-over gives the directory to the process taking over.
+ * Returns 0, -EBUSY (held elsewhere) or -errno.
  */
 static int
-state_lock(void)
+state_lock_nolog(void)
 {
 	char path[VU_STATE_PATH_LEN];
 	int fd;
@@ -296,17 +298,26 @@ state_lock(void)
 	if (state_path(path, sizeof(path), "lock") != 0)
 		return -ENAMETOOLONG;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		VU_LOG(ERR, "cannot open %s: %s", path, strerror(errno));
+	if (fd < 0)
 		return -errno;
-	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		VU_LOG(ERR, "state directory %s is in use by another process", vu_state_dir);
 		close(fd);
 		return -EBUSY;
 	}
 	vu_state_lock_fd = fd;
 	return 0;
+}
+
+static int
+state_lock(void)
+{
+	int rc = state_lock_nolog();
+
+	if (rc == -EBUSY)
+		VU_LOG(ERR, "state directory %s is in use by another process", vu_state_dir);
+	else if (rc < 0)
+		VU_LOG(ERR, "cannot open %s/lock: %s", vu_state_dir, strerror(-rc));
+	return rc;
 }
 
 /* ---- journals ---- */
@@ -342,6 +353,43 @@ journal_open(unsigned int lcore)
 	j->magic = VU_JOURNAL_MAGIC;
 	j->lcore = lcore;
 	return j;
+}
+
+void
+vu_txn_suspend(void)
+{
+	if (vu_state_lock_fd < 0)
+		return;
+	close(vu_state_lock_fd);
+	vu_state_lock_fd = -1;
+	VU_LOG(INFO, "state directory %s left to the process taking over", vu_state_dir);
+}
+
+void
+vu_txn_resume(void)
+{
+	unsigned int lcore;
+
+	if (!vu_txn_ready || vu_state_lock_fd >= 0)
+		return;
+	/* The other process exits when it gives up: wait for it a little. */
+	for (int i = 0; i < 40 && state_lock_nolog() == -EBUSY; i++)
+		rte_delay_us_sleep(50 * 1000);
+	if (vu_state_lock_fd < 0)
+		VU_LOG(WARNING, "state directory %s: lock not taken back; crash-safe mode goes on",
+		       vu_state_dir);
+	else
+		VU_LOG(INFO, "state directory %s taken back", vu_state_dir);
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
+		struct vu_journal *j = vu_txns[lcore] != NULL ? vu_txns[lcore]->j : NULL;
+
+		/* The other process may have started it anew (all zeroes). */
+		if (j != NULL && j->magic != VU_JOURNAL_MAGIC) {
+			j->lcore = lcore;
+			__atomic_store_n(&j->magic, VU_JOURNAL_MAGIC, __ATOMIC_RELEASE);
+		}
+	}
 }
 
 int
