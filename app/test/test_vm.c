@@ -4,7 +4,10 @@
  * owns the image, the QEMU command line and the timeout.
  */
 #include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -275,4 +278,87 @@ vt_vm_run_guest_test(const char *test, const char *const *modules, const char *s
 	}
 	vt_vm_cleanup(&vm);
 	return TEST_SUCCESS;
+}
+
+/* ---- QEMU's human monitor ---- */
+
+#define HMP_PROMPT "(qemu) "
+
+/* Reads from @p fd into @p buf (holding *@p n bytes) until it ends with the prompt. */
+static int
+hmp_read_prompt(int fd, char *buf, size_t cap, size_t *n, uint64_t deadline)
+{
+	const size_t plen = strlen(HMP_PROMPT);
+
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		uint64_t now = vt_now_ms();
+		ssize_t r;
+
+		if (*n >= plen && memcmp(buf + *n - plen, HMP_PROMPT, plen) == 0)
+			return 0;
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		if (poll(&p, 1, (int)(deadline - now)) <= 0)
+			continue;
+		if (*n + 1 >= cap) {
+			/* Keep the tail: the prompt is what we wait for. */
+			memmove(buf, buf + cap / 2, *n - cap / 2);
+			*n -= cap / 2;
+		}
+		r = read(fd, buf + *n, cap - 1 - *n);
+		if (r == 0)
+			return -ECONNRESET;
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -errno;
+		}
+		*n += (size_t)r;
+		buf[*n] = '\0';
+	}
+}
+
+int
+vt_qemu_hmp(const char *sock, const char *cmd, char *out, size_t len, unsigned timeout_ms)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	const uint64_t deadline = vt_now_ms() + timeout_ms;
+	static char buf[65536];
+	size_t n = 0;
+	int fd, rc;
+
+	if (len > 0)
+		out[0] = '\0';
+	if (strlen(sock) >= sizeof(a.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(a.sun_path, sock);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	rc = hmp_read_prompt(fd, buf, sizeof(buf), &n, deadline);
+	if (rc == 0) {
+		size_t cl = strlen(cmd);
+
+		if (write(fd, cmd, cl) != (ssize_t)cl || write(fd, "\n", 1) != 1)
+			rc = -EIO;
+	}
+	n = 0;
+	if (rc == 0)
+		rc = hmp_read_prompt(fd, buf, sizeof(buf), &n, deadline);
+	if (rc == 0 && len > 0) {
+		size_t k = n - strlen(HMP_PROMPT);
+
+		if (k >= len)
+			k = len - 1;
+		memcpy(out, buf, k);
+		out[k] = '\0';
+	}
+	close(fd);
+	return rc;
 }

@@ -86,6 +86,18 @@ void vt_vm_dump(struct vt_vm *vm, const char *tag);
 void vt_vm_cleanup(struct vt_vm *vm);
 
 /**
+ * Sends one command to a QEMU human monitor (HMP) listening on Unix socket
+ * @p sock (`-monitor unix:SOCK,server=on,wait=off`): connects, waits for the
+ * prompt, sends @p cmd, and copies what QEMU prints up to its next prompt
+ * into @p out (NUL-terminated, cut at @p len - 1). One connection per call
+ * (the monitor serves one client at a time).
+ *
+ * @return 0; -ETIMEDOUT when no prompt came within @p timeout_ms; another
+ *         negative errno of the socket (-ECONNREFUSED, -ENOENT: no QEMU)
+ */
+int vt_qemu_hmp(const char *sock, const char *cmd, char *out, size_t len, unsigned timeout_ms);
+
+/**
  * Runs test @p test (suite guest) of this vswitch-test binary inside a guest
  * that loads @p modules and first runs @p setup (a shell command, or NULL).
  * Returns TEST_SUCCESS, TEST_FAILED (the console is printed) or TEST_SKIPPED

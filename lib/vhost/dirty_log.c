@@ -59,6 +59,7 @@ vh_dirty_log_map(struct vh_dirty_log *log, int fd, uint64_t size, uint64_t offse
 	log->size = size;
 	log->map_base = base;
 	log->map_len = (size_t)len;
+	vh_guard_track(base, (size_t)len);
 	return 0;
 }
 
@@ -66,6 +67,7 @@ void
 vh_dirty_log_unmap(struct vh_dirty_log *log)
 {
 	if (log->map_base != NULL) {
+		vh_guard_untrack(log->map_base);
 		munmap(log->map_base, log->map_len);
 		close(log->fd);
 	}

@@ -65,6 +65,8 @@ map_area(struct vh_inflight *inf, int fd, uint64_t size, uint64_t offset)
 	inf->size = size;
 	inf->map_base = base;
 	inf->map_len = (size_t)len;
+	/* The front-end has the fd (it made it, or got it from GET_INFLIGHT_FD). */
+	vh_guard_track(base, (size_t)len);
 	return 0;
 }
 
@@ -141,6 +143,7 @@ void
 vh_inflight_unmap(struct vh_inflight *inf)
 {
 	if (inf->map_base != NULL) {
+		vh_guard_untrack(inf->map_base);
 		munmap(inf->map_base, inf->map_len);
 		close(inf->fd);
 	}

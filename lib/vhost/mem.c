@@ -8,10 +8,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/magic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "private.h"
@@ -36,6 +39,26 @@ map_alignment(const struct stat *st)
 	if (blk < page || blk > MAX_MAP_ALIGN || (blk & (blk - 1)) != 0)
 		return page;
 	return blk;
+}
+
+/*
+ * Whether the front-end can no longer make the pages of @p fd go away under
+ * us (vhost_guard.h): a shmem file (a memfd: only those take seals) sealed
+ * with F_SEAL_SHRINK. It cannot shrink, and a hole punched in shmem reads
+ * back as zeros instead of faulting. QEMU seals its memory-backend-memfd so
+ * by default. F_SEAL_WRITE alone is no help: a file so sealed can still be
+ * truncated (and cannot be mapped writable: the map is refused). Hugetlbfs
+ * (memory-backend-memfd with hugetlb=on), sealed or not, faults on a hole
+ * punched when its pool is empty.
+ */
+static bool
+cannot_fault(int fd)
+{
+	int seals = fcntl(fd, F_GET_SEALS);
+	struct statfs sf;
+
+	return seals >= 0 && (seals & F_SEAL_SHRINK) && fstatfs(fd, &sf) == 0 &&
+	       sf.f_type == TMPFS_MAGIC;
 }
 
 int
@@ -104,6 +127,8 @@ vh_mem_map_region(const struct vh_user_mem_region *desc, int fd, struct vh_mem_m
 	out->map_len = (size_t)len;
 	out->dev = (uint64_t)st.st_dev;
 	out->ino = (uint64_t)st.st_ino;
+	out->sigbus_proof = cannot_fault(fd);
+	vh_guard_track(base, (size_t)len);
 	return 0;
 }
 
@@ -111,6 +136,7 @@ void
 vh_mem_unmap_region(struct vh_mem_mapping *m)
 {
 	if (m->map_base != NULL) {
+		vh_guard_untrack(m->map_base);
 		munmap(m->map_base, m->map_len);
 		close(m->fd);
 	}

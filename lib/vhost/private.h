@@ -28,4 +28,13 @@ VH_INTERNAL void vh_close_fd(int *fd);
 /* Milliseconds on the monotonic clock. */
 VH_INTERNAL uint64_t vh_now_ms(void);
 
+/*
+ * guard.c: the owner recorded with the mappings this thread makes from a
+ * front-end's fd (the back-end's device cookie); returns the previous one.
+ */
+VH_INTERNAL void *vh_guard_set_owner(void *owner);
+/* Records / forgets a mapping made from a front-end's fd, for vhost_guard.h. */
+VH_INTERNAL void vh_guard_track(const void *base, size_t len);
+VH_INTERNAL void vh_guard_untrack(const void *base);
+
 #endif /* VH_PRIVATE_H */

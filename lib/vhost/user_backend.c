@@ -618,8 +618,14 @@ handle_set_log_base(struct vh_user_backend *be, struct vh_user_msg *m)
 		be->close_after = has_pf(be, VH_USER_PROTOCOL_F_LOG_SHMFD);
 		return rc;
 	}
-	/* Rings that log must not see the old log unmapped under them. */
-	if (logging(be))
+	/*
+	 * With LOG_ALL on, every started ring uses the old log or, when this
+	 * is the first one, none (QEMU sends SET_LOG_BASE after the ring
+	 * messages when a device starts during a migration): stop them all
+	 * so they start again from their position with the new log, and
+	 * none writes into the old one once it is unmapped.
+	 */
+	if (be->features & F(VH_VHOST_F_LOG_ALL))
 		rings_stop_for_change(be);
 	old = be->log;
 	be->log = nl;
@@ -873,14 +879,18 @@ handle_set_config(struct vh_user_backend *be, const struct vh_user_msg *m)
 	return be->cfg.ops->set_config(be->cfg.device, c->offset, c->region, c->size, c->flags);
 }
 
-/* Replaces the inflight area; rings using the old one are stopped around it. */
+/*
+ * Replaces the inflight area. Started rings are stopped around it whether
+ * or not an area existed: those using the old one must let go of it, and
+ * those started without one (a first SET_INFLIGHT_FD after the ring
+ * messages) must start again with theirs.
+ */
 static void
 inflight_replace(struct vh_user_backend *be, struct vh_inflight *ni)
 {
 	struct vh_inflight old = be->inflight;
 
-	if (old.base != NULL)
-		rings_stop_for_change(be);
+	rings_stop_for_change(be);
 	be->inflight = *ni;
 	rings_start_after_change(be);
 	vh_inflight_unmap(&old);
@@ -1293,11 +1303,9 @@ vh_user_backend_fd(const struct vh_user_backend *be)
 	return be->fd;
 }
 
-int
-vh_user_backend_handle_readable(struct vh_user_backend *be)
+static int
+handle_readable(struct vh_user_backend *be)
 {
-	if (!be->connected)
-		return -ENOTCONN;
 	for (int i = 0; i < MSGS_PER_CALL; i++) {
 		int rc = vh_user_rx_read(be->fd, &be->rx);
 
@@ -1315,6 +1323,21 @@ vh_user_backend_handle_readable(struct vh_user_backend *be)
 		}
 	}
 	return 1; /* the cap: more may be buffered in the socket */
+}
+
+int
+vh_user_backend_handle_readable(struct vh_user_backend *be)
+{
+	void *prev;
+	int rc;
+
+	if (!be->connected)
+		return -ENOTCONN;
+	/* What this connection maps belongs to its device (vhost_guard.h). */
+	prev = vh_guard_set_owner(be->cfg.device);
+	rc = handle_readable(be);
+	vh_guard_set_owner(prev);
+	return rc;
 }
 
 int
@@ -1889,6 +1912,7 @@ vh_user_backend_import(const struct vh_user_backend_config *cfg, const struct vh
 {
 	struct vh_user_backend *be = NULL;
 	int conn, rc = -EINVAL;
+	void *prev;
 
 	if (st->conn < 0 || (uint32_t)st->conn >= nfds || fds[st->conn] < 0)
 		goto fail;
@@ -1900,6 +1924,8 @@ vh_user_backend_import(const struct vh_user_backend_config *cfg, const struct vh
 		rc = -errno;
 		goto fail;
 	}
+	/* What the imported connection maps belongs to its device (vhost_guard.h). */
+	prev = vh_guard_set_owner(be->cfg.device);
 	rc = import_check(be, st, fds);
 	if (rc == 0)
 		rc = import_conn(be, st, fds);
@@ -1909,6 +1935,7 @@ vh_user_backend_import(const struct vh_user_backend_config *cfg, const struct vh
 		rc = import_areas(be, st, fds);
 	for (unsigned int i = 0; rc == 0 && i < st->nrings && i < be->cfg.max_rings; i++)
 		rc = import_ring(be, i, &st->rings[i], fds);
+	vh_guard_set_owner(prev);
 	if (rc < 0)
 		goto fail;
 	close_rest(fds, nfds);

@@ -43,6 +43,11 @@ struct vh_mem_mapping {
 	uint64_t dev;
 	uint64_t ino;
 	/**
+	 * The front-end cannot make these pages go away (its file is sealed
+	 * against it, see vhost_guard.h): accesses cannot raise SIGBUS.
+	 */
+	bool sigbus_proof;
+	/**
 	 * A duplicate of the region's fd, kept while mapped (closed by
 	 * vh_mem_unmap_region()), so that the mapping can be handed to
 	 * another process (vh_user_backend_export()).

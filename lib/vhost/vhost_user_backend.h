@@ -20,9 +20,10 @@
  * is started and the device's ring_started() receives a struct vh_user_ring
  * with everything its data path needs. GET_VRING_BASE, a disconnect, a reset
  * and any change of a started ring's parameters (new kick/call/err fd, new
- * addresses, logging switched, memory or log replaced) stop it with
- * ring_stopped(), which returns the ring's position; a changed ring is then
- * started again from that position with the new description. Enabled and
+ * addresses, logging switched, memory, log or inflight area set or
+ * replaced) stop it with ring_stopped(), which returns the ring's position;
+ * a changed ring is then started again from that position with the new
+ * description. Enabled and
  * disabled is a separate state: without VHOST_USER_F_PROTOCOL_FEATURES
  * negotiated SET_FEATURES enables every ring, with it rings start disabled
  * and follow SET_VRING_ENABLE (ring_enabled()).

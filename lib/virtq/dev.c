@@ -105,7 +105,94 @@ vq_dev_init(struct vq_dev *q, const struct vq_dev_config *cfg)
 	q->flags |= VQ_QF_FIRST_CALL;
 	q->log = cfg->log;
 	q->log_arg = cfg->log_arg;
+	if (cfg->dirty.fn != NULL) {
+		q->dirty = cfg->dirty;
+		q->flags |= VQ_QF_DIRTY;
+	}
 	return 0;
+}
+
+/* ---- dirty-page logging (live migration) ---- */
+
+/* Guest address of host pointer @p p, found through the cached region first. */
+static int
+dirty_gpa(const struct vq_dev *q, const uint8_t *p, uint64_t *gpa)
+{
+	const uint64_t h = (uint64_t)(uintptr_t)p;
+
+	if (q->cache.size != 0 && h - (q->cache.start + q->cache.delta) < q->cache.size) {
+		*gpa = h - q->cache.delta;
+		return 0;
+	}
+	return vq_memmap_guest_addr(q->map, p, gpa);
+}
+
+/* The first @p used bytes of @p c's device-writable segments. */
+static void
+dirty_chain(const struct vq_dev *q, const struct vq_chain *c, uint32_t used)
+{
+	for (unsigned int i = c->nread; i < c->nseg && used > 0; i++) {
+		const struct vq_seg *s = &c->seg[i];
+		const uint32_t n = s->len < used ? s->len : used;
+		uint64_t gpa;
+
+		/* A segment lies in one region (lib/virtq splits the others). */
+		if (n > 0 && dirty_gpa(q, s->addr, &gpa) == 0)
+			q->dirty.fn(q->dirty.arg, gpa, n);
+		used -= n;
+	}
+}
+
+/* Ring entries [first, first + n) of @p entry bytes each, from @p base, wrapping at size. */
+static void
+dirty_ring_entries(const struct vq_dev *q, uint64_t base, uint32_t entry, uint32_t first,
+		   uint32_t n)
+{
+	const uint32_t size = q->size;
+
+	if (n > size)
+		n = size;
+	if (first + n > size) {
+		q->dirty.fn(q->dirty.arg, base + (uint64_t)first * entry,
+			    (uint64_t)(size - first) * entry);
+		n -= size - first;
+		first = 0;
+	}
+	if (n > 0)
+		q->dirty.fn(q->dirty.arg, base + (uint64_t)first * entry, (uint64_t)n * entry);
+}
+
+void
+vq_dev_dirty_return(struct vq_dev *q, const struct vq_burst *b)
+{
+	unsigned int slots = 0;
+
+	for (unsigned int i = 0; i < b->nchain; i++) {
+		const struct vq_chain *c = &b->chain[i];
+
+		if (c->used_len > 0)
+			dirty_chain(q, c, c->used_len);
+		slots += c->ndesc;
+	}
+	if (!q->dirty.rings || b->nchain == 0)
+		return;
+	if (q->flags & VQ_QF_PACKED) {
+		/* The used descriptors go where the burst's buffers were. */
+		dirty_ring_entries(q, q->dirty.desc_gpa, sizeof(struct vq_pdesc), q->used_idx,
+				   slots);
+	} else {
+		/* The used elements, then flags and idx. */
+		dirty_ring_entries(q, q->dirty.device_gpa + 4, sizeof(struct vq_used_elem),
+				   q->used_idx & q->mask, b->nchain);
+		q->dirty.fn(q->dirty.arg, q->dirty.device_gpa, 4);
+	}
+}
+
+void
+vq_dev_dirty_device_area(struct vq_dev *q, uint64_t off, uint64_t len)
+{
+	if (q->dirty.rings)
+		q->dirty.fn(q->dirty.arg, q->dirty.device_gpa + off, len);
 }
 
 void

@@ -106,6 +106,37 @@ struct vq_burst {
 typedef void (*vq_log_fn)(void *arg, int err, const char *msg);
 
 /**
+ * Dirty-page logging hook (live migration): called with each range of guest
+ * addresses [gpa, gpa + len) the device wrote, before the used index (split)
+ * or used flags (packed) that hand it to the driver. Ranges are in the
+ * addresses descriptors carry (the map's guest addresses: guest-physical for
+ * a VM); ranges may repeat or overlap, and cover whole writes, never less.
+ *
+ * @param arg the caller's argument
+ * @param gpa guest address of the first byte written
+ * @param len bytes written, > 0
+ */
+typedef void (*vq_dirty_fn)(void *arg, uint64_t gpa, uint64_t len);
+
+/**
+ * What a device queue logs while a migration runs (vhost: VHOST_F_LOG_ALL).
+ * With @c fn set, the device reports every buffer byte it writes (what
+ * vq_dev_return() reports as used: used_len bytes of each chain's writable
+ * segments) and, with @c rings, its own writes to the rings: split, the used
+ * ring (elements, index, flags and avail_event) at @c device_gpa; packed,
+ * the used descriptors at @c desc_gpa and the device event suppression
+ * structure at @c device_gpa.
+ */
+struct vq_dirty_log {
+	vq_dirty_fn fn;	   /**< NULL: no logging (the fast path pays one flag test) */
+	void *arg;	   /**< passed to @c fn */
+	uint64_t desc_gpa; /**< guest address of the descriptor area (packed rings) */
+	uint64_t
+		device_gpa; /**< guest address of the device area (the used ring of a split ring) */
+	bool rings;	    /**< also log the ring writes (vhost: VHOST_VRING_F_LOG) */
+};
+
+/**
  * Ring position of a device queue (what vhost-user's SET/GET_VRING_BASE
  * carry). Split: free-running indexes, wraps unused. Packed: slots in
  * [0, size) and wrap counters (1 at start).
@@ -132,6 +163,7 @@ struct vq_dev_config {
 					  vq_dev_state_from_vring_base() */
 	vq_log_fn log;		     /**< NULL: log to stderr */
 	void *log_arg;		     /**< passed to @c log */
+	struct vq_dirty_log dirty;   /**< dirty-page logging; fn NULL: none */
 };
 
 /* Queue flags derived from the features (internal). */
@@ -143,6 +175,7 @@ struct vq_dev_config {
 /* No call decision since the ring (re)started: the driver's event index may
  * lie behind the resume point (see vq_dev_call_needed()). */
 #define VQ_QF_FIRST_CALL 0x20
+#define VQ_QF_DIRTY	 0x40 /* dirty-page logging on */
 
 /**
  * A device queue. Fields are read by the inline fast path; treat them as
@@ -176,6 +209,7 @@ struct vq_dev {
 	vq_log_fn log;
 	void *log_arg;
 	uint64_t features;
+	struct vq_dirty_log dirty; /**< read only with VQ_QF_DIRTY */
 };
 
 /**
@@ -273,6 +307,20 @@ vq_dev_error(const struct vq_dev *q)
 {
 	return q->error;
 }
+
+/**
+ * Dirty-page logging of one vq_dev_return() (internal; VQ_QF_DIRTY set):
+ * reports the bytes written into @p b's chains and, with dirty.rings, the
+ * ring entries the return is about to write. Called before the store that
+ * publishes them, with the queue's used position still the old one.
+ */
+void vq_dev_dirty_return(struct vq_dev *q, const struct vq_burst *b) __attribute__((cold));
+
+/**
+ * Dirty-page logging of a write to the device area (internal; VQ_QF_DIRTY
+ * set): @p len bytes at offset @p off, when dirty.rings asks for ring writes.
+ */
+void vq_dev_dirty_device_area(struct vq_dev *q, uint64_t off, uint64_t len) __attribute__((cold));
 
 /* Walk modes of the slow path (internal). */
 #define VQ_WALK_TX 0 /**< keep every segment */

@@ -499,6 +499,8 @@ vq_packed_dev_return(struct vq_dev *q, const struct vq_burst *b)
 		at = slot;
 		at_wrap = wrap;
 	}
+	if (VQ_UNLIKELY(q->flags & VQ_QF_DIRTY))
+		vq_dev_dirty_return(q, b);
 	/* The burst's first used descriptor goes last, with release: the data
 	 * written into the buffers and every other used descriptor are visible
 	 * first, so a multi-buffer packet is never seen in part (2.8.11). */
@@ -543,8 +545,11 @@ vq_packed_dev_call_needed(struct vq_dev *q)
 static VQ_ALWAYS_INLINE void
 vq_packed_dev_kick_disable(struct vq_dev *q)
 {
-	if (!q->kick_off)
+	if (!q->kick_off) {
 		vq_st32(q->packed.device, (uint32_t)VQ_EVENT_F_DISABLE << 16);
+		if (VQ_UNLIKELY(q->flags & VQ_QF_DIRTY))
+			vq_dev_dirty_device_area(q, 0, sizeof(struct vq_pevent));
+	}
 	q->kick_off = 1;
 }
 
@@ -555,11 +560,15 @@ vq_packed_dev_kick_disable(struct vq_dev *q)
 static VQ_ALWAYS_INLINE bool
 vq_packed_dev_kick_enable(struct vq_dev *q)
 {
+	const bool wrote = (q->flags & VQ_QF_EVENT_IDX) || q->kick_off;
+
 	if (q->flags & VQ_QF_EVENT_IDX)
 		vq_st32(q->packed.device, (uint32_t)VQ_EVENT_F_DESC << 16 | q->last_avail |
 						  (q->avail_wrap ? VQ_EVENT_WRAP : 0));
 	else if (q->kick_off)
 		vq_st32(q->packed.device, (uint32_t)VQ_EVENT_F_ENABLE << 16);
+	if (VQ_UNLIKELY(q->flags & VQ_QF_DIRTY) && wrote)
+		vq_dev_dirty_device_area(q, 0, sizeof(struct vq_pevent));
 	q->kick_off = 0;
 	vq_mb();
 	return vq_packed_desc_avail(vq_ld16(&q->packed.desc[q->last_avail].flags), q->avail_wrap);

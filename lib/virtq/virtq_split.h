@@ -270,6 +270,10 @@ vq_split_dev_write_used(struct vq_dev *q, const struct vq_burst *b)
 		vq_st32(&e->len, c->used_len);
 		pos = (uint16_t)(used + i + 1);
 	}
+	/* Live migration: logged here, so held returns are too (their index
+	 * is published within the same poll, before any ring stops). */
+	if (VQ_UNLIKELY(q->flags & VQ_QF_DIRTY))
+		vq_dev_dirty_return(q, b);
 	return (uint16_t)(used + n);
 }
 
@@ -356,8 +360,11 @@ vq_split_dev_kick_disable(struct vq_dev *q)
 {
 	/* With EVENT_IDX, avail_event is left where it was: the driver kicks
 	 * again only when its index passes that stale value. */
-	if (!(q->flags & VQ_QF_EVENT_IDX) && !q->kick_off)
+	if (!(q->flags & VQ_QF_EVENT_IDX) && !q->kick_off) {
 		vq_st16(&q->split.used->flags, VQ_USED_F_NO_NOTIFY);
+		if (VQ_UNLIKELY(q->flags & VQ_QF_DIRTY))
+			vq_dev_dirty_device_area(q, 0, sizeof(q->split.used->flags));
+	}
 	q->kick_off = 1;
 }
 
@@ -368,10 +375,15 @@ vq_split_dev_kick_disable(struct vq_dev *q)
 static VQ_ALWAYS_INLINE bool
 vq_split_dev_kick_enable(struct vq_dev *q)
 {
-	if (q->flags & VQ_QF_EVENT_IDX)
+	if (q->flags & VQ_QF_EVENT_IDX) {
 		vq_st16(&q->split.used->ring[q->size], q->last_avail);
-	else if (q->kick_off)
+		if (VQ_UNLIKELY(q->flags & VQ_QF_DIRTY))
+			vq_dev_dirty_device_area(q, vq_split_used_size(q->size) - 2, 2);
+	} else if (q->kick_off) {
 		vq_st16(&q->split.used->flags, 0);
+		if (VQ_UNLIKELY(q->flags & VQ_QF_DIRTY))
+			vq_dev_dirty_device_area(q, 0, sizeof(q->split.used->flags));
+	}
 	q->kick_off = 0;
 	/* Full barrier: the request is visible before we re-read avail->idx;
 	 * otherwise a buffer added meanwhile would wait for a kick that never

@@ -5,6 +5,7 @@
  * side (see vt_vu.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -446,10 +447,13 @@ vt_guest_init(struct vt_guest *g, const struct vt_guest_cfg *cfg)
 		g->ring[i].kick = g->ring[i].call = g->ring[i].err = -1;
 	}
 	g->mem_len = align_up(off, 2 * RING_ALIGN);
-	g->memfd = memfd_create("vt-guest", MFD_CLOEXEC);
+	g->memfd = memfd_create("vt-guest", MFD_CLOEXEC | (cfg->sealed ? MFD_ALLOW_SEALING : 0));
 	if (g->memfd < 0)
 		return -errno;
 	if (ftruncate(g->memfd, (off_t)g->mem_len) != 0)
+		return -errno;
+	/* As QEMU's memory-backend-memfd (seal=on): the size is final. */
+	if (cfg->sealed && fcntl(g->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) != 0)
 		return -errno;
 	g->mem = mmap(NULL, g->mem_len, PROT_READ | PROT_WRITE, MAP_SHARED, g->memfd, 0);
 	if (g->mem == MAP_FAILED) {
@@ -493,6 +497,12 @@ vt_guest_disconnect(struct vt_guest *g)
 	rings_down(g);
 }
 
+int
+vt_guest_truncate(struct vt_guest *g, uint64_t len)
+{
+	return ftruncate(g->memfd, (off_t)len) == 0 ? 0 : -errno;
+}
+
 void
 vt_guest_fini(struct vt_guest *g)
 {
@@ -522,13 +532,28 @@ vt_guest_set_memory(struct vt_guest *g, bool two_regions)
 	return vh_backend_set_mem_table(g->b, r, n);
 }
 
+/* Ring @p idx's addresses, with @p flags (VH_VRING_F_LOG: log used-ring writes). */
+static void
+ring_addr(struct vt_guest *g, unsigned int idx, uint32_t flags, struct vh_vring_addr *a)
+{
+	uint64_t desc, drv, dev;
+
+	vq_drv_ring_addrs(&g->ring[idx].q, &desc, &drv, &dev);
+	memset(a, 0, sizeof(*a));
+	a->flags = flags;
+	/* Front-end virtual addresses: the memfd's mapping here. */
+	a->desc_user_addr = (uint64_t)(uintptr_t)vt_guest_ptr(g, desc);
+	a->avail_user_addr = (uint64_t)(uintptr_t)vt_guest_ptr(g, drv);
+	a->used_user_addr = (uint64_t)(uintptr_t)vt_guest_ptr(g, dev);
+	a->log_guest_addr = dev;
+}
+
 static int
 ring_up(struct vt_guest *g, unsigned int idx)
 {
 	struct vt_guest_ring *r = &g->ring[idx];
 	struct vq_drv_config c = ring_config(g);
 	struct vh_vring_addr a;
-	uint64_t desc, drv, dev;
 	int rc;
 
 	c.mem = g->mem + r->ring_off;
@@ -547,13 +572,7 @@ ring_up(struct vt_guest *g, unsigned int idx)
 	r->err = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (r->kick < 0 || r->call < 0 || r->err < 0)
 		return -errno;
-	vq_drv_ring_addrs(&r->q, &desc, &drv, &dev);
-	memset(&a, 0, sizeof(a));
-	/* Front-end virtual addresses: the memfd's mapping here. */
-	a.desc_user_addr = (uint64_t)(uintptr_t)vt_guest_ptr(g, desc);
-	a.avail_user_addr = (uint64_t)(uintptr_t)vt_guest_ptr(g, drv);
-	a.used_user_addr = (uint64_t)(uintptr_t)vt_guest_ptr(g, dev);
-	a.log_guest_addr = dev;
+	ring_addr(g, idx, 0, &a);
 	if ((rc = vh_backend_set_vring_num(g->b, idx, g->cfg.ring_size)) != 0 ||
 	    /* Packed: both wrap counters start at 1 (2.8.1), bit 15. */
 	    (rc = vh_backend_set_vring_base(
@@ -653,6 +672,42 @@ vt_guest_ring_restart(struct vt_guest *g, unsigned int idx)
 	    (rc = vh_backend_set_vring_kick(g->b, idx, r->kick)) != 0)
 		return rc;
 	return 0;
+}
+
+/* LOG_ALL on or off, and every ring's addresses again with or without VRING_F_LOG. */
+static int
+log_switch(struct vt_guest *g, bool on)
+{
+	uint64_t f = g->features | (on ? 1ULL << VH_VHOST_F_LOG_ALL : 0);
+	int rc = vh_backend_set_features(g->b, f);
+
+	for (unsigned int i = 0; i < g->nrings && rc == 0; i++) {
+		struct vh_vring_addr a;
+
+		ring_addr(g, i, on ? VH_VRING_F_LOG : 0, &a);
+		rc = vh_backend_set_vring_addr(g->b, i, &a);
+	}
+	return rc;
+}
+
+int
+vt_guest_log_start(struct vt_guest *g, const struct vh_log_area *log, bool base_last)
+{
+	int rc = 0;
+
+	if (!base_last)
+		rc = vh_backend_set_log_base(g->b, log);
+	if (rc == 0)
+		rc = log_switch(g, true);
+	if (rc == 0 && base_last)
+		rc = vh_backend_set_log_base(g->b, log);
+	return rc;
+}
+
+int
+vt_guest_log_stop(struct vt_guest *g)
+{
+	return log_switch(g, false);
 }
 
 int

@@ -142,6 +142,7 @@ struct vt_guest_cfg {
 	unsigned int indirect_max;  /* 0: no indirect tables even if negotiated */
 	bool split_memory;	    /* two regions instead of one */
 	unsigned int rx_descs;	    /* descriptors per RX buffer (halves); 0: 1 */
+	bool sealed;		    /* memfd sealed against shrinking and growing (as QEMU's) */
 };
 
 struct vt_guest_ring {
@@ -197,6 +198,17 @@ int vt_guest_set_memory(struct vt_guest *g, bool two_regions);
 
 /* Stops ring @p idx (GET_VRING_BASE) and starts it again from there. */
 int vt_guest_ring_restart(struct vt_guest *g, unsigned int idx);
+/*
+ * Live migration as QEMU starts it on running rings: SET_LOG_BASE with
+ * @p log, SET_FEATURES with VHOST_F_LOG_ALL, every ring's SET_VRING_ADDR
+ * with VHOST_VRING_F_LOG (log_guest_addr: its used ring). With
+ * @p base_last, SET_LOG_BASE comes last, as when the device starts while
+ * the migration runs. Returns 0 or a negative errno.
+ */
+int vt_guest_log_start(struct vt_guest *g, const struct vh_log_area *log, bool base_last);
+/* The end of it: LOG_ALL off, the rings' addresses without VRING_F_LOG. */
+int vt_guest_log_stop(struct vt_guest *g);
+
 /* SET_VRING_ENABLE. */
 int vt_guest_ring_enable(struct vt_guest *g, unsigned int idx, bool on);
 
@@ -222,6 +234,14 @@ unsigned int vt_guest_fill_rx_max(struct vt_guest *g, unsigned int q, unsigned i
  */
 int vt_guest_recv(struct vt_guest *g, unsigned int q, struct virtio_net_hdr_mrg_rxbuf *hdr,
 		  uint8_t *frame, uint32_t cap, uint32_t *len);
+
+/*
+ * Cuts the guest's memfd to @p len bytes, as a VMM pulling memory away
+ * would: every mapping of the rest faults (SIGBUS), the guest's own too, so
+ * the caller no longer touches the guest's rings or buffers past it.
+ * Returns 0 or -errno (-EPERM when sealed).
+ */
+int vt_guest_truncate(struct vt_guest *g, uint64_t len);
 
 /* The host pointer of guest address @p gpa. */
 static inline uint8_t *

@@ -489,6 +489,47 @@ test_inflight_round_trip(void)
 }
 REGISTER_TEST(user_backend_inflight_fd_round_trip, fast, test_inflight_round_trip)
 
+/*
+ * The same for the inflight area: after a reconnect QEMU sends the area it
+ * kept with SET_INFLIGHT_FD alone (no GET_INFLIGHT_FD first), and it must
+ * reach rings that already run.
+ */
+static int
+test_first_inflight_fd(void)
+{
+	struct vh_user_inflight in = {2 * 4160, 0, 2, 256};
+	struct vt_guest_mem area;
+	struct fx f;
+	struct vt_udev d;
+	int fd;
+
+	TEST_ASSERT_SUCCESS(fx_open(&f, "inflight1.sock", 0, FX_FEATURES, true), "setup");
+	TEST_ASSERT_SUCCESS(vt_guest_mem_create(&area, 3 * 4096, 0), "the kept area");
+	area.base[4160] = 0x5c; /* queue 1's region */
+	TEST_ASSERT_SUCCESS(fx_ring(&f, 1, 256, 30), "ring 1");
+	TEST_ASSERT(snap(&f).rings[1].last.inflight == NULL, "started without an inflight area");
+	advance(&f, 1, 4, 0);
+	vt_udev_clear_events(&f.srv.dev);
+	TEST_ASSERT_SUCCESS(vh_user_frontend_set_inflight_fd(f.fe, &in, area.fd),
+			    "first SET_INFLIGHT_FD");
+	d = snap(&f);
+	TEST_ASSERT_EQUAL(strcmp(d.events, "P1 S1 "), 0, "ring 1 restarted: %s", d.events);
+	TEST_ASSERT(d.rings[1].last.inflight != NULL && d.inflight_byte == 0x5c,
+		    "with its region of the front-end's area");
+	TEST_ASSERT_EQUAL(d.rings[1].last.base.avail_idx, 34, "at its position");
+	advance(&f, 1, 0, 0);
+	TEST_ASSERT_SUCCESS(vh_user_frontend_get_inflight_fd(f.fe, 2, 256, &in, &fd),
+			    "GET_INFLIGHT_FD: a new, zeroed area");
+	d = snap(&f);
+	TEST_ASSERT(d.rings[1].last.inflight != NULL && d.inflight_byte == 0,
+		    "ring 1 moved to the new area");
+	close(fd);
+	vt_guest_mem_destroy(&area);
+	fx_close(&f);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(user_backend_first_inflight_fd_reaches_running_rings, fast, test_first_inflight_fd)
+
 static int
 test_reset_device(void)
 {
@@ -803,6 +844,68 @@ test_dirty_log(void)
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(user_backend_dirty_log_reaches_rings, fast, test_dirty_log)
+
+/*
+ * A device that starts while a migration runs: QEMU sends SET_FEATURES with
+ * LOG_ALL and the ring messages first, SET_LOG_BASE last. The rings then
+ * run without a log until the first one arrives, and must get it.
+ */
+static int
+test_first_log_base(void)
+{
+	const uint64_t log_all = 1ULL << VH_VHOST_F_LOG_ALL;
+	struct vt_guest_mem lm;
+	struct vh_log_area la;
+	struct fx f;
+	struct vt_udev d;
+
+	TEST_ASSERT_SUCCESS(fx_open(&f, "log1.sock", 0, FX_FEATURES | log_all, true), "setup");
+	TEST_ASSERT_SUCCESS(vt_guest_mem_create(&lm, 65536, 0), "log memfd");
+	TEST_ASSERT_SUCCESS(fx_ring(&f, 0, 256, 10), "ring 0");
+	TEST_ASSERT_SUCCESS(fx_ring(&f, 1, 256, 20), "ring 1");
+	d = snap(&f);
+	TEST_ASSERT(d.rings[0].started && d.rings[1].started, "both rings run");
+	TEST_ASSERT(d.rings[0].last.log == NULL && d.rings[1].last.log == NULL,
+		    "LOG_ALL without a log yet: the rings run without one");
+	advance(&f, 0, 5, 0);
+	advance(&f, 1, 7, 0);
+	vt_udev_clear_events(&f.srv.dev);
+	la = (struct vh_log_area){4096, 0, 0, lm.fd};
+	TEST_ASSERT_SUCCESS(vh_user_frontend_set_log_base(f.fe, &la), "first SET_LOG_BASE");
+	d = snap(&f);
+	TEST_ASSERT_EQUAL(strcmp(d.events, "P0 P1 S0 S1 "), 0,
+			  "running rings stopped and started again: %s", d.events);
+	for (int i = 0; i < 2; i++) {
+		TEST_ASSERT(d.rings[i].started && d.rings[i].last.log != NULL &&
+				    d.rings[i].last.log->size == 4096,
+			    "ring %d now logs into the new log", i);
+	}
+	TEST_ASSERT_EQUAL(d.rings[0].last.base.avail_idx, 15, "ring 0 resumes where it was");
+	TEST_ASSERT_EQUAL(d.rings[1].last.base.avail_idx, 27, "ring 1 resumes where it was");
+	/* LOG_ALL off and on again while the rings run: position kept both ways. */
+	advance(&f, 0, 3, 0);
+	TEST_ASSERT_SUCCESS(vh_user_frontend_set_features(f.fe, FX_FEATURES), "LOG_ALL off");
+	d = snap(&f);
+	TEST_ASSERT(d.rings[0].started && d.rings[0].last.log == NULL, "ring 0 stops logging");
+	TEST_ASSERT_EQUAL(d.rings[0].last.base.avail_idx, 18, "at its position");
+	advance(&f, 0, 2, 0);
+	TEST_ASSERT_SUCCESS(vh_user_frontend_set_features(f.fe, FX_FEATURES | log_all),
+			    "LOG_ALL on");
+	d = snap(&f);
+	TEST_ASSERT(d.rings[0].started && d.rings[0].last.log != NULL, "ring 0 logs again");
+	TEST_ASSERT_EQUAL(d.rings[0].last.base.avail_idx, 20, "at its position");
+	advance(&f, 0, 0, 0);
+	advance(&f, 1, 0, 0);
+	/* Without LOG_ALL a new log concerns no ring: nothing restarts. */
+	TEST_ASSERT_SUCCESS(vh_user_frontend_set_features(f.fe, FX_FEATURES), "LOG_ALL off");
+	vt_udev_clear_events(&f.srv.dev);
+	TEST_ASSERT_SUCCESS(vh_user_frontend_set_log_base(f.fe, &la), "SET_LOG_BASE, no LOG_ALL");
+	TEST_ASSERT_EQUAL(strcmp(snap(&f).events, ""), 0, "no ring restarted: %s", snap(&f).events);
+	vt_guest_mem_destroy(&lm);
+	fx_close(&f);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(user_backend_first_log_base_reaches_running_rings, fast, test_first_log_base)
 
 /*
  * Issue 14 item 3: the reply to SET_LOG_BASE is the 16-byte log description

@@ -26,15 +26,18 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <rte_malloc.h>
 
+#include "vhost_guard.h"
 #include "vs_vhost_user_priv.h"
 
 RTE_LOG_REGISTER(vs_vhost_user_logtype, vswitch.vhost_user, INFO);
@@ -74,23 +77,87 @@ vu_disconnect(struct vs_vu_port *p)
 	vu_device_release(p);
 }
 
-void
-vu_conn_readable(int fd, uint32_t events, void *arg)
+/* The connection is over: client mode tries again. */
+static void
+vu_connection_over(struct vs_vu_port *p)
 {
-	struct vs_vu_port *p = arg;
-	int rc;
-
-	(void)fd;
-	(void)events;
-	rc = vh_user_backend_handle_readable(p->be);
-	if (rc >= 0)
-		return;
-	VU_LOG(INFO, "%s: %s disconnected (%s)", p->base.name, p->path, strerror(-rc));
 	vu_disconnect(p);
 	if (p->client && p->started) {
 		vh_user_backoff_init(&p->backoff, VU_RETRY_MIN_MS, VU_RETRY_MAX_MS);
 		vu_retry_later(p, VU_RETRY_MIN_MS);
 	}
+}
+
+/*
+ * The front-end pulled its memory away under us (vhost_guard.h): the
+ * connection goes, the port is marked broken until the next one; nothing
+ * else is touched.
+ */
+static void
+vu_memory_gone(struct vs_vu_port *p, const char *where)
+{
+	uint64_t addr = __atomic_load_n(&p->fault_addr, __ATOMIC_RELAXED);
+
+	if (p->be == NULL)
+		return;
+	VU_LOG(ERR,
+	       "%s: guest memory at 0x%" PRIx64 " is gone (SIGBUS %s): the front-end truncated "
+	       "or punched its memory file; closing the connection (%" PRIu64 " fault(s) so far)",
+	       p->base.name, addr, where, __atomic_load_n(&p->faults, __ATOMIC_RELAXED));
+	p->broken = true;
+	vu_connection_over(p);
+}
+
+void
+vu_memory_fault(void *owner, uintptr_t addr)
+{
+	static const uint64_t one = 1;
+	struct vs_vu_port *p = owner;
+
+	if (p == NULL || p->magic != VU_MAGIC)
+		return;
+	__atomic_store_n(&p->fault_addr, addr, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&p->faults, 1, __ATOMIC_RELAXED);
+	if (p->fault_fd >= 0) {
+		ssize_t rc = write(p->fault_fd, &one, sizeof(one));
+
+		(void)rc; /* a full counter still wakes the control thread */
+	}
+}
+
+/* A data-path thread recovered from a fault in our memory. */
+static void
+vu_fault_readable(int fd, uint32_t events, void *arg)
+{
+	uint64_t n;
+
+	(void)events;
+	if (read(fd, &n, sizeof(n)) == (ssize_t)sizeof(n))
+		vu_memory_gone(arg, "in the data path");
+}
+
+/* Requests may touch guest memory (a ring's flags at its start): they run guarded too. */
+void
+vu_conn_readable(int fd, uint32_t events, void *arg)
+{
+	struct vs_vu_port *p = arg;
+	struct vh_guard *g = vh_guard_self();
+	int rc;
+
+	(void)fd;
+	(void)events;
+	if (sigsetjmp(g->jb, 0) != 0) {
+		vu_memory_fault(g->fault_owner, g->fault_addr);
+		vu_memory_gone(p, "on the control thread");
+		return;
+	}
+	vh_guard_arm(g);
+	rc = vh_user_backend_handle_readable(p->be);
+	vh_guard_disarm(g);
+	if (rc >= 0)
+		return;
+	VU_LOG(INFO, "%s: %s disconnected (%s)", p->base.name, p->path, strerror(-rc));
+	vu_connection_over(p);
 }
 
 /*
@@ -106,9 +173,10 @@ vu_attach(struct vs_vu_port *p, int fd, const struct vh_user_handover *ho, int *
 		.device = p,
 		.max_rings = 2u * p->nb_qp,
 		.queue_num = p->nb_qp,
-		/* No inflight tracking or dirty log: net needs neither
-		 * without live migration, which we do not offer. */
+		/* LOG_SHMFD and RARP: live migration (doc/vswitch.md). */
 		.protocol_features = VH_USER_PF(VH_USER_PROTOCOL_F_MQ) |
+				     VH_USER_PF(VH_USER_PROTOCOL_F_LOG_SHMFD) |
+				     VH_USER_PF(VH_USER_PROTOCOL_F_RARP) |
 				     VH_USER_PF(VH_USER_PROTOCOL_F_REPLY_ACK) |
 				     VH_USER_PF(VH_USER_PROTOCOL_F_NET_MTU) |
 				     VH_USER_PF(VH_USER_PROTOCOL_F_RESET_DEVICE) |
@@ -137,6 +205,7 @@ vu_attach(struct vs_vu_port *p, int fd, const struct vh_user_handover *ho, int *
 	}
 	p->connections++;
 	p->refused = 0;
+	p->broken = false;
 	VU_LOG(INFO, "%s: %s connected", p->base.name, p->path);
 	return 0;
 }
@@ -231,6 +300,11 @@ vu_start(struct vs_port *port)
 		VU_LOG(ERR, "%s: no event loop to run the connection in", port->name);
 		return -EINVAL;
 	}
+	rc = vs_evloop_add_fd(port->env.loop, p->fault_fd, EPOLLIN, vu_fault_readable, p);
+	if (rc != 0) {
+		VU_LOG(ERR, "%s: cannot watch its fault eventfd: %s", port->name, strerror(-rc));
+		return rc;
+	}
 	p->started = true;
 	if (p->client) {
 		vh_user_backoff_init(&p->backoff, VU_RETRY_MIN_MS, VU_RETRY_MAX_MS);
@@ -240,6 +314,7 @@ vu_start(struct vs_port *port)
 	fd = vh_user_listen(p->path);
 	if (fd < 0) {
 		VU_LOG(ERR, "%s: cannot listen on %s: %s", port->name, p->path, strerror(-fd));
+		vs_evloop_del_fd(port->env.loop, p->fault_fd);
 		p->started = false;
 		return fd;
 	}
@@ -251,6 +326,7 @@ vu_start(struct vs_port *port)
 		VU_LOG(ERR, "%s: cannot watch %s: %s", port->name, p->path, strerror(-rc));
 		close(fd);
 		unlink(p->path);
+		vs_evloop_del_fd(port->env.loop, p->fault_fd);
 		p->started = false;
 		return rc;
 	}
@@ -271,6 +347,7 @@ vu_stop(struct vs_port *port)
 		p->retry_timer = 0;
 	}
 	vu_disconnect(p);
+	vs_evloop_del_fd(port->env.loop, p->fault_fd);
 	if (p->listen_fd >= 0) {
 		vs_evloop_del_fd(port->env.loop, p->listen_fd);
 		close(p->listen_fd);
@@ -285,7 +362,10 @@ static void
 vu_info_get(struct vs_port *port, struct vs_port_info *info)
 {
 	struct vs_vu_port *p = vu_port(port);
+	const uint64_t injected = __atomic_load_n(&p->injected, __ATOMIC_RELAXED);
+	uint64_t faults;
 	char d[256];
+	int n;
 
 	memset(info, 0, sizeof(*info));
 	info->type = "vhost-user";
@@ -294,13 +374,24 @@ vu_info_get(struct vs_port *port, struct vs_port_info *info)
 	info->nb_txq = vu_nb_txq(p);
 	info->link = info->nb_rxq > 0 && info->nb_txq > 0 ? VS_PORT_LINK_UP : VS_PORT_LINK_DOWN;
 	info->mtu = p->mtu;
-	snprintf(d, sizeof(d), "%s %s, %s, features 0x%" PRIx64, p->client ? "client" : "server",
-		 p->path,
-		 p->be != NULL ? "connected"
-		 : p->client   ? "connecting"
-		 : p->started  ? "listening"
-			       : "stopped",
-		 p->features);
+	faults = __atomic_load_n(&p->faults, __ATOMIC_RELAXED);
+	n = snprintf(d, sizeof(d), "%s %s, %s, features 0x%" PRIx64,
+		     p->client ? "client" : "server", p->path,
+		     p->be != NULL ? "connected"
+		     : p->client   ? "connecting"
+		     : p->started  ? "listening"
+				   : "stopped",
+		     p->features);
+	if (p->map != NULL && n > 0 && (size_t)n < sizeof(d))
+		n += snprintf(d + n, sizeof(d) - (size_t)n, ", memory %s",
+			      p->mem_can_fault ? "guarded" : "sealed");
+	if (faults > 0 && n > 0 && (size_t)n < sizeof(d))
+		n += snprintf(d + n, sizeof(d) - (size_t)n,
+			      ", %sguest memory faults %" PRIu64 " (last at 0x%" PRIx64 ")",
+			      p->broken ? "broken: " : "", faults,
+			      __atomic_load_n(&p->fault_addr, __ATOMIC_RELAXED));
+	if (injected > 0 && n > 0 && (size_t)n < sizeof(d))
+		snprintf(d + n, sizeof(d) - (size_t)n, ", %" PRIu64 " RARP injected", injected);
 	snprintf(info->detail, sizeof(info->detail), "%.*s", (int)sizeof(info->detail) - 1, d);
 }
 
@@ -354,6 +445,10 @@ vu_destroy(struct vs_port *port)
 
 	if (p->started || p->be != NULL || p->listen_fd >= 0)
 		vu_stop(port);
+	/* No worker polls the port any more: a frame it did not take goes. */
+	vu_inject_drop(p);
+	if (p->fault_fd >= 0)
+		close(p->fault_fd);
 	vu_free(p->map);
 	vu_free(p);
 }
@@ -460,6 +555,19 @@ vu_create(const char *name, struct vs_port_spec *spec, const struct vs_port_env 
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	p->magic = VU_MAGIC;
+	p->fault_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (p->fault_fd < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		vu_free(p);
+		return NULL;
+	}
+	/* Guest memory faults cost a connection, not the process (vhost_guard.h). */
+	if (vh_guard_install() != 0)
+		VU_LOG(WARNING,
+		       "%s: no SIGBUS containment: a front-end that pulls its memory "
+		       "away will crash the process",
+		       name);
 	p->crash_safe = env->state_dir != NULL;
 	p->base.ops = p->crash_safe ? &vu_ops_crash_safe : &vu_ops;
 	p->key = vu_port_key(name);

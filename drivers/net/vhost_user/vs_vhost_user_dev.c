@@ -47,7 +47,10 @@ vu_offered_features(uint16_t nb_qp)
 		      * that handed us ring 2 * queues would be refused by lib/vhost
 		      * (max_rings).
 		      */
-		     F(VIRTIO_NET_F_CTRL_VQ) | F(VIRTIO_NET_F_GUEST_ANNOUNCE);
+		     F(VIRTIO_NET_F_CTRL_VQ) | F(VIRTIO_NET_F_GUEST_ANNOUNCE) |
+		     /* Live migration: dirty-page logging of everything the
+		      * data path writes (see vu_dirty_write()). */
+		     F(VH_VHOST_F_LOG_ALL);
 
 	if (nb_qp > 1)
 		f |= F(VIRTIO_NET_F_MQ);
@@ -79,6 +82,16 @@ vu_free(void *p)
 #else
 	rte_free(p);
 #endif
+}
+
+uint32_t vu_ports_can_fault;
+
+static void
+vu_set_can_fault(struct vs_vu_port *p, bool can)
+{
+	if (p->mem_can_fault != can)
+		__atomic_fetch_add(&vu_ports_can_fault, can ? 1u : (uint32_t)-1, __ATOMIC_RELAXED);
+	p->mem_can_fault = can;
 }
 
 /* Waits until no burst can still hold a pointer unpublished before. */
@@ -217,6 +230,37 @@ vu_call_once(const struct vu_ring *r)
 	}
 }
 
+/*
+ * lib/virtq's dirty-log hook while a migration runs: marks the pages of
+ * guest-physical [gpa, gpa + len) in the front-end's log (bounded by its
+ * size, atomic, as the front-end clears bits concurrently). From the
+ * bursting thread, before the used index that publishes the write.
+ */
+static void
+vu_dirty_write(void *arg, uint64_t gpa, uint64_t len)
+{
+	vh_dirty_log_write(arg, gpa, len);
+}
+
+/*
+ * vhost-user "Migration": with a log, every guest page the data path
+ * writes is logged: buffers always; the rings when SET_VRING_ADDR asked
+ * for it (VHOST_VRING_F_LOG), a split used ring at its log_guest_addr, a
+ * packed ring's used descriptors and device area where they lie.
+ */
+static void
+vu_dirty_config(const struct vh_user_ring *ring, struct vq_dirty_log *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (ring->log == NULL)
+		return;
+	d->fn = vu_dirty_write;
+	d->arg = (void *)(uintptr_t)ring->log;
+	d->rings = ring->log_used;
+	d->desc_gpa = ring->desc_gpa;
+	d->device_gpa = ring->packed ? ring->used_gpa : ring->log_used_gpa;
+}
+
 static uint64_t
 dev_get_features(void *dev)
 {
@@ -286,6 +330,7 @@ dev_ring_started(void *dev, const struct vh_user_ring *ring)
 	}
 	cfg.log = vu_vq_log;
 	cfg.log_arg = r;
+	vu_dirty_config(ring, &cfg.dirty);
 	rc = vq_dev_init(&r->vq, &cfg);
 	if (rc != 0) {
 		VU_LOG(ERR, "%s: ring %u: cannot set up (size %u, %s): %s", p->base.name, idx,
@@ -311,13 +356,16 @@ dev_ring_started(void *dev, const struct vh_user_ring *ring)
 	r->port = p;
 	r->used_gpa = ring->used_gpa;
 	r->hold = p->crash_safe && !ring->packed;
+	/* Memory the front-end can pull away (vhost_guard.h): bursts run armed. */
+	r->guard = p->mem_can_fault || ring->log != NULL || ring->inflight != NULL;
 	p->ring[idx] = r;
 	p->enabled[idx] = ring->enabled;
 	p->was_enabled[idx] |= ring->enabled;
 	vu_publish(p, idx);
 	vu_call_once(r);
-	VU_LOG(DEBUG, "%s: ring %u started (%u entries, %s, %s)", p->base.name, idx, ring->size,
-	       ring->packed ? "packed" : "split", ring->enabled ? "enabled" : "disabled");
+	VU_LOG(DEBUG, "%s: ring %u started (%u entries, %s, %s%s)", p->base.name, idx, ring->size,
+	       ring->packed ? "packed" : "split", ring->enabled ? "enabled" : "disabled",
+	       ring->log != NULL ? ", logging dirty pages" : "");
 	vu_state_update(p);
 	return 0;
 }
@@ -402,8 +450,21 @@ dev_mem_changed(void *dev, const struct vh_mem_table *mem)
 					vq_dev_set_memmap(&p->ring[i]->vq, map);
 	}
 	p->map = map;
-	for (unsigned int i = 0; i < VU_MAX_RINGS; i++)
+	vu_set_can_fault(p, false);
+	for (uint32_t i = 0; mem != NULL && i < mem->nregions; i++)
+		if (!mem->regions[i].sigbus_proof)
+			vu_set_can_fault(p, true);
+	if (mem != NULL)
+		VU_LOG(INFO, "%s: guest memory %s", p->base.name,
+		       p->mem_can_fault ? "can be pulled away by the front-end: bursts run guarded "
+					  "against SIGBUS"
+					: "sealed against shrinking (SIGBUS-proof)");
+	for (unsigned int i = 0; i < VU_MAX_RINGS; i++) {
+		/* Rings left running move to the new map: they take its guard need. */
+		if (p->ring[i] != NULL && map != NULL)
+			p->ring[i]->guard |= p->mem_can_fault;
 		vu_publish(p, i);
+	}
 	/* No ring refers to the old map any more, and no burst does. */
 	vu_free(old);
 	vu_state_update(p);
@@ -417,6 +478,67 @@ dev_reset(void *dev)
 
 	p->features = 0;
 	memset(p->was_enabled, 0, sizeof(p->was_enabled));
+}
+
+/* A RARP frame announcing @p mac (as QEMU's announce_self and DPDK build it). */
+static void
+vu_build_rarp(struct rte_mbuf *m, const uint8_t mac[6])
+{
+	static const uint8_t arp[8] = {0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x03};
+	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
+
+	memset(f, 0, VU_RARP_LEN);
+	memset(f, 0xff, 6);    /* to everyone */
+	memcpy(f + 6, mac, 6); /* from the guest */
+	f[12] = 0x80;	       /* EtherType RARP, 0x8035 */
+	f[13] = 0x35;
+	memcpy(f + 14, arp, sizeof(arp)); /* Ethernet, IPv4, 6, 4, reverse request */
+	memcpy(f + 22, mac, 6);		  /* sender hardware address; IPv4 0 */
+	memcpy(f + 32, mac, 6);		  /* target hardware address; IPv4 0 */
+	m->data_len = VU_RARP_LEN;
+	m->pkt_len = VU_RARP_LEN;
+}
+
+/*
+ * vhost-user SEND_RARP: after a migration QEMU asks the back-end to
+ * announce the guest (one that did not negotiate GUEST_ANNOUNCE), so that
+ * the switch and the network beyond it learn where it is now. The frame
+ * enters the switch as if the guest had sent it: queue 0's next rx_burst
+ * hands it over, the switch learns the MAC on this port and floods it.
+ */
+static int
+dev_send_rarp(void *dev, const uint8_t mac[6])
+{
+	struct vs_vu_port *p = dev;
+	struct rte_mbuf *m, *old;
+
+	if ((mac[0] & 1) != 0 || (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) == 0) {
+		VU_LOG(WARNING,
+		       "%s: SEND_RARP for %02x:%02x:%02x:%02x:%02x:%02x refused: "
+		       "not a station address",
+		       p->base.name, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+		return -EINVAL;
+	}
+	m = rte_pktmbuf_alloc(p->base.env.mp);
+	if (m == NULL) {
+		VU_LOG(WARNING, "%s: no mbuf for the RARP of SEND_RARP", p->base.name);
+		return -ENOMEM;
+	}
+	vu_build_rarp(m, mac);
+	/* One pending frame at most: a newer announcement replaces an old one. */
+	old = __atomic_exchange_n(&p->inject, m, __ATOMIC_RELEASE);
+	rte_pktmbuf_free(old);
+	VU_LOG(INFO, "%s: RARP for %02x:%02x:%02x:%02x:%02x:%02x sent into the switch",
+	       p->base.name, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	return 0;
+}
+
+void
+vu_inject_drop(struct vs_vu_port *p)
+{
+	rte_pktmbuf_free(__atomic_exchange_n(&p->inject, NULL, __ATOMIC_ACQUIRE));
+	rte_pktmbuf_free(p->inject_held);
+	p->inject_held = NULL;
 }
 
 static int
@@ -443,6 +565,7 @@ vu_device_release(struct vs_vu_port *p)
 	}
 	vu_free(p->map);
 	p->map = NULL;
+	vu_set_can_fault(p, false);
 	p->features = 0;
 	vu_state_update(p);
 }
@@ -456,4 +579,5 @@ const struct vh_user_device_ops vu_device_ops = {
 	.mem_changed = dev_mem_changed,
 	.reset = dev_reset,
 	.set_mtu = dev_set_mtu,
+	.send_rarp = dev_send_rarp,
 };

@@ -15,8 +15,17 @@
  * tx_frames into other guests, whose own rings are loaded from their live[]
  * for the duration of the call. Both mappings are therefore valid for each
  * copy, whatever either guest's memory table does meanwhile.
+ *
+ * SIGBUS (vhost_guard.h): each call that touches the memory of a guest
+ * that can pull it away runs armed, as the bursts of vs_vhost_user_rxtx.c
+ * do. tx_frames reads the sender's memory too, so it runs armed while any
+ * connected guest's memory can fault; a fault there in the sender's memory
+ * gives this ring's taken buffers back untouched (only vu_frame_put() reads
+ * the sender, and that is before the buffers are returned) and tells the
+ * sender's control thread; the sender's own calls then fault on their own.
  */
 #include <errno.h>
+#include <setjmp.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -24,6 +33,7 @@
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
 
+#include "vhost_guard.h"
 #include "vs_vhost_user_priv.h"
 #include "vs_vnet_hdr.h"
 
@@ -100,18 +110,39 @@ vu_take_frames(struct vu_ring *r, struct vs_port_frame *f, uint16_t nb)
 	return (uint16_t)k;
 }
 
-static uint16_t
-vu_rx_frames(struct vs_port *port, uint16_t queue, struct vs_port_frame *f, uint16_t nb, void **ctx)
+/*
+ * A frame the control thread queued (SEND_RARP, see vu_rx_burst()) goes to
+ * the switch as a poll of its own: one frame for the mbuf path, whose
+ * context is the port's holding slot rather than a ring. The ring's frames
+ * wait for the next poll.
+ */
+static __rte_noinline __rte_cold uint16_t
+vu_inject_frame(struct vs_vu_port *p, struct vs_port_frame *f, void **ctx)
 {
-	struct vu_ring *r;
+	struct rte_mbuf *m = __atomic_exchange_n(&p->inject, NULL, __ATOMIC_ACQUIRE);
+
+	if (m == NULL)
+		return 0;
+	memset(f, 0, sizeof(*f));
+	f->needs = VS_FRAME_NEED_MBUF;
+	f->len = m->pkt_len;
+	memcpy(f->head, rte_pktmbuf_mtod(m, const void *), VS_FRAME_HEAD);
+	p->inject_held = m;
+	*ctx = &p->inject_held;
+	return 1;
+}
+
+static inline bool
+vu_is_inject_ctx(struct vs_port *port, const void *ctx)
+{
+	return ctx == &vu_port(port)->inject_held;
+}
+
+static __rte_always_inline uint16_t
+vu_rx_frames_ring(struct vu_ring *r, struct vs_port_frame *f, uint16_t nb, void **ctx)
+{
 	uint16_t n;
 
-	if (unlikely(queue >= VS_PORT_MAX_QUEUES))
-		return 0;
-	r = __atomic_load_n(&vu_port(port)->live[2 * queue + 1], __ATOMIC_ACQUIRE);
-	/* Not live: vu_rx_burst() discards what a disabled ring holds. */
-	if (r == NULL)
-		return vu_rx_burst(port, queue, NULL, 0);
 	/* An empty ring, the common poll, costs one look (as vu_rx_burst). */
 	if (vq_dev_avail_hint(&r->vq, 1) == 0) {
 		if (unlikely(vq_dev_error(&r->vq) != 0))
@@ -127,15 +158,50 @@ vu_rx_frames(struct vs_port *port, uint16_t queue, struct vs_port_frame *f, uint
 	return n;
 }
 
-static struct rte_mbuf *
-vu_frame_to_mbuf(struct vs_port *port, void *ctx, const struct vs_port_frame *f)
+/* Memory that may fault: armed. After a fault nothing is handed over (the ring is failed). */
+static __rte_noinline uint16_t
+vu_rx_frames_guarded(struct vu_ring *r, struct vs_port_frame *f, uint16_t nb, void **ctx)
 {
-	struct vu_ring *r = ctx;
+	struct vh_guard *g = vh_guard_self();
+	uint16_t n;
+
+	if (unlikely(sigsetjmp(g->jb, 0) != 0)) {
+		vu_ring_fault(r, g);
+		return 0;
+	}
+	vh_guard_arm(g);
+	n = vu_rx_frames_ring(r, f, nb, ctx);
+	vh_guard_disarm(g);
+	return n;
+}
+
+static uint16_t
+vu_rx_frames(struct vs_port *port, uint16_t queue, struct vs_port_frame *f, uint16_t nb, void **ctx)
+{
+	struct vu_ring *r;
+
+	if (unlikely(queue >= VS_PORT_MAX_QUEUES))
+		return 0;
+	if (unlikely(__atomic_load_n(&vu_port(port)->inject, __ATOMIC_RELAXED) != NULL) &&
+	    queue == 0 && nb > 0)
+		return vu_inject_frame(vu_port(port), f, ctx);
+	r = __atomic_load_n(&vu_port(port)->live[2 * queue + 1], __ATOMIC_ACQUIRE);
+	/* Not live: vu_rx_burst() discards what a disabled ring holds. */
+	if (r == NULL)
+		return vu_rx_burst(port, queue, NULL, 0);
+	if (r->guard)
+		return vu_rx_frames_guarded(r, f, nb, ctx);
+	return vu_rx_frames_ring(r, f, nb, ctx);
+}
+
+static __rte_always_inline struct rte_mbuf *
+vu_frame_copy(struct vu_ring *r, const struct vs_port_frame *f)
+{
 	struct rte_mbuf *m = rte_pktmbuf_alloc(r->mp);
 	const bool counted = !(f->needs & VS_FRAME_NEED_MBUF);
 	int rc;
 
-	(void)port;
+	r->spare = m; /* a recovery frees it (and what is chained to it) */
 	rc = m != NULL ? vu_chain_to_mbuf(r, &r->burst.chain[f->idx], m) : -ENOMEM;
 	if (likely(rc == 0)) {
 		/* The frame as switched: its start from the copy taken once. */
@@ -159,12 +225,46 @@ vu_frame_to_mbuf(struct vs_port *port, void *ctx, const struct vs_port_frame *f)
 	return NULL;
 }
 
-static void
-vu_rx_frames_done(struct vs_port *port, void *ctx)
+static __rte_noinline struct rte_mbuf *
+vu_frame_to_mbuf_guarded(struct vu_ring *r, const struct vs_port_frame *f)
+{
+	struct vh_guard *g = vh_guard_self();
+	struct rte_mbuf *m;
+
+	r->spare = NULL;
+	if (unlikely(sigsetjmp(g->jb, 0) != 0)) {
+		rte_pktmbuf_free(r->spare);
+		r->spare = NULL;
+		vu_ring_fault(r, g);
+		return NULL;
+	}
+	vh_guard_arm(g);
+	m = vu_frame_copy(r, f);
+	vh_guard_disarm(g);
+	return m;
+}
+
+static struct rte_mbuf *
+vu_frame_to_mbuf(struct vs_port *port, void *ctx, const struct vs_port_frame *f)
 {
 	struct vu_ring *r = ctx;
 
-	(void)port;
+	if (unlikely(vu_is_inject_ctx(port, ctx))) {
+		struct rte_mbuf *m = vu_port(port)->inject_held;
+
+		vu_port(port)->inject_held = NULL;
+		if (m != NULL)
+			VU_ADD(vu_port(port)->injected, 1);
+		return m;
+	}
+	if (r->guard)
+		return vu_frame_to_mbuf_guarded(r, f);
+	return vu_frame_copy(r, f);
+}
+
+static __rte_always_inline void
+vu_frames_return(struct vu_ring *r)
+{
 	/* Transmitted buffers are returned with used length 0 (5.1.6.2). */
 	if (unlikely(r->hold)) {
 		vu_txn_end(r, &r->burst);
@@ -175,6 +275,37 @@ vu_rx_frames_done(struct vs_port *port, void *ctx)
 	}
 	if (unlikely(vq_dev_error(&r->vq) != 0))
 		vu_ring_fail(r);
+}
+
+static __rte_noinline void
+vu_frames_return_guarded(struct vu_ring *r)
+{
+	struct vh_guard *g = vh_guard_self();
+
+	if (unlikely(sigsetjmp(g->jb, 0) != 0)) {
+		vu_ring_fault(r, g);
+		return;
+	}
+	vh_guard_arm(g);
+	vu_frames_return(r);
+	vh_guard_disarm(g);
+}
+
+static void
+vu_rx_frames_done(struct vs_port *port, void *ctx)
+{
+	struct vu_ring *r = ctx;
+
+	if (unlikely(vu_is_inject_ctx(port, ctx))) {
+		/* Not taken (the engine takes every mbuf-path frame): freed. */
+		rte_pktmbuf_free(vu_port(port)->inject_held);
+		vu_port(port)->inject_held = NULL;
+		return;
+	}
+	if (r->guard)
+		vu_frames_return_guarded(r);
+	else
+		vu_frames_return(r);
 }
 
 /* ---- transmit: straight into the guest's receive buffers ---- */
@@ -330,25 +461,63 @@ drop:
 	return (uint16_t)(k + 1);
 }
 
+static __rte_always_inline uint16_t
+vu_tx_frames_ring(struct vu_ring *r, const struct vs_port_frame *const *f, uint16_t nb)
+{
+	uint16_t done = 0;
+	bool stop = false;
+
+	while (done < nb && !stop) {
+		uint16_t want = (uint16_t)RTE_MIN(nb - done, VQ_BURST_MAX);
+
+		done = (uint16_t)(done + vu_put_burst(r, f + done, want, &stop));
+		r->done = done;
+	}
+	return done;
+}
+
+/*
+ * Armed: this guest's memory, or a sender's, may fault. A fault in this
+ * ring's memory fails the ring; one in a sender's can only be in
+ * vu_frame_put(), before the burst's buffers are returned: they go back
+ * to the ring untouched and the sender's control thread hears of it.
+ */
+static __rte_noinline uint16_t
+vu_tx_frames_guarded(struct vu_ring *r, const struct vs_port_frame *const *f, uint16_t nb)
+{
+	struct vh_guard *g = vh_guard_self();
+	uint16_t n;
+
+	r->done = 0;
+	if (unlikely(sigsetjmp(g->jb, 0) != 0)) {
+		if (g->fault_owner == r->port) {
+			vu_ring_fault(r, g);
+		} else {
+			vq_dev_untake(&r->vq, &r->burst, 0);
+			vu_memory_fault(g->fault_owner, g->fault_addr);
+		}
+		return r->done;
+	}
+	vh_guard_arm(g);
+	n = vu_tx_frames_ring(r, f, nb);
+	vh_guard_disarm(g);
+	return n;
+}
+
 static uint16_t
 vu_tx_frames(struct vs_port *port, uint16_t queue, const struct vs_port_frame *const *f,
 	     uint16_t nb)
 {
 	struct vu_ring *r;
-	uint16_t done = 0;
-	bool stop = false;
 
 	if (unlikely(queue >= VS_PORT_MAX_QUEUES))
 		return 0;
 	r = __atomic_load_n(&vu_port(port)->live[2 * queue], __ATOMIC_ACQUIRE);
 	if (r == NULL)
 		return 0;
-	while (done < nb && !stop) {
-		uint16_t want = (uint16_t)RTE_MIN(nb - done, VQ_BURST_MAX);
-
-		done = (uint16_t)(done + vu_put_burst(r, f + done, want, &stop));
-	}
-	return done;
+	if (r->guard || __atomic_load_n(&vu_ports_can_fault, __ATOMIC_RELAXED) != 0)
+		return vu_tx_frames_guarded(r, f, nb);
+	return vu_tx_frames_ring(r, f, nb);
 }
 
 const struct vs_port_onecopy_ops vu_onecopy_ops = {

@@ -50,6 +50,8 @@ extern int vs_vhost_user_logtype;
 /* Largest frame taken from or given to a guest: 64 KiB of GSO payload plus
  * headers (Linux's GSO_MAX_SIZE 65536 plus Ethernet and two VLAN tags). */
 #define VU_MAX_FRAME (65536 + 14 + 8)
+/* The RARP frame of SEND_RARP: Ethernet and ARP headers, padded to 60 bytes. */
+#define VU_RARP_LEN 60
 /* Shortest frame given to a guest: an Ethernet header. */
 #define VU_MIN_FRAME 14
 /* The virtio-net header: 12 bytes with VERSION_1 or MRG_RXBUF, else 10 (5.1.6). */
@@ -84,17 +86,35 @@ struct vu_ring {
 	bool hold;		/* crash-safe: returns are held for a transaction */
 	struct vu_txn *txn;	/* the transaction holding returns now, or NULL */
 	uint64_t used_gpa;	/* guest address of the used ring (journal records) */
+	bool guard;		/* its memory may fault: bursts arm a vh_guard */
+	struct rte_mbuf *spare; /* one-copy: the mbuf frame_to_mbuf fills (for a recovery) */
+	/* What a burst holds, for a recovery from SIGBUS (vu_rx_fault()). */
+	uint16_t done;		/* packets of finished lib/virtq bursts */
+	uint16_t nheld;		/* mbufs of the burst in progress ... */
+	struct rte_mbuf **held; /* ... at these slots (NULL: freed) */
 	struct vs_vu_port *port;
 	/* Scratch of the burst in progress: one thread at a time uses it. */
 	struct vq_burst burst __rte_cache_aligned;
 };
 
+#define VU_MAGIC 0x76757072u /* "vupr": a vhost_guard owner that is one of ours */
+
 struct vs_vu_port {
 	struct vs_port base; /* first: the engine casts */
+	uint32_t magic;	     /* VU_MAGIC */
 
 	/* ---- read by bursts ---- */
-	struct vu_ring *live[VU_MAX_RINGS] __rte_cache_aligned;
-	struct vu_ring *discard[VU_MAX_RINGS];	      /* started, disabled guest TX rings */
+	/* A frame for the switch as if the guest had sent it (the RARP of
+	 * SEND_RARP after a migration): set by the control thread, taken by
+	 * queue 0's rx_burst; next to live[] so that checking it costs no
+	 * cache line of its own. */
+	struct rte_mbuf *inject __rte_cache_aligned;
+	struct vu_ring *live[VU_MAX_RINGS];
+	struct vu_ring *discard[VU_MAX_RINGS]; /* started, disabled guest TX rings */
+	/* Queue 0's poller: an injected frame between rx_frames and
+	 * frame_to_mbuf (one copy), and how many it handed to the switch. */
+	struct rte_mbuf *inject_held;
+	uint64_t injected;
 	struct vu_stats rx_stats[VS_PORT_MAX_QUEUES]; /* by queue: guest TX rings */
 	struct vu_stats tx_stats[VS_PORT_MAX_QUEUES]; /* by queue: guest RX rings */
 
@@ -114,9 +134,15 @@ struct vs_vu_port {
 	uint64_t features; /* negotiated */
 	uint64_t connections;
 	uint64_t refused;
-	uint16_t nb_qp; /* queue pairs configured */
-	uint16_t mtu;	/* NET_SET_MTU, 0 if never sent */
-	uint64_t key;	/* vu_port_key(name): names the port in journal records */
+	bool mem_can_fault; /* some region is not SIGBUS-proof (vhost_guard.h) */
+	/* Guest memory faults: written by any thread (atomics), handled on the control thread. */
+	int fault_fd;	     /* eventfd the data path wakes the control thread with */
+	uint64_t faults;     /* recovered SIGBUS in this port's memory, ever */
+	uint64_t fault_addr; /* where the last one was */
+	bool broken;	     /* closed for a fault; cleared by the next connection */
+	uint16_t nb_qp;	     /* queue pairs configured */
+	uint16_t mtu;	     /* NET_SET_MTU, 0 if never sent */
+	uint64_t key;	     /* vu_port_key(name): names the port in journal records */
 	bool client;
 	bool started;
 	bool crash_safe;  /* env.state_dir: transactions and redo (vs_vhost_user_txn.c) */
@@ -176,6 +202,9 @@ void vu_state_update(struct vs_vu_port *p);
 uint16_t vu_nb_rxq(const struct vs_vu_port *p);
 uint16_t vu_nb_txq(const struct vs_vu_port *p);
 
+/* Control thread: drops a frame queued for injection and not yet taken. */
+void vu_inject_drop(struct vs_vu_port *p);
+
 /* The data path (vs_vhost_user_rxtx.c). */
 uint16_t vu_rx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb);
 uint16_t vu_tx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb);
@@ -221,6 +250,9 @@ struct vu_txn *vu_txn_self(void);
 bool vu_txn_add(struct vu_txn *t, struct vu_ring *r);
 /* Journals, publishes and calls every ring of @p t; empties it. */
 void vu_txn_commit(struct vu_txn *t);
+/* Takes broken ring @p r out of its transaction without publishing (its
+ * memory faulted: nothing more is written there). */
+void vu_txn_forget(struct vu_ring *r);
 /* Publishes @p r now and takes it out of @p t (if there). */
 void vu_txn_release(struct vu_txn *t, struct vu_ring *r);
 /*
@@ -245,6 +277,19 @@ void vu_redo_ring(struct vs_vu_port *p, const struct vh_user_ring *ring);
 void vu_txn_suspend(void);
 void vu_txn_resume(void);
 
+/* Any thread, after a SIGBUS recovered in @p owner's memory: tells its control thread. */
+void vu_memory_fault(void *owner, uintptr_t addr);
+
+struct vh_guard;
+/* The bursting thread, after a SIGBUS recovered in @p r's burst: @p r stops, its owner hears. */
+void vu_ring_fault(struct vu_ring *r, const struct vh_guard *g);
+
+/*
+ * Connected ports whose guest memory can fault (any thread reads it): a
+ * one-copy transmit reads another guest's memory, so it runs armed while
+ * any source could fault.
+ */
+extern uint32_t vu_ports_can_fault;
 /* For one copy (vs_vhost_user_fwd.c), from vs_vhost_user_rxtx.c: the
  * dequeue of one chain into a fresh mbuf (0, -EINVAL, -ENOMEM), the call
  * and the broken-ring report. */

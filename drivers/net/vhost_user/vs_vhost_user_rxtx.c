@@ -13,6 +13,8 @@
  * eventfd).
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <setjmp.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,6 +23,7 @@
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
 
+#include "vhost_guard.h"
 #include "vs_vhost_user_priv.h"
 #include "vs_vnet_hdr.h"
 
@@ -229,6 +232,18 @@ vu_dequeue_one(const struct vu_ring *r, const struct vq_chain *c, struct rte_mbu
 	return vu_dequeue_other(r, c, m);
 }
 
+/* Closes the gaps a burst's refused packets left; returns how many remain. */
+static __rte_noinline unsigned int
+vu_compact(struct rte_mbuf **pkts, unsigned int k)
+{
+	unsigned int out = 0;
+
+	for (unsigned int i = 0; i < k; i++)
+		if (pkts[i] != NULL)
+			pkts[out++] = pkts[i];
+	return out;
+}
+
 /* One lib/virtq burst: at most 32 packets. */
 static inline uint16_t
 vu_dequeue_burst(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
@@ -249,6 +264,9 @@ vu_dequeue_burst(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
 		vq_dev_untake(&r->vq, b, 0);
 		return 0;
 	}
+	/* A recovery from SIGBUS frees them (vu_rx_fault()). */
+	r->held = pkts;
+	r->nheld = (uint16_t)k;
 	for (unsigned int i = 0; i < k; i++) {
 		struct rte_mbuf *m = pkts[i];
 		int rc;
@@ -258,15 +276,18 @@ vu_dequeue_burst(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
 		rc = vu_dequeue_one(r, &b->chain[i], m, hdr_len, room);
 		if (likely(rc == 0)) {
 			bytes += m->pkt_len;
-			pkts[out++] = m;
 			continue;
 		}
 		rte_pktmbuf_free(m);
+		pkts[i] = NULL;
 		if (rc == -ENOMEM)
 			drops++;
 		else
 			errors++;
 	}
+	out = k;
+	if (unlikely(errors | drops))
+		out = vu_compact(pkts, k);
 	/* Transmitted buffers are returned with used length 0 (5.1.6.2). */
 	if (unlikely(r->hold)) {
 		vu_ring_return(r, b, false);
@@ -277,6 +298,7 @@ vu_dequeue_burst(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
 	}
 	if (unlikely(vq_dev_error(&r->vq) != 0))
 		vu_ring_broken(r);
+	r->nheld = 0;
 	VU_ADD(r->stats->packets, out);
 	VU_ADD(r->stats->bytes, bytes);
 	if (unlikely(errors | drops)) {
@@ -292,11 +314,13 @@ vu_dequeue(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
 {
 	uint16_t done = 0;
 
+	r->done = 0;
 	while (done < nb) {
 		uint16_t want = (uint16_t)RTE_MIN(nb - done, VQ_BURST_MAX);
 		uint16_t n = vu_dequeue_burst(r, pkts + done, want);
 
 		done = (uint16_t)(done + n);
+		r->done = done;
 		if (n < want)
 			break;
 	}
@@ -310,15 +334,12 @@ vu_dequeue(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
  * "process and discard any TX packets". Its chains are returned unread
  * (used length 0, as for any transmit buffer) and counted as drops.
  */
-static __rte_noinline __rte_cold uint16_t
-vu_discard(struct vs_vu_port *p, uint16_t queue)
-{
-	struct vu_ring *r = __atomic_load_n(&p->discard[2 * queue + 1], __ATOMIC_ACQUIRE);
-	unsigned int k;
 
-	if (r == NULL)
-		return 0;
-	k = vq_dev_take(&r->vq, &r->burst, VQ_BURST_MAX);
+static void
+vu_discard_ring(struct vu_ring *r)
+{
+	unsigned int k = vq_dev_take(&r->vq, &r->burst, VQ_BURST_MAX);
+
 	if (k > 0) {
 		vq_dev_return(&r->vq, &r->burst);
 		if (vq_dev_call_needed(&r->vq))
@@ -327,19 +348,34 @@ vu_discard(struct vs_vu_port *p, uint16_t queue)
 	}
 	if (unlikely(vq_dev_error(&r->vq) != 0))
 		vu_ring_broken(r);
+}
+
+static __rte_noinline __rte_cold uint16_t
+vu_discard(struct vs_vu_port *p, uint16_t queue)
+{
+	struct vu_ring *r = __atomic_load_n(&p->discard[2 * queue + 1], __ATOMIC_ACQUIRE);
+	struct vh_guard *g;
+
+	if (r == NULL)
+		return 0;
+	if (!r->guard) {
+		vu_discard_ring(r);
+		return 0;
+	}
+	g = vh_guard_self();
+	if (sigsetjmp(g->jb, 0) != 0) {
+		vu_ring_fault(r, g);
+		return 0;
+	}
+	vh_guard_arm(g);
+	vu_discard_ring(r);
+	vh_guard_disarm(g);
 	return 0;
 }
 
-uint16_t
-vu_rx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb)
+static __rte_always_inline uint16_t
+vu_rx_ring(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
 {
-	struct vu_ring *r;
-
-	if (unlikely(queue >= VS_PORT_MAX_QUEUES))
-		return 0;
-	r = __atomic_load_n(&vu_port(port)->live[2 * queue + 1], __ATOMIC_ACQUIRE);
-	if (r == NULL)
-		return vu_discard(vu_port(port), queue);
 	/*
 	 * An empty ring, the common case of a poll (idle ports, the 32-port
 	 * scaling case), costs one look at the ring. A ring found corrupt by
@@ -351,6 +387,92 @@ vu_rx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16
 		return 0;
 	}
 	return vu_dequeue(r, pkts, nb);
+}
+
+/*
+ * Guest memory went away under a burst (SIGBUS, recovered by vhost_guard):
+ * the ring stops for good (the front-end has to start over), the control
+ * thread of the memory's owner closes the connection.
+ */
+void __rte_noinline __rte_cold
+vu_ring_fault(struct vu_ring *r, const struct vh_guard *g)
+{
+	vq_dev_fail(&r->vq, -EFAULT, "guest memory at 0x%" PRIxPTR " is gone (SIGBUS)",
+		    g->fault_addr);
+	vu_ring_broken(r);
+	/* Crash-safe mode: its held returns are never published (the guest
+	 * resets the ring); the other rings of the transaction still are. */
+	vu_txn_forget(r);
+	vu_memory_fault(g->fault_owner, g->fault_addr);
+}
+
+/* After a recovery in rx: the finished bursts' packets go on, the interrupted one's go back. */
+static __rte_noinline __rte_cold uint16_t
+vu_rx_fault(struct vu_ring *r, const struct vh_guard *g)
+{
+	for (unsigned int i = 0; i < r->nheld; i++)
+		if (r->held[i] != NULL)
+			rte_pktmbuf_free(r->held[i]);
+	r->nheld = 0;
+	vu_ring_fault(r, g);
+	return r->done;
+}
+
+/* A ring whose memory may fault (vhost_guard.h): the burst runs armed. */
+static __rte_noinline uint16_t
+vu_rx_guarded(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
+{
+	struct vh_guard *g = vh_guard_self();
+	uint16_t n;
+
+	r->done = 0;
+	r->nheld = 0;
+	if (unlikely(sigsetjmp(g->jb, 0) != 0))
+		return vu_rx_fault(r, g);
+	vh_guard_arm(g);
+	n = vu_rx_ring(r, pkts, nb);
+	vh_guard_disarm(g);
+	return n;
+}
+
+/* Queue @p queue's guest TX ring: discarded when not live, guarded when its memory may fault. */
+static __rte_always_inline uint16_t
+vu_rx_queue(struct vs_vu_port *p, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb)
+{
+	struct vu_ring *r = __atomic_load_n(&p->live[2 * queue + 1], __ATOMIC_ACQUIRE);
+
+	if (r == NULL)
+		return vu_discard(p, queue);
+	if (r->guard)
+		return vu_rx_guarded(r, pkts, nb);
+	return vu_rx_ring(r, pkts, nb);
+}
+
+/* A frame the control thread queued (SEND_RARP) goes first, then the ring's. */
+static __rte_noinline __rte_cold uint16_t
+vu_rx_inject(struct vs_vu_port *p, struct rte_mbuf **pkts, uint16_t nb)
+{
+	struct rte_mbuf *m = __atomic_exchange_n(&p->inject, NULL, __ATOMIC_ACQUIRE);
+
+	if (m == NULL)
+		return vu_rx_queue(p, 0, pkts, nb);
+	pkts[0] = m;
+	VU_ADD(p->injected, 1);
+	if (nb == 1)
+		return 1;
+	return (uint16_t)(1 + vu_rx_queue(p, 0, pkts + 1, (uint16_t)(nb - 1)));
+}
+
+uint16_t
+vu_rx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb)
+{
+	struct vs_vu_port *p = vu_port(port);
+
+	if (unlikely(queue >= VS_PORT_MAX_QUEUES))
+		return 0;
+	if (unlikely(__atomic_load_n(&p->inject, __ATOMIC_RELAXED) != NULL) && queue == 0 && nb > 0)
+		return vu_rx_inject(p, pkts, nb);
+	return vu_rx_queue(p, queue, pkts, nb);
 }
 
 int
@@ -615,22 +737,55 @@ drop:
 	return (uint16_t)(k + 1);
 }
 
+static __rte_always_inline uint16_t
+vu_tx_ring(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
+{
+	uint16_t done = 0;
+	bool stop = false;
+
+	while (done < nb && !stop) {
+		uint16_t want = (uint16_t)RTE_MIN(nb - done, VQ_BURST_MAX);
+
+		done = (uint16_t)(done + vu_enqueue_burst(r, pkts + done, want, &stop));
+		r->done = done;
+	}
+	return done;
+}
+
+/*
+ * A ring whose memory may fault, armed. After a recovery the packets of the
+ * interrupted lib/virtq burst are still the caller's (they are freed only
+ * once placed and returned), so the count of the finished ones is the
+ * answer.
+ */
+static __rte_noinline uint16_t
+vu_tx_guarded(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
+{
+	struct vh_guard *g = vh_guard_self();
+	uint16_t n;
+
+	r->done = 0;
+	if (unlikely(sigsetjmp(g->jb, 0) != 0)) {
+		vu_ring_fault(r, g);
+		return r->done;
+	}
+	vh_guard_arm(g);
+	n = vu_tx_ring(r, pkts, nb);
+	vh_guard_disarm(g);
+	return n;
+}
+
 uint16_t
 vu_tx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb)
 {
 	struct vu_ring *r;
-	uint16_t done = 0;
-	bool stop = false;
 
 	if (unlikely(queue >= VS_PORT_MAX_QUEUES))
 		return 0;
 	r = __atomic_load_n(&vu_port(port)->live[2 * queue], __ATOMIC_ACQUIRE);
 	if (r == NULL)
 		return 0;
-	while (done < nb && !stop) {
-		uint16_t want = (uint16_t)RTE_MIN(nb - done, VQ_BURST_MAX);
-
-		done = (uint16_t)(done + vu_enqueue_burst(r, pkts + done, want, &stop));
-	}
-	return done;
+	if (r->guard)
+		return vu_tx_guarded(r, pkts, nb);
+	return vu_tx_ring(r, pkts, nb);
 }

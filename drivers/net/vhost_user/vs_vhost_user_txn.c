@@ -515,6 +515,24 @@ vu_txn_release(struct vu_txn *t, struct vu_ring *r)
 }
 
 void
+vu_txn_forget(struct vu_ring *r)
+{
+	struct vu_txn *t = r->txn;
+
+	if (t == NULL)
+		return;
+	for (unsigned int i = 0; i < t->n; i++) {
+		if (t->ring[i] != r)
+			continue;
+		t->n--;
+		t->ring[i] = t->ring[t->n];
+		t->from[i] = t->from[t->n];
+		break;
+	}
+	r->txn = NULL;
+}
+
+void
 vu_txn_join(struct vu_ring *r)
 {
 	struct vu_txn *t = vu_txn_self();

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * SIGBUS containment (see vhost_guard.h): a table of the mappings made from
+ * front-ends' fds, readable from a signal handler, and the handler.
+ *
+ * The table is a fixed array: a signal handler may not follow pointers
+ * another thread frees. Each entry has a sequence number, odd while it is
+ * written; a reader that sees it change reads again. Writers (the threads
+ * that map and unmap) take a mutex.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+
+#include "private.h"
+#include "vhost_guard.h"
+
+/* Mappings at once: 64 connections of 8 regions with logs and inflight areas, with room. */
+#define GUARD_MAX_RANGES 4096
+/* A reader retries an entry being rewritten at most this often. */
+#define GUARD_READ_TRIES 8
+
+struct guard_range {
+	uint32_t seq; /* odd while being written */
+	uintptr_t start;
+	uintptr_t end; /* exclusive; 0: free */
+	void *owner;
+};
+
+static struct guard_range ranges[GUARD_MAX_RANGES];
+static uint32_t ranges_used; /* entries [0, ranges_used) may be in use */
+static pthread_mutex_t ranges_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t recovered;
+
+static pthread_once_t install_once = PTHREAD_ONCE_INIT;
+static int install_rc = -EAGAIN;
+static struct sigaction previous;
+
+/* Initial-exec: the handler reads it, and a lazily allocated TLS block is not async-signal-safe. */
+static __thread struct vh_guard self __attribute__((tls_model("initial-exec")));
+static __thread void *current_owner __attribute__((tls_model("initial-exec")));
+
+struct vh_guard *
+vh_guard_self(void)
+{
+	return &self;
+}
+
+void *
+vh_guard_set_owner(void *owner)
+{
+	void *prev = current_owner;
+
+	current_owner = owner;
+	return prev;
+}
+
+void
+vh_guard_track(const void *base, size_t len)
+{
+	vh_guard_register(base, len, current_owner);
+}
+
+void
+vh_guard_untrack(const void *base)
+{
+	if (base != NULL)
+		vh_guard_unregister(base);
+}
+
+static void
+entry_write(struct guard_range *r, uintptr_t start, uintptr_t end, void *owner)
+{
+	__atomic_store_n(&r->seq, r->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&r->start, start, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->end, end, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->owner, owner, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->seq, r->seq + 1, __ATOMIC_RELEASE);
+}
+
+int
+vh_guard_register(const void *start, size_t len, void *owner)
+{
+	uintptr_t s = (uintptr_t)start;
+	uint32_t i;
+
+	if (start == NULL || len == 0 || s > UINTPTR_MAX - len)
+		return -EINVAL;
+	pthread_mutex_lock(&ranges_lock);
+	for (i = 0; i < GUARD_MAX_RANGES; i++)
+		if (ranges[i].end == 0)
+			break;
+	if (i == GUARD_MAX_RANGES) {
+		pthread_mutex_unlock(&ranges_lock);
+		VH_WARN("guard: all %d ranges in use; memory at %p stays unguarded",
+			GUARD_MAX_RANGES, start);
+		return -ENOSPC;
+	}
+	entry_write(&ranges[i], s, s + len, owner);
+	if (i >= ranges_used)
+		__atomic_store_n(&ranges_used, i + 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&ranges_lock);
+	return 0;
+}
+
+void
+vh_guard_unregister(const void *start)
+{
+	pthread_mutex_lock(&ranges_lock);
+	for (uint32_t i = 0; i < ranges_used; i++)
+		if (ranges[i].end != 0 && ranges[i].start == (uintptr_t)start) {
+			entry_write(&ranges[i], 0, 0, NULL);
+			break;
+		}
+	pthread_mutex_unlock(&ranges_lock);
+}
+
+/* Async-signal-safe: loads only. True and *owner when @p a is recorded. */
+static int
+lookup(uintptr_t a, void **owner)
+{
+	uint32_t n = __atomic_load_n(&ranges_used, __ATOMIC_ACQUIRE);
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct guard_range *r = &ranges[i];
+
+		for (int t = 0; t < GUARD_READ_TRIES; t++) {
+			uint32_t s1 = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
+			uintptr_t start = __atomic_load_n(&r->start, __ATOMIC_RELAXED);
+			uintptr_t end = __atomic_load_n(&r->end, __ATOMIC_RELAXED);
+			void *o = __atomic_load_n(&r->owner, __ATOMIC_RELAXED);
+
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			if ((s1 & 1) || __atomic_load_n(&r->seq, __ATOMIC_RELAXED) != s1)
+				continue;
+			if (a >= start && a < end) {
+				*owner = o;
+				return 1;
+			}
+			break;
+		}
+	}
+	return 0;
+}
+
+void *
+vh_guard_owner(const void *addr)
+{
+	void *owner = NULL;
+
+	lookup((uintptr_t)addr, &owner);
+	return owner;
+}
+
+uint64_t
+vh_guard_recovered(void)
+{
+	return __atomic_load_n(&recovered, __ATOMIC_RELAXED);
+}
+
+/* Not ours: what would have happened without us. */
+static void
+chain(int sig, siginfo_t *si, void *uc)
+{
+	if (previous.sa_flags & SA_SIGINFO) {
+		if (previous.sa_sigaction != NULL) {
+			previous.sa_sigaction(sig, si, uc);
+			return;
+		}
+	} else if (previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN) {
+		previous.sa_handler(sig);
+		return;
+	}
+	/* Default action (a fault cannot be ignored: it would repeat forever). */
+	{
+		struct sigaction dfl;
+
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		sigemptyset(&dfl.sa_mask);
+		sigaction(sig, &dfl, NULL);
+		raise(sig);
+	}
+}
+
+static void
+on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	struct vh_guard *g = &self;
+	void *owner = NULL;
+
+	if (g->armed && si != NULL && lookup((uintptr_t)si->si_addr, &owner)) {
+		g->armed = 0;
+		g->fault_owner = owner;
+		g->fault_addr = (uintptr_t)si->si_addr;
+		__atomic_fetch_add(&recovered, 1, __ATOMIC_RELAXED);
+		siglongjmp(g->jb, 1);
+	}
+	chain(sig, si, uc);
+}
+
+static void
+install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigbus;
+	/* NODEFER: leaving by siglongjmp(jb saved without a mask) must not leave SIGBUS blocked. */
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	install_rc = sigaction(SIGBUS, &sa, &previous) == 0 ? 0 : -errno;
+	if (install_rc < 0)
+		VH_WARN("guard: cannot install the SIGBUS handler: %s", strerror(-install_rc));
+}
+
+int
+vh_guard_install(void)
+{
+	pthread_once(&install_once, install);
+	return install_rc;
+}
+
+int
+vh_guard_installed(void)
+{
+	return install_rc == 0;
+}
