@@ -122,6 +122,33 @@ cmd_show_fdb(struct vs_mgmt_req *req)
 	return 0;
 }
 
+/* "tx_queues": the tx queues worker @p wk sends on, per port. */
+static void
+put_lcore_txqs(struct vs_switch *sw, struct vs_jw *w, unsigned int wk)
+{
+	vs_jw_key(w, "tx_queues");
+	vs_jw_array_open(w);
+	for (int p = vs_switch_port_next(sw, -1); p >= 0; p = vs_switch_port_next(sw, p)) {
+		struct vs_switch_port_view v;
+		struct vs_switch_txq_view t;
+
+		if (vs_switch_port_view(sw, (uint16_t)p, &v) != 0 ||
+		    vs_switch_txq_view(sw, (uint16_t)p, wk, &t) != 0 || t.mask == 0)
+			continue;
+		vs_jw_object_open(w);
+		vs_jw_kv_str(w, "port", v.name);
+		vs_jw_key(w, "queues");
+		vs_jw_array_open(w);
+		for (unsigned int q = 0; q < 32; q++)
+			if (t.mask & (1u << q))
+				vs_jw_u64(w, q);
+		vs_jw_array_close(w);
+		vs_jw_kv_bool(w, "shared", t.shared);
+		vs_jw_object_close(w);
+	}
+	vs_jw_array_close(w);
+}
+
 static int
 cmd_show_lcores(struct vs_mgmt_req *req)
 {
@@ -158,9 +185,11 @@ cmd_show_lcores(struct vs_mgmt_req *req)
 				     vs_switch_port_view(sw, l.polls[q].port, &v) == 0 ? v.name
 										       : "?");
 			vs_jw_kv_u64(w, "queue", l.polls[q].queue);
+			vs_jw_kv_u64(w, "tx_lane", l.polls[q].lane);
 			vs_jw_object_close(w);
 		}
 		vs_jw_array_close(w);
+		put_lcore_txqs(sw, w, i);
 		vs_jw_object_close(w);
 	}
 	vs_jw_array_close(w);

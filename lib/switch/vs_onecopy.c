@@ -79,7 +79,7 @@ oc_classify(const struct vs_dp_port *ip, const struct vs_port_frame *f, uint64_t
 /* The burst's entry for destination @p d, made on first sight. */
 static struct oc_dest *
 oc_dest_get(struct oc_burst *ob, const struct vs_dp *dp, const struct vs_dp_worker *wk, uint16_t in,
-	    uint16_t d)
+	    uint16_t lane, uint16_t d)
 {
 	const struct vs_dp_port *op = &dp->ports[d];
 	const struct vs_dp_txq *tq = &wk->txq[d];
@@ -96,7 +96,7 @@ oc_dest_get(struct oc_burst *ob, const struct vs_dp *dp, const struct vs_dp_work
 	e->direct = (op->onecopy & VS_DP_ONECOPY_TX) && tq->valid &&
 		    (op->access == 0) == (dp->ports[in].access == 0);
 	if (e->direct)
-		e->caps = op->port->ops->onecopy->tx_caps(op->port, tq->queue);
+		e->caps = op->port->ops->onecopy->tx_caps(op->port, vs_dp_txq_queue(tq, lane));
 	if (!(e->caps & VS_FRAME_CAP_OK))
 		e->direct = 0;
 	return e;
@@ -107,7 +107,8 @@ oc_dest_get(struct oc_burst *ob, const struct vs_dp *dp, const struct vs_dp_work
  * (the port itself, a port whose link is down), or the mbuf path.
  */
 static void
-oc_route(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t n, struct oc_burst *ob)
+oc_route(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t lane, uint16_t n,
+	 struct oc_burst *ob)
 {
 	const struct vs_dp_port *ip = &dp->ports[in];
 	const struct vs_dp_worker *wk = &dp->wk[w->idx];
@@ -165,7 +166,7 @@ oc_route(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t n, s
 			ob->dest[i] = OC_DROP;
 			continue;
 		}
-		e = oc_dest_get(ob, dp, wk, in, d);
+		e = oc_dest_get(ob, dp, wk, in, lane, d);
 		if (gate || !e->direct || (f[i].needs & ~e->caps) != 0) {
 			e->direct = 0; /* later frames for it follow this one */
 			continue;
@@ -176,17 +177,19 @@ oc_route(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t n, s
 	}
 }
 
-/* Sends the one-copy frames for destination @p e, with the mbuf path's retries. */
+/* Sends the one-copy frames for destination @p e (on tx lane @p lane's
+ * queue), with the mbuf path's retries. */
 static void
 oc_send(struct vs_worker *w, const struct vs_dp *dp, const struct oc_burst *ob,
-	const struct oc_dest *e, uint16_t n)
+	const struct oc_dest *e, uint16_t lane, uint16_t n)
 {
 	const struct vs_port_frame *list[VS_SWITCH_BURST];
 	const struct vs_dp_txq *tq = &dp->wk[w->idx].txq[e->port];
 	const struct vs_dp_port *op = &dp->ports[e->port];
 	const struct vs_port_onecopy_ops *oc = op->port->ops->onecopy;
 	struct vs_counters *c = &w->ports[e->port];
-	rte_spinlock_t *lock = &op->sp->txq_lock[tq->queue];
+	uint16_t q = vs_dp_txq_queue(tq, lane);
+	rte_spinlock_t *lock = &op->sp->txq_lock[q];
 	uint32_t retries = w->sw->cfg.tx_retries, lost_bytes = 0;
 	uint16_t m = 0, sent;
 
@@ -195,12 +198,12 @@ oc_send(struct vs_worker *w, const struct vs_dp *dp, const struct oc_burst *ob,
 			list[m++] = &w->frames[i];
 	if (tq->locked)
 		rte_spinlock_lock(lock);
-	sent = oc->tx_frames(op->port, tq->queue, list, m);
+	sent = oc->tx_frames(op->port, q, list, m);
 	for (uint32_t r = 0; sent < m && r < retries; r++)
-		sent += oc->tx_frames(op->port, tq->queue, list + sent, (uint16_t)(m - sent));
+		sent += oc->tx_frames(op->port, q, list + sent, (uint16_t)(m - sent));
 	if (tq->locked) {
 		/* Nothing held back may outlive the lock. */
-		vs_port_tx_flush(op->port, tq->queue);
+		vs_port_tx_flush(op->port, q);
 		rte_spinlock_unlock(lock);
 	}
 	if (unlikely(sent < m)) {
@@ -215,8 +218,8 @@ oc_send(struct vs_worker *w, const struct vs_dp *dp, const struct oc_burst *ob,
 
 /* The frames for the mbuf path, copied into mbufs and forwarded as such. */
 static void
-oc_to_mbufs(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t n, void *ctx,
-	    const struct oc_burst *ob)
+oc_to_mbufs(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t lane, uint16_t n,
+	    void *ctx, const struct oc_burst *ob)
 {
 	struct vs_port *port = dp->ports[in].port;
 	const struct vs_port_onecopy_ops *oc = port->ops->onecopy;
@@ -233,11 +236,12 @@ oc_to_mbufs(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t n
 			pkts[k++] = m;
 	}
 	if (k > 0)
-		vs_worker_forward(w, dp, in, pkts, k);
+		vs_worker_forward(w, dp, in, lane, pkts, k);
 }
 
 static void
-oc_forward(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t n, void *ctx)
+oc_forward(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t lane, uint16_t n,
+	   void *ctx)
 {
 	struct vs_counters *ic = &w->ports[in];
 	uint64_t rx_bytes = 0;
@@ -245,10 +249,10 @@ oc_forward(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t n,
 	struct oc_burst ob;
 
 	ob.nd = 0;
-	oc_route(w, dp, in, n, &ob);
+	oc_route(w, dp, in, lane, n, &ob);
 	for (unsigned int i = 0; i < ob.nd; i++)
 		if (ob.d[i].n > 0)
-			oc_send(w, dp, &ob, &ob.d[i], n);
+			oc_send(w, dp, &ob, &ob.d[i], lane, n);
 	for (uint16_t i = 0; i < n; i++) {
 		if (ob.dest[i] == OC_MBUF) {
 			mbufs++;
@@ -261,14 +265,15 @@ oc_forward(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t n,
 	VS_COUNTER_ADD(ic->rx_packets, here);
 	VS_COUNTER_ADD(ic->rx_bytes, rx_bytes);
 	if (unlikely(mbufs > 0))
-		oc_to_mbufs(w, dp, in, n, ctx, &ob);
+		oc_to_mbufs(w, dp, in, lane, n, ctx, &ob);
 }
 
 void
-vs_onecopy_forward(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t n, void *ctx)
+vs_onecopy_forward(struct vs_worker *w, const struct vs_dp *dp, const struct vs_switch_poll *p,
+		   uint16_t n, void *ctx)
 {
-	struct vs_port *port = dp->ports[in].port;
+	struct vs_port *port = dp->ports[p->port].port;
 
-	oc_forward(w, dp, in, n, ctx);
+	oc_forward(w, dp, p->port, p->lane, n, ctx);
 	port->ops->onecopy->rx_frames_done(port, ctx);
 }

@@ -64,11 +64,51 @@ unsigned int vs_sched_place_new(struct vs_sched_item *items, unsigned int n,
 uint64_t vs_sched_max_load(const struct vs_sched_item *items, const uint64_t *load, unsigned int n,
 			   unsigned int nb_workers);
 
-/** @return the tx queue worker @p w uses on a port with @p nb_txq queues (> 0). */
+/**
+ * @return the first tx queue worker @p w uses on a port with @p nb_txq
+ * queues (> 0): its only one when workers outnumber the queues.
+ */
 static inline uint16_t
 vs_sched_txq(unsigned int w, uint16_t nb_txq)
 {
 	return (uint16_t)(w % nb_txq);
+}
+
+/**
+ * The tx queues worker @p w of @p nb_workers sends on to a port with
+ * @p nb_txq queues (1..32), as a bitmask (bit q: queue q). With at least as
+ * many queues as workers, each worker owns the queues q with q mod
+ * nb_workers == w: the workers' sets are disjoint and cover every queue, so
+ * nobody locks. With more workers than queues, worker w has the one queue
+ * w mod nb_txq, shared (see vs_sched_txq_shared()).
+ */
+static inline uint32_t
+vs_sched_txq_mask(unsigned int w, uint16_t nb_txq, unsigned int nb_workers)
+{
+	uint32_t mask = 0;
+
+	if (nb_workers > nb_txq)
+		return 1u << vs_sched_txq(w, nb_txq);
+	for (unsigned int q = w; q < nb_txq; q += nb_workers)
+		mask |= 1u << q;
+	return mask;
+}
+
+/**
+ * The tx queue of @p mask (non-zero) that lane @p lane sends on: the
+ * (lane mod n)-th of its n queues, lowest first. A worker gives each rx
+ * queue it polls of a port its own lane (0, 1, ... in queue order), so a
+ * worker that owns every queue sends what it received on rx queue i on tx
+ * queue i, and its rx queues spread over its tx queues.
+ */
+static inline uint16_t
+vs_sched_txq_of_lane(uint32_t mask, unsigned int lane)
+{
+	unsigned int k = lane % (unsigned int)__builtin_popcount(mask);
+
+	while (k-- > 0)
+		mask &= mask - 1;
+	return (uint16_t)__builtin_ctz(mask);
 }
 
 /**

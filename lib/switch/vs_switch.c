@@ -136,9 +136,9 @@ polls_conflict(const struct vs_dp *a, const struct vs_dp *b)
 }
 
 /*
- * Can workers still on @p a and workers already on @p b send on port @p d
- * at the same time? Only if any queue both use from different workers is
- * locked on both sides.
+ * Can workers still on @p a and workers already on @p b send on one tx
+ * queue of port @p d at the same time? Not if every queue two different
+ * workers use is locked on both sides.
  */
 static bool
 txq_conflict(const struct vs_dp *a, const struct vs_dp *b, uint16_t d)
@@ -153,7 +153,7 @@ txq_conflict(const struct vs_dp *a, const struct vs_dp *b, uint16_t d)
 		for (unsigned int w2 = 0; w2 < b->nb_workers; w2++) {
 			const struct vs_dp_txq *y = &b->wk[w2].txq[d];
 
-			if (w2 != w1 && y->valid && y->queue == x->queue &&
+			if (w2 != w1 && y->valid && (y->mask & x->mask) != 0 &&
 			    !(x->locked && y->locked))
 				return true;
 		}
@@ -248,6 +248,52 @@ onecopy_flags(const struct vs_switch *sw, const struct vs_sw_port *sp)
 	return VS_DP_ONECOPY_RX | VS_DP_ONECOPY_TX;
 }
 
+/*
+ * The polls of @p items (port order per worker), each with its tx lane:
+ * its rank among the queues of its port that its worker polls.
+ */
+static void
+dp_fill_polls(struct vs_dp *dp, const struct vs_sched_item *items, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		struct vs_dp_worker *wk = &dp->wk[items[i].worker];
+		uint16_t lane = 0;
+
+		for (uint32_t j = 0; j < wk->nb_polls; j++)
+			lane += wk->polls[j].port == items[i].port;
+		wk->polls[wk->nb_polls++] =
+			(struct vs_switch_poll){items[i].port, items[i].queue, lane};
+	}
+}
+
+/*
+ * Tx queues: each worker owns a disjoint set of each port's queues, or
+ * shares one (locked) where workers outnumber them (vs_sched_txq_mask());
+ * lane l sends on the l-th of its set, round robin.
+ */
+static void
+dp_fill_txqs(struct vs_dp *dp, unsigned int nb_workers)
+{
+	for (unsigned int d = 0; d < VS_SWITCH_MAX_PORTS; d++) {
+		const struct vs_sw_port *sp = dp->ports[d].sp;
+		uint16_t nb_txq;
+
+		if (dp->ports[d].port == NULL || sp->info.nb_txq == 0)
+			continue;
+		nb_txq = sp->info.nb_txq;
+		for (unsigned int w = 0; w < nb_workers; w++) {
+			struct vs_dp_txq *tq = &dp->wk[w].txq[d];
+			uint32_t mask = vs_sched_txq_mask(w, nb_txq, nb_workers);
+
+			for (unsigned int l = 0; l < VS_PORT_MAX_QUEUES; l++)
+				tq->queue[l] = (uint8_t)vs_sched_txq_of_lane(mask, l);
+			tq->mask = (uint8_t)mask;
+			tq->locked = vs_sched_txq_shared(w, nb_txq, nb_workers);
+			tq->valid = 1;
+		}
+	}
+}
+
 /* Builds the snapshot for the ports as they are now and publishes it. */
 static int
 reconcile(struct vs_switch *sw)
@@ -322,25 +368,8 @@ reconcile(struct vs_switch *sw)
 		dp->vlan_cnt[v] = fill[v];
 		off += fill[v];
 	}
-	/* Polls, in port order per worker. */
-	for (unsigned int i = 0; i < n; i++) {
-		struct vs_dp_worker *wk = &dp->wk[items[i].worker];
-
-		wk->polls[wk->nb_polls++] = (struct vs_switch_poll){items[i].port, items[i].queue};
-	}
-	/* Tx queues: worker w uses queue w % nb_txq, locked when shared. */
-	for (unsigned int d = 0; d < VS_SWITCH_MAX_PORTS; d++) {
-		struct vs_sw_port *sp = dp->ports[d].sp;
-
-		if (dp->ports[d].port == NULL || sp->info.nb_txq == 0)
-			continue;
-		for (unsigned int w = 0; w < sw->nb_workers; w++) {
-			dp->wk[w].txq[d].queue = vs_sched_txq(w, sp->info.nb_txq);
-			dp->wk[w].txq[d].locked =
-				vs_sched_txq_shared(w, sp->info.nb_txq, sw->nb_workers);
-			dp->wk[w].txq[d].valid = 1;
-		}
-	}
+	dp_fill_polls(dp, items, n);
+	dp_fill_txqs(dp, sw->nb_workers);
 	if (moved > 0)
 		SW_LOG(INFO, "rebalanced: %u queue(s) moved between workers", moved);
 	return publish(sw, dp);
@@ -970,6 +999,32 @@ vs_switch_lcore_view(struct vs_switch *sw, unsigned int w, struct vs_switch_lcor
 		view->polls[i] = dp->wk[w].polls[i];
 	pthread_mutex_unlock(&sw->lock);
 	return 0;
+}
+
+int
+vs_switch_txq_view(struct vs_switch *sw, uint16_t port, unsigned int w,
+		   struct vs_switch_txq_view *view)
+{
+	const struct vs_dp_txq *tq;
+	int rc = -ENOENT;
+
+	memset(view, 0, sizeof(*view));
+	if (w >= sw->nb_workers || port >= VS_SWITCH_MAX_PORTS)
+		return -ENOENT;
+	/* The snapshot is freed only by the control thread, under the lock. */
+	pthread_mutex_lock(&sw->lock);
+	if (sw->dp->ports[port].port != NULL) {
+		tq = &sw->dp->wk[w].txq[port];
+		if (tq->valid) {
+			view->mask = tq->mask;
+			view->shared = tq->locked;
+			for (unsigned int l = 0; l < VS_PORT_MAX_QUEUES; l++)
+				view->queue_of_lane[l] = tq->queue[l];
+		}
+		rc = 0;
+	}
+	pthread_mutex_unlock(&sw->lock);
+	return rc;
 }
 
 void

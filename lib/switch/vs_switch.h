@@ -115,6 +115,12 @@ struct vs_switch_port_view {
 struct vs_switch_poll {
 	uint16_t port;
 	uint16_t queue;
+	/**
+	 * Its tx lane: its rank among the queues of @c port this worker polls
+	 * (0, 1, ... in queue order). What it receives goes out on lane's tx
+	 * queue of the worker's tx queues to the destination (vs_switch_txq_view).
+	 */
+	uint16_t lane;
 };
 
 /** A worker as the engine sees it. */
@@ -217,6 +223,22 @@ unsigned int vs_switch_nb_workers(const struct vs_switch *sw);
  * @return 0 or -ENOENT
  */
 int vs_switch_lcore_view(struct vs_switch *sw, unsigned int w, struct vs_switch_lcore_view *view);
+
+/** The tx queues a worker sends on to one port. */
+struct vs_switch_txq_view {
+	uint32_t mask; /**< bit q: it may send on queue q; 0: it sends nothing there */
+	bool shared;   /**< with another worker (more workers than queues): locked */
+	uint16_t queue_of_lane[VS_PORT_MAX_QUEUES]; /**< the tx queue of each lane */
+};
+
+/**
+ * Fills @p view with the tx queues worker @p w sends on to port @p port,
+ * as the published snapshot has them (doc/vswitch.md, "Workers and
+ * queues"). Any thread.
+ * @return 0 or -ENOENT (no such worker or port)
+ */
+int vs_switch_txq_view(struct vs_switch *sw, uint16_t port, unsigned int w,
+		       struct vs_switch_txq_view *view);
 
 /** Fills @p view with the FDB's figures. Any thread. */
 void vs_switch_fdb_view(struct vs_switch *sw, struct vs_switch_fdb_view *view);

@@ -74,11 +74,28 @@ struct vs_dp_port {
 #define VS_DP_ONECOPY_RX 0x1 /* its bursts are taken as frames (vs_onecopy.c) */
 #define VS_DP_ONECOPY_TX 0x2 /* frames go to it in one copy */
 
+/*
+ * A worker's tx queues of one destination port (vs_sched_txq_mask()): a
+ * burst received on a poll with lane l goes out on queue[l], so a worker
+ * that owns every queue keeps rx queue i on tx queue i, and frames of one
+ * (source queue, destination) stay on one tx queue, in order.
+ */
 struct vs_dp_txq {
-	uint16_t queue;
+	uint8_t queue[VS_PORT_MAX_QUEUES]; /* by lane */
+	uint8_t mask;			   /* the queues in queue[] */
 	uint8_t locked; /* shared with another worker: take sp->txq_lock[queue] */
 	uint8_t valid;	/* the port has a tx queue for this worker */
 };
+
+_Static_assert(VS_PORT_MAX_QUEUES <= 8 && (VS_PORT_MAX_QUEUES & (VS_PORT_MAX_QUEUES - 1)) == 0,
+	       "vs_dp_txq: mask is 8 bits, lanes are masked");
+
+/* The tx queue of @p tq for a burst of lane @p lane. */
+static inline uint16_t
+vs_dp_txq_queue(const struct vs_dp_txq *tq, uint16_t lane)
+{
+	return tq->queue[lane & (VS_PORT_MAX_QUEUES - 1)];
+}
 
 struct vs_dp_worker {
 	uint32_t nb_polls;
@@ -192,27 +209,27 @@ int vs_sw_reconcile(struct vs_switch *sw);
 
 /* vs_worker.c */
 unsigned int vs_worker_poll(struct vs_worker *w, const struct vs_dp *dp);
-/* Forwards @p n mbufs received on port @p in (the mbuf path). */
-void vs_worker_forward(struct vs_worker *w, const struct vs_dp *dp, uint16_t in,
+/* Forwards @p n mbufs received on port @p in by a poll of tx lane @p lane (the mbuf path). */
+void vs_worker_forward(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t lane,
 		       struct rte_mbuf **pkts, uint16_t n);
 
-/* vs_onecopy.c: forwards the @p n frames rx_frames took from port @p in,
- * then gives them back. Out of line: an empty poll does not pay for it. */
-void vs_onecopy_forward(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t n,
-			void *ctx);
+/* vs_onecopy.c: forwards the @p n frames rx_frames took from port @p in
+ * (poll @p p), then gives them back. Out of line: an empty poll does not pay for it. */
+void vs_onecopy_forward(struct vs_worker *w, const struct vs_dp *dp, const struct vs_switch_poll *p,
+			uint16_t n, void *ctx);
 
-/* Polls rx @p queue of port @p in (VS_DP_ONECOPY_RX) and forwards what it
- * took by one copy; returns the frames taken. */
+/* Polls @p p (a port with VS_DP_ONECOPY_RX) and forwards what it took by
+ * one copy; returns the frames taken. */
 static inline uint16_t
-vs_onecopy_poll(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t queue)
+vs_onecopy_poll(struct vs_worker *w, const struct vs_dp *dp, const struct vs_switch_poll *p)
 {
-	struct vs_port *port = dp->ports[in].port;
+	struct vs_port *port = dp->ports[p->port].port;
 	void *ctx;
 	uint16_t n;
 
-	n = port->ops->onecopy->rx_frames(port, queue, w->frames, VS_SWITCH_BURST, &ctx);
+	n = port->ops->onecopy->rx_frames(port, p->queue, w->frames, VS_SWITCH_BURST, &ctx);
 	if (n != 0)
-		vs_onecopy_forward(w, dp, in, n, ctx);
+		vs_onecopy_forward(w, dp, p, n, ctx);
 	return n;
 }
 int vs_worker_main(void *arg);

@@ -177,9 +177,9 @@ access_tagged_ok(struct rte_mbuf *m)
 	return vlan_pop(m) == 0;
 }
 
-/* Sends what a burst gathered, one tx burst per destination. */
+/* Sends what a burst of tx lane @p lane gathered, one tx burst per destination. */
 static __rte_noinline void
-flush(struct vs_worker *w, const struct vs_dp *dp)
+flush(struct vs_worker *w, const struct vs_dp *dp, uint16_t lane)
 {
 	const struct vs_dp_worker *wk = &dp->wk[w->idx];
 	uint32_t retries = w->sw->cfg.tx_retries;
@@ -194,17 +194,18 @@ flush(struct vs_worker *w, const struct vs_dp *dp)
 
 		if (likely(tq->valid)) {
 			struct vs_port *port = dp->ports[d].port;
-			rte_spinlock_t *lock = &dp->ports[d].sp->txq_lock[tq->queue];
+			uint16_t q = vs_dp_txq_queue(tq, lane);
+			rte_spinlock_t *lock = &dp->ports[d].sp->txq_lock[q];
 
 			if (tq->locked)
 				rte_spinlock_lock(lock);
-			sent = vs_port_tx_burst(port, tq->queue, b->pkts, n);
+			sent = vs_port_tx_burst(port, q, b->pkts, n);
 			for (uint32_t r = 0; sent < n && r < retries; r++)
-				sent += vs_port_tx_burst(port, tq->queue, b->pkts + sent,
+				sent += vs_port_tx_burst(port, q, b->pkts + sent,
 							 (uint16_t)(n - sent));
 			if (tq->locked) {
 				/* Nothing held back may outlive the lock. */
-				vs_port_tx_flush(port, tq->queue);
+				vs_port_tx_flush(port, q);
 				rte_spinlock_unlock(lock);
 			}
 		}
@@ -224,12 +225,13 @@ flush(struct vs_worker *w, const struct vs_dp *dp)
 }
 
 /*
- * Forwards a burst of @p n packets received on port @p in. Out of line, so
- * that polling an empty port does not pay for its stack frame.
+ * Forwards a burst of @p n packets received on port @p in by a poll of tx
+ * lane @p lane. Out of line, so that polling an empty port does not pay
+ * for its stack frame.
  */
 static __rte_noinline void
-process(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, struct rte_mbuf **pkts,
-	uint16_t n)
+process(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t lane,
+	struct rte_mbuf **pkts, uint16_t n)
 {
 	const struct vs_dp_port *ip = &dp->ports[in];
 	struct vs_fdb *fdb = w->sw->fdb;
@@ -344,14 +346,14 @@ process(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, struct rte_mbu
 		}
 		txbuf_add(w, d, m);
 	}
-	flush(w, dp);
+	flush(w, dp, lane);
 }
 
 void
-vs_worker_forward(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, struct rte_mbuf **pkts,
-		  uint16_t n)
+vs_worker_forward(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t lane,
+		  struct rte_mbuf **pkts, uint16_t n)
 {
-	process(w, dp, in, pkts, n);
+	process(w, dp, in, lane, pkts, n);
 }
 
 /* Charges the cycles since @p t (this queue's burst, and the empty polls
@@ -380,12 +382,12 @@ vs_worker_poll(struct vs_worker *w, const struct vs_dp *dp)
 		uint16_t n;
 
 		if (dp->ports[p->port].onecopy) {
-			n = vs_onecopy_poll(w, dp, p->port, p->queue);
+			n = vs_onecopy_poll(w, dp, p);
 		} else {
 			n = vs_port_rx_burst(dp->ports[p->port].port, p->queue, pkts,
 					     VS_SWITCH_BURST);
 			if (n != 0) {
-				process(w, dp, p->port, pkts, n);
+				process(w, dp, p->port, p->lane, pkts, n);
 				vs_port_rx_done(dp->ports[p->port].port, p->queue);
 			}
 		}

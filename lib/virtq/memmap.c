@@ -8,10 +8,64 @@
 
 #include "virtq_memmap.h"
 
+/* Puts region @p i at @p pick[k], moved up past smaller regions (largest first). */
+static void
+pick_insert(const struct vq_memmap *m, uint32_t *pick, uint32_t k, uint32_t i)
+{
+	for (; k > 0 && m->region[pick[k - 1]].size < m->region[i].size; k--)
+		pick[k] = pick[k - 1];
+	pick[k] = i;
+}
+
+/*
+ * Rebuilds the fast table: the VQ_MEMMAP_FAST largest regions (the first
+ * on a tie), sorted by guest address; the other entries never match.
+ */
+static void
+fast_rebuild(struct vq_memmap *m)
+{
+	struct vq_memmap_fast *f = &m->fast;
+	uint32_t pick[VQ_MEMMAP_FAST], n = 0;
+
+	for (uint32_t i = 0; i < m->nregions; i++) {
+		if (n < VQ_MEMMAP_FAST)
+			pick_insert(m, pick, n++, i);
+		else if (m->region[i].size > m->region[pick[VQ_MEMMAP_FAST - 1]].size)
+			pick_insert(m, pick, VQ_MEMMAP_FAST - 1, i);
+	}
+	/* By guest address. */
+	for (uint32_t i = 1; i < n; i++)
+		for (uint32_t k = i;
+		     k > 0 && m->region[pick[k - 1]].guest_addr > m->region[pick[k]].guest_addr;
+		     k--) {
+			uint32_t x = pick[k];
+
+			pick[k] = pick[k - 1];
+			pick[k - 1] = x;
+		}
+	for (uint32_t k = 0; k < VQ_MEMMAP_FAST; k++) {
+		struct vq_memcache *c = &f->r[k];
+
+		if (k < n) {
+			const struct vq_mem_region *r = &m->region[pick[k]];
+
+			c->start = r->guest_addr;
+			c->size = r->size;
+			c->delta = r->host_addr - r->guest_addr;
+		} else {
+			c->start = UINT64_MAX;
+			c->size = 0;
+			c->delta = 0;
+		}
+	}
+	f->n = n;
+}
+
 void
 vq_memmap_init(struct vq_memmap *m)
 {
 	memset(m, 0, sizeof(*m));
+	fast_rebuild(m);
 }
 
 void
@@ -25,6 +79,7 @@ vq_memmap_init_identity(struct vq_memmap *m)
 	m->region[0].size = UINT64_MAX;
 	m->region[0].host_addr = 0;
 	m->nregions = 1;
+	fast_rebuild(m);
 }
 
 int
@@ -48,6 +103,7 @@ vq_memmap_add(struct vq_memmap *m, uint64_t guest_addr, uint64_t size, void *hos
 	m->region[m->nregions].size = size;
 	m->region[m->nregions].host_addr = h;
 	m->nregions++;
+	fast_rebuild(m);
 	return 0;
 }
 

@@ -346,28 +346,19 @@ int vq_packed_dev_walk(struct vq_dev *q, uint16_t slot, uint8_t wrap, uint16_t f
 		       struct vq_burst *b, unsigned int mode);
 
 /*
- * Regions the inline fast path looks through when the cached one misses. A
- * guest with a few regions (an x86 QEMU guest above ~3 GiB has two: below
- * and above the PCI hole) thus switches between them in the fast path; an
- * address past these, or in none, goes to the out-of-line walk.
- */
-#define VQ_TAKE_SCAN 8
-
-/*
  * Fast-path state of one take call (internal). The inline take loops keep
  * it in registers: stores into the burst could alias the queue's fields,
  * so the queue is read once per call, not once per chain.
  */
 struct vq_take {
-	struct vq_memcache mc;	     /* copy of the queue's cached region */
-	struct vq_memcache mc2;	     /* the region cached before it (this call) */
-	const struct vq_memmap *map; /* the queue's map, for vq_take_rehit() */
+	struct vq_memcache mc;	     /* the region of the last hit (the queue's cache) */
+	const struct vq_memmap *map; /* the queue's map, for its fast table */
 	unsigned int nchain;	     /* chains in the burst so far */
 	unsigned int nseg;	     /* segments in the burst so far */
 };
 
 /* The state a take call starts from. */
-#define VQ_TAKE_INIT(q) ((struct vq_take){(q)->cache, {0, 0, 0}, (q)->map, 0, 0})
+#define VQ_TAKE_INIT(q) ((struct vq_take){(q)->cache, (q)->map, 0, 0})
 
 /* Whether [addr, addr + len) lies wholly in @p c. */
 static inline __attribute__((always_inline)) bool
@@ -379,51 +370,18 @@ vq_memcache_holds(const struct vq_memcache *c, uint64_t addr, uint32_t len)
 }
 
 /*
- * The cached region missed: looks through the map's first VQ_TAKE_SCAN
- * regions and caches the one that holds [addr, addr + len) whole.
- */
-static inline __attribute__((always_inline)) bool
-vq_take_rehit(struct vq_take *t, uint64_t addr, uint32_t len)
-{
-	const struct vq_memmap *m = t->map;
-	const uint32_t n = m->nregions < VQ_TAKE_SCAN ? m->nregions : VQ_TAKE_SCAN;
-
-	for (uint32_t i = 0; i < n; i++) {
-		const struct vq_mem_region *r = &m->region[i];
-		const uint64_t off = addr - r->guest_addr;
-
-		if (off < r->size && len <= r->size - off) {
-			t->mc.start = r->guest_addr;
-			t->mc.size = r->size;
-			t->mc.delta = r->host_addr - r->guest_addr;
-			return true;
-		}
-	}
-	return false;
-}
-
-/*
- * Whether [addr, addr + len) lies in one region of the call's two cached
- * ones (most recent first) or of the scan; the region found becomes the
- * first. Buffers alternating between two regions thus cost a compare and
- * a swap of registers, not a scan.
+ * Whether [addr, addr + len) lies in one region: the last one hit, else
+ * one of the map's fast table (vq_memmap_fast_find(): the same cost for
+ * any of its regions, however the buffers alternate between them), which
+ * becomes the last one hit. A miss goes to the out-of-line walk, which
+ * decides (a region past the table, a range across two, or none).
  */
 static inline __attribute__((always_inline)) bool
 vq_take_hit(struct vq_take *t, uint64_t addr, uint32_t len)
 {
-	struct vq_memcache prev = t->mc;
-
 	if (__builtin_expect(vq_memcache_holds(&t->mc, addr, len), 1))
 		return true;
-	if (vq_memcache_holds(&t->mc2, addr, len)) {
-		t->mc = t->mc2;
-		t->mc2 = prev;
-		return true;
-	}
-	if (!vq_take_rehit(t, addr, len))
-		return false;
-	t->mc2 = prev;
-	return true;
+	return vq_memmap_fast_find(t->map, addr, len, &t->mc);
 }
 
 /* Host pointer of @p addr after vq_take_hit() said yes. */

@@ -42,13 +42,6 @@ struct vq_mem_region {
 	uint64_t host_addr;  /**< host virtual address of the first byte */
 };
 
-/** A set of non-overlapping regions. */
-struct vq_memmap {
-	uint32_t nregions; /**< regions in use */
-	uint32_t identity; /**< nonzero: vq_memmap_init_identity() was used */
-	struct vq_mem_region region[VQ_MEMMAP_MAX_REGIONS];
-};
-
 /**
  * The last region a queue hit, as [start, start + size) and the host minus
  * guest delta. size 0 means empty. Owned by one thread.
@@ -57,6 +50,26 @@ struct vq_memcache {
 	uint64_t start; /**< guest address of the region */
 	uint64_t size;	/**< region size; 0 when empty */
 	uint64_t delta; /**< host address minus guest address (mod 2^64) */
+};
+
+/** Regions the device fast path finds without a loop (vq_memmap_fast_find()). */
+#define VQ_MEMMAP_FAST 4
+
+/**
+ * The map's largest VQ_MEMMAP_FAST regions, sorted by guest address (kept by
+ * vq_memmap_add(); internal). Unused entries start at UINT64_MAX with size 0.
+ */
+struct vq_memmap_fast {
+	struct vq_memcache r[VQ_MEMMAP_FAST];
+	uint32_t n; /**< entries in use */
+};
+
+/** A set of non-overlapping regions. */
+struct vq_memmap {
+	uint32_t nregions; /**< regions in use */
+	uint32_t identity; /**< nonzero: vq_memmap_init_identity() was used */
+	struct vq_mem_region region[VQ_MEMMAP_MAX_REGIONS];
+	struct vq_memmap_fast fast; /**< the fast path's lookup table */
 };
 
 /**
@@ -125,6 +138,36 @@ vq_memmap_translate(const struct vq_memmap *m, struct vq_memcache *c, uint64_t a
 	if (__builtin_expect(off < c->size && len <= c->size - off, 1))
 		return (void *)(uintptr_t)(addr + c->delta);
 	return vq_memmap_translate_slow(m, c, addr, len);
+}
+
+/**
+ * Finds the region of the map's fast table that holds [addr, addr + len)
+ * whole, at the same cost whichever it is: the candidate is the last region
+ * starting at or below @p addr (compares without branches), then one bounds
+ * check. Refuses (false) a range in no region, straddling two, or in a
+ * region outside the table (a map of more than VQ_MEMMAP_FAST regions): the
+ * caller then takes the slow path, which decides.
+ *
+ * @param m the map
+ * @param addr guest address
+ * @param len bytes
+ * @param out set to the region found
+ * @return whether it was found
+ */
+static inline __attribute__((always_inline)) bool
+vq_memmap_fast_find(const struct vq_memmap *m, uint64_t addr, uint64_t len, struct vq_memcache *out)
+{
+	const struct vq_memcache *r = m->fast.r;
+	unsigned int i = 0;
+	uint64_t off;
+
+	for (unsigned int k = 1; k < VQ_MEMMAP_FAST; k++)
+		i += addr >= r[k].start;
+	off = addr - r[i].start;
+	if (off >= r[i].size || len > r[i].size - off)
+		return false;
+	*out = r[i];
+	return true;
 }
 
 /**

@@ -137,8 +137,8 @@ vq_packed_dev_chain(struct vq_dev *q, const struct vq_pdesc *desc, uint16_t size
  * the four slots from @p d (a slot that is a multiple of 4, so they share a
  * 64-byte line) are checked with one look at their flags and one acquire
  * fence, and taken with one move of the position. Anything else (a chain,
- * an indirect table, a descriptor not yet available, an address the cache
- * and scan do not translate) returns 0, and the one-by-one path takes what
+ * an indirect table, a descriptor not yet available, an address neither the cache
+ * nor the fast table translates) returns 0, and the one-by-one path takes what
  * it can with its full checks.
  */
 
@@ -280,7 +280,7 @@ vq_packed_dev_take(struct vq_dev *q, struct vq_burst *b, unsigned int max)
 	}
 	q->last_avail = slot;
 	q->avail_wrap = wrap;
-	q->cache = t.mc; /* the region the scan found stays cached */
+	q->cache = t.mc; /* the region last hit stays cached */
 out:
 	b->nchain = (uint16_t)t.nchain;
 	b->nseg = (uint16_t)t.nseg;
@@ -383,7 +383,7 @@ vq_packed_dev_take_rx(struct vq_dev *q, struct vq_burst *b, const uint32_t *len,
 	}
 	q->last_avail = slot;
 	q->avail_wrap = wrap;
-	q->cache = t.mc; /* the region the scan found stays cached */
+	q->cache = t.mc; /* the region last hit stays cached */
 out:
 	b->nchain = (uint16_t)t.nchain;
 	b->nseg = (uint16_t)t.nseg;

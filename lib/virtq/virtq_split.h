@@ -117,7 +117,7 @@ vq_split_dev_take(struct vq_dev *q, struct vq_burst *b, unsigned int max)
 		if (VQ_UNLIKELY(vq_split_dev_chain(q, desc, size, &t, heads[i], b, VQ_WALK_TX) < 0))
 			break;
 	q->last_avail = (uint16_t)(last + t.nchain);
-	q->cache = t.mc; /* the region the scan found stays cached */
+	q->cache = t.mc; /* the region last hit stays cached */
 out:
 	b->nchain = (uint16_t)t.nchain;
 	b->nseg = (uint16_t)t.nseg;

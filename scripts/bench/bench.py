@@ -52,7 +52,9 @@ def parse_args(argv):
     ap.add_argument("--build", default="build", help="meson build directory (vswitch, vs-latprobe)")
     ap.add_argument("--out", help="output directory (default BUILD/bench/<date-time>)")
     ap.add_argument("--switches", default=",".join(ALL_SWITCHES),
-                    help="comma list of: %s (and vswitch-mbuf: vswitch with one copy off)"
+                    help="comma list of: %s (and vswitch-mbuf: vswitch with one copy off; "
+                    "vswitch-base: the vswitch built in $VS_BENCH_BASE, for before/after "
+                    "in one run)"
                     % ", ".join(ALL_SWITCHES))
     ap.add_argument("--sizes", type=int_list, default=[64, 512, 1518],
                     help="frame sizes in bytes, FCS included (default 64,512,1518)")

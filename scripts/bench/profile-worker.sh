@@ -8,12 +8,14 @@
 # counts, unlike cycles, do not move with the neighbours on a shared machine.
 #
 #   scripts/bench/profile-worker.sh [--build DIR] [--size BYTES] [--seconds N]
-#                                   [--ports N] [--one-copy 0|1] [--state-dir DIR]
+#                                   [--ports N] [--queues Q] [--one-copy 0|1]
+#                                   [--state-dir DIR]
 #                                   [--out DIR]
 #
 # --size: frame size with FCS (64); --seconds: measured part (20);
 # --ports: VM ports attached (2); traffic always on the first two, the
-# others idle (the scaling case); --one-copy: vswitch's --one-copy (1, the
+# others idle (the scaling case); --queues: queue pairs per VM port (1; the
+# generator sends on all of them); --one-copy: vswitch's --one-copy (1, the
 # default: frames between the VMs copied straight from buffer to buffer; 0:
 # through an mbuf, as before); --state-dir: vswitch's --state-dir (crash-safe
 # transactions, doc/vhost_user_port.md; default none). Needs root,
@@ -27,6 +29,7 @@ BUILD=build
 SIZE=64
 SECS=20
 NP=2
+NQ=1
 ONECOPY=1
 STATE=
 OUT=
@@ -39,12 +42,14 @@ while [ $# -gt 0 ]; do
 	--one-copy) ONECOPY=$2; shift ;;
 	--state-dir) STATE=$2; shift ;;
 	--out) OUT=$2; shift ;;
+	--queues) NQ=$2; shift ;;
 	-h | --help) sed -n 4,25p "$0"; exit 0 ;;
 	*) echo "profile-worker: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
 case $NP in '' | *[!0-9]*) echo "profile-worker: --ports wants a number" >&2; exit 2 ;; esac
+case $NQ in 1 | 2 | 4 | 8) ;; *) echo "profile-worker: --queues wants 1, 2, 4 or 8" >&2; exit 2 ;; esac
 case $ONECOPY in 0 | 1) ;; *) echo "profile-worker: --one-copy wants 0 or 1" >&2; exit 2 ;; esac
 if [ "$NP" -lt 2 ] || [ "$NP" -gt 32 ]; then
 	echo "profile-worker: --ports must be 2..32" >&2
@@ -78,11 +83,11 @@ PEERS=()
 for i in $(seq 0 $((NP - 1))); do
 	mac=02:00:00:00:00:$(printf %02x $((i + 1)))
 	peer=02:00:00:00:00:$(printf %02x $(((i ^ 1) + 1)))
-	PORTS+=(--port "vhost-user,path=$TMP/vm$i.sock,name=vm$i")
-	VDEVS+=(--vdev "net_virtio_user$i,path=$TMP/vm$i.sock,queues=1,queue_size=256,packed_vq=0,server=0,mac=$mac")
+	PORTS+=(--port "vhost-user,path=$TMP/vm$i.sock,name=vm$i,queues=$NQ")
+	VDEVS+=(--vdev "net_virtio_user$i,path=$TMP/vm$i.sock,queues=$NQ,queue_size=256,packed_vq=0,server=0,mac=$mac")
 	PEERS+=("--eth-peer=$i,$peer")
 done
-MBUFS=$(((NP * 512 + 2048 + 4096) * 5 / 4))
+MBUFS=$(((NP * NQ * 512 + 2048 + 4096 * NQ) * 5 / 4))
 
 # The switch: its worker on CPU 1, as in the benchmark. --fair-sched: the
 # busy-polling worker must not starve vswitch's control thread under
@@ -103,14 +108,23 @@ done
 mkfifo "$TMP/gen.in"
 taskset -c 0 dpdk-testpmd --lcores=0@0,1@0 --no-pci --file-prefix "prof-$$-gen" \
 	--single-file-segments --socket-limit $((512 + MBUFS * 2304 / 1048576)) "${VDEVS[@]}" -- \
-	-i --forward-mode=mac --nb-cores=1 --rxq=1 --txq=1 --rxd=256 --txd=256 --burst=32 \
+	-i --forward-mode=mac --nb-cores=1 --rxq=$NQ --txq=$NQ --rxd=256 --txd=256 --burst=32 \
 	--total-num-mbufs=$MBUFS --txpkts=$((SIZE - 4)) --disable-link-check "${PEERS[@]}" \
 	<"$TMP/gen.in" >"$OUT/generator.log" 2>&1 &
 GPID=$!
 exec 3>"$TMP/gen.in"
 
-# Start the traffic once every port is up on the switch's side (under
-# valgrind the vhost-user set-up takes seconds per port).
+# Start the traffic once the generator's ports are started (its prompt:
+# net_virtio_user sets each device up twice, at configure and at start, and
+# under valgrind the switch may see the first up long before the second) and
+# every port is up on the switch's side (under valgrind the vhost-user
+# set-up takes seconds per port). Traffic started between the two set-ups
+# was lost (the fixed tx_first set then never circulated).
+for _ in $(seq 1 120); do
+	grep -q 'testpmd> ' "$OUT/generator.log" && break
+	kill -0 $GPID 2>/dev/null || { echo "profile-worker: the generator exited; $OUT/generator.log" >&2; exit 1; }
+	sleep 1
+done
 lcores() { "$CTL" --ctl "$TMP/vswitch.ctl" --json show lcores 2>/dev/null; }
 links_up() { "$CTL" --ctl "$TMP/vswitch.ctl" --json show ports 2>/dev/null | grep -o '"state":"up"' | wc -l; }
 up=0
@@ -130,6 +144,7 @@ sleep 3
 lcores >"$OUT/lcores-start.json"
 sleep "$SECS"
 lcores >"$OUT/lcores-end.json"
+echo "show port xstats all" >&3
 echo "stop" >&3
 echo "quit" >&3
 exec 3>&-
@@ -181,7 +196,15 @@ if txn:
     # Crash-safe mode: the journal record and the publication (called from
     # the engine's rx_done or one copy's end of a poll: not all inside the above).
     print("  commits (vu_txn_commit: journal, publish)       %6.0f" % (txn / tx))
-print("all of the worker's polls (busy and idle)         %6.0f" % (total / tx))
+print("whole worker (vs_worker_poll, polling included)   %6.0f" % (total / tx))
+# Which of the VMs' queues the switch delivered on (the generator's
+# counters since its start, all ports summed).
+gen = open(out + "/generator.log").read()
+perq = {}
+for m in re.finditer(r"^\s*rx_q(\d+)_good_packets:\s*(\d+)", gen, re.M):
+    perq[int(m.group(1))] = perq.get(int(m.group(1)), 0) + int(m.group(2))
+if perq:
+    print("VMs received, by queue: %s" % ", ".join("q%d %d" % (q, perq[q]) for q in sorted(perq)))
 idle = total - proc - deq - oc
 print("polling (rounds, empty ports): %.0f instructions per round, %.1f per port"
       % (idle / end["iterations"], idle / end["iterations"] / nports))

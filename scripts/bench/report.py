@@ -14,11 +14,11 @@ import sys
 
 SWITCHES = [("testpmd", "testpmd io"), ("ovs-normal", "OVS NORMAL"), ("ovs-p2p", "OVS p2p"),
             ("vswitch", "vswitch"), ("vswitch-ethdev", "vswitch engine + net_vhost"),
-            ("vswitch-mbuf", "vswitch, one copy off")]
+            ("vswitch-mbuf", "vswitch, one copy off"), ("vswitch-base", "vswitch, base build")]
 # ratio columns: (switch, reference)
 RATIOS = [("vswitch", "testpmd"), ("vswitch", "ovs-normal"), ("vswitch", "ovs-p2p"),
           ("vswitch-ethdev", "testpmd"), ("vswitch-ethdev", "ovs-normal"),
-          ("vswitch-mbuf", "testpmd"), ("vswitch", "vswitch-mbuf")]
+          ("vswitch-mbuf", "testpmd"), ("vswitch", "vswitch-mbuf"), ("vswitch", "vswitch-base")]
 LABEL = dict(SWITCHES)
 UNSTABLE_SPREAD = 0.20
 DOC_BEGIN = "<!-- bench-results:begin (scripts/bench.sh --update-doc writes this part) -->"

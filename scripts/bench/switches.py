@@ -610,6 +610,27 @@ class VswitchMbufSwitch(VswitchSwitch):
     extra_opts = ["--one-copy", "0"]
 
 
+class VswitchBaseSwitch(VswitchSwitch):
+    """vswitch as built in another build directory (VS_BENCH_BASE=DIR, e.g.
+    a build of main before a change): the same-run reference for a change's
+    effect, measured in the same rounds as the tree's own vswitch."""
+
+    name = "vswitch-base"
+    label = "vswitch, base build"
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.base_dir = os.environ.get("VS_BENCH_BASE", "")
+        if self.base_dir:
+            self.bin = os.path.join(self.base_dir, "app", "vswitch", "vswitch")
+            self.ctl_bin = os.path.join(self.base_dir, "app", "vswitchctl", "vswitchctl")
+
+    def available(self):
+        if not self.base_dir:
+            return False, "NOT AVAILABLE: set VS_BENCH_BASE to the base build directory"
+        return super().available()
+
+
 def make_switches(ctx, names):
     table = {
         "testpmd": lambda: TestpmdSwitch(ctx),
@@ -618,6 +639,7 @@ def make_switches(ctx, names):
         "vswitch": lambda: VswitchSwitch(ctx),
         "vswitch-ethdev": lambda: VswitchEthdevSwitch(ctx),
         "vswitch-mbuf": lambda: VswitchMbufSwitch(ctx),
+        "vswitch-base": lambda: VswitchBaseSwitch(ctx),
     }
     out = []
     for n in names:

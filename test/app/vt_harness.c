@@ -399,8 +399,15 @@ int
 vt_pmdvm_start(struct vt_pmdvm *vm, const char *name, const char *sock, const char *mac,
 	       bool server, int cpu, char *why, size_t len)
 {
+	return vt_pmdvm_start_queues(vm, name, sock, mac, server, cpu, 1, why, len);
+}
+
+int
+vt_pmdvm_start_queues(struct vt_pmdvm *vm, const char *name, const char *sock, const char *mac,
+		      bool server, int cpu, unsigned int queues, char *why, size_t len)
+{
 	static unsigned int seq;
-	char testpmd[256], vdev[512], lcores[32];
+	char testpmd[256], vdev[512], lcores[32], rxq[32], txq[32];
 	const char *argv[40];
 	int n = 0, rc;
 
@@ -408,8 +415,10 @@ vt_pmdvm_start(struct vt_pmdvm *vm, const char *name, const char *sock, const ch
 	snprintf(vm->name, sizeof(vm->name), "%s", name);
 	snprintf(vm->mac, sizeof(vm->mac), "%s", mac);
 	snprintf(vm->prefix, sizeof(vm->prefix), "switch-vm%d-%u", (int)getpid(), seq++);
-	snprintf(vdev, sizeof(vdev), "net_virtio_user0,path=%s,mac=%s%s", sock, mac,
-		 server ? ",server=1" : "");
+	snprintf(vdev, sizeof(vdev), "net_virtio_user0,path=%s,mac=%s,queues=%u%s", sock, mac,
+		 queues, server ? ",server=1" : "");
+	snprintf(rxq, sizeof(rxq), "--rxq=%u", queues);
+	snprintf(txq, sizeof(txq), "--txq=%u", queues);
 	snprintf(lcores, sizeof(lcores), "0@%d,1@%d", cpu, cpu);
 	vt_testpmd_path(testpmd, sizeof(testpmd));
 	argv[n++] = testpmd;
@@ -432,6 +441,8 @@ vt_pmdvm_start(struct vt_pmdvm *vm, const char *name, const char *sock, const ch
 	argv[n++] = "--disable-link-check";
 	argv[n++] = "--txd=512";
 	argv[n++] = "--rxd=512";
+	argv[n++] = rxq;
+	argv[n++] = txq;
 	argv[n] = NULL;
 	rc = vt_proc_start(&vm->proc, argv, cpu);
 	if (rc != 0) {
@@ -535,6 +546,33 @@ vt_pmdvm_stats(struct vt_pmdvm *vm, uint64_t *rx, uint64_t *tx)
 		    sscanf(t, "TX-packets: %llu", &b) == 1) {
 			*rx = a;
 			*tx = b;
+			rc = 0;
+		}
+	}
+	free(out);
+	return rc;
+}
+
+int
+vt_pmdvm_xstat(struct vt_pmdvm *vm, const char *name, uint64_t *value)
+{
+	const char *tag = "NIC extended statistics for port 0";
+	unsigned int n = count_output(&vm->proc, "testpmd> ");
+	char *out, *s, *last = NULL, key[128];
+	int rc = -1;
+
+	if (vt_pmdvm_cmd(vm, "show port xstats 0") != 0 ||
+	    wait_count(&vm->proc, "testpmd> ", n + 1, 10000) != 0)
+		return -1;
+	snprintf(key, sizeof(key), "\n%s: ", name);
+	out = vt_proc_output(&vm->proc);
+	for (s = out; s != NULL && (s = strstr(s, tag)) != NULL; s += strlen(tag))
+		last = s;
+	if (last != NULL && (s = strstr(last, key)) != NULL) {
+		unsigned long long v;
+
+		if (sscanf(s + strlen(key), "%llu", &v) == 1) {
+			*value = v;
 			rc = 0;
 		}
 	}

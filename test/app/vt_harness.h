@@ -121,6 +121,10 @@ struct vt_pmdvm {
 int vt_pmdvm_start(struct vt_pmdvm *vm, const char *name, const char *sock, const char *mac,
 		   bool server, int cpu, char *why, size_t len);
 
+/* The same with @p queues queue pairs (net_virtio_user queues=N, --rxq/--txq=N). */
+int vt_pmdvm_start_queues(struct vt_pmdvm *vm, const char *name, const char *sock, const char *mac,
+			  bool server, int cpu, unsigned int queues, char *why, size_t len);
+
 /* Waits for the prompt (after a server=1 start, once the switch connected). */
 int vt_pmdvm_wait_prompt(struct vt_pmdvm *vm, unsigned int ms);
 
@@ -141,6 +145,12 @@ int vt_pmdvm_send(struct vt_pmdvm *vm, const char *dst, unsigned int bursts, uns
 
 /* Reads port 0's RX-packets and TX-packets (show port stats 0). */
 int vt_pmdvm_stats(struct vt_pmdvm *vm, uint64_t *rx, uint64_t *tx);
+
+/*
+ * Reads port 0's extended statistic @p name (show port xstats 0), e.g.
+ * "rx_q1_good_packets". Returns 0 or -1.
+ */
+int vt_pmdvm_xstat(struct vt_pmdvm *vm, const char *name, uint64_t *value);
 
 /* "clear port stats 0". */
 int vt_pmdvm_clear(struct vt_pmdvm *vm);

@@ -45,6 +45,7 @@ struct mig {
 	int lfd; /* client mode: where the "QEMU" listens */
 	bool reader;
 	char path[256];
+	char spec[512];
 	/* the dirty log, shared with the port */
 	int log_fd;
 	uint8_t *log;
@@ -73,7 +74,8 @@ mig_open(struct mig *m, const char *name, uint64_t features, bool client)
 		.tx_buf_size = 10240,
 		.indirect_max = 8,
 	};
-	char spec[512], err[256], why[256];
+	char err[256], why[256];
+	char *spec = m->spec;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
@@ -81,7 +83,7 @@ mig_open(struct mig *m, const char *name, uint64_t features, bool client)
 	if (vt_vu_env_init(&m->e, name, 8191, 0, why, sizeof(why)) != 0)
 		TEST_SKIP("%s", why);
 	vt_path(m->path, sizeof(m->path), client ? "qemu-mig.sock" : "vu-mig.sock");
-	snprintf(spec, sizeof(spec), "vhost-user,path=%s%s", m->path, client ? ",client=1" : "");
+	snprintf(spec, sizeof(m->spec), "vhost-user,path=%s%s", m->path, client ? ",client=1" : "");
 	if (client) {
 		m->lfd = vh_user_listen(m->path);
 		TEST_ASSERT(m->lfd >= 0, "listen on %s", m->path);
@@ -322,6 +324,67 @@ test_log_client(void)
 }
 REGISTER_TEST(vhost_user_port_logs_every_page_it_writes_client_mode, fast, test_log_client)
 
+/*
+ * An upgrade of the switch (`vswitch --takeover`) in the middle of a
+ * migration: the port is handed over to a new port object while the log
+ * runs. The new one maps the log from the handed-over fd and goes on
+ * marking every page it writes; when the migration ends (LOG_ALL off,
+ * handled by the new back-end) nothing more is marked.
+ */
+static int
+run_logging_across_hand_over(const char *name, uint64_t features, bool client)
+{
+	struct vh_log_area la;
+	struct mig m;
+	int rc = mig_open(&m, name, features, client), ho;
+
+	if (rc != TEST_SUCCESS)
+		goto out;
+	rc = TEST_FAILED;
+	la = (struct vh_log_area){m.log_len, 0, 0, m.log_fd};
+	if (vt_guest_log_start(&m.g, &la, false) != 0) {
+		printf("FAIL: %s: starting the log\n", name);
+		goto out;
+	}
+	for (int r = 0; r < ROUNDS; r++) {
+		if (r == ROUNDS / 3 || r == 2 * ROUNDS / 3) {
+			ho = vt_vu_port_hand_over(&m.e, &m.port, m.spec);
+			if (ho != 0) {
+				printf("FAIL: %s: hand-over: %s\n", name, strerror(-ho));
+				goto out;
+			}
+		}
+		if (round_trip(&m, true) != TEST_SUCCESS)
+			goto out;
+	}
+	if (vt_guest_log_stop(&m.g) != 0) {
+		printf("FAIL: %s: ending the log on the new port\n", name);
+		goto out;
+	}
+	for (int r = 0; r < 5; r++)
+		if (round_trip(&m, false) != TEST_SUCCESS)
+			goto out;
+	printf("%s: 2 hand-overs while logging, %lu frames, %lu guest bytes changed and "
+	       "checked\n",
+	       name, m.frames, m.changed);
+	rc = TEST_SUCCESS;
+out:
+	mig_close(&m);
+	return rc;
+}
+
+static int
+test_log_across_hand_over(void)
+{
+	TEST_RUN(run_logging_across_hand_over("hand-over, split",
+					      FEATURES | F(VIRTIO_NET_F_MRG_RXBUF), false));
+	TEST_RUN(run_logging_across_hand_over(
+		"hand-over, client mode, packed",
+		FEATURES | F(VIRTIO_F_RING_PACKED) | F(VIRTIO_NET_F_MRG_RXBUF), true));
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(vhost_user_port_keeps_logging_across_a_hand_over, fast, test_log_across_hand_over)
+
 /* ---- SEND_RARP ---- */
 
 static int
@@ -450,3 +513,39 @@ test_rarp(void)
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(vhost_user_port_injects_the_rarp_of_send_rarp, fast, test_rarp)
+
+/*
+ * An upgrade (`vswitch --takeover`) right after a VM arrived: the RARP that
+ * SEND_RARP queued and no poll took yet is announced by the port that
+ * takes over, once, ahead of the guest's frames.
+ */
+static int
+test_rarp_across_hand_over(void)
+{
+	static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x58};
+	static uint8_t frame[1514];
+	struct rte_mbuf *pkts[8];
+	struct mig m;
+	uint16_t n;
+
+	TEST_RUN(mig_open(&m, "rarp-ho", FEATURES, false));
+	vt_frame_fill(frame, sizeof(frame), 11);
+	TEST_ASSERT_SUCCESS(vt_guest_send(&m.g, 0, frame, sizeof(frame), NULL, VT_TX_ONE), "send");
+	TEST_ASSERT_SUCCESS(vh_user_frontend_send_rarp(m.g.fe, mac), "SEND_RARP");
+	TEST_ASSERT_SUCCESS(vt_vu_port_hand_over(&m.e, &m.port, m.spec), "hand-over");
+	n = vt_vu_rx(&m.e, READER, m.port, 0, pkts, 8);
+	TEST_ASSERT_EQUAL(n, 2, "the announcement and the guest's frame, from the new port");
+	TEST_RUN(check_rarp(pkts[0], mac));
+	TEST_ASSERT_EQUAL(vt_frame_check_mbuf(pkts[1]), 11, "then the guest's frame");
+	rte_pktmbuf_free_bulk(pkts, n);
+	TEST_ASSERT_EQUAL(vt_vu_rx(&m.e, READER, m.port, 0, pkts, 8), 0, "only once");
+	/* Taken before the hand-over: not announced again. */
+	TEST_ASSERT_SUCCESS(vh_user_frontend_send_rarp(m.g.fe, mac), "SEND_RARP");
+	TEST_ASSERT_EQUAL(vt_vu_rx(&m.e, READER, m.port, 0, pkts, 8), 1, "taken");
+	rte_pktmbuf_free(pkts[0]);
+	TEST_ASSERT_SUCCESS(vt_vu_port_hand_over(&m.e, &m.port, m.spec), "hand-over");
+	TEST_ASSERT_EQUAL(vt_vu_rx(&m.e, READER, m.port, 0, pkts, 8), 0, "nothing announced twice");
+	mig_close(&m);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(vhost_user_port_hands_over_a_pending_rarp, fast, test_rarp_across_hand_over)

@@ -207,6 +207,92 @@ vt_vu_port_start(struct vt_vu_env *e, const char *spec, char *err, size_t len)
 	return j.port;
 }
 
+struct handover_job {
+	struct vt_vu_env *e;
+	struct vs_port *port;
+	const char *spec;
+	int rc;
+};
+
+static void
+close_all(int *fds, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/* The new port's side: its own descriptors of the old one's files, as SCM_RIGHTS gives them. */
+static int
+load_new(struct handover_job *j, const struct vs_port_handover *saved, struct vs_port **out)
+{
+	struct vs_port_env env = {
+		.mp = j->e->mp,
+		.qsbr = j->e->qsbr,
+		.loop = j->e->loop,
+		.socket_id = SOCKET_ID_ANY,
+		.state_changed = env_state_changed,
+		.arg = j->e,
+	};
+	int fds[VS_PORT_HANDOVER_MAX_FDS];
+	struct vs_port_handover h = *saved;
+	struct vs_port_spec spec;
+	struct vs_port *port;
+	char err[256];
+	int rc;
+
+	h.fds = fds;
+	for (unsigned int i = 0; i < h.nfds; i++)
+		fds[i] = fcntl(saved->fds[i], F_DUPFD_CLOEXEC, 3);
+	if (vs_port_spec_parse(j->spec, &spec, err, sizeof(err)) != 0 ||
+	    (port = vs_port_create("vu0", &spec, &env, err, sizeof(err))) == NULL) {
+		close_all(fds, h.nfds);
+		return -EINVAL;
+	}
+	rc = port->ops->handover_load(port, &h); /* takes every fd, also on failure */
+	if (rc != 0) {
+		port->ops->handover_release(port);
+		port->ops->stop(port);
+		port->ops->destroy(port);
+		return rc;
+	}
+	*out = port;
+	return 0;
+}
+
+static void
+handover_job(void *arg)
+{
+	struct handover_job *j = arg;
+	int fds[VS_PORT_HANDOVER_MAX_FDS];
+	struct vs_port_handover h = {.fds = fds};
+	struct vs_port *nw = NULL;
+
+	j->rc = j->port->ops->handover_save(j->port, &h);
+	if (j->rc != 0)
+		return;
+	j->rc = load_new(j, &h, &nw);
+	free(h.blob);
+	if (j->rc != 0) {
+		j->port->ops->handover_resume(j->port);
+		return;
+	}
+	j->port->ops->handover_release(j->port);
+	j->port->ops->stop(j->port);
+	j->port->ops->destroy(j->port);
+	j->port = nw;
+}
+
+int
+vt_vu_port_hand_over(struct vt_vu_env *e, struct vs_port **port, const char *spec)
+{
+	struct handover_job j = {e, *port, spec, -EINVAL};
+
+	vt_vu_run(e, handover_job, &j);
+	*port = j.port;
+	return j.rc;
+}
+
 static void
 destroy_job(void *arg)
 {

@@ -67,6 +67,15 @@ void vt_vu_run(struct vt_vu_env *e, void (*fn)(void *), void *arg);
 /* Creates and starts a port from @p spec on the loop thread; NULL + @p err. */
 struct vs_port *vt_vu_port_start(struct vt_vu_env *e, const char *spec, char *err, size_t len);
 
+/*
+ * What `vswitch --takeover` does to @p *port, in one process (loop thread):
+ * handover_save, the fds duplicated as SCM_RIGHTS would, a new port made
+ * from @p spec and loaded with them, the old one released and destroyed.
+ * No burst may run. Returns 0 (*port is the new port) or save's or load's
+ * negative errno (*port is the old one, resumed when save had worked).
+ */
+int vt_vu_port_hand_over(struct vt_vu_env *e, struct vs_port **port, const char *spec);
+
 /* Stops and destroys @p port on the loop thread (no burst may run). */
 void vt_vu_port_destroy(struct vt_vu_env *e, struct vs_port *port);
 

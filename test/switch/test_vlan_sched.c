@@ -181,3 +181,63 @@ test_sched_txq_shared_only_when_needed(void)
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(sched_txq_shared_only_when_needed, fast, test_sched_txq_shared_only_when_needed)
+
+/*
+ * Each worker's tx queues of a port: disjoint from every other worker's
+ * unless the queue is shared (and then locked), every queue used when
+ * there are enough workers, and lanes spread over a worker's queues.
+ */
+static int
+test_sched_txq_sets_are_disjoint_unless_shared(void)
+{
+	/* One worker, 2 queues: rx lane i -> tx queue i (as testpmd io). */
+	TEST_ASSERT_EQUAL(vs_sched_txq_mask(0, 2, 1), 0x3u, "one worker owns both");
+	TEST_ASSERT(vs_sched_txq_of_lane(0x3, 0) == 0 && vs_sched_txq_of_lane(0x3, 1) == 1,
+		    "lane i on queue i");
+	TEST_ASSERT_EQUAL(vs_sched_txq_of_lane(0x3, 2), 0, "then round robin");
+	/* 2 workers, 4 queues: {0, 2} and {1, 3}; each worker's lanes 0, 1 differ. */
+	TEST_ASSERT(vs_sched_txq_mask(0, 4, 2) == 0x5 && vs_sched_txq_mask(1, 4, 2) == 0xa,
+		    "interleaved halves");
+	TEST_ASSERT(vs_sched_txq_of_lane(0xa, 0) == 1 && vs_sched_txq_of_lane(0xa, 1) == 3,
+		    "worker 1's lanes");
+	for (unsigned int nw = 1; nw <= 16; nw++) {
+		for (uint16_t nq = 1; nq <= 8; nq++) {
+			uint32_t all = 0;
+
+			for (unsigned int w = 0; w < nw; w++) {
+				uint32_t m = vs_sched_txq_mask(w, nq, nw), others = 0;
+				bool shared = vs_sched_txq_shared(w, nq, nw);
+
+				TEST_ASSERT(m != 0 && m < (1u << nq), "w %u of %u, %u queues: %#x",
+					    w, nw, nq, m);
+				for (unsigned int x = 0; x < nw; x++)
+					if (x != w)
+						others |= vs_sched_txq_mask(x, nq, nw);
+				TEST_ASSERT_EQUAL((m & others) != 0, shared,
+						  "w %u of %u, %u queues: overlap iff shared", w,
+						  nw, nq);
+				TEST_ASSERT(!shared || __builtin_popcount(m) == 1,
+					    "a shared worker has one queue");
+				TEST_ASSERT_EQUAL(vs_sched_txq(w, nq), (uint16_t)__builtin_ctz(m),
+						  "its first queue");
+				for (unsigned int l = 0; l < 8; l++) {
+					uint16_t q = vs_sched_txq_of_lane(m, l);
+
+					TEST_ASSERT(m & (1u << q), "lane %u in the set", l);
+					/* Lanes below the set's size get distinct queues. */
+					for (unsigned int k = 0; k < l; k++)
+						TEST_ASSERT(
+							l >= (unsigned int)__builtin_popcount(m) ||
+								vs_sched_txq_of_lane(m, k) != q,
+							"lanes %u and %u", k, l);
+				}
+				all |= m;
+			}
+			TEST_ASSERT_EQUAL(all, (1u << nq) - 1, "%u workers, %u queues: all used",
+					  nw, nq);
+		}
+	}
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(sched_txq_sets_are_disjoint_unless_shared, fast,
+	      test_sched_txq_sets_are_disjoint_unless_shared)

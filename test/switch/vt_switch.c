@@ -257,6 +257,7 @@ testq_tx(struct vs_port *port, uint16_t q, struct rte_mbuf **pkts, uint16_t nb)
 		rte_pktmbuf_free(pkts[i]);
 	}
 	__atomic_fetch_add(&p->st.received, nb, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&p->st.received_on[q], nb, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->busy_tx[q], 0, __ATOMIC_RELEASE);
 	return nb;
 }
@@ -385,6 +386,8 @@ vt_testq_stats(struct vs_port *port, struct vt_testq_stats *s)
 	for (unsigned int q = 0; q < VS_PORT_MAX_QUEUES; q++)
 		s->generated[q] = __atomic_load_n(&p->st.generated[q], __ATOMIC_RELAXED);
 	s->received = __atomic_load_n(&p->st.received, __ATOMIC_RELAXED);
+	for (unsigned int q = 0; q < VS_PORT_MAX_QUEUES; q++)
+		s->received_on[q] = __atomic_load_n(&p->st.received_on[q], __ATOMIC_RELAXED);
 	for (unsigned int i = 0; i < 16; i++)
 		s->received_from[i] = __atomic_load_n(&p->st.received_from[i], __ATOMIC_RELAXED);
 	s->violations = __atomic_load_n(&p->st.violations, __ATOMIC_RELAXED);

@@ -70,11 +70,12 @@ unsigned int vt_sw_drain(struct vt_sw *t);
 /* ---- testq: a port type whose queues and link the test controls ---- */
 
 struct vt_testq_stats {
-	uint64_t generated[VS_PORT_MAX_QUEUES]; /* frames its rx made */
-	uint64_t received;			/* frames its tx took */
-	uint64_t received_from[16];		/* by the source port id in the frame */
-	uint64_t violations;			/* two threads in one queue at once */
-	uint64_t not_ready;			/* bursts on queues beyond the count */
+	uint64_t generated[VS_PORT_MAX_QUEUES];	  /* frames its rx made */
+	uint64_t received;			  /* frames its tx took */
+	uint64_t received_on[VS_PORT_MAX_QUEUES]; /* by tx queue */
+	uint64_t received_from[16];		  /* by the source port id in the frame */
+	uint64_t violations;			  /* two threads in one queue at once */
+	uint64_t not_ready;			  /* bursts on queues beyond the count */
 };
 
 /*

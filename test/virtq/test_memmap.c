@@ -3,6 +3,7 @@
  * lib/virtq: ring layouts and guest address translation.
  */
 #include <errno.h>
+#include <inttypes.h>
 
 #include "test.h"
 #include "virtq_memmap.h"
@@ -133,6 +134,107 @@ test_cache_switch(void)
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(virtq_memmap_cache_follows_region_changes, fast, test_cache_switch)
+
+/* The region of @p m that holds [addr, addr + len) whole, by a plain walk, or -1. */
+static int
+ref_find(const struct vq_memmap *m, uint64_t addr, uint64_t len)
+{
+	for (uint32_t i = 0; i < m->nregions; i++) {
+		const struct vq_mem_region *r = &m->region[i];
+		uint64_t off = addr - r->guest_addr;
+
+		if (off < r->size && len <= r->size - off)
+			return (int)i;
+	}
+	return -1;
+}
+
+/*
+ * vq_memmap_fast_find() against a walk at @p addr: never a wrong region;
+ * a yes for every range inside one of the regions flagged in @p in_table.
+ */
+static int
+check_fast(const struct vq_memmap *m, const bool *in_table, uint64_t addr, uint64_t len)
+{
+	struct vq_memcache c = {0, 0, 0};
+	int i = ref_find(m, addr, len);
+	bool found = vq_memmap_fast_find(m, addr, len, &c);
+
+	if (i < 0) {
+		TEST_ASSERT(!found, "%#" PRIx64 "+%" PRIu64 ": in no region, found", addr, len);
+		return TEST_SUCCESS;
+	}
+	TEST_ASSERT(found || !in_table[i],
+		    "%#" PRIx64 "+%" PRIu64 ": region %d of the table missed", addr, len, i);
+	TEST_ASSERT(!found || (c.start == m->region[i].guest_addr && c.size == m->region[i].size &&
+			       c.delta == m->region[i].host_addr - m->region[i].guest_addr),
+		    "%#" PRIx64 "+%" PRIu64 ": wrong region (want %d)", addr, len, i);
+	return TEST_SUCCESS;
+}
+
+/*
+ * The take fast path's table (the 4 largest regions, first on a tie): an
+ * x86 guest's layout with a small region between two large ones and one
+ * adjacent to a large one, added out of order; ranges at every boundary,
+ * across two regions and at random; then a tie of five equal regions.
+ */
+static int
+test_fast_find(void)
+{
+	static const uint64_t r[7][2] = {
+		{0x200000000ULL, 0x80000000ULL}, {0x0, 0xa0000},
+		{0xfeb00000ULL, 0x10000},	 {0x100000000ULL, 0x40000000ULL},
+		{0x300000000ULL, 0x2000},	 {0x100000ULL, 0xbff00000ULL},
+		{0x140000000ULL, 0x1000},
+	};
+	static const bool big[7] = {true, true, false, true, false, true, false};
+	static const uint64_t lens[4] = {1, 16, 1514, 4096};
+	uint64_t x = 88172645463325252ULL;
+	struct vq_memcache c;
+	struct vq_memmap m;
+
+	vq_memmap_init(&m);
+	TEST_ASSERT(!vq_memmap_fast_find(&m, 0, 1, &c) &&
+			    !vq_memmap_fast_find(&m, UINT64_MAX, 1, &c),
+		    "empty map");
+	for (int i = 0; i < 7; i++)
+		TEST_ASSERT_SUCCESS(
+			vq_memmap_add(&m, r[i][0], r[i][1],
+				      (void *)(uintptr_t)(0x7f0000000000ULL + r[i][0] / 2)),
+			"region %d", i);
+	for (int i = 0; i < 7; i++) {
+		const uint64_t s = r[i][0], e = r[i][0] + r[i][1];
+
+		for (int k = 0; k < 4; k++) {
+			const uint64_t l = lens[k];
+			const uint64_t at[] = {s, s + 1, s + r[i][1] / 2, e - l, e - l + 1, e - 1,
+					       e, s - 1};
+
+			for (unsigned int j = 0; j < sizeof(at) / sizeof(at[0]); j++)
+				TEST_RUN(check_fast(&m, big, at[j], l));
+		}
+	}
+	TEST_ASSERT(!vq_memmap_fast_find(&m, 0x140000000ULL - 8, 16, &c), "across two regions");
+	for (int n = 0; n < 200000; n++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		TEST_RUN(check_fast(&m, big, x % 0x400000000ULL, lens[x >> 62]));
+	}
+	/* A tie: the first four added are in the table, the fifth goes to the walk. */
+	vq_memmap_init(&m);
+	for (int i = 0; i < 5; i++)
+		TEST_ASSERT_SUCCESS(vq_memmap_add(&m, 0x10000ULL * (uint64_t)(5 - i), 0x1000,
+						  (void *)(uintptr_t)0x7f0000000000ULL),
+				    "tie %d", i);
+	for (int i = 0; i < 5; i++)
+		TEST_ASSERT_EQUAL(
+			vq_memmap_fast_find(&m, 0x10000ULL * (uint64_t)(5 - i) + 8, 8, &c), i < 4,
+			"tie: region %d", i);
+	vq_memmap_init_identity(&m);
+	TEST_ASSERT(vq_memmap_fast_find(&m, 0x1234, 16, &c) && c.delta == 0, "identity");
+	TEST_ASSERT(!vq_memmap_fast_find(&m, UINT64_MAX - 7, 16, &c), "identity, no wrap");
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(virtq_memmap_fast_table_finds_the_largest_regions, fast, test_fast_find)
 
 static int
 test_identity(void)

@@ -16,6 +16,7 @@
  * shared machine they are indicative only: each is the median of 7 runs,
  * with the best run beside it.
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <time.h>
 #if defined(__x86_64__)
@@ -29,11 +30,33 @@
 #define BUF   2048
 #define HDR   12
 #define BURST 32
-#define PKTS  (1u << 20)
-#define RUNS  7
+#define PKTS  (1u << 20) /* per run; VT_PERF_PKTS overrides (e.g. under valgrind) */
+#define RUNS  7		 /* VT_PERF_RUNS overrides, up to RUNS */
 /* A burst that took longer than this was preempted (the machine is shared):
  * it is left out of the figures. */
 #define PREEMPTED 200000
+
+/* @p name from the environment as a number in [1, max], else @p def. */
+static unsigned long
+env_num(const char *name, unsigned long def, unsigned long max)
+{
+	const char *v = getenv(name);
+	unsigned long n = v != NULL ? strtoul(v, NULL, 0) : 0;
+
+	return n >= 1 && n <= max ? n : def;
+}
+
+static uint64_t
+pkts_per_run(void)
+{
+	return env_num("VT_PERF_PKTS", PKTS, 1ul << 30);
+}
+
+static int
+nb_runs(void)
+{
+	return (int)env_num("VT_PERF_RUNS", RUNS, RUNS);
+}
 
 static uint64_t
 cycles(void)
@@ -53,7 +76,8 @@ struct perf {
 	uint8_t *mbuf; /* BURST "mbufs" of BUF bytes: the switch's side of the copy */
 	uint64_t dev_cycles;
 	uint64_t drv_cycles;
-	uint64_t pkts;
+	uint64_t pkts;	   /* in the measured bursts */
+	uint64_t all_pkts; /* in all bursts, preempted ones too */
 	uint64_t dropped_bursts;
 	unsigned int nreg; /* regions the buffers are spread over (0: the env's one) */
 };
@@ -62,6 +86,7 @@ struct perf {
 static void
 account(struct perf *p, uint64_t dt, unsigned int n)
 {
+	p->all_pkts += n;
 	if (dt > PREEMPTED) {
 		p->dropped_bursts++;
 		return;
@@ -200,10 +225,97 @@ teardown(struct perf *p)
 	vq_env_free(&p->e);
 }
 
+/* The device's part of a dequeue round: take, copy each packet (header
+ * skipped) into an "mbuf" when @p copy, return, decide on a call. */
+static inline __attribute__((always_inline)) unsigned int
+dequeue_burst(struct perf *p, struct vq_burst *b, bool copy)
+{
+	unsigned int n = vq_dev_take(&p->e.dev, b, BURST);
+
+	if (copy) {
+		for (unsigned int i = 0; i < n; i++) {
+			const struct vq_chain *c = &b->chain[i];
+			uint8_t *dst = p->mbuf + (size_t)i * BUF;
+
+			/* One segment holding header and packet: the common
+			 * layout (VERSION_1/ANY_LAYOUT). */
+			if (c->nseg == 1 && c->seg[0].len > HDR)
+				memcpy(dst, c->seg[0].addr + HDR, c->seg[0].len - HDR);
+			else
+				vq_segs_copy_out(c->seg, c->nread, HDR, dst, c->rlen - HDR);
+		}
+	}
+	vq_dev_return(&p->e.dev, b);
+	(void)vq_dev_call_needed(&p->e.dev);
+	return n;
+}
+
+/* The device's part of an enqueue round: take_rx, copy header and packet of
+ * @p size bytes into the guest's buffers when @p copy, return, call? */
+static inline __attribute__((always_inline)) unsigned int
+enqueue_burst(struct perf *p, struct vq_burst *b, const uint32_t *len, uint32_t size, bool copy)
+{
+	unsigned int n = vq_dev_take_rx(&p->e.dev, b, len, BURST);
+
+	if (copy) {
+		for (unsigned int i = 0; i < n; i++) {
+			const struct vq_pkt *pk = &b->pkt[i];
+			const uint8_t *src = p->mbuf + (size_t)i * BUF;
+			uint8_t hdr[HDR] = {0};
+
+			hdr[10] = (uint8_t)pk->nbufs;
+			if (pk->nseg == 1) {
+				memcpy(pk->seg[0].addr, hdr, HDR);
+				memcpy(pk->seg[0].addr + HDR, src, size);
+			} else {
+				vq_segs_copy_in(pk->seg, pk->nseg, 0, hdr, HDR);
+				vq_segs_copy_in(pk->seg, pk->nseg, HDR, src, size);
+			}
+		}
+	}
+	vq_dev_return(&p->e.dev, b);
+	(void)vq_dev_call_needed(&p->e.dev);
+	return n;
+}
+
+/*
+ * One out-of-line function per ring format, direction and copy, so that
+ * callgrind counts each case's device work on its own
+ * (`callgrind_annotate --inclusive=yes`, divided by the packets printed).
+ */
+#define DEV_FNS(ring)                                                                              \
+	static __attribute__((noinline)) unsigned int dev_##ring##_dequeue_copy(                   \
+		struct perf *p, struct vq_burst *b)                                                \
+	{                                                                                          \
+		return dequeue_burst(p, b, true);                                                  \
+	}                                                                                          \
+	static __attribute__((noinline)) unsigned int dev_##ring##_dequeue_ring(                   \
+		struct perf *p, struct vq_burst *b)                                                \
+	{                                                                                          \
+		return dequeue_burst(p, b, false);                                                 \
+	}                                                                                          \
+	static __attribute__((noinline)) unsigned int dev_##ring##_enqueue_copy(                   \
+		struct perf *p, struct vq_burst *b, const uint32_t *len, uint32_t size)            \
+	{                                                                                          \
+		return enqueue_burst(p, b, len, size, true);                                       \
+	}                                                                                          \
+	static __attribute__((noinline)) unsigned int dev_##ring##_enqueue_ring(                   \
+		struct perf *p, struct vq_burst *b, const uint32_t *len, uint32_t size)            \
+	{                                                                                          \
+		return enqueue_burst(p, b, len, size, false);                                      \
+	}
+DEV_FNS(split)
+DEV_FNS(packed)
+
 /* Guest TX: the device dequeues packets of @p size bytes. */
 static int
 run_dequeue(uint64_t features, uint32_t size, bool copy, double *dev, double *drv)
 {
+	const bool packed = features & VQ_FEATURE(VQ_F_RING_PACKED);
+	unsigned int (*fn)(struct perf *, struct vq_burst *) =
+		packed ? (copy ? dev_packed_dequeue_copy : dev_packed_dequeue_ring)
+		       : (copy ? dev_split_dequeue_copy : dev_split_dequeue_ring);
+	const uint64_t want = pkts_per_run();
 	struct perf p;
 	struct vq_burst b;
 
@@ -211,33 +323,19 @@ run_dequeue(uint64_t features, uint32_t size, bool copy, double *dev, double *dr
 		return -1;
 	for (unsigned int i = 0; i < RING; i++)
 		memset(vq_env_hp(&p.e, (size_t)i * BUF), (int)i, HDR + size);
-	while (p.pkts < PKTS) {
+	while (p.all_pkts < want) {
 		uint64_t t0 = cycles();
-		unsigned int n = vq_dev_take(&p.e.dev, &b, BURST);
+		unsigned int n = fn(&p, &b);
 
-		if (copy) {
-			for (unsigned int i = 0; i < n; i++) {
-				const struct vq_chain *c = &b.chain[i];
-				uint8_t *dst = p.mbuf + (size_t)i * BUF;
-
-				/* One segment holding header and packet: the
-				 * common layout (VERSION_1/ANY_LAYOUT). */
-				if (c->nseg == 1 && c->seg[0].len > HDR)
-					memcpy(dst, c->seg[0].addr + HDR, c->seg[0].len - HDR);
-				else
-					vq_segs_copy_out(c->seg, c->nread, HDR, dst, c->rlen - HDR);
-			}
-		}
-		vq_dev_return(&p.e.dev, &b);
-		(void)vq_dev_call_needed(&p.e.dev);
 		account(&p, cycles() - t0, n);
 		if (n == 0 || driver_cycle(&p, HDR + size, 0) != 0) {
 			teardown(&p);
 			return -1;
 		}
 	}
-	*dev = (double)p.dev_cycles / (double)p.pkts;
-	*drv = (double)p.drv_cycles / (double)p.pkts;
+	/* Every burst preempted (as under valgrind): no cycle figure. */
+	*dev = p.pkts != 0 ? (double)p.dev_cycles / (double)p.pkts : 0;
+	*drv = p.pkts != 0 ? (double)p.drv_cycles / (double)p.pkts : 0;
 	teardown(&p);
 	return 0;
 }
@@ -246,6 +344,11 @@ run_dequeue(uint64_t features, uint32_t size, bool copy, double *dev, double *dr
 static int
 run_enqueue(uint64_t features, uint32_t size, bool copy, double *dev, double *drv)
 {
+	const bool packed = features & VQ_FEATURE(VQ_F_RING_PACKED);
+	unsigned int (*fn)(struct perf *, struct vq_burst *, const uint32_t *, uint32_t) =
+		packed ? (copy ? dev_packed_enqueue_copy : dev_packed_enqueue_ring)
+		       : (copy ? dev_split_enqueue_copy : dev_split_enqueue_ring);
+	const uint64_t want = pkts_per_run();
 	struct perf p;
 	struct vq_burst b;
 	uint32_t len[BURST];
@@ -254,36 +357,19 @@ run_enqueue(uint64_t features, uint32_t size, bool copy, double *dev, double *dr
 		return -1;
 	for (unsigned int i = 0; i < BURST; i++)
 		len[i] = HDR + size;
-	while (p.pkts < PKTS) {
+	while (p.all_pkts < want) {
 		uint64_t t0 = cycles();
-		unsigned int n = vq_dev_take_rx(&p.e.dev, &b, len, BURST);
+		unsigned int n = fn(&p, &b, len, size);
 
-		if (copy) {
-			for (unsigned int i = 0; i < n; i++) {
-				const struct vq_pkt *pk = &b.pkt[i];
-				const uint8_t *src = p.mbuf + (size_t)i * BUF;
-				uint8_t hdr[HDR] = {0};
-
-				hdr[10] = (uint8_t)pk->nbufs;
-				if (pk->nseg == 1) {
-					memcpy(pk->seg[0].addr, hdr, HDR);
-					memcpy(pk->seg[0].addr + HDR, src, size);
-				} else {
-					vq_segs_copy_in(pk->seg, pk->nseg, 0, hdr, HDR);
-					vq_segs_copy_in(pk->seg, pk->nseg, HDR, src, size);
-				}
-			}
-		}
-		vq_dev_return(&p.e.dev, &b);
-		(void)vq_dev_call_needed(&p.e.dev);
 		account(&p, cycles() - t0, n);
 		if (n == 0 || driver_cycle(&p, BUF, VQ_DESC_F_WRITE) != 0) {
 			teardown(&p);
 			return -1;
 		}
 	}
-	*dev = (double)p.dev_cycles / (double)p.pkts;
-	*drv = (double)p.drv_cycles / (double)p.pkts;
+	/* Every burst preempted (as under valgrind): no cycle figure. */
+	*dev = p.pkts != 0 ? (double)p.dev_cycles / (double)p.pkts : 0;
+	*drv = p.pkts != 0 ? (double)p.drv_cycles / (double)p.pkts : 0;
 	teardown(&p);
 	return 0;
 }
@@ -294,16 +380,17 @@ static int
 measure(const char *what, run_fn fn, uint64_t features)
 {
 	static const uint32_t sizes[2] = {64, 1518};
+	const int runs = nb_runs();
 
 	for (int s = 0; s < 2; s++) {
 		double dev[RUNS], ring[RUNS], drv[RUNS], unused;
 
-		for (int r = 0; r < RUNS; r++) {
+		for (int r = 0; r < runs; r++) {
 			TEST_ASSERT_SUCCESS(fn(features, sizes[s], true, &dev[r], &drv[r]), "run");
 			TEST_ASSERT_SUCCESS(fn(features, sizes[s], false, &ring[r], &unused),
 					    "run");
 		}
-		double md = median(dev, RUNS), mr = median(ring, RUNS), mv = median(drv, RUNS);
+		double md = median(dev, runs), mr = median(ring, runs), mv = median(drv, runs);
 
 		printf("virtq perf %-22s %4u B: device %6.1f cycles/pkt (best %6.1f), ring work "
 		       "alone %5.1f (best %5.1f), driver side %5.1f (best %5.1f)\n",
@@ -354,6 +441,26 @@ test_packed_enqueue(void)
 REGISTER_TEST(virtq_perf_packed_enqueue, perf, test_packed_enqueue)
 
 /*
+ * One layout only (VT_PERF_REGIONS=1, 2 or 4): for callgrind, which counts
+ * the device functions of a whole process, one layout per process.
+ */
+static int
+regions_one(const char *what, run_fn fn, uint64_t features, bool copy, unsigned int nreg)
+{
+	const int runs = nb_runs();
+	double c[RUNS], unused;
+
+	regions_now = nreg;
+	for (int r = 0; r < runs; r++)
+		TEST_ASSERT_SUCCESS(fn(features, 64, copy, &c[r], &unused), "run");
+	regions_now = 1;
+	printf("virtq perf regions %-16s 64 B %-10s: %u region(s) %6.1f cycles/pkt, %d run(s) of "
+	       "%" PRIu64 " packets\n",
+	       what, copy ? "with copy" : "ring work", nreg, median(c, runs), runs, pkts_per_run());
+	return TEST_SUCCESS;
+}
+
+/*
  * A guest whose buffers lie in 2 or 4 memory regions (an x86 QEMU guest
  * above ~3 GiB has two), alternating from one buffer to the next, against
  * the same traffic in one region; the bar (issue 15): at most 1.05x. The
@@ -364,9 +471,13 @@ static int
 regions_case(const char *what, run_fn fn, uint64_t features, bool copy)
 {
 	static const unsigned int nregs[3] = {1, 2, 4};
+	const unsigned long only = env_num("VT_PERF_REGIONS", 0, 4);
+	const int runs = nb_runs();
 	double c[3][RUNS], unused;
 
-	for (int r = 0; r < RUNS; r++)
+	if (only != 0)
+		return regions_one(what, fn, features, copy, (unsigned int)only);
+	for (int r = 0; r < runs; r++)
 		for (int k = 0; k < 3; k++) {
 			regions_now = nregs[k];
 			TEST_ASSERT_SUCCESS(fn(features, 64, copy, &c[k][r], &unused), "run");
@@ -375,7 +486,7 @@ regions_case(const char *what, run_fn fn, uint64_t features, bool copy)
 	char runs2[RUNS * 8] = "", runs4[RUNS * 8] = "";
 	double r2[RUNS], r4[RUNS];
 
-	for (int r = 0; r < RUNS; r++) {
+	for (int r = 0; r < runs; r++) {
 		/* Each run's layouts ran back to back: their ratio is a same-run one. */
 		r2[r] = c[1][r] / c[0][r];
 		r4[r] = c[2][r] / c[0][r];
@@ -384,12 +495,12 @@ regions_case(const char *what, run_fn fn, uint64_t features, bool copy)
 		snprintf(runs4 + strlen(runs4), sizeof(runs4) - strlen(runs4), "%s%.2f",
 			 r ? ", " : "", r4[r]);
 	}
-	double m1 = median(c[0], RUNS), m2 = median(c[1], RUNS), m4 = median(c[2], RUNS);
+	double m1 = median(c[0], runs), m2 = median(c[1], runs), m4 = median(c[2], runs);
 
 	printf("virtq perf regions %-16s 64 B %-10s: 1 region %6.1f cycles/pkt, 2 regions %6.1f "
 	       "(%.2fx; runs %s), 4 regions %6.1f (%.2fx; runs %s)\n",
-	       what, copy ? "with copy" : "ring work", m1, m2, median(r2, RUNS), runs2, m4,
-	       median(r4, RUNS), runs4);
+	       what, copy ? "with copy" : "ring work", m1, m2, median(r2, runs), runs2, m4,
+	       median(r4, runs), runs4);
 	return TEST_SUCCESS;
 }
 

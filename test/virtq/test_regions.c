@@ -2,8 +2,8 @@
 /*
  * A guest with several memory regions (an x86 QEMU guest above ~3 GiB has
  * two): buffers that alternate between regions are translated right by the
- * take fast path (which looks through the map's first regions when its
- * cached one misses) and by the walk (regions past those), for split and
+ * take fast path (the queue's last region, else the map's fast table of its
+ * four largest regions) and by the walk (regions past those), for split and
  * packed rings, transmit and receive takes; an address in no region still
  * breaks the queue.
  */
@@ -49,8 +49,8 @@ regions_free(struct regions *r)
 }
 
 /* Buffer k: buffer region k % (NEXTRA + 1), the map's regions 1..NEXTRA + 1
- * (after the ring's region 0; the last is past the fast path's scan of
- * VQ_TAKE_SCAN and taken by the walk), offset 256 * (k / (NEXTRA + 1)). */
+ * (after the ring's region 0; the fast table holds four of these ten
+ * regions of a page or less, the walk takes the others), offset 256 * (k / (NEXTRA + 1)). */
 static uint64_t
 buf_ga(const struct regions *r, int k)
 {

@@ -533,6 +533,12 @@ dev_send_rarp(void *dev, const uint8_t mac[6])
 	return 0;
 }
 
+int
+vu_inject_rarp(struct vs_vu_port *p, const uint8_t mac[6])
+{
+	return dev_send_rarp(p, mac);
+}
+
 void
 vu_inject_drop(struct vs_vu_port *p)
 {

@@ -28,10 +28,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <rte_mbuf.h>
+
 #include "vs_vhost_user_priv.h"
 
 #define VU_HO_MAGIC   0x4f485556u /* "VUHO" */
-#define VU_HO_VERSION 1
+#define VU_HO_VERSION 2		  /* 2: the RARP of SEND_RARP not yet taken */
 
 struct vu_ho_stats {
 	uint64_t packets;
@@ -51,6 +53,9 @@ struct vu_ho_hdr {
 	uint32_t lib_fd_base; /* lib/vhost's fds start at this index */
 	uint32_t lib_len;     /* bytes of lib/vhost's state after this header */
 	uint32_t reserved;
+	uint8_t rarp;	     /* a RARP of SEND_RARP waits for queue 0's next poll */
+	uint8_t rarp_mac[6]; /* ... announcing this MAC */
+	uint8_t reserved2;
 	struct vu_ho_stats rx[VS_PORT_MAX_QUEUES]; /* counters as stats_get reports them */
 	struct vu_ho_stats tx[VS_PORT_MAX_QUEUES];
 };
@@ -74,6 +79,21 @@ stats_in(const struct vu_ho_stats *i, struct vu_stats *live, struct vu_stats *ba
 	live->errors = i->errors;
 }
 
+/*
+ * A RARP that SEND_RARP queued and no poll took yet (live migration: the VM
+ * just arrived): its MAC, so that the new process announces it.
+ */
+static void
+rarp_out(const struct vs_vu_port *p, struct vu_ho_hdr *hdr)
+{
+	const struct rte_mbuf *m = __atomic_load_n(&p->inject, __ATOMIC_ACQUIRE);
+
+	if (m == NULL || m->data_len < 12)
+		return;
+	hdr->rarp = 1;
+	memcpy(hdr->rarp_mac, rte_pktmbuf_mtod(m, const uint8_t *) + 6, 6);
+}
+
 static void
 header_fill(const struct vs_vu_port *p, struct vu_ho_hdr *hdr)
 {
@@ -85,6 +105,7 @@ header_fill(const struct vs_vu_port *p, struct vu_ho_hdr *hdr)
 	hdr->client = p->client;
 	hdr->connected = p->be != NULL;
 	hdr->listen = -1;
+	rarp_out(p, hdr);
 	for (unsigned int q = 0; q < VS_PORT_MAX_QUEUES; q++) {
 		stats_out(&p->rx_stats[q], &p->rx_base[q], &hdr->rx[q]);
 		stats_out(&p->tx_stats[q], &p->tx_base[q], &hdr->tx[q]);
@@ -220,6 +241,8 @@ vu_handover_release(struct vs_port *port)
 static int
 check_header(const struct vs_vu_port *p, const struct vs_port_handover *h, struct vu_ho_hdr *hdr)
 {
+	static const uint8_t no_mac[6];
+
 	if (h->len < sizeof(*hdr))
 		return -EBADMSG;
 	memcpy(hdr, h->blob, sizeof(*hdr));
@@ -228,6 +251,8 @@ check_header(const struct vs_vu_port *p, const struct vs_port_handover *h, struc
 	if (hdr->version != VU_HO_VERSION)
 		return -EPROTONOSUPPORT;
 	if (hdr->nb_qp != p->nb_qp || hdr->client != p->client || hdr->reserved != 0 ||
+	    hdr->reserved2 != 0 || hdr->rarp > 1 ||
+	    (!hdr->rarp && memcmp(hdr->rarp_mac, no_mac, sizeof(no_mac)) != 0) ||
 	    hdr->connected > 1 || hdr->lib_len != h->len - sizeof(*hdr) ||
 	    hdr->lib_fd_base > h->nfds || (hdr->listen != -1 && hdr->listen != 0) ||
 	    (hdr->listen == 0 && hdr->lib_fd_base != 1) ||
@@ -329,6 +354,9 @@ vu_handover_load(struct vs_port *port, struct vs_port_handover *h)
 		h->fds[0] = -1;
 	}
 	close_all(h);
+	/* Refused like SEND_RARP's own (not a station address): logged, nothing sent. */
+	if (hdr.rarp && p->be != NULL)
+		vu_inject_rarp(p, hdr.rarp_mac);
 	vu_state_update(p);
 	if (p->client && p->be == NULL) {
 		vh_user_backoff_init(&p->backoff, VU_RETRY_MIN_MS, VU_RETRY_MAX_MS);

@@ -204,6 +204,9 @@ uint16_t vu_nb_txq(const struct vs_vu_port *p);
 
 /* Control thread: drops a frame queued for injection and not yet taken. */
 void vu_inject_drop(struct vs_vu_port *p);
+/* Control thread: queues the RARP of SEND_RARP for @p mac (a hand-over
+ * carries one not yet taken); 0, -EINVAL (not a station address), -ENOMEM. */
+int vu_inject_rarp(struct vs_vu_port *p, const uint8_t mac[6]);
 
 /* The data path (vs_vhost_user_rxtx.c). */
 uint16_t vu_rx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb);
