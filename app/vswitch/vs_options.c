@@ -221,6 +221,8 @@ apply(struct vs_options *o, const char *name, const char *v, bool in_config, cha
 	if (strcmp(name, "config") == 0) {
 		if (in_config)
 			return bad(err, errlen, "--config cannot appear in a config file");
+		/* save-config writes back to the file last given. */
+		snprintf(o->config, sizeof(o->config), "%s", v);
 		return parse_config(o, v, err, errlen);
 	}
 	if (strcmp(name, "help") == 0 && v == NULL) {

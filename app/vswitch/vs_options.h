@@ -35,6 +35,7 @@ struct vs_options {
 	uint32_t auto_lb_interval; /* 0: the engine's defaults */
 	uint32_t auto_lb_threshold;
 	uint32_t auto_lb_improvement;
+	char config[4096]; /* the --config FILE given last, "" without one */
 	bool help;
 	bool version;
 	bool takeover; /* take over from the switch serving ctl (vs_handover.h) */

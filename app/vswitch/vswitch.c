@@ -15,12 +15,14 @@
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
+#include <rte_pdump.h>
 
 #include "vhost_diag.h"
 #include "vs_evloop.h"
 #include "vs_handover.h"
 #include "vs_mgmt.h"
 #include "vs_options.h"
+#include "vs_save_config.h"
 #include "vs_switch.h"
 
 #define EXIT_BAD_ARGS 2
@@ -226,6 +228,8 @@ run(struct vs_options *o)
 	if (o->takeover) {
 		if (take_over(sw, o, &mgmt) != 0)
 			goto out;
+		if (mgmt != NULL && vs_save_config_register(mgmt, o) != 0)
+			MAIN_LOG(ERR, "save-config is not on the management socket");
 	} else {
 		if (add_ports(sw, o) != 0) {
 			rc = EXIT_BAD_ARGS;
@@ -236,6 +240,11 @@ run(struct vs_options *o)
 			mgmt = vs_mgmt_create(sw, main_loop, o->ctl, err, sizeof(err));
 			if (mgmt == NULL) {
 				fprintf(stderr, "vswitch: %s\n", err);
+				goto out;
+			}
+			if (vs_save_config_register(mgmt, o) != 0) {
+				fprintf(stderr, "vswitch: cannot add save-config to the management "
+						"socket\n");
 				goto out;
 			}
 		}
@@ -305,7 +314,11 @@ main(int argc, char **argv)
 		return e == EINVAL ? EXIT_BAD_ARGS : EXIT_FAILURE;
 	}
 	install_log_hooks();
+	/* dpdk-dumpcap (a secondary process) may capture the ethdev ports. */
+	if (rte_pdump_init() != 0)
+		MAIN_LOG(WARNING, "dpdk-dumpcap cannot attach: %s", rte_strerror(rte_errno));
 	rc = run(&o);
+	rte_pdump_uninit();
 	vh_diag_set_handler(NULL, NULL);
 	rte_eal_cleanup();
 	vs_options_free(&o);

@@ -32,26 +32,39 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: vswitchctl [--ctl PATH] [--json] [--timeout SEC] COMMAND [ARG...]\n"
-		   "\n"
-		   "commands (`vswitchctl help` lists the running switch's):\n"
-		   "  show ports        ports: type, state, queues, VLAN, packets, bytes, drops\n"
-		   "  show fdb          learned stations: MAC, VLAN, port, age\n"
-		   "  show lcores       workers: the queues each polls, busy/idle cycles\n"
-		   "  show rxqs         rx queues: worker, packets, busy cycles (placement)\n"
-		   "  rebalance         place every rx queue by its measured busy cycles\n"
-		   "  rxq-move P:Q@W    move rx queue Q of port P to worker W\n"
-		   "  auto-lb [SET]     automatic placement: on|off, interval=SEC,\n"
-		   "                    threshold=PCT, improvement=PCT (comma separated)\n"
-		   "  add-port SPEC     add a port (TYPE,key=value,...)\n"
-		   "  del-port NAME     remove a port\n"
-		   "  fdb flush         forget every learned station\n"
-		   "  help              the switch's command list\n"
-		   "\n"
-		   "--ctl PATH     the switch's management socket (default\n"
-		   "               $VSWITCH_RUNDIR/vswitch.ctl, else /run/vswitch/vswitch.ctl)\n"
-		   "--json         print the reply as JSON\n"
-		   "--timeout SEC  wait at most SEC seconds for the reply (default 30)\n");
+	fprintf(f,
+		"usage: vswitchctl [--ctl PATH] [--json] [--timeout SEC] COMMAND [ARG...]\n"
+		"\n"
+		"commands (`vswitchctl help` lists the running switch's):\n"
+		"  show ports                  ports: type, state, queues, VLAN, packets, drops\n"
+		"  show port NAME              one port: drops by reason, queues, features, rings\n"
+		"  show fdb                    stations: MAC, VLAN, port, age\n"
+		"  show lcores                 workers: the queues each polls, busy/idle cycles\n"
+		"  show log                    log types and levels\n"
+		"  add-port SPEC               add a port (TYPE,key=value,...)\n"
+		"  del-port NAME               remove a port\n"
+		"  set-port NAME key=value...  vlan=ID, trunk=LIST, admin=up|down, live\n"
+		"  clear counters [PORT]       zero a port's counters, or every port's\n"
+		"  fdb add MAC [vlan V] PORT   a static station\n"
+		"  fdb del MAC [vlan V]        remove a station\n"
+		"  fdb flush [port P] [vlan V] forget learned stations\n"
+		"  set fdb-aging SECONDS       aging time (0: never)\n"
+		"  capture PORT FILE [dir=rx|tx|both] [count=N] [snaplen=N]\n"
+		"                              write a port's traffic to a pcapng file\n"
+		"  capture stop PORT           end a capture\n"
+		"  show rxqs                   rx queues: worker, packets, busy cycles "
+		"(placement)\n"
+		"  rebalance                   place every rx queue by its measured busy cycles\n"
+		"  rxq-move P:Q@W              move rx queue Q of port P to worker W\n"
+		"  auto-lb [SET]               automatic placement: on|off, interval=SEC,\n"
+		"                              threshold=PCT, improvement=PCT (comma separated)\n"
+		"  log level PATTERN LEVEL     log level of the types a glob matches\n"
+		"  help                        the switch's command list\n"
+		"\n"
+		"--ctl PATH     the switch's management socket (default\n"
+		"               $VSWITCH_RUNDIR/vswitch.ctl, else /run/vswitch/vswitch.ctl)\n"
+		"--json         print the reply as JSON\n"
+		"--timeout SEC  wait at most SEC seconds for the reply (default 30)\n");
 }
 
 static uint64_t
@@ -245,8 +258,7 @@ show_ports(const json_t *r)
 	const json_t *p;
 	size_t i;
 
-	json_array_foreach(json_object_get(r, "ports"), i, p)
-	{
+	json_array_foreach (json_object_get(r, "ports"), i, p) {
 		char q[32], b[6][24];
 		char *row[11];
 
@@ -254,12 +266,13 @@ show_ports(const json_t *r)
 			 u64_of(p, "tx_queues"));
 		row[0] = (char *)str_of(p, "name");
 		row[1] = (char *)str_of(p, "type");
-		row[2] = (char *)str_of(p, "state");
+		row[2] = strcmp(str_of(p, "admin"), "down") == 0 ? "admin-down"
+								 : (char *)str_of(p, "state");
 		row[3] = q;
 		row[4] = (char *)str_of(p, "vlan");
 		row[5] = num(b[0], u64_of(p, "rx_packets"));
 		row[6] = num(b[1], u64_of(p, "rx_bytes"));
-		row[7] = num(b[2], u64_of(p, "rx_dropped") + u64_of(p, "driver_rx_dropped"));
+		row[7] = num(b[2], u64_of(p, "rx_dropped"));
 		row[8] = num(b[3], u64_of(p, "tx_packets"));
 		row[9] = num(b[4], u64_of(p, "tx_bytes"));
 		row[10] = num(b[5], u64_of(p, "tx_dropped"));
@@ -276,11 +289,13 @@ show_fdb(const json_t *r)
 	const json_t *x;
 	size_t i;
 
-	json_array_foreach(json_object_get(r, "entries"), i, x)
-	{
+	json_array_foreach (json_object_get(r, "entries"), i, x) {
 		char b[2][24];
 		char *row[4] = {(char *)str_of(x, "mac"), num(b[0], u64_of(x, "vlan")),
-				(char *)str_of(x, "port"), num(b[1], u64_of(x, "age"))};
+				(char *)str_of(x, "port"),
+				json_is_true(json_object_get(x, "static"))
+					? "static"
+					: num(b[1], u64_of(x, "age"))};
 
 		table_add(&t, row);
 	}
@@ -301,15 +316,13 @@ show_lcores(const json_t *r)
 	const json_t *x;
 	size_t i;
 
-	json_array_foreach(json_object_get(r, "lcores"), i, x)
-	{
+	json_array_foreach (json_object_get(r, "lcores"), i, x) {
 		const json_t *pct = json_object_get(x, "busy_pct"), *q;
 		char b[6][24], queues[1024] = "";
 		size_t n = 0, k;
 		char *row[7];
 
-		json_array_foreach(json_object_get(x, "queues"), k, q)
-		{
+		json_array_foreach (json_object_get(x, "queues"), k, q) {
 			if (n >= 900)
 				break;
 			n += (size_t)snprintf(queues + n, sizeof(queues) - n, "%s%s:%" PRIu64,
@@ -335,9 +348,10 @@ show_help(const json_t *r)
 	const json_t *c;
 	size_t i, w = 0;
 
-	json_array_foreach(json_object_get(r, "commands"), i, c) if (strlen(str_of(c, "usage")) > w)
-		w = strlen(str_of(c, "usage"));
-	json_array_foreach(json_object_get(r, "commands"), i, c)
+	json_array_foreach (json_object_get(r, "commands"), i, c)
+		if (strlen(str_of(c, "usage")) > w)
+			w = strlen(str_of(c, "usage"));
+	json_array_foreach (json_object_get(r, "commands"), i, c)
 		printf("%-*s  %s\n", (int)w, str_of(c, "usage"), str_of(c, "help"));
 }
 
@@ -348,8 +362,7 @@ show_members(const json_t *r)
 	const char *key;
 	json_t *v;
 
-	json_object_foreach((json_t *)r, key, v)
-	{
+	json_object_foreach ((json_t *)r, key, v) {
 		char *text;
 
 		if (strcmp(key, "ok") == 0)
@@ -362,6 +375,158 @@ show_members(const json_t *r)
 		printf("%s: %s\n", key, text != NULL ? text : "?");
 		free(text);
 	}
+}
+
+/* "  rx drops: vlan 2, tagged 1" (nonzero reasons only). */
+static void
+show_drops(const char *label, const json_t *d)
+{
+	const char *key;
+	json_t *v;
+	int n = 0;
+
+	printf("  %s drops:", label);
+	json_object_foreach ((json_t *)d, key, v) {
+		if (json_integer_value(v) == 0)
+			continue;
+		printf("%s %s %" JSON_INTEGER_FORMAT, n++ ? "," : "", key, json_integer_value(v));
+	}
+	printf("%s\n", n ? "" : " none");
+}
+
+static void
+show_features(const char *label, const json_t *f)
+{
+	const json_t *x;
+	size_t i;
+
+	printf("  %s (%s):", label, str_of(f, "bits"));
+	json_array_foreach (json_object_get(f, "names"), i, x)
+		printf(" %s", json_string_value(x));
+	printf("\n");
+}
+
+static void
+show_rings(const json_t *d)
+{
+	const json_t *r;
+	size_t i;
+
+	json_array_foreach (json_object_get(d, "rings"), i, r) {
+		printf("    ring %" PRIu64 " (queue %" PRIu64 ", guest %s): ", u64_of(r, "index"),
+		       u64_of(r, "queue"), str_of(r, "guest_ring"));
+		if (!json_is_true(json_object_get(r, "started"))) {
+			printf("not started%s\n",
+			       json_is_true(json_object_get(r, "enabled")) ? ", enabled" : "");
+			continue;
+		}
+		printf("%s, %" PRIu64 " entries, %s%s, last_avail %" PRIu64 ", used %" PRIu64
+		       ", desc %s%s\n",
+		       str_of(r, "layout"), u64_of(r, "size"),
+		       json_is_true(json_object_get(r, "enabled")) ? "enabled" : "disabled",
+		       json_is_true(json_object_get(r, "event_idx")) ? ", event_idx" : "",
+		       u64_of(r, "last_avail"), u64_of(r, "used_idx"), str_of(r, "desc_gpa"),
+		       json_is_true(json_object_get(r, "broken")) ? ", BROKEN" : "");
+	}
+}
+
+static void
+show_driver(const json_t *d)
+{
+	const json_t *m;
+	size_t i;
+
+	if (vs_json_str(d, "socket") != NULL)
+		printf("  %s (%s, %s, %" PRIu64 " connection(s))\n", str_of(d, "socket"),
+		       str_of(d, "mode"),
+		       json_is_true(json_object_get(d, "connected")) ? "connected"
+								     : "not connected",
+		       u64_of(d, "connections"));
+	if (json_object_get(d, "features") != NULL) {
+		show_features("features", json_object_get(d, "features"));
+		show_features("protocol features", json_object_get(d, "protocol_features"));
+	}
+	if (json_object_get(d, "rings") != NULL) {
+		printf("  rings:\n");
+		show_rings(d);
+	}
+	if (json_array_size(json_object_get(d, "memory")) > 0) {
+		printf("  memory regions:\n");
+		json_array_foreach (json_object_get(d, "memory"), i, m)
+			printf("    gpa %s, %" PRIu64 " bytes, front-end address %s, offset %s\n",
+			       str_of(m, "gpa"), u64_of(m, "size"), str_of(m, "uva"),
+			       str_of(m, "mmap_offset"));
+	}
+}
+
+static void
+show_port(const json_t *r)
+{
+	const json_t *p = json_object_get(r, "port"), *rq = json_object_get(p, "rxq"),
+		     *tq = json_object_get(p, "txq");
+	struct table t = {.ncols = 7,
+			  .head = {"QUEUE", "WORKER", "RX-PKTS", "RX-DROPS", "RX-ERRORS", "TX-PKTS",
+				   "TX-ERRORS"},
+			  .right = {1, 1, 1, 1, 1, 1, 1}};
+
+	printf("port %s (id %" PRIu64 ", %s): link %s, admin %s, queues %" PRIu64 "/%" PRIu64
+	       " of %" PRIu64 ", vlan %s, mtu %" PRIu64 "\n",
+	       str_of(p, "name"), u64_of(p, "id"), str_of(p, "type"), str_of(p, "state"),
+	       str_of(p, "admin"), u64_of(p, "rx_queues"), u64_of(p, "tx_queues"),
+	       u64_of(p, "max_queues"), str_of(p, "vlan"), u64_of(p, "mtu"));
+	printf("  rx %" PRIu64 " packets, %" PRIu64 " bytes, %" PRIu64 " dropped; flooded %" PRIu64
+	       "\n",
+	       u64_of(p, "rx_packets"), u64_of(p, "rx_bytes"), u64_of(p, "rx_dropped"),
+	       u64_of(p, "flooded"));
+	printf("  tx %" PRIu64 " packets, %" PRIu64 " bytes, %" PRIu64 " dropped\n",
+	       u64_of(p, "tx_packets"), u64_of(p, "tx_bytes"), u64_of(p, "tx_dropped"));
+	show_drops("rx", json_object_get(p, "rx_drops"));
+	show_drops("tx", json_object_get(p, "tx_drops"));
+	for (size_t q = 0; q < json_array_size(rq); q++) {
+		const json_t *a = json_array_get(rq, q), *b = json_array_get(tq, q);
+		char c[6][24], wk[24];
+		char *row[7];
+
+		if (json_integer_value(json_object_get(a, "worker")) >= 0)
+			snprintf(wk, sizeof(wk), "%" JSON_INTEGER_FORMAT,
+				 json_integer_value(json_object_get(a, "worker")));
+		else
+			snprintf(wk, sizeof(wk), "-");
+		row[0] = num(c[0], q);
+		row[1] = wk;
+		row[2] = num(c[1], u64_of(a, "packets"));
+		row[3] = num(c[2], u64_of(a, "drops"));
+		row[4] = num(c[3], u64_of(a, "errors"));
+		row[5] = num(c[4], u64_of(b, "packets"));
+		row[6] = num(c[5], u64_of(b, "errors"));
+		table_add(&t, row);
+	}
+	printf("  driver queues (its own counters):\n");
+	table_print(&t);
+	if (json_object_get(p, "capture") != NULL) {
+		const json_t *c = json_object_get(p, "capture");
+
+		printf("  capturing (%s) to %s: %" PRIu64 " written, %" PRIu64 " lost\n",
+		       str_of(c, "dir"), str_of(c, "file"), u64_of(c, "written"),
+		       u64_of(c, "lost"));
+	}
+	if (json_object_get(p, "driver") != NULL)
+		show_driver(json_object_get(p, "driver"));
+}
+
+static void
+show_log(const json_t *r)
+{
+	struct table t = {.ncols = 2, .head = {"TYPE", "LEVEL"}, .right = {0, 0}};
+	const json_t *x;
+	size_t i;
+
+	json_array_foreach (json_object_get(r, "types"), i, x) {
+		char *row[2] = {(char *)str_of(x, "type"), (char *)str_of(x, "level")};
+
+		table_add(&t, row);
+	}
+	table_print(&t);
 }
 
 struct renderer {
@@ -398,9 +563,47 @@ show_flushed(const json_t *r, char *const *args)
 		fn(r);                                                                             \
 	}
 TABLE(show_ports)
+TABLE(show_port)
 TABLE(show_fdb)
 TABLE(show_lcores)
 TABLE(show_help)
+TABLE(show_log)
+
+/* Commands whose reply says nothing but "ok". */
+static void
+show_done(const json_t *r, char *const *args)
+{
+	(void)r;
+	(void)args;
+	printf("done\n");
+}
+
+static void
+show_added_fdb(const json_t *r, char *const *args)
+{
+	printf("static entry %s vlan %" PRIu64 " on port %s\n", args[0] != NULL ? args[0] : "",
+	       u64_of(r, "vlan"), str_of(r, "port"));
+}
+
+static void
+show_removed_fdb(const json_t *r, char *const *args)
+{
+	(void)args;
+	printf("removed %" PRIu64 " entr%s\n", u64_of(r, "removed"),
+	       u64_of(r, "removed") == 1 ? "y" : "ies");
+}
+
+static void
+show_capture(const json_t *r, char *const *args)
+{
+	(void)args;
+	if (json_object_get(r, "written") != NULL)
+		printf("capture ended: %" PRIu64 " packet(s) in %s, %" PRIu64 " lost\n",
+		       u64_of(r, "written"), str_of(r, "file"), u64_of(r, "lost"));
+	else
+		printf("capturing %s (%s) to %s%s\n", str_of(r, "port"), str_of(r, "dir"),
+		       str_of(r, "file"), u64_of(r, "count") != 0 ? ", until a count" : "");
+}
 
 /* ---- rx queue placement ---- */
 
@@ -428,8 +631,7 @@ show_rxqs(const json_t *r)
 	const json_t *x;
 	size_t i;
 
-	json_array_foreach(json_object_get(r, "rxqs"), i, x)
-	{
+	json_array_foreach (json_object_get(r, "rxqs"), i, x) {
 		const json_t *wk = json_object_get(x, "worker"),
 			     *pct = json_object_get(x, "window_pct");
 		uint64_t pk = u64_of(x, "packets"), cy = u64_of(x, "busy_cycles");
@@ -470,12 +672,31 @@ show_moved(const json_t *r, char *const *args)
 TABLE(show_rxqs)
 TABLE(show_auto_lb)
 
+/* clang-format off */
 static const struct renderer renderers[] = {
-	{"show rxqs", show_rxqs_r},	{"rebalance", show_rebalanced}, {"rxq-move", show_moved},
-	{"auto-lb", show_auto_lb_r},	{"show ports", show_ports_r},	{"show fdb", show_fdb_r},
-	{"show lcores", show_lcores_r}, {"add-port", show_added},	{"del-port", show_removed},
-	{"fdb flush", show_flushed},	{"help", show_help_r},
+	{"show ports", show_ports_r},
+	{"show port", show_port_r},
+	{"show fdb", show_fdb_r},
+	{"show lcores", show_lcores_r},
+	{"show log", show_log_r},
+	{"log level", show_log_r},
+	{"add-port", show_added},
+	{"del-port", show_removed},
+	{"set-port", show_done},
+	{"clear counters", show_done},
+	{"fdb flush", show_flushed},
+	{"fdb add", show_added_fdb},
+	{"fdb del", show_removed_fdb},
+	{"set fdb-aging", show_done},
+	{"capture", show_capture},
+	{"capture stop", show_capture},
+	{"show rxqs", show_rxqs_r},
+	{"rebalance", show_rebalanced},
+	{"rxq-move", show_moved},
+	{"auto-lb", show_auto_lb_r},
+	{"help", show_help_r},
 };
+/* clang-format on */
 
 /* @return how many of @p words spell @p cmd, or 0. */
 static int
@@ -514,6 +735,23 @@ render(char *const *words, int n, const json_t *r)
 		best->show(r, words + k);
 	else
 		show_members(r);
+}
+
+/*
+ * capture PORT FILE ...: the switch opens FILE, so a relative path is made
+ * absolute here, against the directory vswitchctl runs in.
+ */
+static void
+absolute_capture_file(char **words, int n)
+{
+	static char path[4096];
+	char cwd[3072];
+
+	if (n < 3 || strcmp(words[0], "capture") != 0 || strcmp(words[1], "stop") == 0 ||
+	    words[2][0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", cwd, words[2]) < sizeof(path))
+		words[2] = path;
 }
 
 /* {"command": WORD, "args": [WORD...]}: the switch finds the command in the words. */
@@ -582,6 +820,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "vswitchctl: takeover is for 'vswitch ... --takeover' only\n");
 		return EXIT_USAGE;
 	}
+	absolute_capture_file(argv + i, argc - i);
 	req = request(argv + i, argc - i);
 	if (req == NULL) {
 		fprintf(stderr, "vswitchctl: out of memory\n");

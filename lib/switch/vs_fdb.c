@@ -73,6 +73,7 @@ vs_fdb_create(const char *name, uint32_t limit, struct rte_rcu_qsbr *qsbr, int s
 		fdb->entries[i].key = 0;
 		fdb->entries[i].seen = 0;
 		fdb->entries[i].port = VS_FDB_NONE;
+		fdb->entries[i].flags = 0;
 	}
 	fdb->limit = limit;
 	fdb->qsbr = qsbr;
@@ -105,6 +106,9 @@ vs_fdb_learn_slow(struct vs_fdb *fdb, uint64_t key, int32_t pos, uint16_t port,
 		e = &fdb->entries[pos];
 		/* Another worker is adding it right now; it will finish. */
 		if (vs_fdb_slot_port(fdb, pos) == VS_FDB_NONE)
+			return pos;
+		/* The operator put it there: a frame from elsewhere does not move it. */
+		if (__atomic_load_n(&e->flags, __ATOMIC_RELAXED) & VS_FDB_F_STATIC)
 			return pos;
 		__atomic_store_n(&e->seen, vs_fdb_now(fdb), __ATOMIC_RELAXED);
 		__atomic_store_n(&e->port, port, __ATOMIC_RELEASE);
@@ -159,6 +163,7 @@ reclaim(struct vs_fdb *fdb, uint32_t n)
 		int32_t pos = fdb->dead[i];
 
 		__atomic_store_n(&fdb->entries[pos].port, VS_FDB_NONE, __ATOMIC_RELEASE);
+		__atomic_store_n(&fdb->entries[pos].flags, 0, __ATOMIC_RELAXED);
 		rte_hash_free_key_with_position(fdb->hash, pos);
 	}
 	__atomic_fetch_sub(&fdb->count, n, __ATOMIC_RELAXED);
@@ -213,12 +218,18 @@ struct age_limit {
 };
 
 static bool
+is_static(const struct vs_fdb_entry *e)
+{
+	return (__atomic_load_n(&e->flags, __ATOMIC_RELAXED) & VS_FDB_F_STATIC) != 0;
+}
+
+static bool
 match_old(const struct vs_fdb_entry *e, uint16_t port, const void *arg)
 {
 	const struct age_limit *l = arg;
 
 	(void)port;
-	return entry_age(e, l->now) >= l->aging;
+	return !is_static(e) && entry_age(e, l->now) >= l->aging;
 }
 
 uint32_t
@@ -229,37 +240,131 @@ vs_fdb_age(struct vs_fdb *fdb, uint32_t aging)
 	return delete_matching(fdb, match_old, &l);
 }
 
+struct match {
+	int port;
+	int vlan;
+	bool statics;
+};
+
 static bool
-match_all(const struct vs_fdb_entry *e, uint16_t port, const void *arg)
+match_where(const struct vs_fdb_entry *e, uint16_t port, const void *arg)
 {
-	(void)e;
-	(void)port;
-	(void)arg;
-	return true;
+	const struct match *m = arg;
+
+	if (!m->statics && is_static(e))
+		return false;
+	if (m->port >= 0 && port != m->port)
+		return false;
+	return m->vlan < 0 ||
+	       vs_fdb_key_vlan(__atomic_load_n(&e->key, __ATOMIC_RELAXED)) == (uint16_t)m->vlan;
+}
+
+uint32_t
+vs_fdb_flush_match(struct vs_fdb *fdb, int port, int vlan, bool statics)
+{
+	struct match m = {port, vlan, statics};
+
+	return delete_matching(fdb, match_where, &m);
 }
 
 uint32_t
 vs_fdb_flush(struct vs_fdb *fdb)
 {
-	return delete_matching(fdb, match_all, NULL);
-}
-
-static bool
-match_port(const struct vs_fdb_entry *e, uint16_t port, const void *arg)
-{
-	(void)e;
-	return port == *(const uint16_t *)arg;
+	return vs_fdb_flush_match(fdb, -1, -1, false);
 }
 
 uint32_t
 vs_fdb_flush_port(struct vs_fdb *fdb, uint16_t port)
 {
-	return delete_matching(fdb, match_port, &port);
+	return vs_fdb_flush_match(fdb, port, -1, false);
+}
+
+int
+vs_fdb_add_static(struct vs_fdb *fdb, uint64_t key, uint16_t port)
+{
+	int32_t pos = rte_hash_lookup(fdb->hash, &key);
+	struct vs_fdb_entry *e;
+	uint16_t expected = VS_FDB_NONE;
+
+	if (pos >= 0 && vs_fdb_slot_port(fdb, pos) != VS_FDB_NONE) {
+		e = &fdb->entries[pos];
+		__atomic_store_n(&e->flags, VS_FDB_F_STATIC, __ATOMIC_RELAXED);
+		__atomic_store_n(&e->port, port, __ATOMIC_RELEASE);
+		return 0;
+	}
+	if (pos < 0) {
+		if (__atomic_fetch_add(&fdb->count, 1, __ATOMIC_RELAXED) >= fdb->limit) {
+			__atomic_fetch_sub(&fdb->count, 1, __ATOMIC_RELAXED);
+			return -ENOSPC;
+		}
+		pos = rte_hash_add_key(fdb->hash, &key);
+		if (pos < 0) {
+			__atomic_fetch_sub(&fdb->count, 1, __ATOMIC_RELAXED);
+			return -ENOSPC;
+		}
+	}
+	/* A new slot, or one a worker is adding now: ours either way. */
+	e = &fdb->entries[pos];
+	__atomic_store_n(&e->key, key, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->seen, vs_fdb_now(fdb), __ATOMIC_RELAXED);
+	__atomic_store_n(&e->flags, VS_FDB_F_STATIC, __ATOMIC_RELAXED);
+	if (!__atomic_compare_exchange_n(&e->port, &expected, port, false, __ATOMIC_RELEASE,
+					 __ATOMIC_RELAXED))
+		__atomic_store_n(&e->port, port, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int
+vs_fdb_del(struct vs_fdb *fdb, uint64_t key)
+{
+	int32_t pos = rte_hash_del_key(fdb->hash, &key);
+
+	if (pos < 0)
+		return -ENOENT;
+	fdb->dead[0] = pos;
+	reclaim(fdb, 1);
+	return 0;
+}
+
+uint32_t
+vs_fdb_count_static(const struct vs_fdb *fdb)
+{
+	uint32_t n = 0;
+
+	for (uint32_t pos = 0; pos < fdb->nb_slots; pos++)
+		if (vs_fdb_slot_port(fdb, (int32_t)pos) != VS_FDB_NONE &&
+		    is_static(&fdb->entries[pos]))
+			n++;
+	return n;
+}
+
+struct plain_walk {
+	int (*cb)(uint64_t key, uint16_t port, uint32_t age, void *arg);
+	void *arg;
+};
+
+static int
+plain_cb(uint64_t key, uint16_t port, uint32_t age, uint16_t flags, void *arg)
+{
+	const struct plain_walk *p = arg;
+
+	(void)flags;
+	return p->cb(key, port, age, p->arg);
 }
 
 int
 vs_fdb_walk(struct vs_fdb *fdb, int (*cb)(uint64_t key, uint16_t port, uint32_t age, void *arg),
 	    void *arg)
+{
+	struct plain_walk p = {cb, arg};
+
+	return vs_fdb_walk_flags(fdb, plain_cb, &p);
+}
+
+int
+vs_fdb_walk_flags(struct vs_fdb *fdb,
+		  int (*cb)(uint64_t key, uint16_t port, uint32_t age, uint16_t flags, void *arg),
+		  void *arg)
 {
 	uint32_t now = vs_fdb_now(fdb);
 
@@ -270,7 +375,8 @@ vs_fdb_walk(struct vs_fdb *fdb, int (*cb)(uint64_t key, uint16_t port, uint32_t 
 
 		if (port == VS_FDB_NONE)
 			continue;
-		rc = cb(__atomic_load_n(&e->key, __ATOMIC_RELAXED), port, entry_age(e, now), arg);
+		rc = cb(__atomic_load_n(&e->key, __ATOMIC_RELAXED), port, entry_age(e, now),
+			__atomic_load_n(&e->flags, __ATOMIC_RELAXED), arg);
 		if (rc != 0)
 			return rc;
 	}

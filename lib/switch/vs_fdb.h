@@ -40,12 +40,15 @@ extern "C" {
 
 struct rte_rcu_qsbr;
 
+/** vs_fdb_entry.flags: added by the operator; never aged, never moved by learning. */
+#define VS_FDB_F_STATIC 1
+
 /** One slot: written by the learner, read by everyone. */
 struct vs_fdb_entry {
-	uint64_t key;  /**< vs_fdb_key() of the station */
-	uint32_t seen; /**< FDB clock (seconds) when last received from */
-	uint16_t port; /**< where it is, or VS_FDB_NONE */
-	uint16_t pad;
+	uint64_t key;	/**< vs_fdb_key() of the station */
+	uint32_t seen;	/**< FDB clock (seconds) when last received from */
+	uint16_t port;	/**< where it is, or VS_FDB_NONE */
+	uint16_t flags; /**< VS_FDB_F_STATIC (control thread writes, relaxed) */
 };
 
 /** Learning counters of one worker (it owns them; others read). */
@@ -299,11 +302,35 @@ vs_fdb_lookup_hint(const struct vs_fdb *fdb, uint64_t key, struct vs_fdb_hint *h
  */
 uint32_t vs_fdb_age(struct vs_fdb *fdb, uint32_t aging);
 
-/** Removes every entry (control thread). @return the number removed. */
+/** Removes every learned entry (control thread). @return the number removed. */
 uint32_t vs_fdb_flush(struct vs_fdb *fdb);
 
-/** Removes the entries on @p port (control thread). @return the number removed. */
+/** Removes the learned entries on @p port (control thread). @return the number removed. */
 uint32_t vs_fdb_flush_port(struct vs_fdb *fdb, uint16_t port);
+
+/**
+ * Removes the entries on port @p port (-1: any) in VLAN @p vlan (-1: any),
+ * static ones too when @p statics (control thread).
+ * @return the number removed
+ */
+uint32_t vs_fdb_flush_match(struct vs_fdb *fdb, int port, int vlan, bool statics);
+
+/**
+ * Adds static entry @p key on @p port, or makes the key's entry static and
+ * moves it there (control thread).
+ * @return 0, or -ENOSPC when the table is at its limit
+ */
+int vs_fdb_add_static(struct vs_fdb *fdb, uint64_t key, uint16_t port);
+
+/**
+ * Removes the entry of @p key, static or learned (control thread; waits for a
+ * grace period before its slot is reused).
+ * @return 0 or -ENOENT
+ */
+int vs_fdb_del(struct vs_fdb *fdb, uint64_t key);
+
+/** @return how many static entries there are (control thread). */
+uint32_t vs_fdb_count_static(const struct vs_fdb *fdb);
 
 /**
  * Calls @p cb for every live entry (control thread), in slot order, until
@@ -314,6 +341,12 @@ uint32_t vs_fdb_flush_port(struct vs_fdb *fdb, uint16_t port);
  */
 int vs_fdb_walk(struct vs_fdb *fdb, int (*cb)(uint64_t key, uint16_t port, uint32_t age, void *arg),
 		void *arg);
+
+/** vs_fdb_walk() whose @p cb also gets the entry's flags (VS_FDB_F_STATIC). */
+int vs_fdb_walk_flags(struct vs_fdb *fdb,
+		      int (*cb)(uint64_t key, uint16_t port, uint32_t age, uint16_t flags,
+				void *arg),
+		      void *arg);
 
 #ifdef __cplusplus
 }

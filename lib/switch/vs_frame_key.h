@@ -36,10 +36,11 @@ key_is_group(uint64_t k)
 	return (k & 1) != 0;
 }
 
+/* The trunk's VLAN bitmap as the snapshot publishes it (vs_dp_port.vlan). */
 static inline bool
-trunk_carries(const struct vs_sw_port *sp, uint16_t vid)
+trunk_carries(const struct vs_vlan_cfg *vlan, uint16_t vid)
 {
-	return (sp->vlan.trunk[vid / 64] >> (vid % 64) & 1) != 0;
+	return (vlan->trunk[vid / 64] >> (vid % 64) & 1) != 0;
 }
 
 #endif /* VS_FRAME_KEY_H */

@@ -156,12 +156,15 @@ static int
 send_port(struct ho_session *s, struct ho_out *o)
 {
 	const struct vs_sw_port *sp = o->sp;
-	size_t spec_len = strlen(sp->spec), blob_len = o->saved ? o->h.len : 0;
+	static char spec[HO_MAX_SPEC + 1];
+	/* The SPEC as the port runs now: set-port's VLANs and admin state too. */
+	int n = vs_switch_port_spec(s->sw, sp->id, spec, sizeof(spec));
+	size_t spec_len = n > 0 ? (size_t)n : 0, blob_len = o->saved ? o->h.len : 0;
 	size_t len = sizeof(struct ho_port) + spec_len + blob_len;
 	struct ho_port *p;
 	int rc;
 
-	if (spec_len > HO_MAX_SPEC || len > HO_MAX_PAYLOAD)
+	if (n < 0 || spec_len > HO_MAX_SPEC || len > HO_MAX_PAYLOAD)
 		return -E2BIG;
 	p = calloc(1, len);
 	if (p == NULL)
@@ -171,11 +174,11 @@ send_port(struct ho_session *s, struct ho_out *o)
 	snprintf(p->name, sizeof(p->name), "%s", sp->port->name);
 	p->spec_len = (uint32_t)spec_len;
 	p->blob_len = (uint32_t)blob_len;
-	p->access = sp->vlan.access;
-	p->nb_trunk = sp->vlan.nb_trunk;
-	memcpy(p->trunk, sp->vlan.trunk, sizeof(p->trunk));
+	p->access = sp->vlan->access;
+	p->nb_trunk = sp->vlan->nb_trunk;
+	memcpy(p->trunk, sp->vlan->trunk, sizeof(p->trunk));
 	counters_out(s->sw, sp->id, p->counters);
-	memcpy(p + 1, sp->spec, spec_len);
+	memcpy(p + 1, spec, spec_len);
 	if (blob_len > 0)
 		memcpy((char *)(p + 1) + spec_len, o->h.blob, blob_len);
 	rc = ho_send(s->fd, HO_PORT, p, (uint32_t)len, o->saved ? o->h.fds : NULL,
@@ -191,13 +194,14 @@ struct fdb_out {
 };
 
 static int
-fdb_one(uint64_t key, uint16_t port, uint32_t age, void *arg)
+fdb_one(uint64_t key, uint16_t port, uint32_t age, uint16_t flags, void *arg)
 {
 	struct fdb_out *f = arg;
 
 	if (f->n == f->cap)
 		return 1;
-	f->e[f->n++] = (struct ho_fdb_entry){key, port, 0, age};
+	f->e[f->n++] = (struct ho_fdb_entry){
+		key, port, (flags & VS_FDB_F_STATIC) != 0 ? HO_FDB_F_STATIC : 0, age};
 	return 0;
 }
 
@@ -212,7 +216,7 @@ send_fdb(struct ho_session *s)
 	if (buf == NULL)
 		return -ENOMEM;
 	f.e = (struct ho_fdb_entry *)(buf + sizeof(uint32_t));
-	vs_fdb_walk(s->sw->fdb, fdb_one, &f);
+	vs_fdb_walk_flags(s->sw->fdb, fdb_one, &f);
 	memcpy(buf, &f.n, sizeof(f.n));
 	rc = ho_send(s->fd, HO_FDB, buf,
 		     (uint32_t)(sizeof(uint32_t) + f.n * sizeof(struct ho_fdb_entry)), NULL, 0,

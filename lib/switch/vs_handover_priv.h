@@ -60,10 +60,12 @@ struct ho_port {
 };
 
 /* HO_FDB payload: count, then count entries. */
+#define HO_FDB_F_STATIC 1 /* a static entry (fdb add): never aged, never moved */
+
 struct ho_fdb_entry {
 	uint64_t key;	/* vs_fdb_key() */
 	uint16_t port;	/* port id */
-	uint16_t flags; /* 0 (learned); others reserved */
+	uint16_t flags; /* 0 (learned) or HO_FDB_F_STATIC; others reserved */
 	uint32_t age;	/* seconds since last heard */
 };
 

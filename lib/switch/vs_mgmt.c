@@ -22,6 +22,7 @@
 #include "vs_fdb.h"
 #include "vs_handover.h"
 #include "vs_mgmt.h"
+#include "vs_mgmt_telemetry.h"
 #include "vs_switch.h"
 
 RTE_LOG_REGISTER(vs_mgmt_logtype, vswitch.mgmt, INFO);
@@ -198,8 +199,7 @@ split_json(const json_t *j, struct words *ws, char *err, size_t errlen)
 		snprintf(err, errlen, "\"command\" is too long");
 		return -E2BIG;
 	}
-	json_array_foreach(args, i, a)
-	{
+	json_array_foreach (args, i, a) {
 		if (!json_is_string(a)) {
 			snprintf(err, errlen, "\"args\" must be an array of strings");
 			return -EINVAL;
@@ -442,7 +442,11 @@ vs_mgmt_run(struct vs_mgmt *m, const char *line, size_t len, struct vs_jw *w)
 int
 vs_mgmt_add_commands(struct vs_mgmt *m, const struct vs_mgmt_cmd *cmds, unsigned int n, void *arg)
 {
-	return set_add(&m->cmds, cmds, n, arg);
+	int rc = set_add(&m->cmds, cmds, n, arg);
+
+	if (rc == 0)
+		vs_mgmt_tel_register(cmds, n);
+	return rc;
 }
 
 /* ---- the socket ---- */
@@ -764,6 +768,9 @@ vs_mgmt_create(struct vs_switch *sw, struct vs_evloop *loop, const char *path, c
 		free(m);
 		return NULL;
 	}
+	vs_mgmt_tel_register(vs_mgmt_switch_cmds, vs_mgmt_switch_nb_cmds);
+	if (vs_mgmt_tel_attach(m, loop) != 0)
+		MGMT_LOG(WARNING, "the show commands are not in telemetry: no pipe");
 	MGMT_LOG(INFO, "listening on %s", path);
 	return m;
 }
@@ -773,6 +780,7 @@ vs_mgmt_destroy(struct vs_mgmt *m)
 {
 	if (m == NULL)
 		return;
+	vs_mgmt_tel_detach(m);
 	while (m->clients != NULL)
 		client_close(m->clients);
 	vs_evloop_del_fd(m->loop, m->fd);
@@ -815,6 +823,9 @@ vs_mgmt_adopt(struct vs_switch *sw, struct vs_evloop *loop, const char *path, in
 		free(m);
 		return NULL;
 	}
+	vs_mgmt_tel_register(vs_mgmt_switch_cmds, vs_mgmt_switch_nb_cmds);
+	if (vs_mgmt_tel_attach(m, loop) != 0)
+		MGMT_LOG(WARNING, "the show commands are not in telemetry: no pipe");
 	MGMT_LOG(INFO, "serving %s (taken over)", path);
 	return m;
 }

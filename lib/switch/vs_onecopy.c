@@ -68,7 +68,7 @@ oc_classify(const struct vs_dp_port *ip, const struct vs_port_frame *f, uint64_t
 		if (eth->ether_type != be_vlan)
 			return false;
 		v = rte_be_to_cpu_16(vh->vlan_tci) & 0xfff;
-		if (!trunk_carries(ip->sp, v))
+		if (!trunk_carries(ip->vlan, v))
 			return false;
 	}
 	*skey = load_key(&eth->src_addr, v);
@@ -157,12 +157,15 @@ oc_route(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t lane
 			continue;
 		}
 		if (unlikely(d == in)) {
-			VS_COUNTER_ADD(w->ports[in].rx_dropped, 1);
+			VS_COUNTER_ADD(w->drops[in].rx[VS_DROP_HAIRPIN], 1);
 			ob->dest[i] = OC_DROP;
 			continue;
 		}
 		if (unlikely(!dp->ports[d].up)) {
-			VS_COUNTER_ADD(w->ports[d].tx_dropped, 1);
+			unsigned int why =
+				dp->ports[d].admin_down ? VS_DROP_ADMIN_DOWN : VS_DROP_LINK_DOWN;
+
+			VS_COUNTER_ADD(w->drops[d].tx[why], 1);
 			ob->dest[i] = OC_DROP;
 			continue;
 		}
@@ -209,7 +212,7 @@ oc_send(struct vs_worker *w, const struct vs_dp *dp, const struct oc_burst *ob,
 	if (unlikely(sent < m)) {
 		for (uint16_t i = sent; i < m; i++)
 			lost_bytes += list[i]->len;
-		VS_COUNTER_ADD(c->tx_dropped, m - sent);
+		VS_COUNTER_ADD(w->drops[e->port].tx[VS_DROP_TX_FULL], m - sent);
 	}
 	VS_COUNTER_ADD(c->tx_packets, sent);
 	VS_COUNTER_ADD(c->onecopy, sent);
@@ -231,6 +234,7 @@ oc_to_mbufs(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t l
 
 		if (ob->dest[i] != OC_MBUF)
 			continue;
+		/* A frame that cannot become one is the driver's drop (counted there). */
 		m = oc->frame_to_mbuf(port, ctx, &w->frames[i]);
 		if (m != NULL)
 			pkts[k++] = m;

@@ -237,13 +237,18 @@ publish(struct vs_switch *sw, struct vs_dp *next)
 	return 0;
 }
 
-/* VS_DP_ONECOPY_* of port @p sp: its driver can, and nothing keeps it on the mbuf path. */
+/*
+ * VS_DP_ONECOPY_* of port @p sp: its driver can, and nothing keeps it on the
+ * mbuf path (a capture sees mbufs, so a captured port stays on it; the mbuf
+ * path drops and counts an administratively down port's frames).
+ */
 static uint8_t
 onecopy_flags(const struct vs_switch *sw, const struct vs_sw_port *sp)
 {
 	const struct vs_port_onecopy_ops *oc = sp->port->ops->onecopy;
 
-	if (oc == NULL || sw->cfg.no_onecopy || sp->no_onecopy)
+	if (oc == NULL || sw->cfg.no_onecopy || sp->no_onecopy || sp->capture != NULL ||
+	    !sp->admin_up)
 		return 0;
 	return VS_DP_ONECOPY_RX | VS_DP_ONECOPY_TX;
 }
@@ -294,9 +299,8 @@ dp_fill_txqs(struct vs_dp *dp, unsigned int nb_workers)
 	}
 }
 
-/* Builds the snapshot for the ports as they are now and publishes it. */
-static int
-reconcile(struct vs_switch *sw)
+int
+vs_switch_reconcile(struct vs_switch *sw)
 {
 	struct vs_sched_item items[VS_SWITCH_MAX_PORTS * VS_PORT_MAX_QUEUES];
 	unsigned int polls[VS_SWITCH_MAX_WORKERS] = {0}, n = 0, members = 0, moved;
@@ -316,20 +320,21 @@ reconcile(struct vs_switch *sw)
 			info.nb_rxq = VS_PORT_MAX_QUEUES;
 		if (info.nb_txq > VS_PORT_MAX_QUEUES)
 			info.nb_txq = VS_PORT_MAX_QUEUES;
-		up = info.link == VS_PORT_LINK_UP;
+		up = info.link == VS_PORT_LINK_UP && sp->admin_up;
 		pthread_mutex_lock(&sw->lock);
 		sp->info = info;
 		pthread_mutex_unlock(&sw->lock);
 		if (sp->up && !up)
 			sw->flushed += vs_fdb_flush_port(sw->fdb, sp->id);
 		if (sp->up != up)
-			SW_LOG(INFO, "port %s: link %s", sp->port->name, up ? "up" : "down");
+			SW_LOG(INFO, "port %s: %s %s", sp->port->name,
+			       sp->admin_up ? "link" : "admin", up ? "up" : "down");
 		sp->up = up;
 		for (uint16_t q = 0; q < info.nb_rxq; q++)
 			items[n++] = (struct vs_sched_item){sp->id, q, sp->rxq_worker[q]};
 		if (up) {
 			for (unsigned int v = VS_VLAN_MIN; v <= VS_VLAN_MAX; v++)
-				if (vs_vlan_member(&sp->vlan, (uint16_t)v))
+				if (vs_vlan_member(sp->vlan, (uint16_t)v))
 					members++;
 		}
 	}
@@ -352,8 +357,11 @@ reconcile(struct vs_switch *sw)
 			sp->rxq_worker[q] = -1;
 		dp->ports[d].port = sp->port;
 		dp->ports[d].sp = sp;
-		dp->ports[d].access = sp->vlan.access;
+		dp->ports[d].vlan = sp->vlan;
+		dp->ports[d].access = sp->vlan->access;
 		dp->ports[d].up = sp->up;
+		dp->ports[d].admin_down = !sp->admin_up;
+		dp->ports[d].cap = sp->capture;
 		dp->ports[d].onecopy = onecopy_flags(sw, sp);
 	}
 	for (unsigned int i = 0; i < n; i++)
@@ -363,7 +371,7 @@ reconcile(struct vs_switch *sw)
 		dp->vlan_off[v] = off;
 		for (unsigned int d = 0; d < VS_SWITCH_MAX_PORTS; d++)
 			if (dp->ports[d].port != NULL && dp->ports[d].up &&
-			    vs_vlan_member(&dp->ports[d].sp->vlan, (uint16_t)v))
+			    vs_vlan_member(dp->ports[d].vlan, (uint16_t)v))
 				dp->members[off + fill[v]++] = (uint16_t)d;
 		dp->vlan_cnt[v] = fill[v];
 		off += fill[v];
@@ -378,7 +386,7 @@ reconcile(struct vs_switch *sw)
 int
 vs_switch_republish(struct vs_switch *sw)
 {
-	return reconcile(sw);
+	return vs_switch_reconcile(sw);
 }
 
 static void
@@ -387,7 +395,7 @@ reconcile_timer(void *arg)
 	struct vs_switch *sw = arg;
 
 	sw->reconcile_timer = 0;
-	reconcile(sw);
+	vs_switch_reconcile(sw);
 }
 
 /* A driver says its link or queues changed: rebuild soon, once. */
@@ -402,7 +410,7 @@ port_state_changed(struct vs_port *port, void *arg)
 	sw->reconcile_timer = vs_evloop_add_timer(sw->loop, 0, reconcile_timer, sw);
 	if (sw->reconcile_timer < 0) {
 		sw->reconcile_timer = 0;
-		reconcile(sw);
+		vs_switch_reconcile(sw);
 	}
 }
 
@@ -427,10 +435,21 @@ clock_timer(void *arg)
 	struct vs_switch *sw = arg;
 
 	vs_switch_fdb_tick(sw, (uint32_t)((mono_ns() - sw->start_ns) / 1000000000ull));
+	/* Telemetry reads the drivers' drops from here. */
+	for (unsigned int d = 0; d < VS_SWITCH_MAX_PORTS; d++)
+		vs_switch_refresh_driver_stats(sw, (uint16_t)d);
 	sw->clock_timer = vs_evloop_add_timer(sw->loop, CLOCK_TICK_MS, clock_timer, sw);
 }
 
 /* ---- create / destroy ---- */
+
+static void
+free_sw_port(struct vs_sw_port *sp)
+{
+	rte_free(sp->vlan);
+	free(sp->spec);
+	rte_free(sp);
+}
 
 static void
 free_workers(struct vs_switch *sw)
@@ -559,7 +578,7 @@ vs_switch_create(const struct vs_switch_config *cfg, char *err, size_t errlen)
 			rte_strerror(rte_errno));
 		goto fail;
 	}
-	if (reconcile(sw) != 0) {
+	if (vs_switch_reconcile(sw) != 0) {
 		set_err(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -626,6 +645,7 @@ vs_switch_destroy(struct vs_switch *sw)
 		vs_evloop_cancel_timer(sw->loop, sw->reconcile_timer);
 	if (sw->clock_timer > 0)
 		vs_evloop_cancel_timer(sw->loop, sw->clock_timer);
+	vs_capture_fini(sw);
 	vs_rebalance_fini(sw);
 	/* No worker runs: ports go without grace periods. */
 	for (unsigned int d = 0; d < VS_SWITCH_MAX_PORTS; d++) {
@@ -635,8 +655,7 @@ vs_switch_destroy(struct vs_switch *sw)
 			continue;
 		sp->port->ops->stop(sp->port);
 		sp->port->ops->destroy(sp->port);
-		free(sp->spec);
-		rte_free(sp);
+		free_sw_port(sp);
 		sw->ports[d] = NULL;
 	}
 	rte_free(sw->dp);
@@ -670,6 +689,12 @@ valid_port_name(const char *name)
 	return true;
 }
 
+struct vs_port *
+vs_switch_port(struct vs_switch *sw, uint16_t id)
+{
+	return id < VS_SWITCH_MAX_PORTS && sw->ports[id] != NULL ? sw->ports[id]->port : NULL;
+}
+
 int
 vs_switch_port_find(struct vs_switch *sw, const char *name)
 {
@@ -699,12 +724,31 @@ free_port_id(struct vs_switch *sw)
 	return -ENOSPC;
 }
 
+/* A port id's counters start from zero (no worker touches the port now). */
 static void
 zero_counters(struct vs_switch *sw, uint16_t d)
 {
-	for (unsigned int w = 0; w < sw->nb_workers; w++)
+	for (unsigned int w = 0; w < sw->nb_workers; w++) {
 		memset(&sw->workers[w]->ports[d], 0, sizeof(sw->workers[w]->ports[d]));
+		memset(&sw->workers[w]->drops[d], 0, sizeof(sw->workers[w]->drops[d]));
+	}
 	vs_rebalance_port_reset(sw, d);
+}
+
+/* admin=up|down (NULL: up). */
+static int
+parse_admin(const char *v, bool *up, char *err, size_t errlen)
+{
+	if (v == NULL || strcmp(v, "up") == 0) {
+		*up = true;
+		return 0;
+	}
+	if (strcmp(v, "down") == 0) {
+		*up = false;
+		return 0;
+	}
+	set_err(err, errlen, "admin=%s: 'up' or 'down'", v);
+	return -EINVAL;
 }
 
 int
@@ -714,7 +758,7 @@ vs_sw_port_new(struct vs_switch *sw, const char *text, const char *name_given,
 	struct vs_port_spec spec;
 	struct vs_port_env env;
 	char name[VS_PORT_NAME_LEN];
-	const char *n, *vlan, *trunk;
+	const char *n, *vlan, *trunk, *admin;
 	struct vs_sw_port *sp;
 	struct vs_port *port;
 
@@ -741,14 +785,17 @@ vs_sw_port_new(struct vs_switch *sw, const char *text, const char *name_given,
 	else
 		default_name(sw, spec.type, name, sizeof(name));
 	sp = rte_zmalloc("vs_sw_port", sizeof(*sp), RTE_CACHE_LINE_SIZE);
-	if (sp == NULL || (sp->spec = strdup(text)) == NULL) {
-		rte_free(sp);
+	if (sp == NULL || (sp->spec = strdup(text)) == NULL ||
+	    (sp->vlan = rte_zmalloc("vs_vlan", sizeof(*sp->vlan), 0)) == NULL) {
+		vs_sw_port_free(sp);
 		set_err(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	vlan = vs_port_spec_get(&spec, "vlan");
 	trunk = vs_port_spec_get(&spec, "trunk");
-	if (vs_vlan_parse(vlan, trunk, &sp->vlan, err, errlen) != 0) {
+	admin = vs_port_spec_get(&spec, "admin");
+	if (vs_vlan_parse(vlan, trunk, sp->vlan, err, errlen) != 0 ||
+	    parse_admin(admin, &sp->admin_up, err, errlen) != 0) {
 		vs_sw_port_free(sp);
 		return -EINVAL;
 	}
@@ -783,8 +830,7 @@ vs_sw_port_free(struct vs_sw_port *sp)
 		return;
 	if (sp->port != NULL)
 		sp->port->ops->destroy(sp->port);
-	free(sp->spec);
-	rte_free(sp);
+	free_sw_port(sp);
 }
 
 int
@@ -804,7 +850,7 @@ vs_sw_port_join(struct vs_switch *sw, struct vs_sw_port *sp, uint16_t id)
 int
 vs_sw_reconcile(struct vs_switch *sw)
 {
-	return reconcile(sw);
+	return vs_switch_reconcile(sw);
 }
 
 int
@@ -831,7 +877,7 @@ vs_switch_add_port(struct vs_switch *sw, const char *text, char *err, size_t err
 		return rc;
 	}
 	vs_sw_port_join(sw, sp, (uint16_t)id);
-	rc = reconcile(sw);
+	rc = vs_switch_reconcile(sw);
 	if (rc != 0) {
 		set_err(err, errlen, "port %s: out of memory", port->name);
 		vs_switch_del_port(sw, port->name, NULL, 0);
@@ -854,29 +900,41 @@ vs_switch_del_port(struct vs_switch *sw, const char *name, char *err, size_t err
 		return -ENOENT;
 	}
 	sp = sw->ports[id];
+	vs_capture_port_gone(sw, sp);
 	/* 1. No worker polls it or sends to it any more. */
 	sp->removing = true;
-	rc = reconcile(sw);
+	rc = vs_switch_reconcile(sw);
 	if (rc != 0 && sw->dp->ports[id].sp == sp) {
 		/* The live snapshot still lists it: freeing it would free it under the workers. */
 		sp->removing = false;
 		set_err(err, errlen, "port %s: cannot remove it now: %s", name, strerror(-rc));
 		return rc;
 	}
-	/* 2. Its stations go; lookups still holding it end with this grace period. */
-	sw->flushed += vs_fdb_flush_port(sw->fdb, sp->id);
+	/* 2. Its stations go, static ones too (the id will be reused); lookups
+	 * still holding it end with this grace period. */
+	sw->flushed += vs_fdb_flush_match(sw->fdb, sp->id, -1, true);
 	vs_rcu_wait(sw->qsbr);
-	/* 3. The driver stops (sockets closed, peers see the link go). */
-	sp->port->ops->stop(sp->port);
-	sp->port->ops->destroy(sp->port);
+	/* 3. Out of the views (telemetry reads them from another thread), then the
+	 * driver stops (sockets closed, peers see the link go). */
 	pthread_mutex_lock(&sw->lock);
 	sw->ports[id] = NULL;
 	pthread_mutex_unlock(&sw->lock);
+	sp->port->ops->stop(sp->port);
+	sp->port->ops->destroy(sp->port);
 	zero_counters(sw, (uint16_t)id);
-	free(sp->spec);
-	rte_free(sp);
+	free_sw_port(sp);
 	SW_LOG(INFO, "port %s removed", name);
 	return 0;
+}
+
+unsigned int
+vs_switch_nb_ports(struct vs_switch *sw)
+{
+	unsigned int n = 0;
+
+	for (unsigned int d = 0; d < VS_SWITCH_MAX_PORTS; d++)
+		n += sw->ports[d] != NULL;
+	return n;
 }
 
 int
@@ -888,34 +946,90 @@ vs_switch_port_next(struct vs_switch *sw, int prev)
 	return -1;
 }
 
-static void
-sum_counters(struct vs_switch *sw, uint16_t d, struct vs_switch_port_counters *c)
+void
+vs_switch_sum_engine(struct vs_switch *sw, uint16_t d, struct vs_switch_port_counters *c)
 {
 	memset(c, 0, sizeof(*c));
 	for (unsigned int w = 0; w < sw->nb_workers; w++) {
-		struct vs_counters *x = &sw->workers[w]->ports[d];
+		const struct vs_counters *x = &sw->workers[w]->ports[d];
+		const struct vs_drops *dr = &sw->workers[w]->drops[d];
 
 		c->rx_packets += VS_COUNTER_READ(x->rx_packets);
 		c->rx_bytes += VS_COUNTER_READ(x->rx_bytes);
-		c->rx_dropped += VS_COUNTER_READ(x->rx_dropped);
 		c->tx_packets += VS_COUNTER_READ(x->tx_packets);
 		c->tx_bytes += VS_COUNTER_READ(x->tx_bytes);
-		c->tx_dropped += VS_COUNTER_READ(x->tx_dropped);
 		c->flooded += VS_COUNTER_READ(x->flooded);
+		for (unsigned int r = 0; r < VS_DROP_NB; r++) {
+			c->rx_drop[r] += VS_COUNTER_READ(dr->rx[r]);
+			c->tx_drop[r] += VS_COUNTER_READ(dr->tx[r]);
+		}
 		c->onecopy += VS_COUNTER_READ(x->onecopy);
 	}
-	/* What the process before us counted (vs_handover.c). */
+	/* What the process before us counted (vs_handover.c). Its drops come
+	 * without their reasons: counted as "other", so the reasons still add up. */
 	if (sw->ports[d] != NULL) {
 		const struct vs_switch_port_counters *k = &sw->ports[d]->carried;
 
 		c->rx_packets += k->rx_packets;
 		c->rx_bytes += k->rx_bytes;
-		c->rx_dropped += k->rx_dropped;
+		c->rx_drop[VS_DROP_OTHER] += k->rx_dropped;
 		c->tx_packets += k->tx_packets;
 		c->tx_bytes += k->tx_bytes;
-		c->tx_dropped += k->tx_dropped;
+		c->tx_drop[VS_DROP_OTHER] += k->tx_dropped;
 		c->flooded += k->flooded;
 	}
+}
+
+/*
+ * Port @p sp's counters: the engine's since the last clear, plus the drops
+ * its driver counted by reason (@p ds), with the totals. Under sw->lock.
+ */
+static void
+port_counters(struct vs_switch *sw, const struct vs_sw_port *sp, const struct vs_port_stats *ds,
+	      struct vs_switch_port_counters *c)
+{
+	const struct vs_switch_port_counters *b = &sp->base;
+
+	vs_switch_sum_engine(sw, sp->id, c);
+	c->rx_packets -= b->rx_packets;
+	c->rx_bytes -= b->rx_bytes;
+	c->tx_packets -= b->tx_packets;
+	c->tx_bytes -= b->tx_bytes;
+	c->flooded -= b->flooded;
+	c->onecopy -= b->onecopy;
+	c->rx_dropped = 0;
+	c->tx_dropped = 0;
+	for (unsigned int r = 0; r < VS_DROP_NB; r++) {
+		c->rx_drop[r] -= b->rx_drop[r];
+		c->tx_drop[r] -= b->tx_drop[r];
+		for (unsigned int q = 0; q < VS_PORT_MAX_QUEUES; q++) {
+			c->rx_drop[r] += ds->rx[q].drop[r];
+			c->tx_drop[r] += ds->tx[q].drop[r];
+		}
+		c->rx_dropped += c->rx_drop[r];
+		c->tx_dropped += c->tx_drop[r];
+	}
+}
+
+void
+vs_switch_refresh_driver_stats(struct vs_switch *sw, uint16_t d)
+{
+	struct vs_sw_port *sp = sw->ports[d];
+	struct vs_port_stats st;
+
+	if (sp == NULL)
+		return;
+	memset(&st, 0, sizeof(st));
+	sp->port->ops->stats_get(sp->port, &st);
+	pthread_mutex_lock(&sw->lock);
+	sp->dstats = st;
+	pthread_mutex_unlock(&sw->lock);
+}
+
+static bool
+on_control_thread(void)
+{
+	return rte_lcore_id() == rte_get_main_lcore();
 }
 
 int
@@ -928,7 +1042,7 @@ vs_switch_port_set_onecopy(struct vs_switch *sw, uint16_t id, bool on)
 	if (sp->no_onecopy == !on)
 		return 0;
 	sp->no_onecopy = !on;
-	return reconcile(sw);
+	return vs_switch_reconcile(sw);
 }
 
 int
@@ -938,6 +1052,8 @@ vs_switch_port_view(struct vs_switch *sw, uint16_t id, struct vs_switch_port_vie
 
 	if (id >= VS_SWITCH_MAX_PORTS)
 		return -ENOENT;
+	if (on_control_thread())
+		vs_switch_refresh_driver_stats(sw, id);
 	pthread_mutex_lock(&sw->lock);
 	sp = sw->ports[id];
 	if (sp == NULL) {
@@ -947,10 +1063,11 @@ vs_switch_port_view(struct vs_switch *sw, uint16_t id, struct vs_switch_port_vie
 	memset(view, 0, sizeof(*view));
 	view->id = id;
 	snprintf(view->name, sizeof(view->name), "%s", sp->port->name);
-	vs_vlan_format(&sp->vlan, view->vlan, sizeof(view->vlan));
+	vs_vlan_format(sp->vlan, view->vlan, sizeof(view->vlan));
 	view->info = sp->info;
+	view->admin_up = sp->admin_up;
 	memcpy(view->rxq_worker, sp->rxq_worker, sizeof(view->rxq_worker));
-	sum_counters(sw, id, &view->counters);
+	port_counters(sw, sp, &sp->dstats, &view->counters);
 	pthread_mutex_unlock(&sw->lock);
 	return 0;
 }
@@ -970,6 +1087,44 @@ unsigned int
 vs_switch_nb_workers(const struct vs_switch *sw)
 {
 	return sw->nb_workers;
+}
+
+/*
+ * Counts from the last `clear counters` on. The loop's cycles were counted
+ * busy or idle, one each: its base is the busy and idle cycles at the clear,
+ * so that once the loop stops busy + idle == loop_cycles holds after a clear
+ * too (loop_cycles only counts finished runs: 0 while the first one since the
+ * clear still runs).
+ */
+static void
+lcore_view_rebase(struct vs_switch_lcore_view *v, const struct vs_lcore_base *base)
+{
+	uint64_t loop_base = base->busy_cycles + base->idle_cycles;
+
+	v->busy_cycles -= base->busy_cycles;
+	v->idle_cycles -= base->idle_cycles;
+	v->iterations -= base->iterations;
+	v->busy_iterations -= base->busy_iterations;
+	v->rx_packets -= base->rx_packets;
+	v->loop_cycles = v->loop_cycles > loop_base ? v->loop_cycles - loop_base : 0;
+}
+
+void
+vs_switch_clear_lcores(struct vs_switch *sw)
+{
+	for (unsigned int w = 0; w < sw->nb_workers; w++) {
+		const struct vs_worker *wk = sw->workers[w];
+		struct vs_lcore_base b;
+
+		b.busy_cycles = VS_COUNTER_READ(wk->busy_cycles);
+		b.idle_cycles = VS_COUNTER_READ(wk->idle_cycles);
+		b.iterations = VS_COUNTER_READ(wk->iterations);
+		b.busy_iterations = VS_COUNTER_READ(wk->busy_iterations);
+		b.rx_packets = VS_COUNTER_READ(wk->rx_packets);
+		pthread_mutex_lock(&sw->lock);
+		sw->lcore_base[w] = b;
+		pthread_mutex_unlock(&sw->lock);
+	}
 }
 
 int
@@ -993,6 +1148,7 @@ vs_switch_lcore_view(struct vs_switch *sw, unsigned int w, struct vs_switch_lcor
 	view->tsc_hz = rte_get_tsc_hz();
 	/* The snapshot is freed only by the control thread, under the lock. */
 	pthread_mutex_lock(&sw->lock);
+	lcore_view_rebase(view, &sw->lcore_base[w]);
 	dp = sw->dp;
 	view->nb_polls = dp->wk[w].nb_polls;
 	for (unsigned int i = 0; i < view->nb_polls && i < RTE_DIM(view->polls); i++)
@@ -1124,17 +1280,19 @@ vs_switch_print_stats(struct vs_switch *sw, FILE *f)
 void
 vs_switch_print_stats_line(struct vs_switch *sw, FILE *f)
 {
-	uint64_t rx = 0, tx = 0, drop = 0, busy = 0, idle = 0, now = mono_ns();
+	uint64_t rx = 0, tx = 0, drop = 0, busy = 0, idle = 0, now = mono_ns(), drx, dtx, ddrop;
 	double secs = (double)(now - sw->last_line_ns) / 1e9;
 	struct vs_switch_fdb_view fv;
 
+	/* Engine totals, which only grow (clear counters moves the views' base). */
 	for (int d = vs_switch_port_next(sw, -1); d >= 0; d = vs_switch_port_next(sw, d)) {
 		struct vs_switch_port_counters c;
 
-		sum_counters(sw, (uint16_t)d, &c);
+		vs_switch_sum_engine(sw, (uint16_t)d, &c);
 		rx += c.rx_packets;
 		tx += c.tx_packets;
-		drop += c.rx_dropped + c.tx_dropped;
+		for (unsigned int r = 0; r < VS_DROP_NB; r++)
+			drop += c.rx_drop[r] + c.tx_drop[r];
 	}
 	for (unsigned int w = 0; w < sw->nb_workers; w++) {
 		busy += VS_COUNTER_READ(sw->workers[w]->busy_cycles);
@@ -1143,18 +1301,19 @@ vs_switch_print_stats_line(struct vs_switch *sw, FILE *f)
 	vs_switch_fdb_view(sw, &fv);
 	if (secs <= 0)
 		secs = 1;
+	/* A port removed since the last line takes its counts along. */
+	drx = rx >= sw->last_rx ? rx - sw->last_rx : 0;
+	dtx = tx >= sw->last_tx ? tx - sw->last_tx : 0;
+	ddrop = drop >= sw->last_drop ? drop - sw->last_drop : 0;
 	fprintf(f,
 		"stats: rx %.0f pps, tx %.0f pps, drops %" PRIu64 ", busy %.1f%%, %.1f busy "
 		"cycles/packet, fdb %u\n",
-		(double)(rx - sw->last_rx) / secs, (double)(tx - sw->last_tx) / secs,
-		drop - sw->last_drop,
+		(double)drx / secs, (double)dtx / secs, ddrop,
 		busy + idle > sw->last_busy + sw->last_idle
 			? 100.0 * (double)(busy - sw->last_busy) /
 				  (double)(busy + idle - sw->last_busy - sw->last_idle)
 			: 0.0,
-		rx > sw->last_rx ? (double)(busy - sw->last_busy) / (double)(rx - sw->last_rx)
-				 : 0.0,
-		fv.count);
+		drx > 0 ? (double)(busy - sw->last_busy) / (double)drx : 0.0, fv.count);
 	fflush(f);
 	sw->last_rx = rx;
 	sw->last_tx = tx;

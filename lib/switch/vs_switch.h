@@ -88,17 +88,22 @@ struct vs_switch_config {
 	const char *state_dir;
 };
 
-/** Engine counters of one port, summed over workers. */
+/**
+ * Counters of one port, summed over workers, since it was added or last
+ * cleared. Drops are counted once each, by reason (enum vs_drop), whether the
+ * engine or the port's driver dropped the frame.
+ */
 struct vs_switch_port_counters {
-	uint64_t rx_packets; /**< received from the port */
+	uint64_t rx_packets; /**< received from the port (those the engine dropped included) */
 	uint64_t rx_bytes;
-	uint64_t rx_dropped; /**< not forwarded: VLAN not carried, runt, destination is the port
-				itself */
-	uint64_t tx_packets; /**< sent to the port */
+	uint64_t rx_dropped; /**< every rx drop: the sum of rx_drop[] */
+	uint64_t tx_packets; /**< handed to the port (its driver may still drop some: tx_drop[]) */
 	uint64_t tx_bytes;
-	uint64_t tx_dropped; /**< for the port but not sent: queue full after retries, link down */
+	uint64_t tx_dropped; /**< every tx drop: the sum of tx_drop[] */
 	uint64_t flooded;    /**< received and flooded (unknown unicast, broadcast, multicast) */
 	uint64_t onecopy;    /**< of tx_packets: copied straight from the sender's buffer */
+	uint64_t rx_drop[VS_DROP_NB]; /**< rx drops by reason */
+	uint64_t tx_drop[VS_DROP_NB]; /**< tx drops by reason */
 };
 
 /** A port as the engine sees it. */
@@ -108,6 +113,7 @@ struct vs_switch_port_view {
 	char vlan[96];				/**< "10", or "trunk 10,20-29" */
 	struct vs_port_info info;		/**< as of the last state change */
 	int16_t rxq_worker[VS_PORT_MAX_QUEUES]; /**< worker polling rx queue q, or -1 */
+	bool admin_up;				/**< set-port admin=up|down */
 	struct vs_switch_port_counters counters;
 };
 
@@ -189,25 +195,64 @@ int vs_switch_add_port(struct vs_switch *sw, const char *spec, char *err, size_t
  */
 int vs_switch_del_port(struct vs_switch *sw, const char *name, char *err, size_t errlen);
 
+/** @return port @p id's driver port (control thread), or NULL. */
+struct vs_port *vs_switch_port(struct vs_switch *sw, uint16_t id);
+
 /** @return the id of port @p name, or -ENOENT. */
 int vs_switch_port_find(struct vs_switch *sw, const char *name);
+
+/** @return how many ports there are. */
+unsigned int vs_switch_nb_ports(struct vs_switch *sw);
 
 /** @return the next port id after @p prev (-1: the first), or -1 after the last. */
 int vs_switch_port_next(struct vs_switch *sw, int prev);
 
 /**
  * Lets port @p id take part in one copy between VMs (the default where its
- * driver can), or keeps it on the mbuf path (@p on false: e.g. while its
- * traffic is captured, which sees mbufs). Control thread.
+ * driver can), or keeps it on the mbuf path (@p on false). A captured port
+ * stays on the mbuf path while the capture runs, whatever this says.
+ * Control thread.
  * @return 0, -ENOENT (no such port), -ENOMEM (snapshot)
  */
 int vs_switch_port_set_onecopy(struct vs_switch *sw, uint16_t id, bool on);
 
 /**
- * Fills @p view for port @p id. Any thread.
+ * Fills @p view for port @p id. Any thread; on the control thread (the EAL
+ * main lcore) the driver's drop counters are read fresh, elsewhere as the
+ * control thread last read them (at most a second old).
  * @return 0 or -ENOENT
  */
 int vs_switch_port_view(struct vs_switch *sw, uint16_t id, struct vs_switch_port_view *view);
+
+/**
+ * Changes port @p name at run time without touching its connection:
+ * @p kv holds @p n "key=value" strings, applied together or not at all.
+ * Keys: vlan=ID (access port), trunk=LIST (trunk port), admin=up|down
+ * (down: the port stays connected, frames from and to it are dropped and
+ * counted as admin_down). A VLAN change or admin=down forgets the port's
+ * learned stations, a VLAN change also its static entries in VLANs it
+ * left. The workers see the change through a new RCU snapshot.
+ * @return 0, or -ENOENT / -EINVAL with a one-line reason in @p err
+ */
+int vs_switch_set_port(struct vs_switch *sw, const char *name, unsigned int n,
+		       const char *const *kv, char *err, size_t errlen);
+
+/**
+ * Writes port @p id's SPEC as it runs now into @p buf: the SPEC it was added
+ * with, its name, and its VLANs and admin state as set since (set-port), so
+ * that vs_switch_add_port() of it makes the same port (save-config).
+ * @return the length, -ENOENT, or -ENAMETOOLONG when @p len is too small
+ */
+int vs_switch_port_spec(struct vs_switch *sw, uint16_t id, char *buf, size_t len);
+
+/**
+ * Zeroes port @p id's counters (engine and driver), or every port's and every
+ * worker's lcore counters (busy, idle, loop cycles, iterations, packets) when
+ * @p id is -1. Workers keep counting: the views subtract what was counted
+ * until now (the rx queue cycles that placement reads are not cleared).
+ * @return 0 or -ENOENT
+ */
+int vs_switch_clear_counters(struct vs_switch *sw, int id);
 
 /**
  * Fills @p stats with port @p id's driver counters (control thread only).
@@ -246,8 +291,67 @@ void vs_switch_fdb_view(struct vs_switch *sw, struct vs_switch_fdb_view *view);
 /** @return the FDB (for vs_fdb_walk and lookups; control thread). */
 struct vs_fdb *vs_switch_fdb(struct vs_switch *sw);
 
-/** Removes every FDB entry. @return the number removed. */
+/** Removes every learned FDB entry (static ones stay). @return the number removed. */
 uint32_t vs_switch_fdb_flush(struct vs_switch *sw);
+
+/**
+ * Removes the learned entries on port @p port (-1: any) in VLAN @p vlan
+ * (-1: any). @return the number removed
+ */
+uint32_t vs_switch_fdb_flush_match(struct vs_switch *sw, int port, int vlan);
+
+/**
+ * Adds a static entry: (@p mac, @p vlan) on port @p port, never aged and
+ * never moved by learning (a learned entry for the key becomes static).
+ * @return 0, or -ENOENT (no such port), -EINVAL (VLAN not carried by the
+ *         port), -ENOSPC (the table is full), with a reason in @p err
+ */
+int vs_switch_fdb_add(struct vs_switch *sw, const uint8_t mac[6], uint16_t vlan, uint16_t port,
+		      char *err, size_t errlen);
+
+/**
+ * Removes the entry of (@p mac, @p vlan), static or learned.
+ * @return 0 or -ENOENT
+ */
+int vs_switch_fdb_del(struct vs_switch *sw, const uint8_t mac[6], uint16_t vlan);
+
+/** Capture directions for vs_switch_capture_start(): 1 rx, 2 tx, both. */
+#define VS_CAP_DIR_BOTH 3
+
+/** A capture's state, or its result when stopped. */
+struct vs_switch_capture_result {
+	uint64_t written; /**< packets in the file */
+	uint64_t lost;	  /**< packets not captured: no mbuf, no ring room, write errors */
+	uint64_t want;	  /**< count=N, 0: until stopped */
+	unsigned int dir; /**< 1 rx, 2 tx, 3 both */
+	char path[4096];
+};
+
+/**
+ * Starts capturing port @p name into pcapng file @p path (an absolute path;
+ * created or truncated, mode 0640): what it receives (@p dir bit 1) and what
+ * the switch sends it (bit 2), @p count packets (0: until stopped), each cut
+ * to @p snaplen bytes (0: whole). Other ports are not slowed down.
+ * @return 0, or -ENOENT, -EBUSY (captured already), -EINVAL, -ENOMEM, or
+ *         the file's errno, with a reason in @p err
+ */
+int vs_switch_capture_start(struct vs_switch *sw, const char *name, const char *path,
+			    unsigned int dir, uint64_t count, uint32_t snaplen, char *err,
+			    size_t errlen);
+
+/**
+ * Stops the capture of port @p name: what the workers copied is written,
+ * the file closed. @p res (may be NULL) gets the counts.
+ * @return 0 or -ENOENT with a reason in @p err
+ */
+int vs_switch_capture_stop(struct vs_switch *sw, const char *name,
+			   struct vs_switch_capture_result *res, char *err, size_t errlen);
+
+/** Fills @p st with port @p id's capture. @return 0, or -ENOENT when not captured. */
+int vs_switch_capture_state(struct vs_switch *sw, uint16_t id, struct vs_switch_capture_result *st);
+
+/** Sets the FDB aging time (seconds; 0: never). */
+void vs_switch_set_fdb_aging(struct vs_switch *sw, uint32_t seconds);
 
 /**
  * Advances the FDB clock to @p now seconds and ages entries (run by a 1 s

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include <rte_common.h>
+#include <rte_pcapng.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_spinlock.h>
 
@@ -26,33 +27,80 @@ struct rte_mempool;
 #define VS_COUNTER_ADD(c, v) __atomic_store_n(&(c), (c) + (v), __ATOMIC_RELAXED)
 #define VS_COUNTER_READ(c)   __atomic_load_n(&(c), __ATOMIC_RELAXED)
 
+/* Engine drops of one port on one worker, by direction and reason (cold). */
+struct vs_drops {
+	uint64_t rx[VS_DROP_NB];
+	uint64_t tx[VS_DROP_NB];
+};
+
+/* Capture directions. */
+#define VS_CAP_RX 1
+#define VS_CAP_TX 2
+
+/* A port being captured into a pcapng file (vs_capture.c). */
+struct vs_capture {
+	/* Read by the workers. */
+	struct rte_ring *ring;	/* copies for the writer: multi-producer, single consumer */
+	struct rte_mempool *mp; /* the copies */
+	uint32_t snaplen;
+	uint16_t port;	   /* the engine's port id */
+	uint8_t dir;	   /* VS_CAP_RX | VS_CAP_TX */
+	uint64_t lost;	   /* copies with no mbuf or ring room (atomic) */
+	uint64_t base_tsc; /* the clock: TSC base_tsc was base_ns since the epoch */
+	uint64_t base_ns;
+	uint64_t tsc_hz;
+	/* Control thread. */
+	rte_pcapng_t *pcapng;
+	int fd;
+	uint32_t ifindex; /* our interface block's index in the file */
+	uint64_t want;	  /* count=N; 0: until stopped */
+	uint64_t written;
+	uint64_t write_errors;
+	char path[4096];
+};
+
 /* A port as the control thread keeps it; stable until after its removal. */
 struct vs_sw_port {
 	struct vs_port *port;
 	uint16_t id;
 	bool up;       /* link up at the last reconcile */
+	bool admin_up; /* set-port admin=up|down */
 	bool removing; /* being deleted: left out of snapshots */
-	struct vs_vlan_cfg vlan;
+	/*
+	 * VLAN membership. Workers read it through the snapshot's copy of the
+	 * pointer: a change allocates a new one, republishes, and frees the
+	 * old one after the grace period. Swapped under sw->lock.
+	 */
+	struct vs_vlan_cfg *vlan;
+	struct vs_capture *capture; /* NULL: not captured; swapped under sw->lock */
+	/* Engine counters at the last `clear counters` (subtracted in views). */
+	struct vs_switch_port_counters base;
+	/* The driver's counters as last read on the control thread (under sw->lock),
+	 * for readers on other threads (telemetry). */
+	struct vs_port_stats dstats;
 	bool no_onecopy;	  /* keep this port on the mbuf path (vs_switch_port_set_onecopy) */
 	struct vs_port_info info; /* cached at reconcile (under sw->lock) */
 	int16_t rxq_worker[VS_PORT_MAX_QUEUES]; /* current assignment, -1: none */
 	/* Serialises tx queues that several workers share. */
 	rte_spinlock_t txq_lock[VS_PORT_MAX_QUEUES];
-	char *spec; /* the SPEC it was added with (malloc'd; a hand-over sends it) */
+	char *spec; /* the SPEC it was added with (malloc'd; save-config and a hand-over
+		       start from it) */
 	/* Counted by the process this one took over from (added to the workers'). */
 	struct vs_switch_port_counters carried;
 };
 
-/* Engine counters of one port on one worker: one cache line. */
+/*
+ * Engine counters of one port on one worker: one cache line. Drops are
+ * counted by reason in vs_worker.drops (out of line, where they happen).
+ */
 struct vs_counters {
 	uint64_t rx_packets;
 	uint64_t rx_bytes;
-	uint64_t rx_dropped;
 	uint64_t tx_packets;
 	uint64_t tx_bytes;
-	uint64_t tx_dropped;
 	uint64_t flooded;
 	uint64_t onecopy; /* of tx_packets: copied straight from the sender's buffer */
+	uint64_t pad[2];
 } __rte_cache_aligned;
 
 struct vs_txbuf {
@@ -64,11 +112,14 @@ struct vs_txbuf {
 /* ---- the snapshot workers read (published with RCU) ---- */
 
 struct vs_dp_port {
-	struct vs_port *port;  /* NULL: no port with this id */
-	struct vs_sw_port *sp; /* tx locks, VLAN bitmap */
-	uint16_t access;       /* access VLAN; 0: trunk */
-	uint8_t up;	       /* link up: a destination */
-	uint8_t onecopy;       /* VS_DP_ONECOPY_*: one copy from or to this port */
+	struct vs_port *port;		/* NULL: no port with this id */
+	struct vs_sw_port *sp;		/* tx locks */
+	const struct vs_vlan_cfg *vlan; /* the trunk's VLAN bitmap */
+	uint16_t access;		/* access VLAN; 0: trunk */
+	uint8_t up;			/* link and admin up: a destination */
+	uint8_t admin_down;		/* set-port admin=down: its frames are dropped */
+	uint8_t onecopy;		/* VS_DP_ONECOPY_*: one copy from or to this port */
+	struct vs_capture *cap;		/* captured: copy each burst (out of line) */
 };
 
 #define VS_DP_ONECOPY_RX 0x1 /* its bursts are taken as frames (vs_onecopy.c) */
@@ -150,7 +201,18 @@ struct vs_worker {
 	uint64_t poll_tsc;
 	/* Busy cycles and packets per rx queue, for placement (vs_rebalance.c). */
 	struct vs_rxq_counters rxq[VS_SWITCH_MAX_PORTS][VS_PORT_MAX_QUEUES];
+	/* Drops by port, direction and reason: written only where a frame is dropped. */
+	struct vs_drops drops[VS_SWITCH_MAX_PORTS];
 } __rte_cache_aligned;
+
+/* A worker's counters at the last `clear counters`. */
+struct vs_lcore_base {
+	uint64_t busy_cycles;
+	uint64_t idle_cycles;
+	uint64_t iterations;
+	uint64_t busy_iterations;
+	uint64_t rx_packets;
+};
 
 struct vs_switch {
 	struct vs_switch_config cfg;
@@ -170,10 +232,15 @@ struct vs_switch {
 	struct vs_sw_port *ports[VS_SWITCH_MAX_PORTS];
 	int64_t reconcile_timer;
 	int64_t clock_timer;
+	int64_t capture_timer;
 	uint64_t start_ns;
 	uint64_t aged;
 	uint64_t flushed;
 	struct vs_rebalance *rb; /* rx queue placement by cycles (vs_rebalance.c) */
+	/* Each worker's counters at the last `clear counters` (subtracted in its
+	 * lcore view; the workers' own counters, which placement reads, are not
+	 * touched). Under sw->lock. */
+	struct vs_lcore_base lcore_base[VS_SWITCH_MAX_WORKERS];
 	/* Totals at the previous stats line. */
 	uint64_t last_line_ns;
 	uint64_t last_rx, last_tx, last_drop, last_busy, last_idle;
@@ -192,6 +259,26 @@ vs_rcu_wait(struct rte_rcu_qsbr *v)
 	while (!rte_rcu_qsbr_check(v, token, false))
 		sched_yield();
 }
+
+/* vs_switch.c */
+extern int vs_switch_logtype;
+/* Builds the snapshot for the ports as they are now and publishes it (control thread). */
+int vs_switch_reconcile(struct vs_switch *sw);
+/* Engine counters of port @p d summed over the workers (no base taken off). */
+void vs_switch_sum_engine(struct vs_switch *sw, uint16_t d, struct vs_switch_port_counters *c);
+/* Workers' lcore views count from now on (clear counters, control thread). */
+void vs_switch_clear_lcores(struct vs_switch *sw);
+/* Reads port @p d's driver counters into its cache (control thread). */
+void vs_switch_refresh_driver_stats(struct vs_switch *sw, uint16_t d);
+
+/* vs_capture.c */
+/* Copies a burst of port c->port (rx or tx side) into the capture's ring. Worker. */
+void vs_capture_burst(struct vs_capture *c, uint16_t queue, struct rte_mbuf **pkts, uint16_t n,
+		      bool tx);
+/* Ends the capture of a port being removed (control thread). */
+void vs_capture_port_gone(struct vs_switch *sw, struct vs_sw_port *sp);
+/* Ends every capture; the workers are stopped (destroy). */
+void vs_capture_fini(struct vs_switch *sw);
 
 /* vs_switch.c, for vs_handover.c: a port's life in steps. */
 /*

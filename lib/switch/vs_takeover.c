@@ -185,9 +185,9 @@ carry_config(struct vs_sw_port *sp, const struct ho_port *p)
 {
 	struct vs_switch_port_counters *c = &sp->carried;
 
-	sp->vlan.access = p->access;
-	sp->vlan.nb_trunk = p->nb_trunk;
-	memcpy(sp->vlan.trunk, p->trunk, sizeof(sp->vlan.trunk));
+	sp->vlan->access = p->access;
+	sp->vlan->nb_trunk = p->nb_trunk;
+	memcpy(sp->vlan->trunk, p->trunk, sizeof(sp->vlan->trunk));
 	c->rx_packets = p->counters[0];
 	c->rx_bytes = p->counters[1];
 	c->rx_dropped = p->counters[2];
@@ -364,10 +364,14 @@ learn_stations(struct takeover *t)
 
 		/* Only stations of ports we have, in VLANs, unicast, never a flag we do not know.
 		 */
-		if (e->port >= VS_SWITCH_MAX_PORTS || t->in[e->port].sp == NULL || e->flags != 0 ||
-		    vlan < VS_VLAN_MIN || vlan > VS_VLAN_MAX || (e->key & 1) != 0)
+		if (e->port >= VS_SWITCH_MAX_PORTS || t->in[e->port].sp == NULL ||
+		    (e->flags & ~HO_FDB_F_STATIC) != 0 || vlan < VS_VLAN_MIN ||
+		    vlan > VS_VLAN_MAX || (e->key & 1) != 0)
 			continue;
-		vs_fdb_learn(t->sw->fdb, e->key, e->port, &c);
+		if (e->flags == 0)
+			vs_fdb_learn(t->sw->fdb, e->key, e->port, &c);
+		else if (vs_vlan_member(t->in[e->port].sp->vlan, vlan))
+			vs_fdb_add_static(t->sw->fdb, e->key, e->port);
 	}
 }
 

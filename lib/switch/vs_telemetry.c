@@ -2,7 +2,7 @@
 /*
  * The engine's counters through DPDK telemetry (dpdk-telemetry.py):
  *   /vswitch/ports          port names
- *   /vswitch/port,NAME      one port: state and counters
+ *   /vswitch/port,NAME      one port: state, counters, drops by reason
  *   /vswitch/lcores         every worker: lcore, cycles, packets
  *   /vswitch/fdb            FDB size and learning counters
  * Telemetry commands cannot be unregistered, so they are registered once
@@ -41,6 +41,21 @@ tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* "rx_drops": {"vlan": n, ...}, every reason. */
+static void
+add_drops(struct rte_tel_data *d, const char *key, const uint64_t *drop)
+{
+	struct rte_tel_data *x = rte_tel_data_alloc();
+
+	if (x == NULL)
+		return;
+	rte_tel_data_start_dict(x);
+	for (unsigned int r = 0; r < VS_DROP_NB; r++)
+		rte_tel_data_add_dict_u64(x, vs_drop_name(r), drop[r]);
+	if (rte_tel_data_add_dict_container(d, key, x, 0) != 0)
+		rte_tel_data_free(x);
+}
+
 static void
 port_dict(struct rte_tel_data *d, const struct vs_switch_port_view *v)
 {
@@ -49,6 +64,7 @@ port_dict(struct rte_tel_data *d, const struct vs_switch_port_view *v)
 	rte_tel_data_add_dict_u64(d, "id", v->id);
 	rte_tel_data_add_dict_string(d, "type", v->info.type != NULL ? v->info.type : "");
 	rte_tel_data_add_dict_string(d, "link", v->info.link == VS_PORT_LINK_UP ? "up" : "down");
+	rte_tel_data_add_dict_string(d, "admin", v->admin_up ? "up" : "down");
 	rte_tel_data_add_dict_u64(d, "rx_queues", v->info.nb_rxq);
 	rte_tel_data_add_dict_u64(d, "tx_queues", v->info.nb_txq);
 	rte_tel_data_add_dict_string(d, "vlan", v->vlan);
@@ -59,6 +75,8 @@ port_dict(struct rte_tel_data *d, const struct vs_switch_port_view *v)
 	rte_tel_data_add_dict_u64(d, "tx_bytes", v->counters.tx_bytes);
 	rte_tel_data_add_dict_u64(d, "tx_dropped", v->counters.tx_dropped);
 	rte_tel_data_add_dict_u64(d, "flooded", v->counters.flooded);
+	add_drops(d, "rx_drops", v->counters.rx_drop);
+	add_drops(d, "tx_drops", v->counters.tx_drop);
 }
 
 static int

@@ -119,10 +119,12 @@ flood(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, struct rte_mbuf 
 			o = rte_pktmbuf_copy(m, w->sw->mp, 0, UINT32_MAX);
 		}
 		if (o == NULL || retag(o, !in_trunk, vid) != 0) {
+			unsigned int why = o == NULL ? VS_DROP_NO_MBUF : VS_DROP_NO_HEADROOM;
+
 			/* Counted on each destination that misses it. */
 			for (unsigned int j = 0; j < cnt; j++)
 				if (mem[j] != in && (dp->ports[mem[j]].access == 0) != in_trunk)
-					VS_COUNTER_ADD(w->ports[mem[j]].tx_dropped, 1);
+					VS_COUNTER_ADD(w->drops[mem[j]].tx[why], 1);
 			rte_pktmbuf_free(o);
 			o = NULL;
 			other = 0;
@@ -150,12 +152,36 @@ flood(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, struct rte_mbuf 
 	}
 }
 
-/* Drops @p m, counted on port @p c. */
+/* Drops @p m received on port @p in, counted under @p why. */
 static __rte_noinline void
-drop(struct rte_mbuf *m, uint64_t *counter)
+drop_rx(struct vs_worker *w, uint16_t in, struct rte_mbuf *m, unsigned int why)
 {
 	rte_pktmbuf_free(m);
-	VS_COUNTER_ADD(*counter, 1);
+	VS_COUNTER_ADD(w->drops[in].rx[why], 1);
+}
+
+/* Drops @p m meant for port @p d, counted under @p why. */
+static __rte_noinline void
+drop_tx(struct vs_worker *w, uint16_t d, struct rte_mbuf *m, unsigned int why)
+{
+	rte_pktmbuf_free(m);
+	VS_COUNTER_ADD(w->drops[d].tx[why], 1);
+}
+
+/* A whole burst from an administratively down port: received, then dropped. */
+static __rte_noinline void
+drop_burst_admin_down(struct vs_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vs_counters *ic = &w->ports[in];
+	uint64_t bytes = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		bytes += pkts[i]->pkt_len;
+		rte_pktmbuf_free(pkts[i]);
+	}
+	VS_COUNTER_ADD(ic->rx_packets, n);
+	VS_COUNTER_ADD(ic->rx_bytes, bytes);
+	VS_COUNTER_ADD(w->drops[in].rx[VS_DROP_ADMIN_DOWN], n);
 }
 
 /*
@@ -197,6 +223,8 @@ flush(struct vs_worker *w, const struct vs_dp *dp, uint16_t lane)
 			uint16_t q = vs_dp_txq_queue(tq, lane);
 			rte_spinlock_t *lock = &dp->ports[d].sp->txq_lock[q];
 
+			if (unlikely(dp->ports[d].cap != NULL))
+				vs_capture_burst(dp->ports[d].cap, q, b->pkts, n, true);
 			if (tq->locked)
 				rte_spinlock_lock(lock);
 			sent = vs_port_tx_burst(port, q, b->pkts, n);
@@ -214,7 +242,10 @@ flush(struct vs_worker *w, const struct vs_dp *dp, uint16_t lane)
 				lost_bytes += b->pkts[i]->pkt_len;
 				rte_pktmbuf_free(b->pkts[i]);
 			}
-			VS_COUNTER_ADD(c->tx_dropped, n - sent);
+			/* No tx queue for this worker now: the port is not up for it. */
+			VS_COUNTER_ADD(
+				w->drops[d].tx[tq->valid ? VS_DROP_TX_FULL : VS_DROP_LINK_DOWN],
+				n - sent);
 		}
 		VS_COUNTER_ADD(c->tx_packets, sent);
 		VS_COUNTER_ADD(c->tx_bytes, b->bytes - lost_bytes);
@@ -241,6 +272,10 @@ process(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t lane,
 	uint64_t rx_bytes = 0, prev;
 	uint16_t k = 0, u = 0;
 
+	if (unlikely(ip->admin_down)) {
+		drop_burst_admin_down(w, in, pkts, n);
+		return;
+	}
 	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	/* Classify: drop what the port may not send, build the keys. */
@@ -254,13 +289,13 @@ process(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t lane,
 		rx_bytes += m->pkt_len;
 		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 		if (unlikely(m->data_len < RTE_ETHER_HDR_LEN)) {
-			drop(m, &ic->rx_dropped);
+			drop_rx(w, in, m, VS_DROP_RUNT);
 			continue;
 		}
 		if (likely(ip->access != 0)) {
 			if (unlikely(eth->ether_type == be_vlan)) {
 				if (!access_tagged_ok(m)) {
-					drop(m, &ic->rx_dropped);
+					drop_rx(w, in, m, VS_DROP_TAGGED);
 					continue;
 				}
 				eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
@@ -269,14 +304,17 @@ process(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t lane,
 		} else {
 			const struct rte_vlan_hdr *vh = (const struct rte_vlan_hdr *)(eth + 1);
 
-			if (unlikely(eth->ether_type != be_vlan ||
-				     m->data_len < RTE_ETHER_HDR_LEN + sizeof(*vh))) {
-				drop(m, &ic->rx_dropped);
+			if (unlikely(eth->ether_type != be_vlan)) {
+				drop_rx(w, in, m, VS_DROP_VLAN);
+				continue;
+			}
+			if (unlikely(m->data_len < RTE_ETHER_HDR_LEN + sizeof(*vh))) {
+				drop_rx(w, in, m, VS_DROP_RUNT);
 				continue;
 			}
 			v = rte_be_to_cpu_16(vh->vlan_tci) & 0xfff;
-			if (unlikely(!trunk_carries(ip->sp, v))) {
-				drop(m, &ic->rx_dropped);
+			if (unlikely(!trunk_carries(ip->vlan, v))) {
+				drop_rx(w, in, m, VS_DROP_VLAN);
 				continue;
 			}
 		}
@@ -331,17 +369,17 @@ process(struct vs_worker *w, const struct vs_dp *dp, uint16_t in, uint16_t lane,
 			continue;
 		}
 		if (unlikely(d == in)) {
-			drop(m, &ic->rx_dropped);
+			drop_rx(w, in, m, VS_DROP_HAIRPIN);
 			continue;
 		}
 		op = &dp->ports[d];
 		if (unlikely(!op->up)) {
-			drop(m, &w->ports[d].tx_dropped);
+			drop_tx(w, d, m, op->admin_down ? VS_DROP_ADMIN_DOWN : VS_DROP_LINK_DOWN);
 			continue;
 		}
 		if (unlikely((op->access == 0) != (ip->access == 0)) &&
 		    retag(m, op->access == 0, vlan[i]) != 0) {
-			drop(m, &w->ports[d].tx_dropped);
+			drop_tx(w, d, m, VS_DROP_NO_HEADROOM);
 			continue;
 		}
 		txbuf_add(w, d, m);
@@ -386,6 +424,8 @@ vs_worker_poll(struct vs_worker *w, const struct vs_dp *dp)
 		} else {
 			n = vs_port_rx_burst(dp->ports[p->port].port, p->queue, pkts,
 					     VS_SWITCH_BURST);
+			if (n != 0 && unlikely(dp->ports[p->port].cap != NULL))
+				vs_capture_burst(dp->ports[p->port].cap, p->queue, pkts, n, false);
 			if (n != 0) {
 				process(w, dp, p->port, p->lane, pkts, n);
 				vs_port_rx_done(dp->ports[p->port].port, p->queue);

@@ -211,8 +211,7 @@ body_forwarding(struct scene *s)
 		unsigned int found = 0;
 		size_t k;
 
-		json_array_foreach(e, k, x)
-		{
+		json_array_foreach (e, k, x) {
 			const char *mac = vs_json_str(x, "mac");
 			const char *port = vs_json_str(x, "port");
 			uint64_t vlan = vs_json_u64_of(x, "vlan");
@@ -381,8 +380,7 @@ port_rx_queues(struct scene *s, const char *name)
 
 	if (vt_vswitch_ctl(&s->sw, &r, "show ports", NULL) != 0 || r == NULL)
 		return -1;
-	json_array_foreach(json_object_get(r, "ports"), k, x)
-	{
+	json_array_foreach (json_object_get(r, "ports"), k, x) {
 		const char *pn = vs_json_str(x, "name");
 
 		if (pn != NULL && strcmp(pn, name) == 0)
@@ -407,10 +405,8 @@ check_tx_queues(struct scene *s, const char *name, unsigned int want_workers)
 	memset(owner, 0xff, sizeof(owner));
 	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, &r, "show lcores", NULL), 0, "show lcores");
 	TEST_ASSERT_NOT_NULL(r, "reply");
-	json_array_foreach(json_object_get(r, "lcores"), i, lc)
-	{
-		json_array_foreach(json_object_get(lc, "tx_queues"), j, t)
-		{
+	json_array_foreach (json_object_get(r, "lcores"), i, lc) {
+		json_array_foreach (json_object_get(lc, "tx_queues"), j, t) {
 			const char *pn = vs_json_str(t, "port");
 			bool sh = json_is_true(json_object_get(t, "shared"));
 			json_t *q;
@@ -418,8 +414,7 @@ check_tx_queues(struct scene *s, const char *name, unsigned int want_workers)
 			if (pn == NULL || strcmp(pn, name) != 0)
 				continue;
 			workers++;
-			json_array_foreach(json_object_get(t, "queues"), k, q)
-			{
+			json_array_foreach (json_object_get(t, "queues"), k, q) {
 				json_int_t v = json_integer_value(q);
 
 				if (v < 0 || v >= 32)
@@ -821,6 +816,195 @@ test_vswitch_client_ports_survive_switch_restart(void)
 REGISTER_TEST(vswitch_client_ports_survive_switch_restart, interop, test_vswitch_client_ports_survive_switch_restart)
 /* clang-format on */
 
+/* ---- run-time changes ---- */
+
+/* show port NAME's JSON "port" member; the caller frees @p *r. */
+static const json_t *
+show_port(struct scene *s, const char *name, json_t **r)
+{
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "show port %s", name);
+	*r = NULL;
+	if (vt_vswitch_ctl(&s->sw, r, cmd, NULL) != 0 || *r == NULL)
+		return NULL;
+	return json_object_get(*r, "port");
+}
+
+static uint64_t
+drops_sum(const json_t *d)
+{
+	const char *k;
+	json_t *v;
+	uint64_t n = 0;
+
+	json_object_foreach ((json_t *)d, k, v)
+		n += (uint64_t)json_integer_value(v);
+	return n;
+}
+
+/*
+ * set-port changes a VM's VLAN and admin state under traffic without
+ * touching its vhost-user connection: the same connection (and counters)
+ * before and after, and the traffic follows the new VLAN at once.
+ */
+static int
+body_set_port(struct scene *s)
+{
+	uint64_t w[MAX_VMS];
+	const json_t *p;
+	json_t *r = NULL;
+	char why[256];
+	uint64_t conns;
+
+	scene_port(s, 0, "vlan=10", false);
+	scene_port(s, 1, "vlan=10", false);
+	scene_port(s, 2, "vlan=20", false);
+	TEST_ASSERT_SUCCESS(vt_vswitch_start(&s->sw, NULL, s->specs, NULL, why, sizeof(why)), "%s",
+			    why);
+	TEST_RUN(start_vms(s, 3));
+	w[0] = 0, w[1] = 16, w[2] = 0;
+	TEST_RUN(step(s, 0, "ff:ff:ff:ff:ff:ff", 16, w, "VLAN 10 only"));
+	p = show_port(s, "vm3", &r);
+	TEST_ASSERT_NOT_NULL(p, "show port vm3");
+	conns = vs_json_u64_of(json_object_get(p, "driver"), "connections");
+	TEST_ASSERT(conns == 1 && json_is_true(json_object_get(json_object_get(p, "driver"),
+							       "connected")),
+		    "vm3 connected once");
+	TEST_ASSERT(json_array_size(json_object_get(json_object_get(p, "driver"), "memory")) > 0,
+		    "its memory regions are listed");
+	json_decref(r);
+	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, NULL, "set-port vm3 vlan=10", NULL), 0,
+			  "set-port vm3 vlan=10");
+	w[0] = 0, w[1] = 8, w[2] = 8;
+	TEST_RUN(step(s, 0, "ff:ff:ff:ff:ff:ff", 8, w, "vm3 now in VLAN 10"));
+	p = show_port(s, "vm3", &r);
+	TEST_ASSERT(p != NULL && strcmp(vs_json_str(p, "vlan"), "10") == 0, "show port: VLAN 10");
+	TEST_ASSERT_EQUAL(vs_json_u64_of(json_object_get(p, "driver"), "connections"), conns,
+			  "the same vhost-user connection");
+	TEST_ASSERT_EQUAL(vs_json_u64_of(p, "tx_packets"), 8, "its counters kept");
+	json_decref(r);
+	TEST_ASSERT(!vt_proc_output_has(&s->sw.proc, "disconnected"), "no VM went away");
+	/* admin=down: connected, but nothing in or out (counted by reason). */
+	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, NULL, "set-port vm2 admin=down", NULL), 0,
+			  "set-port vm2 admin=down");
+	w[0] = 0, w[1] = 0, w[2] = 8;
+	TEST_RUN(step(s, 0, "ff:ff:ff:ff:ff:ff", 8, w, "vm2 down"));
+	w[0] = 0, w[1] = 0, w[2] = 0;
+	TEST_RUN(step(s, 1, "ff:ff:ff:ff:ff:ff", 8, w, "from vm2: dropped"));
+	p = show_port(s, "vm2", &r);
+	TEST_ASSERT(p != NULL && strcmp(vs_json_str(p, "admin"), "down") == 0, "admin down");
+	TEST_ASSERT_EQUAL(vs_json_u64_of(json_object_get(p, "rx_drops"), "admin_down"), 8,
+			  "8 dropped as admin_down");
+	TEST_ASSERT_EQUAL(vs_json_u64_of(p, "rx_dropped"),
+			  drops_sum(json_object_get(p, "rx_drops")), "the reasons add up");
+	TEST_ASSERT_EQUAL(vs_json_u64_of(p, "tx_dropped"),
+			  drops_sum(json_object_get(p, "tx_drops")), "both ways");
+	json_decref(r);
+	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, NULL, "set-port vm2 admin=up", NULL), 0, "up");
+	w[0] = 0, w[1] = 8, w[2] = 8;
+	TEST_RUN(step(s, 0, "ff:ff:ff:ff:ff:ff", 8, w, "vm2 up again"));
+	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, NULL, "clear counters vm1", NULL), 0, "clear");
+	p = show_port(s, "vm1", &r);
+	TEST_ASSERT(p != NULL && vs_json_u64_of(p, "rx_packets") == 0, "vm1 cleared");
+	json_decref(r);
+	return TEST_SUCCESS;
+}
+
+static int
+test_vswitch_set_port_keeps_the_vm_connected(void)
+{
+	return with_scene(body_set_port);
+}
+/* clang-format off */
+REGISTER_TEST(vswitch_set_port_keeps_the_vm_connected, interop, test_vswitch_set_port_keeps_the_vm_connected)
+/* clang-format on */
+
+/* ---- capture ---- */
+
+/* Lines of `tcpdump -nn -e -r FILE` holding @p needle, or -1. */
+static int
+tcpdump_lines(const char *path, const char *needle)
+{
+	char cmd[512], line[512];
+	int n = 0, status;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "tcpdump -nn -e -r '%s' 2>&1", path);
+	f = popen(cmd, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strstr(line, needle) != NULL;
+	status = pclose(f);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? n : -1;
+}
+
+/*
+ * What a VM sent is in the capture of its port, and what the switch sent
+ * the other VM is in that one's: pcapng files tcpdump reads back.
+ */
+static int
+body_capture(struct scene *s)
+{
+	char rx[256], tx[256], cmd[512], why[256];
+	uint64_t w[MAX_VMS] = {0, 24};
+	json_t *r = NULL;
+	int n = -1;
+
+	if (access("/usr/bin/tcpdump", X_OK) != 0 && access("/usr/sbin/tcpdump", X_OK) != 0)
+		TEST_SKIP("tcpdump is not installed (scripts/setup.sh test installs it)");
+	scene_port(s, 0, NULL, false);
+	scene_port(s, 1, NULL, false);
+	TEST_ASSERT_SUCCESS(vt_vswitch_start(&s->sw, NULL, s->specs, NULL, why, sizeof(why)), "%s",
+			    why);
+	TEST_RUN(start_vms(s, 2));
+	vt_path(rx, sizeof(rx), "vm1-rx.pcapng");
+	vt_path(tx, sizeof(tx), "vm2-tx.pcapng");
+	snprintf(cmd, sizeof(cmd), "capture vm1 %s dir=rx count=24", rx);
+	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, NULL, cmd, NULL), 0, "%s", cmd);
+	snprintf(cmd, sizeof(cmd), "capture vm2 %s dir=tx", tx);
+	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, NULL, cmd, NULL), 0, "%s", cmd);
+	TEST_RUN(step(s, 0, "ff:ff:ff:ff:ff:ff", 24, w, "traffic while capturing"));
+	/* vm1's capture ends by itself at its count. */
+	for (int i = 0; i < 100; i++) {
+		const json_t *p;
+
+		json_decref(r);
+		TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, &r, "show port vm1", NULL), 0,
+				  "show port");
+		p = json_object_get(r, "port");
+		if (json_object_get(p, "capture") == NULL)
+			break;
+		usleep(50 * 1000);
+	}
+	TEST_ASSERT(json_object_get(json_object_get(r, "port"), "capture") == NULL,
+		    "vm1's capture ended at count=24");
+	json_decref(r);
+	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, &r, "capture stop vm2", NULL), 0, "capture stop");
+	TEST_ASSERT_EQUAL(vs_json_u64_of(r, "written"), 24, "vm2: 24 written");
+	TEST_ASSERT_EQUAL(vs_json_u64_of(r, "lost"), 0, "none lost");
+	json_decref(r);
+	n = tcpdump_lines(rx, "02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff");
+	TEST_ASSERT_EQUAL(n, 24, "tcpdump reads vm1's 24 frames");
+	n = tcpdump_lines(tx, "02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff");
+	TEST_ASSERT_EQUAL(n, 24, "tcpdump reads what vm2 was sent");
+	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, NULL, "capture stop vm2", NULL), 1,
+			  "nothing to stop: refused");
+	unlink(rx);
+	unlink(tx);
+	return TEST_SUCCESS;
+}
+
+static int
+test_vswitch_captures_a_vm_to_pcapng(void)
+{
+	return with_scene(body_capture);
+}
+/* clang-format off */
+REGISTER_TEST(vswitch_captures_a_vm_to_pcapng, interop, test_vswitch_captures_a_vm_to_pcapng)
+/* clang-format on */
+
 /* ---- logging ---- */
 
 /*
@@ -841,9 +1025,9 @@ body_logging(struct scene *s)
 	TEST_ASSERT_SUCCESS(vt_vswitch_start(&s->sw, NULL, s->specs, NULL, why, sizeof(why)), "%s",
 			    why);
 	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, &r, "show log", NULL), 0, "show log");
-	json_array_foreach(json_object_get(r, "types"), i, t) core |=
-		vs_json_str(t, "type") != NULL &&
-		strcmp(vs_json_str(t, "type"), "vswitch.virtio_core") == 0;
+	json_array_foreach (json_object_get(r, "types"), i, t)
+		core |= vs_json_str(t, "type") != NULL &&
+			strcmp(vs_json_str(t, "type"), "vswitch.virtio_core") == 0;
 	json_decref(r);
 	TEST_ASSERT(core, "the virtio core's log type is listed");
 	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, NULL, "log level vswitch.libvhost debug", NULL), 0,
@@ -876,15 +1060,64 @@ REGISTER_TEST(vswitch_logs_libvhost_through_rte_log, interop, test_vswitch_logs_
 
 /* ---- telemetry ---- */
 
+/* Asks the switch's telemetry @p cmd; *@p out gets the value of its reply. */
+static int
+telemetry(struct scene *s, const char *cmd, json_t **out)
+{
+	char line[512], why[256], *start, *end;
+	static char text[1 << 17];
+	size_t n;
+	json_t *j;
+	FILE *f;
+
+	*out = NULL;
+	snprintf(line, sizeof(line), "echo '%s' | dpdk-telemetry.py -f %s 2>&1", cmd, s->sw.prefix);
+	f = popen(line, "r");
+	TEST_ASSERT_NOT_NULL(f, "popen");
+	n = fread(text, 1, sizeof(text) - 1, f);
+	pclose(f);
+	text[n] = '\0';
+	/* The reply is the JSON object after the "--> " prompt. */
+	snprintf(line, sizeof(line), "{\"%.*s\"", (int)strcspn(cmd, ","), cmd);
+	start = strstr(text, line);
+	TEST_ASSERT_NOT_NULL(start, "telemetry answered %s: %s", cmd, text);
+	end = strchr(start, '\n');
+	j = vs_json_load(start, end != NULL ? (size_t)(end - start) : strlen(start), why,
+			 sizeof(why));
+	TEST_ASSERT_NOT_NULL(j, "%s: JSON: %s", cmd, why);
+	*out = json_incref(json_object_iter_value(json_object_iter(j)));
+	json_decref(j);
+	TEST_ASSERT_NOT_NULL(*out, "%s: an answer", cmd);
+	return TEST_SUCCESS;
+}
+
+/* "show port NAME" -> "/vswitch/show/port" */
+static void
+tel_name_of(const char *usage, char *out, size_t len)
+{
+	size_t n = snprintf(out, len, "/vswitch/");
+
+	for (const char *u = usage; *u != '\0' && n + 1 < len; u++) {
+		if (*u == ' ' && !(u[1] >= 'a' && u[1] <= 'z'))
+			break;
+		out[n++] = *u == ' ' ? '/' : *u == '-' ? '_' : *u;
+	}
+	out[n] = '\0';
+}
+
+/*
+ * The engine's counters through DPDK telemetry, and every "show" command of
+ * the management socket too, with the same figures.
+ */
 static int
 body_telemetry(struct scene *s)
 {
-	char why[256], cmd[512], out[65536];
-	const json_t *p;
-	json_t *j;
+	char why[256], name[128];
+	json_t *t, *r, *cmds;
+	const json_t *p, *x;
 	uint64_t w[MAX_VMS] = {0, 16}, v = 0;
-	size_t n;
-	FILE *f;
+	unsigned int shows = 0;
+	size_t i;
 
 	if (access("/usr/bin/dpdk-telemetry.py", X_OK) != 0)
 		TEST_SKIP("dpdk-telemetry.py is not installed");
@@ -894,29 +1127,56 @@ body_telemetry(struct scene *s)
 			    why);
 	TEST_RUN(start_vms(s, 2));
 	TEST_RUN(step(s, 0, "ff:ff:ff:ff:ff:ff", 16, w, "traffic"));
-	snprintf(cmd, sizeof(cmd), "echo /vswitch/port,vm1 | dpdk-telemetry.py -f %s 2>&1",
-		 s->sw.prefix);
-	f = popen(cmd, "r");
-	TEST_ASSERT_NOT_NULL(f, "popen");
-	n = fread(out, 1, sizeof(out) - 1, f);
-	pclose(f);
-	out[n] = '\0';
-	/* The reply is the JSON object after the "--> " prompt. */
-	{
-		char *start = strstr(out, "{\"/vswitch/port\"");
-		char *end = start != NULL ? strchr(start, '\n') : NULL;
-
-		TEST_ASSERT_NOT_NULL(start, "telemetry answered: %s", out);
-		j = vs_json_load(start, end != NULL ? (size_t)(end - start) : strlen(start), why,
-				 sizeof(why));
-	}
-	TEST_ASSERT_NOT_NULL(j, "JSON: %s", why);
-	p = json_object_get(j, "/vswitch/port");
-	TEST_ASSERT(vs_json_str(p, "name") != NULL && strcmp(vs_json_str(p, "name"), "vm1") == 0,
+	TEST_RUN(telemetry(s, "/vswitch/port,vm1", &t));
+	TEST_ASSERT(vs_json_str(t, "name") != NULL && strcmp(vs_json_str(t, "name"), "vm1") == 0,
 		    "vm1");
-	TEST_ASSERT_SUCCESS(vs_json_u64(json_object_get(p, "rx_packets"), &v), "rx_packets");
+	TEST_ASSERT_SUCCESS(vs_json_u64(json_object_get(t, "rx_packets"), &v), "rx_packets");
 	TEST_ASSERT_EQUAL(v, 16, "the same count as vswitchctl");
-	json_decref(j);
+	json_decref(t);
+
+	/* Every "show" command is a telemetry command. */
+	TEST_RUN(telemetry(s, "/", &t));
+	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, &r, "help", NULL), 0, "help");
+	cmds = json_object_get(r, "commands");
+	json_array_foreach (cmds, i, x) {
+		const char *usage = vs_json_str(x, "usage");
+		bool listed = false;
+		size_t k;
+		const json_t *e;
+
+		if (usage == NULL || strncmp(usage, "show ", 5) != 0)
+			continue;
+		tel_name_of(usage, name, sizeof(name));
+		json_array_foreach (t, k, e)
+			listed |= json_is_string(e) && strcmp(json_string_value(e), name) == 0;
+		TEST_ASSERT(listed, "'%s' is in telemetry as %s", usage, name);
+		shows++;
+	}
+	json_decref(r);
+	json_decref(t);
+	TEST_ASSERT(shows >= 6, "%u show commands", shows);
+
+	/* show port through telemetry: the figures vswitchctl gives, drops by
+	 * reason, queues (an array of objects: a dict keyed by index), the driver. */
+	TEST_RUN(telemetry(s, "/vswitch/show/port,vm1", &t));
+	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, &r, "show port vm1", NULL), 0, "show port");
+	p = json_object_get(t, "port");
+	TEST_ASSERT_NOT_NULL(p, "a port");
+	TEST_ASSERT_EQUAL(vs_json_u64_of(p, "rx_packets"),
+			  vs_json_u64_of(json_object_get(r, "port"), "rx_packets"), "rx_packets");
+	TEST_ASSERT_EQUAL(vs_json_u64_of(json_object_get(p, "rx_drops"), "vlan"), 0, "rx_drops");
+	TEST_ASSERT_NOT_NULL(json_object_get(json_object_get(p, "rxq"), "0"), "rx queue 0");
+	TEST_ASSERT(json_is_object(json_object_get(p, "driver")), "the driver's state");
+	TEST_ASSERT(json_object_get(t, "truncated") == NULL, "not truncated");
+	json_decref(r);
+	json_decref(t);
+	TEST_RUN(telemetry(s, "/vswitch/show/port,nosuch", &t));
+	TEST_ASSERT(strcmp(vs_json_str(t, "ok"), "false") == 0 && vs_json_str(t, "error") != NULL,
+		    "an unknown port: the command's error");
+	json_decref(t);
+	TEST_RUN(telemetry(s, "/vswitch/show/log,vswitch.*", &t));
+	TEST_ASSERT(strcmp(vs_json_str(t, "ok"), "true") == 0, "show log");
+	json_decref(t);
 	return TEST_SUCCESS;
 }
 

@@ -308,6 +308,95 @@ test_mgmt_takes_commands_from_a_program(void)
 }
 REGISTER_TEST(mgmt_takes_commands_from_a_program, fast, test_mgmt_takes_commands_from_a_program)
 
+/* The run-time commands through the protocol, and their refusals. */
+static int
+test_mgmt_changes_ports_and_fdb_at_run_time(void)
+{
+	static const struct {
+		const char *req, *why;
+	} bad[] = {
+		{"set-port a", "usage: set-port NAME key=value..."},
+		{"set-port ghost vlan=3", "no port named 'ghost'"},
+		{"set-port a queues=2", "cannot change at run time"},
+		{"set-port a vlan", "is not key=value"},
+		{"show port ghost", "no port named 'ghost'"},
+		{"clear counters ghost", "no port named 'ghost'"},
+		{"fdb add 52:54:00:00:00:01", "usage: fdb add MAC [vlan V] PORT"},
+		{"fdb add 52:54:00:00:00 a", "no MAC address"},
+		{"fdb add 52:54:00:00:00:0g a", "no MAC address"},
+		{"fdb add 52:54:00:00:00:01 vlan 0 a", "not in 1..4094"},
+		{"fdb add 52:54:00:00:00:01 vlan 7 a", "does not carry VLAN 7"},
+		{"fdb add 52:54:00:00:00:01 b", "is a trunk: give the VLAN"},
+		{"fdb add 01:00:5e:00:00:01 a", "group"},
+		{"fdb del 52:54:00:00:00:09", "no entry"},
+		{"fdb del 52:54:00:00:00:09 vlan", "usage"},
+		{"fdb flush port", "needs a value"},
+		{"fdb flush vlan 5000", "not in 1..4094"},
+		{"fdb flush colour red", "unexpected 'colour'"},
+		{"set fdb-aging soon", "is not 0..1000000 seconds"},
+		{"set fdb-aging -1", "is not 0..1000000 seconds"},
+	};
+	const json_t *p;
+	json_t *j;
+	struct env e;
+
+	ENV(&e);
+	json_decref(exec(e.sw, "add-port testq,name=a,vlan=3"));
+	json_decref(exec(e.sw, "add-port testq,name=b,trunk=3:4"));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		j = exec(e.sw, bad[i].req);
+		TEST_ASSERT(j != NULL && !ok(j), "'%s' must fail", bad[i].req);
+		TEST_ASSERT(strstr(error_of(j), bad[i].why) != NULL, "'%s': '%s' lacks '%s'",
+			    bad[i].req, error_of(j), bad[i].why);
+		json_decref(j);
+	}
+	j = exec(e.sw, "set-port a vlan=4 admin=down");
+	TEST_ASSERT(ok(j), "set-port: %s", error_of(j));
+	json_decref(j);
+	j = exec(e.sw, "show port a");
+	p = json_object_get(j, "port");
+	TEST_ASSERT(ok(j) && str_is(p, "vlan", "4") && str_is(p, "admin", "down"), "changed");
+	TEST_ASSERT(json_is_object(json_object_get(p, "rx_drops")) &&
+			    json_object_get(json_object_get(p, "tx_drops"), "tx_full") != NULL,
+		    "drops by reason");
+	TEST_ASSERT(json_array_size(json_object_get(p, "rxq")) == 1, "per-queue counters");
+	json_decref(j);
+	j = exec(e.sw, "fdb add 52:54:00:00:00:01 a");
+	TEST_ASSERT(ok(j) && vs_json_u64_of(j, "vlan") == 4, "static in a's VLAN: %s", error_of(j));
+	json_decref(j);
+	j = exec(e.sw, "fdb add 52:54:00:00:00:01 vlan 3 b");
+	TEST_ASSERT(ok(j), "static on the trunk: %s", error_of(j));
+	json_decref(j);
+	j = exec(e.sw, "show fdb");
+	TEST_ASSERT(ok(j) && json_array_size(json_object_get(j, "entries")) == 2 &&
+			    json_is_true(json_object_get(
+				    json_array_get(json_object_get(j, "entries"), 0), "static")),
+		    "two static entries");
+	json_decref(j);
+	j = exec(e.sw, "fdb flush port b vlan 3");
+	TEST_ASSERT(ok(j) && vs_json_u64_of(j, "flushed") == 0, "statics stay");
+	json_decref(j);
+	j = exec(e.sw, "fdb del 52:54:00:00:00:01");
+	TEST_ASSERT(ok(j) && vs_json_u64_of(j, "removed") == 2, "both VLANs: %s", error_of(j));
+	json_decref(j);
+	j = exec(e.sw, "set fdb-aging 42");
+	json_decref(j);
+	j = exec(e.sw, "show fdb");
+	TEST_ASSERT(vs_json_u64_of(j, "aging") == 42, "aging now 42");
+	json_decref(j);
+	j = exec(e.sw, "clear counters");
+	TEST_ASSERT(ok(j), "clear all");
+	json_decref(j);
+	j = exec(e.sw, "clear counters a");
+	TEST_ASSERT(ok(j), "clear one");
+	json_decref(j);
+	env_fini(&e);
+	return TEST_SUCCESS;
+}
+/* clang-format off */
+REGISTER_TEST(mgmt_changes_ports_and_fdb_at_run_time, fast, test_mgmt_changes_ports_and_fdb_at_run_time)
+/* clang-format on */
+
 /* show log lists rte_log's types; log level sets those a glob matches. */
 static int
 test_mgmt_sets_log_levels(void)
@@ -323,8 +412,8 @@ test_mgmt_sets_log_levels(void)
 	TEST_ASSERT(type >= 0, "vswitch.mgmt is registered");
 	j = exec(e.sw, "show log");
 	TEST_ASSERT(ok(j), "show log: %s", error_of(j));
-	json_array_foreach(json_object_get(j, "types"), i, t) seen |=
-		str_is(t, "type", "vswitch.mgmt") && str_is(t, "level", "info");
+	json_array_foreach (json_object_get(j, "types"), i, t)
+		seen |= str_is(t, "type", "vswitch.mgmt") && str_is(t, "level", "info");
 	TEST_ASSERT(seen, "vswitch.mgmt at info in show log");
 	json_decref(j);
 	j = exec(e.sw, "log level vswitch.mg* debug");

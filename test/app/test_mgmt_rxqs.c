@@ -50,8 +50,7 @@ worker_in(const json_t *j, const char *port, uint64_t q)
 	const json_t *x;
 	size_t i;
 
-	json_array_foreach(json_object_get(j, "rxqs"), i, x)
-	{
+	json_array_foreach (json_object_get(j, "rxqs"), i, x) {
 		const char *p = vs_json_str(x, "port");
 		const json_t *wk = json_object_get(x, "worker");
 

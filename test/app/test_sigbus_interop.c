@@ -106,8 +106,7 @@ port_detail(struct gscene *s, const char *name, char *out, size_t len)
 		json_decref(r);
 		return -1;
 	}
-	json_array_foreach(json_object_get(r, "ports"), i, p)
-	{
+	json_array_foreach (json_object_get(r, "ports"), i, p) {
 		const char *n = vs_json_str(p, "name");
 		const char *d = vs_json_str(p, "detail");
 

@@ -257,8 +257,7 @@ rarp_injected(struct vt_vswitch *sw, const char *name)
 		json_decref(r);
 		return false;
 	}
-	json_array_foreach(json_object_get(r, "ports"), i, p)
-	{
+	json_array_foreach (json_object_get(r, "ports"), i, p) {
 		const char *n = vs_json_str(p, "name"), *d = vs_json_str(p, "detail");
 
 		if (n != NULL && strcmp(n, name) == 0 && d != NULL) {

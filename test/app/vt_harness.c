@@ -319,8 +319,7 @@ vt_vswitch_port(struct vt_vswitch *v, const char *name, struct vt_port_counters 
 		json_decref(r);
 		return -1;
 	}
-	json_array_foreach(json_object_get(r, "ports"), i, p)
-	{
+	json_array_foreach (json_object_get(r, "ports"), i, p) {
 		const char *n = vs_json_str(p, "name");
 		const char *state = vs_json_str(p, "state");
 

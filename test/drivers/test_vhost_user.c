@@ -613,15 +613,21 @@ counts_malformed_frames(struct one_port *o)
 	static uint8_t frame[64];
 	struct virtio_net_hdr bad = {
 		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 60, .csum_offset = 16};
+	struct vs_port_stats st;
 	uint32_t seq = 0;
 
 	/* Only a header, no frame: dropped and counted; the ring goes on. */
 	TEST_ASSERT_SUCCESS(vt_guest_send(&o->g, 0, frame, 0, NULL, VT_TX_ONE), "empty frame");
 	TEST_RUN(wait_counter(o, true, 0, 1, 0));
+	vt_vu_stats(&o->e, o->port, &st);
+	TEST_ASSERT_EQUAL(st.rx[0].drop[VS_DROP_BAD_CHAIN], 1, "a bad chain");
 	/* A checksum to be put beyond the frame's end. */
 	vt_frame_fill(frame, 64, 1);
 	TEST_ASSERT_SUCCESS(vt_guest_send(&o->g, 0, frame, 64, &bad, VT_TX_SPLIT), "bad header");
 	TEST_RUN(wait_counter(o, true, 0, 2, 0));
+	vt_vu_stats(&o->e, o->port, &st);
+	TEST_ASSERT_EQUAL(st.rx[0].drop[VS_DROP_BAD_OFFLOAD], 1, "a bad offload request");
+	TEST_ASSERT_EQUAL(st.rx[0].drop[VS_DROP_BAD_CHAIN], 1, "each under one reason");
 	vt_guest_reap_tx(&o->g, 0);
 	return exchange(&o->g, 0, 64, 100, &seq);
 }
@@ -997,6 +1003,7 @@ test_vhost_user_port_carries_offloads_between_guests(void)
 	TEST_ASSERT_EQUAL(vt_vu_tx(&e, 0, b, 0, &m, 1), 1, "consumed by b's port");
 	vt_vu_stats(&e, b, &st);
 	TEST_ASSERT_EQUAL(st.tx[0].drops, 1, "b's port counted the drop");
+	TEST_ASSERT_EQUAL(st.tx[0].drop[VS_DROP_BAD_OFFLOAD], 1, "as an offload b cannot take");
 	TEST_ASSERT_EQUAL(st.tx[0].packets, 1, "and sent only the first frame");
 	usleep(20000);
 	TEST_ASSERT_EQUAL(vt_guest_recv(&gb, 0, &h, got, sizeof(got), &glen), 0, "b got nothing");

@@ -12,6 +12,7 @@
  */
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include <linux/virtio_ring.h>
 
 #include "test.h"
+#include "vhost_guard.h"
 #include "vt_vu.h"
 
 #define F(bit)	(1ULL << (bit))
@@ -265,6 +267,93 @@ hands_over(const char *name, uint64_t features)
 	vt_vu_env_fini(&e);
 	return rc;
 }
+
+/* Waits until @p port's detail mentions @p what. */
+static bool
+detail_says(struct vt_vu_env *e, struct vs_port *port, const char *what)
+{
+	uint64_t end = vt_now_ms() + WAIT_MS;
+	struct vs_port_info info;
+
+	do {
+		vt_vu_info(e, port, &info);
+		if (strstr(info.detail, what) != NULL)
+			return true;
+		usleep(1000);
+	} while (vt_now_ms() < end);
+	printf("'%s' lacks '%s'\n", info.detail, what);
+	return false;
+}
+
+/*
+ * The front-end cuts its memfd while its connection is being handed over
+ * (vhost_guard.h): the new process refuses the import (its regions no
+ * longer fit the files), and the old one's ring starts fault when it
+ * serves again (resume): the old port closes that connection, says
+ * broken, and takes the next front-end. The control thread goes on.
+ */
+static int
+cut_during_hand_over(const char *name, uint64_t features)
+{
+	struct vt_vu_env e;
+	struct vt_guest g;
+	struct vs_port *port;
+	char path[256], spec[512], err[256];
+	const struct vt_guest_cfg gc = {
+		.queues = 1, .ring_size = 64, .features = features, .buf_size = 2048};
+	uint64_t recovered = vh_guard_recovered();
+	struct ho_job old, nw;
+
+	if (vt_vu_env_init(&e, name, 2047, 0, err, sizeof(err)) != 0)
+		TEST_SKIP("%s", err);
+	vt_path(path, sizeof(path), "ho-cut.sock");
+	snprintf(spec, sizeof(spec), "vhost-user,path=%s", path);
+	port = vt_vu_port_start(&e, spec, err, sizeof(err));
+	TEST_ASSERT_NOT_NULL(port, "%s: %s", spec, err);
+	TEST_ASSERT_SUCCESS(vt_guest_init(&g, &gc), "guest memory");
+	TEST_ASSERT_SUCCESS(vt_guest_connect(&g, path, WAIT_MS), "connect");
+	TEST_ASSERT(vt_vu_wait_queues(&e, port, 1, 1, WAIT_MS), "queues up");
+	old = (struct ho_job){.e = &e, .port = port, .spec = spec};
+	nw = (struct ho_job){.e = &e, .spec = spec};
+	vt_vu_run(&e, save_job, &old);
+	TEST_ASSERT_SUCCESS(old.rc, "save");
+	TEST_ASSERT_SUCCESS(vt_guest_truncate(&g, 0), "the guest cuts all its memory");
+	TEST_ASSERT_SUCCESS(dup_fds(&old, &nw), "dup");
+	vt_vu_run(&e, load_job, &nw);
+	/* The regions no longer fit the file: refused before any access. */
+	TEST_ASSERT(nw.rc != 0 && nw.port == NULL, "the import is refused (%d)", nw.rc);
+	vt_vu_run(&e, resume_job, &old);
+	free(old.h.blob);
+	TEST_ASSERT(vh_guard_recovered() > recovered, "the old side's fault was recovered");
+	TEST_ASSERT(detail_says(&e, port, "broken: guest memory faults"), "reported broken");
+	TEST_ASSERT(detail_says(&e, port, "listening"), "the connection closed");
+	vt_guest_fini(&g);
+	TEST_ASSERT_SUCCESS(vt_guest_init(&g, &gc), "new guest memory");
+	TEST_ASSERT_SUCCESS(vt_guest_connect(&g, path, WAIT_MS), "a new front-end");
+	TEST_ASSERT(vt_vu_wait_queues(&e, port, 1, 1, WAIT_MS), "queues up again");
+	vt_guest_fini(&g);
+	vt_vu_port_destroy(&e, port);
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(e.mp), 0, "every mbuf came back");
+	vt_vu_env_fini(&e);
+	return TEST_SUCCESS;
+}
+
+static int
+test_cut_during_hand_over_split(void)
+{
+	return cut_during_hand_over("ho-cut-split", F(VIRTIO_F_VERSION_1));
+}
+REGISTER_TEST(vhost_user_port_survives_a_memfd_cut_during_a_hand_over_split, fast,
+	      test_cut_during_hand_over_split)
+
+static int
+test_cut_during_hand_over_packed(void)
+{
+	return cut_during_hand_over("ho-cut-packed",
+				    F(VIRTIO_F_VERSION_1) | F(VIRTIO_F_RING_PACKED));
+}
+REGISTER_TEST(vhost_user_port_survives_a_memfd_cut_during_a_hand_over_packed, fast,
+	      test_cut_during_hand_over_packed)
 
 static int
 test_vhost_user_port_hands_over_split_rings(void)

@@ -46,6 +46,7 @@
 
 static const uint8_t mac_a[6] = {0x02, 0, 0, 0, 0, 0x0a};
 static const uint8_t mac_b[6] = {0x02, 0, 0, 0, 0, 0x0b};
+static const uint8_t mac_c[6] = {0x02, 0, 0, 0, 0, 0x0c};
 
 struct oc_test {
 	struct vs_evloop *loop;
@@ -54,6 +55,7 @@ struct oc_test {
 	struct vt_guest g[2];
 	char sock[2][256];
 	bool mrg;
+	unsigned int reaped[2]; /* transmit chains completed (send_n) */
 };
 
 /* ---- set-up ---- */
@@ -105,8 +107,9 @@ counters(struct oc_test *t, int i)
 	return v.counters;
 }
 
+/* Both guests' receive buffers hold @p buf_size bytes (0: the default). */
 static int
-oc_setup(struct oc_test *t, uint64_t features, bool b_offloads)
+oc_setup_bufs(struct oc_test *t, uint64_t features, bool b_offloads, unsigned int buf_size)
 {
 	struct vt_guest_cfg cfg = {.queues = 1, .ring_size = RING, .tx_buf_size = 10240};
 	struct vs_switch_config sc = {0};
@@ -140,7 +143,7 @@ oc_setup(struct oc_test *t, uint64_t features, bool b_offloads)
 		t->port[i] = vs_switch_add_port(t->sw, spec, why, sizeof(why));
 		TEST_ASSERT(t->port[i] >= 0, "port %d: %s", i, why);
 		/* Without mergeable buffers one buffer holds the largest frame. */
-		cfg.buf_size = t->mrg ? 2048 : 10240;
+		cfg.buf_size = buf_size != 0 ? buf_size : t->mrg ? 2048 : 10240;
 		cfg.features = features | (i == 0 || b_offloads ? GUEST_OFFLOADS : 0);
 		TEST_ASSERT_SUCCESS(vt_guest_init(&t->g[i], &cfg), "guest %d", i);
 	}
@@ -161,6 +164,12 @@ oc_setup(struct oc_test *t, uint64_t features, bool b_offloads)
 	vt_guest_fill_rx(&t->g[0], 0);
 	vt_guest_fill_rx(&t->g[1], 0);
 	return TEST_SUCCESS;
+}
+
+static int
+oc_setup(struct oc_test *t, uint64_t features, bool b_offloads)
+{
+	return oc_setup_bufs(t, features, b_offloads, 0);
 }
 
 struct remap_job {
@@ -500,3 +509,222 @@ test_onecopy_packed_no_mrg(void)
 	return run_case(BASE | F(VIRTIO_F_RING_PACKED) | F(VIRTIO_F_IN_ORDER), true);
 }
 REGISTER_TEST(switch_onecopy_packed_no_mrg, fast, test_onecopy_packed_no_mrg)
+
+/* ---- drops by reason ---- */
+
+static uint64_t
+sum_reasons(const uint64_t *v)
+{
+	uint64_t s = 0;
+
+	for (unsigned int r = 0; r < VS_DROP_NB; r++)
+		s += v[r];
+	return s;
+}
+
+/* Guest @p from sends @p n frames of @p len bytes to @p dst (header @p hdr,
+ * tagged with VLAN @p tag when non-zero), polling the switch as it goes. */
+static int
+send_n(struct oc_test *t, int from, unsigned int n, const uint8_t *dst, uint32_t len,
+       const struct virtio_net_hdr *hdr, uint16_t tag, unsigned int *sent)
+{
+	static uint8_t f[VT_FRAME_MAX];
+
+	for (unsigned int i = 0; i < n; i++) {
+		vt_frame_fill(f, len < 64 ? 64 : len, 5000 + *sent);
+		set_macs(f, dst, from == 0 ? mac_a : mac_b);
+		if (tag != 0) {
+			f[12] = 0x81;
+			f[13] = 0;
+			f[14] = (uint8_t)(tag >> 8);
+			f[15] = (uint8_t)tag;
+		}
+		TEST_ASSERT_SUCCESS(vt_guest_send(&t->g[from], 0, f, len, hdr,
+						  hdr != NULL ? VT_TX_SPLIT : VT_TX_ONE),
+				    "frame %u sent", *sent);
+		(*sent)++;
+		for (int k = 0; k < 4; k++)
+			vs_switch_poll(t->sw, 0);
+		if (i % 64 == 63)
+			t->reaped[from] += vt_guest_reap_tx(&t->g[from], 0);
+	}
+	for (int k = 0; k < 20; k++)
+		vs_switch_poll(t->sw, 0);
+	return TEST_SUCCESS;
+}
+
+/* Received by guest @p i now, freed; its ring is not refilled. */
+static unsigned int
+take_received(struct oc_test *t, int i)
+{
+	static uint8_t got[VT_FRAME_MAX];
+	struct virtio_net_hdr_mrg_rxbuf h;
+	unsigned int n = 0;
+	uint32_t glen;
+
+	while (vt_guest_recv(&t->g[i], 0, &h, got, sizeof(got), &glen) == 1)
+		n++;
+	return n;
+}
+
+/* Each of port @p i's drop counters is the sum of its reasons. */
+static int
+reasons_add_up(struct oc_test *t, int port, const char *name)
+{
+	struct vs_switch_port_view v;
+
+	TEST_ASSERT_SUCCESS(vs_switch_port_view(t->sw, (uint16_t)port, &v), "%s", name);
+	TEST_ASSERT_EQUAL(v.counters.rx_dropped, sum_reasons(v.counters.rx_drop), "%s rx", name);
+	TEST_ASSERT_EQUAL(v.counters.tx_dropped, sum_reasons(v.counters.tx_drop), "%s tx", name);
+	return TEST_SUCCESS;
+}
+
+/*
+ * Mixed bad traffic from real rings: a bad chain, bad offload requests,
+ * runts, tagged frames on an access port, frames to the sender itself, to a
+ * port whose link is down, too long for the receiver's buffers, more than
+ * its ring holds, from and to a port set admin down. Every frame dropped is
+ * counted once, under its one reason, on the port and direction where it
+ * was dropped (by the engine or by the vhost-user driver); the reasons add
+ * up to rx_dropped and tx_dropped; every frame sent is delivered or counted.
+ */
+static int
+drops_add_up(bool onecopy)
+{
+	struct virtio_net_hdr bad = {
+		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 60, .csum_offset = 16};
+	static uint8_t f[VT_FRAME_MAX];
+	struct vs_switch_port_counters a, b, c;
+	struct virtio_net_hdr_mrg_rxbuf h;
+	struct vs_port_stats st;
+	char spec[400], why[256], csock[256];
+	unsigned int sent = 0, to_b = 0, got_b, bufs_b, reaped;
+	uint64_t drv_rx = 0, drv_tx = 0;
+	struct oc_test t;
+	int pc;
+
+	/* Receive buffers of 2048 bytes, no mergeable buffers: 4000 bytes is too long. */
+	TEST_RUN(oc_setup_bufs(&t, BASE, false, 2048));
+	if (!onecopy) {
+		TEST_ASSERT_SUCCESS(vs_switch_port_set_onecopy(t.sw, (uint16_t)t.port[0], false),
+				    "a on the mbuf path");
+		TEST_ASSERT_SUCCESS(vs_switch_port_set_onecopy(t.sw, (uint16_t)t.port[1], false),
+				    "b on the mbuf path");
+	}
+	vt_frame_fill(f, 100, 1);
+	set_macs(f, mac_b, mac_a);
+	TEST_RUN(pass(&t, 0, 1, f, 100, NULL, VT_TX_ONE, &h, "a learned"));
+	vt_frame_fill(f, 100, 2);
+	set_macs(f, mac_a, mac_b);
+	TEST_RUN(pass(&t, 1, 0, f, 100, NULL, VT_TX_ONE, &h, "b learned"));
+	/* c: a vhost-user port no guest connects to (link down), station C on it. */
+	vt_path(csock, sizeof(csock), "occ.sock");
+	unlink(csock);
+	snprintf(spec, sizeof(spec), "vhost-user,path=%s,name=c", csock);
+	pc = vs_switch_add_port(t.sw, spec, why, sizeof(why));
+	TEST_ASSERT(pc >= 0, "port c: %s", why);
+	TEST_ASSERT_SUCCESS(vs_switch_fdb_add(t.sw, mac_c, 1, (uint16_t)pc, why, sizeof(why)),
+			    "static C on c: %s", why);
+	TEST_ASSERT_SUCCESS(vs_switch_clear_counters(t.sw, -1), "from zero");
+	bufs_b = t.g[1].ring[0].nbufs - t.g[1].ring[0].nfree;
+
+	TEST_RUN(send_n(&t, 0, 2, mac_b, 0, NULL, 0, &sent));	 /* header only */
+	TEST_RUN(send_n(&t, 0, 3, mac_b, 64, &bad, 0, &sent));	 /* checksum past the end */
+	TEST_RUN(send_n(&t, 0, 4, mac_b, 10, NULL, 0, &sent));	 /* runts */
+	TEST_RUN(send_n(&t, 0, 5, mac_b, 64, NULL, 7, &sent));	 /* tagged, access port */
+	TEST_RUN(send_n(&t, 0, 6, mac_a, 64, NULL, 0, &sent));	 /* to itself */
+	TEST_RUN(send_n(&t, 0, 7, mac_c, 64, NULL, 0, &sent));	 /* to a port down */
+	TEST_RUN(send_n(&t, 0, 1, mac_b, 4000, NULL, 0, &sent)); /* b's buffers hold 2048 */
+	to_b = 1;
+	/* More than b's ring holds (it is not refilled): the rest is tx_full. */
+	TEST_RUN(send_n(&t, 0, bufs_b + 8, mac_b, 64, NULL, 0, &sent));
+	to_b += bufs_b + 8;
+	got_b = take_received(&t, 1);
+	TEST_ASSERT_EQUAL(got_b, bufs_b, "b got what its ring held");
+	vt_guest_fill_rx(&t.g[1], 0);
+	/* b administratively down: both ways dropped (B static, else its station
+	 * is forgotten and frames for it are floods to nobody, no drops). */
+	TEST_ASSERT_SUCCESS(
+		vs_switch_fdb_add(t.sw, mac_b, 1, (uint16_t)t.port[1], why, sizeof(why)),
+		"static B: %s", why);
+	TEST_ASSERT_SUCCESS(vs_switch_set_port(t.sw, "b", 1, (const char *const[]){"admin=down"},
+					       why, sizeof(why)),
+			    "b down: %s", why);
+	TEST_RUN(send_n(&t, 0, 9, mac_b, 64, NULL, 0, &sent));
+	to_b += 9;
+	{
+		unsigned int from_b = 0;
+
+		TEST_RUN(send_n(&t, 1, 10, mac_a, 64, NULL, 0, &from_b));
+		TEST_ASSERT_EQUAL(t.reaped[1] + vt_guest_reap_tx(&t.g[1], 0), 10u,
+				  "b's chains completed");
+	}
+	reaped = t.reaped[0];
+	for (int k = 0; k < 50 && reaped < sent; k++) {
+		vs_switch_poll(t.sw, 0);
+		reaped += vt_guest_reap_tx(&t.g[0], 0);
+	}
+	TEST_ASSERT_EQUAL(take_received(&t, 1), 0u, "nothing for b while down");
+
+	a = counters(&t, 0);
+	b = counters(&t, 1);
+	{
+		struct vs_switch_port_view v;
+
+		TEST_ASSERT_SUCCESS(vs_switch_port_view(t.sw, (uint16_t)pc, &v), "c");
+		c = v.counters;
+	}
+	TEST_ASSERT_EQUAL(a.rx_drop[VS_DROP_BAD_CHAIN], 2, "a rx bad_chain");
+	TEST_ASSERT_EQUAL(a.rx_drop[VS_DROP_BAD_OFFLOAD], 3, "a rx bad_offload");
+	TEST_ASSERT_EQUAL(a.rx_drop[VS_DROP_RUNT], 4, "a rx runt");
+	TEST_ASSERT_EQUAL(a.rx_drop[VS_DROP_TAGGED], 5, "a rx tagged");
+	TEST_ASSERT_EQUAL(a.rx_drop[VS_DROP_HAIRPIN], 6, "a rx hairpin");
+	TEST_ASSERT_EQUAL(c.tx_drop[VS_DROP_LINK_DOWN], 7, "c tx link_down");
+	TEST_ASSERT_EQUAL(b.tx_drop[VS_DROP_TOO_LONG], 1, "b tx too_long");
+	TEST_ASSERT_EQUAL(b.tx_drop[VS_DROP_TX_FULL], 8, "b tx tx_full");
+	TEST_ASSERT_EQUAL(b.tx_drop[VS_DROP_ADMIN_DOWN], 9, "b tx admin_down");
+	TEST_ASSERT_EQUAL(b.rx_drop[VS_DROP_ADMIN_DOWN], 10, "b rx admin_down");
+	TEST_ASSERT_EQUAL(a.rx_dropped, 2 + 3 + 4 + 5 + 6, "a rx: nothing else");
+	TEST_ASSERT_EQUAL(a.tx_dropped, 0, "a tx: nothing");
+	TEST_ASSERT_EQUAL(b.rx_dropped, 10, "b rx: nothing else");
+	TEST_ASSERT_EQUAL(b.tx_dropped, 1 + 8 + 9, "b tx: nothing else");
+	TEST_ASSERT_EQUAL(c.tx_dropped, 7, "c tx: nothing else");
+	TEST_RUN(reasons_add_up(&t, t.port[0], "a"));
+	TEST_RUN(reasons_add_up(&t, t.port[1], "b"));
+	TEST_RUN(reasons_add_up(&t, pc, "c"));
+	/* Conservation: every frame a sent was received by the engine or dropped by
+	 * a's driver; every frame for b reached it or is one of b's tx drops. */
+	TEST_ASSERT_EQUAL(reaped, sent, "every transmit chain of a completed");
+	vs_switch_port_driver_stats(t.sw, (uint16_t)t.port[0], &st);
+	for (unsigned int q = 0; q < VS_PORT_MAX_QUEUES; q++)
+		drv_rx += sum_reasons(st.rx[q].drop);
+	TEST_ASSERT_EQUAL(a.rx_packets + drv_rx, sent, "a: received or dropped by its driver");
+	/* tx_packets counts what the engine handed to b's port, its driver's
+	 * drops (too long) included (vs_switch.h). */
+	vs_switch_port_driver_stats(t.sw, (uint16_t)t.port[1], &st);
+	for (unsigned int q = 0; q < VS_PORT_MAX_QUEUES; q++)
+		drv_tx += sum_reasons(st.tx[q].drop);
+	TEST_ASSERT_EQUAL(drv_tx, 1, "b's driver dropped the frame too long");
+	TEST_ASSERT_EQUAL(b.tx_packets - drv_tx, got_b,
+			  "b got what was handed, less its driver's drops");
+	TEST_ASSERT_EQUAL(b.tx_packets + b.tx_dropped - drv_tx, to_b, "b: handed or dropped");
+	TEST_ASSERT_SUCCESS(vs_switch_del_port(t.sw, "c", why, sizeof(why)), "c: %s", why);
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(vs_switch_mempool(t.sw)), 0,
+			  "every mbuf came back");
+	oc_teardown(&t);
+	return TEST_SUCCESS;
+}
+
+static int
+test_drops_add_up_onecopy(void)
+{
+	return drops_add_up(true);
+}
+REGISTER_TEST(switch_drop_reasons_add_up_with_guests, fast, test_drops_add_up_onecopy)
+
+static int
+test_drops_add_up_mbuf_path(void)
+{
+	return drops_add_up(false);
+}
+REGISTER_TEST(switch_drop_reasons_add_up_with_guests_mbuf_path, fast, test_drops_add_up_mbuf_path)

@@ -76,6 +76,7 @@ port_view(struct vs_switch *sw, const char *name, struct vs_switch_port_view *v)
 
 static const uint8_t mac_a[6] = {2, 0, 0, 0, 0, 0xa};
 static const uint8_t mac_b[6] = {2, 0, 0, 0, 0, 0xb};
+static const uint8_t mac_s[6] = {2, 0, 0, 0, 0, 0x5};
 
 /* The old engine: ports as an operator left them, traffic counted, stations learned. */
 static int
@@ -97,7 +98,24 @@ old_switch_setup(struct vs_switch *old)
 		vs_switch_poll(old, 0);
 	vs_fdb_learn(vs_switch_fdb(old), vs_fdb_key(mac_a, 10), (uint16_t)a, &c);
 	vs_fdb_learn(vs_switch_fdb(old), vs_fdb_key(mac_b, 21), (uint16_t)b, &c);
+	/* set-port and fdb add: carried as they run. */
+	TEST_ASSERT_SUCCESS(vs_switch_set_port(old, "late", 1, (const char *const[]){"admin=down"},
+					       err, sizeof(err)),
+			    "%s", err);
+	TEST_ASSERT_SUCCESS(vs_switch_set_port(old, "b", 1, (const char *const[]){"trunk=10:20-22"},
+					       err, sizeof(err)),
+			    "%s", err);
+	TEST_ASSERT_SUCCESS(vs_switch_fdb_add(old, mac_s, 22, (uint16_t)b, err, sizeof(err)), "%s",
+			    err);
 	return TEST_SUCCESS;
+}
+
+static int
+is_static(uint64_t key, uint16_t port, uint32_t age, uint16_t flags, void *arg)
+{
+	(void)port;
+	(void)age;
+	return key == *(const uint64_t *)arg ? 1 + ((flags & VS_FDB_F_STATIC) != 0) : 0;
 }
 
 static int
@@ -151,6 +169,13 @@ test_switch_takeover_carries_config_and_stations(void)
 			    nb.counters.tx_packets == vb.counters.tx_packets,
 		    "counters continue");
 	TEST_ASSERT(nl.info.max_queues == 2, "the SPEC's keys: %u queues", nl.info.max_queues);
+	TEST_ASSERT(!nl.admin_up && na.admin_up, "admin state as set-port left it");
+	{
+		uint64_t key = vs_fdb_key(mac_s, 22);
+
+		TEST_ASSERT_EQUAL(vs_fdb_walk_flags(vs_switch_fdb(nw), is_static, &key), 2,
+				  "the static entry stays static");
+	}
 	TEST_ASSERT(vs_fdb_lookup(vs_switch_fdb(nw), vs_fdb_key(mac_a, 10)) == na.id &&
 			    vs_fdb_lookup(vs_switch_fdb(nw), vs_fdb_key(mac_b, 21)) == nb.id,
 		    "stations carried over");

@@ -221,6 +221,10 @@ eth_stats_get(struct vs_port *port, struct vs_port_stats *stats)
 	stats->rx[0].drops += s.imissed + s.rx_nombuf;
 	stats->rx[0].errors += s.ierrors;
 	stats->tx[0].errors += s.oerrors;
+	/* The device's own drops carry no reason but "no mbuf". */
+	stats->rx[0].drop[VS_DROP_NO_MBUF] += s.rx_nombuf;
+	stats->rx[0].drop[VS_DROP_OTHER] += s.imissed + s.ierrors;
+	stats->tx[0].drop[VS_DROP_OTHER] += s.oerrors;
 }
 
 static void

@@ -310,3 +310,26 @@ vs_port_create(const char *name, struct vs_port_spec *spec, const struct vs_port
 	PORT_LOG(DEBUG, "created %s port %s", type->name, name);
 	return port;
 }
+
+static const char *const drop_names[VS_DROP_NB] = {
+	[VS_DROP_VLAN] = "vlan",
+	[VS_DROP_TAGGED] = "tagged",
+	[VS_DROP_RUNT] = "runt",
+	[VS_DROP_HAIRPIN] = "hairpin",
+	[VS_DROP_ADMIN_DOWN] = "admin_down",
+	[VS_DROP_LINK_DOWN] = "link_down",
+	[VS_DROP_TX_FULL] = "tx_full",
+	[VS_DROP_NO_MBUF] = "no_mbuf",
+	[VS_DROP_NO_HEADROOM] = "no_headroom",
+	[VS_DROP_TOO_LONG] = "too_long",
+	[VS_DROP_BAD_CHAIN] = "bad_chain",
+	[VS_DROP_BAD_OFFLOAD] = "bad_offload",
+	[VS_DROP_DISABLED] = "queue_disabled",
+	[VS_DROP_OTHER] = "other",
+};
+
+const char *
+vs_drop_name(unsigned int reason)
+{
+	return reason < VS_DROP_NB ? drop_names[reason] : "?";
+}

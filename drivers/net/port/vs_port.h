@@ -37,6 +37,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "vs_evloop.h"
+#include "vs_json.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -52,11 +53,48 @@ enum vs_port_link {
 	VS_PORT_LINK_UP = 1,
 };
 
+/**
+ * Why a frame was dropped: every frame the switch drops is counted once,
+ * under one reason, on the port and direction where it was dropped (by the
+ * engine or by the port's driver). The names (vs_drop_name) are what
+ * vswitchctl, --json and telemetry show.
+ */
+enum vs_drop {
+	VS_DROP_VLAN,	 /**< rx: the port does not carry the frame's VLAN (or it is untagged on a
+			    trunk) */
+	VS_DROP_TAGGED,	 /**< rx: a tagged frame (VID != 0) on an access port */
+	VS_DROP_RUNT,	 /**< rx: shorter than an Ethernet header */
+	VS_DROP_HAIRPIN, /**< rx: its destination is the port it came from */
+	VS_DROP_ADMIN_DOWN,  /**< rx, tx: the port is administratively down */
+	VS_DROP_LINK_DOWN,   /**< tx: the destination's link is down, or it has no tx queue now */
+	VS_DROP_TX_FULL,     /**< tx: the queue stayed full through the retries */
+	VS_DROP_NO_MBUF,     /**< rx: no mbuf for a frame; tx: none for a flood copy */
+	VS_DROP_NO_HEADROOM, /**< tx: no room in the mbuf to insert a VLAN tag */
+	VS_DROP_TOO_LONG,    /**< rx, tx: longer than the port or the peer's buffers take */
+	VS_DROP_BAD_CHAIN,   /**< rx, tx: a descriptor chain the virtio spec forbids */
+	VS_DROP_BAD_OFFLOAD, /**< rx, tx: an offload request (virtio-net header) that cannot be
+				honoured */
+	VS_DROP_DISABLED,    /**< rx: the peer sent on a queue it had disabled (vhost-user "Ring
+				states") */
+	VS_DROP_OTHER, /**< the device's own drops, without a reason (ethdev imissed, ierrors, ...)
+			*/
+	VS_DROP_NB
+};
+
+/** @return the short name of @p reason ("vlan", "tx_full", ...), or "?". */
+const char *vs_drop_name(unsigned int reason);
+
 struct vs_port_queue_stats {
 	uint64_t packets; /**< packets received (rx) or sent (tx) */
 	uint64_t bytes;	  /**< their bytes, without the virtio-net header */
 	uint64_t drops;	  /**< rx: no mbuf; tx: no room in the peer's ring */
 	uint64_t errors;  /**< malformed descriptors, frames too long, broken ring */
+	/**
+	 * Frames the driver dropped, by reason (enum vs_drop): each once. Unlike
+	 * @ref drops and @ref errors (the driver's raw counters, which also
+	 * count retried bursts and broken-ring events), these are frames lost.
+	 */
+	uint64_t drop[VS_DROP_NB];
 };
 
 struct vs_port_stats {
@@ -249,6 +287,12 @@ struct vs_port_ops {
 	void (*stats_get)(struct vs_port *port, struct vs_port_stats *stats);
 	/** Zeroes the driver's counters. */
 	void (*stats_reset)(struct vs_port *port);
+	/**
+	 * Optional (NULL: nothing to add): writes the driver's state for
+	 * `show port` as members of the open JSON object @p w: negotiated
+	 * features, rings, memory, the peer. Control thread.
+	 */
+	void (*describe)(struct vs_port *port, struct vs_jw *w);
 	/**
 	 * Frees the port; called after stop, or after create when start was
 	 * never called or failed. Nothing may call back into the engine after.

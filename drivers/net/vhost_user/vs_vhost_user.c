@@ -133,7 +133,7 @@ vu_fault_readable(int fd, uint32_t events, void *arg)
 
 	(void)events;
 	if (read(fd, &n, sizeof(n)) == (ssize_t)sizeof(n))
-		vu_memory_gone(arg, "in the data path");
+		vu_memory_gone(arg, "in the data path or a ring start");
 }
 
 /* Requests may touch guest memory (a ring's flags at its start): they run guarded too. */
@@ -147,6 +147,7 @@ vu_conn_readable(int fd, uint32_t events, void *arg)
 	(void)fd;
 	(void)events;
 	if (sigsetjmp(g->jb, 0) != 0) {
+		vu_ring_start_abandon(p);
 		vu_memory_fault(g->fault_owner, g->fault_addr);
 		vu_memory_gone(p, "on the control thread");
 		return;
@@ -403,6 +404,8 @@ vu_stats_read(const struct vu_stats *live, const struct vu_stats *base,
 	out->bytes = __atomic_load_n(&live->bytes, __ATOMIC_RELAXED) - base->bytes;
 	out->drops = __atomic_load_n(&live->drops, __ATOMIC_RELAXED) - base->drops;
 	out->errors = __atomic_load_n(&live->errors, __ATOMIC_RELAXED) - base->errors;
+	for (unsigned int r = 0; r < VS_DROP_NB; r++)
+		out->drop[r] = __atomic_load_n(&live->drop[r], __ATOMIC_RELAXED) - base->drop[r];
 }
 
 static void
@@ -425,6 +428,8 @@ vu_stats_snapshot(const struct vu_stats *live, struct vu_stats *base)
 	base->bytes = __atomic_load_n(&live->bytes, __ATOMIC_RELAXED);
 	base->drops = __atomic_load_n(&live->drops, __ATOMIC_RELAXED);
 	base->errors = __atomic_load_n(&live->errors, __ATOMIC_RELAXED);
+	for (unsigned int r = 0; r < VS_DROP_NB; r++)
+		base->drop[r] = __atomic_load_n(&live->drop[r], __ATOMIC_RELAXED);
 }
 
 static void
@@ -461,6 +466,7 @@ static const struct vs_port_ops vu_ops = {
 	.info_get = vu_info_get,
 	.stats_get = vu_stats_get,
 	.stats_reset = vu_stats_reset,
+	.describe = vu_describe,
 	.destroy = vu_destroy,
 	.handover_save = vu_handover_save,
 	.handover_resume = vu_handover_resume,

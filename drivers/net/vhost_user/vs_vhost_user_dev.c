@@ -8,6 +8,7 @@
  * vh_user_backend_handle_readable() or vh_user_backend_destroy().
  */
 #include <errno.h>
+#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 
+#include "vhost_guard.h"
 #include "vs_vhost_user_priv.h"
 
 #define F(bit) (1ULL << (bit))
@@ -277,9 +279,8 @@ dev_set_features(void *dev, uint64_t features)
 }
 
 static int
-dev_ring_started(void *dev, const struct vh_user_ring *ring)
+vu_ring_start(struct vs_vu_port *p, const struct vh_user_ring *ring)
 {
-	struct vs_vu_port *p = dev;
 	const unsigned int idx = ring->idx;
 	const struct rte_mempool *mp = p->base.env.mp;
 	struct vq_dev_config cfg;
@@ -293,6 +294,7 @@ dev_ring_started(void *dev, const struct vh_user_ring *ring)
 	r = vu_zalloc("vu_ring", sizeof(*r), p->base.env.socket_id);
 	if (r == NULL)
 		return -ENOMEM;
+	p->starting = r; /* until it is published: a fault below frees it */
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.size = ring->size;
 	cfg.features = ring->features;
@@ -335,6 +337,7 @@ dev_ring_started(void *dev, const struct vh_user_ring *ring)
 	if (rc != 0) {
 		VU_LOG(ERR, "%s: ring %u: cannot set up (size %u, %s): %s", p->base.name, idx,
 		       ring->size, ring->packed ? "packed" : "split", strerror(-rc));
+		p->starting = NULL;
 		vu_free(r);
 		return rc;
 	}
@@ -351,6 +354,12 @@ dev_ring_started(void *dev, const struct vh_user_ring *ring)
 			     : VU_HDR_LEN_LEGACY;
 	r->mrg_rxbuf = (ring->features & F(VIRTIO_NET_F_MRG_RXBUF)) != 0;
 	r->idx = (uint16_t)idx;
+	r->packed = ring->packed;
+	r->event_idx = ring->event_idx;
+	r->polled = ring->kick_fd < 0;
+	r->gpa[0] = ring->desc_gpa;
+	r->gpa[1] = ring->avail_gpa;
+	r->gpa[2] = ring->used_gpa;
 	r->call_fd = ring->call_fd;
 	r->err_fd = ring->err_fd;
 	r->port = p;
@@ -358,6 +367,7 @@ dev_ring_started(void *dev, const struct vh_user_ring *ring)
 	r->hold = p->crash_safe && !ring->packed;
 	/* Memory the front-end can pull away (vhost_guard.h): bursts run armed. */
 	r->guard = p->mem_can_fault || ring->log != NULL || ring->inflight != NULL;
+	p->starting = NULL;
 	p->ring[idx] = r;
 	p->enabled[idx] = ring->enabled;
 	p->was_enabled[idx] |= ring->enabled;
@@ -368,6 +378,41 @@ dev_ring_started(void *dev, const struct vh_user_ring *ring)
 	       ring->log != NULL ? ", logging dirty pages" : "");
 	vu_state_update(p);
 	return 0;
+}
+
+void
+vu_ring_start_abandon(struct vs_vu_port *p)
+{
+	vu_free(p->starting);
+	p->starting = NULL;
+}
+
+/*
+ * A ring start reads and writes guest memory (the used index, the
+ * notification flags). Within a request the control thread runs armed
+ * already (vu_conn_readable()); a hand-over's resume or import starts
+ * rings outside one: armed here then. A fault fails the start (the ring
+ * being set up is freed) and wakes the control thread, which closes the
+ * connection (vu_memory_fault()).
+ */
+static int
+dev_ring_started(void *dev, const struct vh_user_ring *ring)
+{
+	struct vh_guard *g = vh_guard_self();
+	struct vs_vu_port *p = dev;
+	int rc;
+
+	if (g->armed)
+		return vu_ring_start(p, ring);
+	if (sigsetjmp(g->jb, 0) != 0) {
+		vu_ring_start_abandon(p);
+		vu_memory_fault(g->fault_owner, g->fault_addr);
+		return -EFAULT;
+	}
+	vh_guard_arm(g);
+	rc = vu_ring_start(p, ring);
+	vh_guard_disarm(g);
+	return rc;
 }
 
 static void

@@ -222,6 +222,7 @@ vu_frame_copy(struct vu_ring *r, const struct vs_port_frame *f)
 		VU_ADD(r->stats->drops, 1);
 	else
 		VU_ADD(r->stats->errors, 1);
+	vu_count_drop(r->stats, rc);
 	return NULL;
 }
 
@@ -413,6 +414,7 @@ vu_put_burst(struct vu_ring *r, const struct vs_port_frame *const *f, uint16_t n
 	uint32_t len[VQ_BURST_MAX];
 	uint64_t bytes = 0;
 	unsigned int n, k;
+	int why = -EMSGSIZE; /* no buffer can ever hold it */
 
 	/* The offloads were checked against this ring's caps by the engine;
 	 * a guest that renegotiated since gets what it still takes. */
@@ -443,8 +445,10 @@ vu_put_burst(struct vu_ring *r, const struct vs_port_frame *const *f, uint16_t n
 		*stop = true;
 		return (uint16_t)k;
 	}
-	if (k == n && caps != 0)
-		goto drop; /* an offload this guest no longer takes */
+	if (k == n && caps != 0) {
+		why = -EBADMSG; /* an offload this guest no longer takes */
+		goto drop;
+	}
 	if (k > 0 || caps == 0) {
 		*stop = caps == 0;
 		return (uint16_t)k;
@@ -458,6 +462,7 @@ vu_put_burst(struct vu_ring *r, const struct vs_port_frame *const *f, uint16_t n
 	return 0;
 drop:
 	VU_ADD(r->stats->drops, 1);
+	vu_count_drop(r->stats, why);
 	return (uint16_t)(k + 1);
 }
 

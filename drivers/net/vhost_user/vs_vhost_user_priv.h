@@ -65,6 +65,7 @@ struct vu_stats {
 	uint64_t bytes;
 	uint64_t drops;
 	uint64_t errors;
+	uint64_t drop[VS_DROP_NB]; /* frames dropped, by reason (rare: out of line) */
 } __rte_cache_aligned;
 
 struct vs_vu_port;
@@ -93,6 +94,11 @@ struct vu_ring {
 	uint16_t nheld;		/* mbufs of the burst in progress ... */
 	struct rte_mbuf **held; /* ... at these slots (NULL: freed) */
 	struct vs_vu_port *port;
+	/* For show port only: the ring as the front-end described it. */
+	bool packed;
+	bool event_idx;
+	bool polled;	 /* no kick fd: the ring is polled (it is either way) */
+	uint64_t gpa[3]; /* descriptor, driver and device areas */
 	/* Scratch of the burst in progress: one thread at a time uses it. */
 	struct vq_burst burst __rte_cache_aligned;
 };
@@ -122,6 +128,7 @@ struct vs_vu_port {
 	struct vu_stats rx_base[VS_PORT_MAX_QUEUES]; /* counters at the last reset */
 	struct vu_stats tx_base[VS_PORT_MAX_QUEUES];
 	struct vu_ring *ring[VU_MAX_RINGS]; /* started rings */
+	struct vu_ring *starting;	    /* a ring being started, not yet in ring[] */
 	bool enabled[VU_MAX_RINGS];
 	bool was_enabled[VU_MAX_RINGS]; /* enabled once on this connection */
 	struct vq_memmap *map;		/* the memory table, as lib/virtq's region map */
@@ -201,6 +208,16 @@ void vu_state_update(struct vs_vu_port *p);
 /* Usable queues now: leading queues whose ring is live. */
 uint16_t vu_nb_rxq(const struct vs_vu_port *p);
 uint16_t vu_nb_txq(const struct vs_vu_port *p);
+
+/* show port: the device's state as JSON members (vs_vhost_user_describe.c). */
+void vu_describe(struct vs_port *port, struct vs_jw *w);
+
+/*
+ * A frame dropped: counted under the reason of the error that dropped it
+ * (-ENOMEM no_mbuf, -EMSGSIZE too_long, -EBADMSG bad_offload, -ERANGE runt,
+ * else bad_chain). Rare: out of line (vs_vhost_user_rxtx.c).
+ */
+void vu_count_drop(struct vu_stats *st, int rc);
 
 /* Control thread: drops a frame queued for injection and not yet taken. */
 void vu_inject_drop(struct vs_vu_port *p);
@@ -282,6 +299,9 @@ void vu_txn_resume(void);
 
 /* Any thread, after a SIGBUS recovered in @p owner's memory: tells its control thread. */
 void vu_memory_fault(void *owner, uintptr_t addr);
+
+/* After a fault in a ring start: frees the ring it was setting up. */
+void vu_ring_start_abandon(struct vs_vu_port *p);
 
 struct vh_guard;
 /* The bursting thread, after a SIGBUS recovered in @p r's burst: @p r stops, its owner hears. */

@@ -103,6 +103,18 @@ vu_tx_flush(struct vs_port *port, uint16_t queue)
 		vu_txn_release(t, r);
 }
 
+void __rte_noinline __rte_cold
+vu_count_drop(struct vu_stats *st, int rc)
+{
+	unsigned int why = rc == -ENOMEM     ? VS_DROP_NO_MBUF
+			   : rc == -EMSGSIZE ? VS_DROP_TOO_LONG
+			   : rc == -EBADMSG  ? VS_DROP_BAD_OFFLOAD
+			   : rc == -ERANGE   ? VS_DROP_RUNT
+					     : VS_DROP_BAD_CHAIN;
+
+	VU_ADD(st->drop[why], 1);
+}
+
 /* ---- dequeue: guest TX ring -> mbufs ---- */
 
 /*
@@ -165,7 +177,9 @@ vu_dequeue_slow(const struct vu_ring *r, const struct vq_chain *c, struct rte_mb
 {
 	const uint32_t hdr_len = r->hdr_len, len = c->rlen + c->wlen;
 
-	if (c->flags & VQ_CHAIN_F_OVERSIZE || len <= hdr_len || len - hdr_len > VU_MAX_FRAME)
+	if (c->flags & VQ_CHAIN_F_OVERSIZE || (len > hdr_len && len - hdr_len > VU_MAX_FRAME))
+		return -EMSGSIZE;
+	if (len <= hdr_len)
 		return -EINVAL;
 	memset(h, 0, sizeof(*h));
 	vq_segs_copy_out(c->seg, c->nseg, 0, h, sizeof(*h));
@@ -183,8 +197,10 @@ vu_dequeue_other(const struct vu_ring *r, const struct vq_chain *c, struct rte_m
 		const uint8_t *src = c->seg[0].addr;
 		const uint32_t len = c->seg[0].len;
 
-		if (len <= r->hdr_len || len - r->hdr_len > VU_MAX_FRAME)
+		if (len <= r->hdr_len)
 			return -EINVAL;
+		if (len - r->hdr_len > VU_MAX_FRAME)
+			return -EMSGSIZE;
 		memcpy(&h, src, sizeof(h));
 		rc = vu_copy_segs_to_mbuf(r, m, c->seg, 1, r->hdr_len, len - r->hdr_len);
 	} else {
@@ -192,7 +208,9 @@ vu_dequeue_other(const struct vu_ring *r, const struct vq_chain *c, struct rte_m
 	}
 	if (rc != 0)
 		return rc;
-	return h.flags | h.gso_type ? vs_vnet_hdr_to_mbuf(&h, m) : 0;
+	if ((h.flags | h.gso_type) && vs_vnet_hdr_to_mbuf(&h, m) != 0)
+		return -EBADMSG;
+	return 0;
 }
 
 /* A frame of one buffer with a header that asks for something. */
@@ -203,12 +221,13 @@ vu_dequeue_offload(const uint8_t *src, struct rte_mbuf *m)
 
 	/* Read once: the guest may change it under us. */
 	memcpy(&h, src, sizeof(h));
-	return vs_vnet_hdr_to_mbuf(&h, m);
+	return vs_vnet_hdr_to_mbuf(&h, m) == 0 ? 0 : -EBADMSG;
 }
 
 /*
- * Fills @p m with the frame of chain @p c. Returns 0, -EINVAL (malformed:
- * too short, too long, bad header) or -ENOMEM (no mbuf to chain).
+ * Fills @p m with the frame of chain @p c. Returns 0, -EINVAL (no frame
+ * after the header), -EMSGSIZE (too long), -EBADMSG (a header asking for
+ * what the frame cannot give) or -ENOMEM (no mbuf to chain).
  */
 static __rte_always_inline int
 vu_dequeue_one(const struct vu_ring *r, const struct vq_chain *c, struct rte_mbuf *m,
@@ -280,6 +299,7 @@ vu_dequeue_burst(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
 		}
 		rte_pktmbuf_free(m);
 		pkts[i] = NULL;
+		vu_count_drop(r->stats, rc);
 		if (rc == -ENOMEM)
 			drops++;
 		else
@@ -345,6 +365,7 @@ vu_discard_ring(struct vu_ring *r)
 		if (vq_dev_call_needed(&r->vq))
 			vu_call(r);
 		VU_ADD(r->stats->drops, k);
+		VU_ADD(r->stats->drop[VS_DROP_DISABLED], k);
 	}
 	if (unlikely(vq_dev_error(&r->vq) != 0))
 		vu_ring_broken(r);
@@ -658,6 +679,18 @@ vu_sendable(const struct vu_ring *r, const struct rte_mbuf *m)
 	return true;
 }
 
+/* Why packet @p m can never go to this guest, as vu_count_drop() reads it. */
+static int __rte_noinline __rte_cold
+vu_unsendable_why(const struct vu_ring *r, const struct rte_mbuf *m)
+{
+	if (m->pkt_len < VU_MIN_FRAME)
+		return -ERANGE;
+	if (m->pkt_len <= VU_MAX_FRAME && (m->ol_flags & VS_VNET_TX_OFFLOADS) && !vu_sendable(r, m))
+		return -EBADMSG;
+	/* Too long, or longer than any buffer the guest posts. */
+	return -EMSGSIZE;
+}
+
 /*
  * One lib/virtq burst of at most 32 packets. Returns how many of @p pkts it
  * consumed (sent, or dropped because they can never be sent) from the
@@ -732,6 +765,7 @@ vu_enqueue_burst(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb, bool *s
 	*stop = true;
 	return 0;
 drop:
+	vu_count_drop(r->stats, vu_unsendable_why(r, pkts[k]));
 	rte_pktmbuf_free(pkts[k]);
 	VU_ADD(r->stats->drops, 1);
 	return (uint16_t)(k + 1);

@@ -416,6 +416,7 @@ rx_burst_zc(struct vio_rxq *q, struct rte_mbuf **pkts, uint16_t nb)
 
 				if (unlikely(!rx_first(q, m, len[i], h, &nbufs))) {
 					q->st.errors++;
+					q->st.drop[VS_DROP_BAD_CHAIN]++;
 					rte_pktmbuf_free(m);
 					continue;
 				}
@@ -520,6 +521,7 @@ rx_burst_copy(struct vio_rxq *q, struct rte_mbuf **pkts, uint16_t nb)
 				    (nbufs = q->mrg ? h->num_buffers : 1) == 0 ||
 				    nbufs > q->max_bufs) {
 					q->st.errors++;
+					q->st.drop[VS_DROP_BAD_CHAIN]++;
 					continue;
 				}
 				q->left = nbufs;
@@ -536,6 +538,7 @@ rx_burst_copy(struct vio_rxq *q, struct rte_mbuf **pkts, uint16_t nb)
 				continue;
 			if (q->bad) {
 				q->st.drops++;
+				q->st.drop[VS_DROP_NO_MBUF]++;
 				vio_rx_drop_partial(q);
 				continue;
 			}
@@ -655,8 +658,10 @@ tx_prepare_slow(struct vio_txq *q, struct rte_mbuf *m, struct vs_vnet_hdr *h, st
 		if ((m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG)) ||
 		    ((m->ol_flags & RTE_MBUF_F_TX_L4_MASK) != RTE_MBUF_F_TX_TCP_CKSUM &&
 		     (m->ol_flags & RTE_MBUF_F_TX_L4_MASK) != RTE_MBUF_F_TX_UDP_CKSUM) ||
-		    !sw_l4_cksum(m, &ck, &field))
+		    !sw_l4_cksum(m, &ck, &field)) {
+			q->st.drop[VS_DROP_BAD_OFFLOAD]++;
 			return TX_DROP;
+		}
 		*h = (struct vs_vnet_hdr){0};
 		sw = true;
 		copy = copy || !writable(m);
@@ -667,6 +672,7 @@ tx_prepare_slow(struct vio_txq *q, struct rte_mbuf *m, struct vs_vnet_hdr *h, st
 			return TX_STOP;
 		if (c->nb_segs >= TX_MAX_SEGS) {
 			rte_pktmbuf_free(c);
+			q->st.drop[VS_DROP_TOO_LONG]++;
 			return TX_DROP;
 		}
 	}
@@ -808,13 +814,17 @@ tx_copy_one(struct vio_txq *q, struct rte_mbuf *m, uint8_t *buf)
 	uint16_t ck = 0;
 	bool sw = false;
 
-	if (m->pkt_len > q->buf_size - HDR_LEN)
+	if (m->pkt_len > q->buf_size - HDR_LEN) {
+		q->st.drop[VS_DROP_TOO_LONG]++;
 		return 0;
+	}
 	*h = (struct vs_vnet_hdr){0};
 	if (unlikely(m->ol_flags & TX_OFFLOAD_MASK) && !tx_hdr_offload(q, h, m)) {
 		if ((m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG)) ||
-		    !sw_l4_cksum(m, &ck, &field))
+		    !sw_l4_cksum(m, &ck, &field)) {
+			q->st.drop[VS_DROP_BAD_OFFLOAD]++;
 			return 0;
+		}
 		*h = (struct vs_vnet_hdr){0};
 		sw = true;
 	}
