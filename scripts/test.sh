@@ -7,6 +7,9 @@
 #   SUITES   suites to run in the main build (default: fast interop vm fuzz)
 #   ASAN     1 (default) also builds with ASan+UBSan and runs fast and fuzz there
 #   BUILD    build directory (default: build); the sanitizer build is BUILD-asan
+#   WERROR_BUILDS  extra builds made with -Werror (default: gcc-release
+#            clang-release; names as scripts/build-matrix.sh takes them,
+#            trees in BUILD-matrix; "none" skips them)
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -36,7 +39,8 @@ configure() { # dir [meson options...]; $CC (optional) picks the compiler
 		! grep -A1 '^rule c_COMPILER$' "$dir/build.ninja" | grep -q "command = $CC "; then
 		reconf=(--wipe)
 	fi
-	meson setup "${reconf[@]}" "$dir" "$@" >"$dir.setup.log" 2>&1 || {
+	# Developers' and CI builds stop on a warning (meson.build).
+	meson setup "${reconf[@]}" "$dir" -Dwerror=true "$@" >"$dir.setup.log" 2>&1 || {
 		cat "$dir.setup.log"
 		log "meson setup $dir failed"
 		return 1
@@ -123,6 +127,38 @@ if [ "$ASAN" = 1 ]; then
 			run_suites "$BUILD-asan" fast fuzz
 	fi
 fi
+
+# Release builds with -Werror, gcc and clang: warnings that only optimised
+# builds show (maybe-uninitialized and the like) fail CI too. Built, not
+# tested (the suites ran above); each build counts as one test in the
+# closing line. scripts/build-matrix.sh builds the whole matrix.
+werror_builds() {
+	local names=${WERROR_BUILDS:-gcc-release clang-release} start=$SECONDS out line
+	local ok=0 fail=0
+	[ "$names" = none ] && return 0
+	log "werror builds: $names"
+	# shellcheck disable=SC2086
+	out=$(scripts/build-matrix.sh -o "$BUILD-matrix" $names)
+	echo "$out"
+	while read -r line; do
+		case $line in
+		*" ok "*) ok=$((ok + 1)) ;;
+		*" FAILED "*)
+			fail=$((fail + 1))
+			line=${line##*(log }
+			grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error):' "${line%)}" | head -20
+			;;
+		esac
+	done <<<"$out"
+	log "werror builds: $ok passed, $fail failed in $((SECONDS - start)) s"
+	PASSED=$((PASSED + ok))
+	FAILED=$((FAILED + fail))
+	if [ $((ok + fail)) -ne "$(wc -w <<<"$names")" ]; then
+		log "werror builds: build-matrix.sh did not report every build"
+		BROKEN=$((BROKEN + 1))
+	fi
+}
+werror_builds
 
 if [ $BROKEN -gt 0 ]; then
 	log "$BROKEN build or harness failure(s) counted as failed"

@@ -82,15 +82,15 @@ transact(const char *path, const char *req, unsigned int timeout_s, char *why, s
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000;
-	size_t cap = 4096, got = 0, sent = 0, rlen = strlen(req);
+	size_t cap = 4096, got = 0, sent = 0, rlen = strlen(req), plen = strlen(path);
 	char *buf = NULL;
 	int fd;
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
+	if (plen >= sizeof(sa.sun_path)) {
 		snprintf(why, len, "%s: path too long", path);
 		return NULL;
 	}
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	memcpy(sa.sun_path, path, plen + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		snprintf(why, len, "cannot connect to %s: %s (is vswitch running?)", path,

@@ -145,16 +145,21 @@ walk_finish(struct walk *w, uint16_t id, uint16_t ndesc)
 	b->nseg = (uint16_t)(b->nseg + w->nseg);
 }
 
-/* Reads entry @p i of an indirect table at guest address @p table. */
+/*
+ * Reads entry @p i of an indirect table at guest address @p table into the
+ * 16 bytes at @p out; on failure they are zeroed, never left as they were.
+ */
 static int
 read_indirect(struct vq_dev *q, uint64_t table, uint32_t i, void *out)
 {
 	const void *p = vq_memmap_translate(q->map, &q->cache, table + (uint64_t)i * 16, 16);
 
-	if (p == NULL)
+	if (p == NULL) {
+		memset(out, 0, 16);
 		return vq_dev_fail(q, -EFAULT,
 				   "indirect table 0x%llx entry %u outside guest memory",
 				   (unsigned long long)table, i);
+	}
 	/* A table need not be aligned (2.7.5.3 gives no alignment): copy it,
 	 * then a compiler barrier so the copy is never re-read from the guest. */
 	memcpy(out, p, 16);

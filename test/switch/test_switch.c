@@ -507,6 +507,7 @@ static int
 test_switch_assigns_queues_balanced_and_follows_changes(void)
 {
 	unsigned int load[3], total;
+	struct vs_port *t0, *t1;
 	struct vt_sw t;
 	char err[256];
 
@@ -515,17 +516,20 @@ test_switch_assigns_queues_balanced_and_follows_changes(void)
 		    err);
 	TEST_ASSERT(vs_switch_add_port(t.sw, "testq,name=t1,queues=2", err, sizeof(err)) >= 0, "%s",
 		    err);
+	t0 = vt_testq_find("t0");
+	t1 = vt_testq_find("t1");
+	TEST_ASSERT(t0 != NULL && t1 != NULL, "the testq driver knows t0 and t1");
 	TEST_RUN(check_polls(t.sw, load, &total));
 	TEST_ASSERT(total == 6 && is_balanced(load, 3), "6 over 3: %u %u %u", load[0], load[1],
 		    load[2]);
 	/* The driver says t0 now has one queue: the engine re-reads it on its loop. */
-	vt_testq_set_queues(vt_testq_find("t0"), 1);
+	vt_testq_set_queues(t0, 1);
 	vs_evloop_run_once(t.loop, 100);
 	TEST_RUN(check_polls(t.sw, load, &total));
 	TEST_ASSERT(total == 3 && is_balanced(load, 3), "3 over 3: %u %u %u", load[0], load[1],
 		    load[2]);
-	vt_testq_set_queues(vt_testq_find("t0"), 4);
-	vt_testq_set_queues(vt_testq_find("t1"), 0); /* both changes, one rebuild */
+	vt_testq_set_queues(t0, 4);
+	vt_testq_set_queues(t1, 0); /* both changes, one rebuild */
 	TEST_ASSERT_EQUAL(vs_evloop_run_once(t.loop, 100), 1, "one deferred rebuild");
 	TEST_RUN(check_polls(t.sw, load, &total));
 	TEST_ASSERT(total == 4 && is_balanced(load, 3), "4: %u %u %u", load[0], load[1], load[2]);
@@ -616,6 +620,7 @@ test_switch_reassigns_queues_without_sharing_or_loss(void)
 	t0 = vt_testq_find("t0");
 	t1 = vt_testq_find("t1");
 	t2 = vt_testq_find("t2");
+	TEST_ASSERT(t0 != NULL && t1 != NULL && t2 != NULL, "the testq driver knows its ports");
 	TEST_ASSERT_SUCCESS(vs_switch_start(sw), "start");
 	/* A fixed number of changes; the deadline only bounds a hang. */
 	end = vt_now_ms() + 30000;

@@ -116,11 +116,13 @@ vt_sw_fini(struct vt_sw *t)
 	vt_sw_drain(t);
 	vs_switch_destroy(t->sw);
 	for (unsigned int i = 0; i < t->nports; i++) {
-		struct rte_mbuf *m;
+		struct rte_mbuf *left[32];
+		unsigned int n;
 
 		rte_eth_dev_close(t->eth_id[i]);
-		while (t->in[i] != NULL && rte_ring_dequeue(t->in[i], (void **)&m) == 0)
-			rte_pktmbuf_free(m);
+		while (t->in[i] != NULL &&
+		       (n = rte_ring_dequeue_burst(t->in[i], (void **)left, RTE_DIM(left), NULL)) > 0)
+			rte_pktmbuf_free_bulk(left, n);
 		rte_ring_free(t->in[i]);
 		rte_ring_free(t->out[i]);
 	}

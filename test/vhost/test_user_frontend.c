@@ -183,6 +183,7 @@ peer_start(struct peer *p, enum peer_mode mode, int *client)
 	int sv[2];
 
 	memset(p, 0, sizeof(*p));
+	*client = -1;
 	pthread_mutex_init(&p->lock, NULL);
 	p->mode = mode;
 	p->log_reply_size = 16;
@@ -190,8 +191,13 @@ peer_start(struct peer *p, enum peer_mode mode, int *client)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
 		return -errno;
 	p->fd = sv[0];
+	if (pthread_create(&p->thread, NULL, peer_main, p) != 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -EAGAIN;
+	}
 	*client = sv[1];
-	return pthread_create(&p->thread, NULL, peer_main, p) == 0 ? 0 : -EAGAIN;
+	return 0;
 }
 
 static void
