@@ -132,6 +132,7 @@ apply(struct vs_options *o, const char *name, const char *v, bool in_config, cha
 		"auto-lb-interval",
 		"auto-lb-threshold",
 		"auto-lb-improvement",
+		"state-dir",
 	};
 	bool needs = false;
 
@@ -208,6 +209,13 @@ apply(struct vs_options *o, const char *name, const char *v, bool in_config, cha
 			return bad(err, errlen, "--sock-mode: '%s' is not an octal mode (0..0777)",
 				   v);
 		o->sock_mode = (int)mode;
+		return 0;
+	}
+	if (strcmp(name, "state-dir") == 0) {
+		if (strlen(v) >= sizeof(o->state_dir))
+			return bad(err, errlen, "--state-dir: '%s' is longer than %zu characters",
+				   v, sizeof(o->state_dir) - 1);
+		snprintf(o->state_dir, sizeof(o->state_dir), "%s", v);
 		return 0;
 	}
 	if (strcmp(name, "config") == 0) {
@@ -404,6 +412,8 @@ vs_options_usage(FILE *f)
 		"  --auto-lb-threshold PCT     busiest worker's busy %% that counts (default %u)\n"
 		"  --auto-lb-improvement PCT   its load must drop by PCT %% (default %u)\n"
 		"  --sock-mode MODE   mode of vhost-user server sockets (octal, default 0660)\n"
+		"  --state-dir DIR    keep crash-restart state in DIR (a tmpfs): guests' frames\n"
+		"                     survive a kill of the switch exactly once\n"
 		"  --config FILE      read options from FILE, one per line ('port SPEC', '#' "
 		"comments)\n"
 		"  --takeover         take over from the switch serving --ctl without the VMs\n"

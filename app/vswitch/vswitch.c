@@ -186,7 +186,7 @@ run(struct vs_options *o)
 	struct vs_switch_config cfg = {0};
 	struct stats_timer st;
 	struct vs_mgmt *mgmt = NULL;
-	struct vs_switch *sw;
+	struct vs_switch *sw = NULL;
 	char err[512];
 	int rc = EXIT_FAILURE;
 	bool handed_over = false;
@@ -209,6 +209,15 @@ run(struct vs_options *o)
 	cfg.auto_lb_threshold = o->auto_lb_threshold;
 	cfg.auto_lb_improvement = o->auto_lb_improvement;
 	cfg.telemetry = true;
+	if (o->state_dir[0] != '\0') {
+		if (mkdir(o->state_dir, 0700) != 0 && errno != EEXIST) {
+			fprintf(stderr, "vswitch: --state-dir %s: %s\n", o->state_dir,
+				strerror(errno));
+			rc = EXIT_BAD_ARGS;
+			goto out;
+		}
+		cfg.state_dir = o->state_dir;
+	}
 	sw = vs_switch_create(&cfg, err, sizeof(err));
 	if (sw == NULL) {
 		fprintf(stderr, "vswitch: %s\n", err);

@@ -204,8 +204,11 @@ oc_send(struct vs_worker *w, const struct vs_dp *dp, const struct oc_burst *ob,
 	sent = oc->tx_frames(op->port, q, list, m);
 	for (uint32_t r = 0; sent < m && r < retries; r++)
 		sent += oc->tx_frames(op->port, q, list + sent, (uint16_t)(m - sent));
-	if (tq->locked)
+	if (tq->locked) {
+		/* Nothing held back may outlive the lock. */
+		vs_port_tx_flush(op->port, q);
 		rte_spinlock_unlock(lock);
+	}
 	if (unlikely(sent < m)) {
 		for (uint16_t i = sent; i < m; i++)
 			lost_bytes += list[i]->len;

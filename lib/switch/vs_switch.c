@@ -810,6 +810,7 @@ vs_sw_port_new(struct vs_switch *sw, const char *text, const char *name_given,
 		.socket_id = (int)rte_socket_id(),
 		.state_changed = port_state_changed,
 		.arg = sw,
+		.state_dir = sw->cfg.state_dir,
 	};
 	port = vs_port_create(name, &spec, &env, err, errlen);
 	if (port == NULL) {

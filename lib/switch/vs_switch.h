@@ -81,6 +81,11 @@ struct vs_switch_config {
 	uint32_t auto_lb_interval;
 	uint32_t auto_lb_threshold;
 	uint32_t auto_lb_improvement;
+	/**
+	 * Crash-restart state directory handed to every port (vs_port_env's
+	 * state_dir); NULL: none. Kept by pointer: it must outlive the engine.
+	 */
+	const char *state_dir;
 };
 
 /**

@@ -231,8 +231,11 @@ flush(struct vs_worker *w, const struct vs_dp *dp, uint16_t lane)
 			for (uint32_t r = 0; sent < n && r < retries; r++)
 				sent += vs_port_tx_burst(port, q, b->pkts + sent,
 							 (uint16_t)(n - sent));
-			if (tq->locked)
+			if (tq->locked) {
+				/* Nothing held back may outlive the lock. */
+				vs_port_tx_flush(port, q);
 				rte_spinlock_unlock(lock);
+			}
 		}
 		if (unlikely(sent < n)) {
 			for (uint16_t i = sent; i < n; i++) {
@@ -423,8 +426,10 @@ vs_worker_poll(struct vs_worker *w, const struct vs_dp *dp)
 					     VS_SWITCH_BURST);
 			if (n != 0 && unlikely(dp->ports[p->port].cap != NULL))
 				vs_capture_burst(dp->ports[p->port].cap, p->queue, pkts, n, false);
-			if (n != 0)
+			if (n != 0) {
 				process(w, dp, p->port, p->lane, pkts, n);
+				vs_port_rx_done(dp->ports[p->port].port, p->queue);
+			}
 		}
 		if (n == 0)
 			continue;

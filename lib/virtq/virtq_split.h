@@ -243,11 +243,12 @@ vq_split_dev_untake(struct vq_dev *q, struct vq_burst *b, unsigned int keep)
 	q->last_avail = (uint16_t)(q->last_avail - (b->nchain - keep));
 }
 
-/**
- * Device: returns every chain of @p b as used (see vq_dev_return()).
+/*
+ * Device: writes the used entries of every chain of @p b after the used
+ * index and returns the index that publishes them (internal).
  */
-static VQ_ALWAYS_INLINE void
-vq_split_dev_return(struct vq_dev *q, const struct vq_burst *b)
+static VQ_ALWAYS_INLINE uint16_t
+vq_split_dev_write_used(struct vq_dev *q, const struct vq_burst *b)
 {
 	const unsigned int n = b->nchain;
 	const bool in_order = q->flags & VQ_QF_IN_ORDER;
@@ -255,8 +256,6 @@ vq_split_dev_return(struct vq_dev *q, const struct vq_burst *b)
 	const uint16_t mask = q->mask;
 	uint16_t used = q->used_idx, pos = used;
 
-	if (n == 0)
-		return;
 	for (unsigned int i = 0; i < n; i++) {
 		const struct vq_chain *c = &b->chain[i];
 		struct vq_used_elem *e;
@@ -271,12 +270,63 @@ vq_split_dev_return(struct vq_dev *q, const struct vq_burst *b)
 		vq_st32(&e->len, c->used_len);
 		pos = (uint16_t)(used + i + 1);
 	}
+	/* Live migration: logged here, so held returns are too (their index
+	 * is published within the same poll, before any ring stops). */
 	if (VQ_UNLIKELY(q->flags & VQ_QF_DIRTY))
 		vq_dev_dirty_return(q, b);
-	used = (uint16_t)(used + n);
+	return (uint16_t)(used + n);
+}
+
+/**
+ * Device: returns every chain of @p b as used (see vq_dev_return()).
+ */
+static VQ_ALWAYS_INLINE void
+vq_split_dev_return(struct vq_dev *q, const struct vq_burst *b)
+{
+	uint16_t used;
+
+	if (b->nchain == 0)
+		return;
+	used = vq_split_dev_write_used(q, b);
 	/* Release: the entries are visible before the index (2.7.8.2). */
 	vq_st16_rel(&q->split.used->idx, used);
 	q->used_idx = used;
+}
+
+/**
+ * Device, split rings: returns every chain of @p b like vq_dev_return(),
+ * but holds the used index back: the entries are written, the driver sees
+ * none of them until vq_split_dev_publish(). Several bursts may be held;
+ * one publication shows them all. Until then the queue's position
+ * (vq_dev_get_state(), the call decision) already counts them: publish
+ * before either is used.
+ *
+ * For a device that must make the returns of several rings visible
+ * together, or not at all, across its own crash: it records the old and
+ * new used index of each ring somewhere that survives it, then publishes
+ * (a single 16-bit store per ring, which a restarted device can redo).
+ *
+ * @param q a split queue
+ * @param b a burst filled by vq_dev_take() or vq_dev_take_rx() on @p q
+ */
+static VQ_ALWAYS_INLINE void
+vq_split_dev_return_held(struct vq_dev *q, const struct vq_burst *b)
+{
+	if (b->nchain == 0)
+		return;
+	q->used_idx = vq_split_dev_write_used(q, b);
+}
+
+/**
+ * Device, split rings: publishes what vq_split_dev_return_held() held,
+ * with one release store of the used index (2.7.8.2).
+ *
+ * @param q a split queue
+ */
+static VQ_ALWAYS_INLINE void
+vq_split_dev_publish(struct vq_dev *q)
+{
+	vq_st16_rel(&q->split.used->idx, q->used_idx);
 }
 
 /**

@@ -9,6 +9,7 @@
 #
 #   scripts/bench/profile-worker.sh [--build DIR] [--size BYTES] [--seconds N]
 #                                   [--ports N] [--queues Q] [--one-copy 0|1]
+#                                   [--state-dir DIR]
 #                                   [--out DIR]
 #
 # --size: frame size with FCS (64); --seconds: measured part (20);
@@ -16,11 +17,12 @@
 # others idle (the scaling case); --queues: queue pairs per VM port (1; the
 # generator sends on all of them); --one-copy: vswitch's --one-copy (1, the
 # default: frames between the VMs copied straight from buffer to buffer; 0:
-# through an mbuf, as before). Needs root, hugepages, dpdk-testpmd and
-# valgrind. Takes about a minute with 2 ports; each more port adds several
-# seconds of vhost-user set-up under valgrind (on a busy machine 32 ports
-# may not come up in the time allowed). Every process it starts is stopped
-# on every path.
+# through an mbuf, as before); --state-dir: vswitch's --state-dir (crash-safe
+# transactions, doc/vhost_user_port.md; default none). Needs root,
+# hugepages, dpdk-testpmd and valgrind. Takes about a minute with 2 ports;
+# each more port adds several seconds of vhost-user set-up under valgrind
+# (on a busy machine 32 ports may not come up in the time allowed). Every
+# process it starts is stopped on every path.
 set -u
 
 BUILD=build
@@ -29,6 +31,7 @@ SECS=20
 NP=2
 NQ=1
 ONECOPY=1
+STATE=
 OUT=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -37,9 +40,10 @@ while [ $# -gt 0 ]; do
 	--seconds) SECS=$2; shift ;;
 	--ports) NP=$2; shift ;;
 	--one-copy) ONECOPY=$2; shift ;;
+	--state-dir) STATE=$2; shift ;;
 	--out) OUT=$2; shift ;;
 	--queues) NQ=$2; shift ;;
-	-h | --help) sed -n 4,24p "$0"; exit 0 ;;
+	-h | --help) sed -n 4,25p "$0"; exit 0 ;;
 	*) echo "profile-worker: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -91,7 +95,7 @@ MBUFS=$(((NP * NQ * 512 + 2048 + 4096 * NQ) * 5 / 4))
 taskset -c 1 valgrind --tool=callgrind --fair-sched=yes --toggle-collect=vs_worker_poll \
 	--callgrind-out-file="$OUT/callgrind.out" \
 	"$VSWITCH" -l 0,1 --no-pci --file-prefix "prof-$$-sw" --single-file-segments \
-	--socket-limit 1056 --log-level '*:notice' -- --ctl "$TMP/vswitch.ctl" --one-copy "$ONECOPY" "${PORTS[@]}" \
+	--socket-limit 1056 --log-level '*:notice' -- --ctl "$TMP/vswitch.ctl" --one-copy "$ONECOPY" ${STATE:+--state-dir "$STATE"} "${PORTS[@]}" \
 	>"$OUT/vswitch.log" 2>&1 &
 VPID=$!
 for _ in $(seq 1 120); do
@@ -187,6 +191,11 @@ if oc:
     print("            switch, copy, return; mbuf path inside)")
     proc, deq = 0, 0
 print("  busy path total                                 %6.0f" % ((proc + deq + oc) / tx))
+txn = incl("vu_txn_commit")
+if txn:
+    # Crash-safe mode: the journal record and the publication (called from
+    # the engine's rx_done or one copy's end of a poll: not all inside the above).
+    print("  commits (vu_txn_commit: journal, publish)       %6.0f" % (txn / tx))
 print("whole worker (vs_worker_poll, polling included)   %6.0f" % (total / tx))
 # Which of the VMs' queues the switch delivered on (the generator's
 # counters since its start, all ports summed).

@@ -48,7 +48,8 @@ test_options_split_eal_and_defaults(void)
 				  "ethdev,devargs=net_null0,name=a",
 				  "--port=ethdev,devargs=net_null1", "--ctl", "/tmp/x.ctl",
 				  "--stats", "5", "--fdb-size=1000", "--fdb-aging", "0", "--mbufs",
-				  "4095", "--tx-retries", "0", "--sock-mode", "0600", NULL),
+				  "4095", "--tx-retries", "0", "--sock-mode", "0600", "--state-dir",
+				  "/run/vs-state", NULL),
 			    "%s", err);
 	TEST_ASSERT(!o.eal_default && o.eal_argc == 4, "EAL args before --: %d", o.eal_argc);
 	TEST_ASSERT(strcmp(o.eal_argv[3], "--in-memory") == 0, "kept in order");
@@ -57,7 +58,7 @@ test_options_split_eal_and_defaults(void)
 	TEST_ASSERT(strcmp(o.ports[1], "ethdev,devargs=net_null1") == 0, "--port=SPEC");
 	TEST_ASSERT(strcmp(o.ctl, "/tmp/x.ctl") == 0 && o.stats == 5 && o.fdb_size == 1000 &&
 			    o.fdb_aging == 0 && o.mbufs == 4095 && o.tx_retries == 0 &&
-			    o.sock_mode == 0600,
+			    o.sock_mode == 0600 && strcmp(o.state_dir, "/run/vs-state") == 0,
 		    "values");
 	vs_options_free(&o);
 
@@ -85,6 +86,7 @@ test_options_reject_bad_arguments(void)
 		{{"--stats", "1x"}, "--stats: '1x' is not an integer"},
 		{{"--mbufs", "10"}, "--mbufs: '10'"},
 		{{"--sock-mode", "999"}, "--sock-mode: '999' is not an octal mode"},
+		{{"--state-dir"}, "--state-dir needs a value"},
 		{{"--port"}, "--port needs a value"},
 		{{"--port", "--ctl", "x"}, "--port needs a value"},
 		{{"--bogus"}, "unknown option '--bogus'"},

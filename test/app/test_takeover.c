@@ -10,11 +10,14 @@
  * At the end the frames are counted: every frame testpmd sent was taken by
  * the switch exactly once, the switch's counters (carried across) agree
  * with testpmd's, and exactly the injected number is still in flight, so
- * no frame was lost or duplicated; the VMs never reconnected.
+ * no frame was lost or duplicated; the VMs never reconnected. Both switches
+ * run in crash-safe mode (--state-dir): the directory goes to the new
+ * process with the ports, and back to the old one when a take-over fails.
  */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -35,6 +38,8 @@ struct tk_scene {
 	char sock[3][200];
 	char spec[3][300];
 	const char *specs[5];
+	char state[200];
+	const char *opts[3]; /* --state-dir DIR */
 };
 
 static int
@@ -173,6 +178,9 @@ failed_takeovers(struct tk_scene *s)
 	TEST_RUN(still_forwarding(&s->sw, "a new process that died mid-way"));
 	TEST_ASSERT(vt_proc_output_has(&s->sw.proc, "forwarding again"),
 		    "the running switch said it resumed");
+	TEST_ASSERT(vt_proc_output_has(&s->sw.proc, "state directory") &&
+			    vt_proc_output_has(&s->sw.proc, "taken back"),
+		    "the running switch took its state directory back");
 	return TEST_SUCCESS;
 }
 
@@ -273,6 +281,7 @@ takeover_under_traffic(struct tk_scene *s)
 	char why[256], load[96];
 	uint64_t before;
 	double gap;
+	bool gave_dir;
 	int st;
 
 	TEST_ASSERT_SUCCESS(vt_testpmd_start(&s->pmd, "takeover", v, 2, NULL, 0), "testpmd");
@@ -288,14 +297,16 @@ takeover_under_traffic(struct tk_scene *s)
 	TEST_RUN(still_forwarding(&s->sw, "the start"));
 	TEST_RUN(failed_takeovers(s));
 	before = switch_rx(&s->sw);
-	TEST_ASSERT_SUCCESS(vt_vswitch_takeover(&nw, &s->sw, NULL, NULL, why, sizeof(why)),
+	TEST_ASSERT_SUCCESS(vt_vswitch_takeover(&nw, &s->sw, NULL, s->opts, why, sizeof(why)),
 			    "take-over: %s", why);
 	vt_machine_load(load, sizeof(load)); /* the load the take-over ran under */
 	vt_proc_wait_output(&s->sw.proc, "this process ends", 5000);
 	print_line(&s->sw, "takeover: handed over");
+	gave_dir = vt_proc_output_has(&s->sw.proc, "left to the process taking over");
 	st = vt_vswitch_wait_exit(&s->sw, 10000);
 	TEST_ASSERT_EQUAL(st, 0, "the old switch exits 0 after handing over");
 	s->sw = nw;
+	TEST_ASSERT(gave_dir, "the old switch gave its state directory up");
 	gap = gap_ms(&s->sw);
 	printf("take-over: forwarding gap %.2f ms; %s (%s)\n", gap, reopen_line(&s->sw), load);
 	print_line(&s->sw, "takeover: took over");
@@ -338,7 +349,13 @@ test_app_takeover_under_traffic(void)
 	/* A port that cannot be handed over: closed by the old switch, opened by the new. */
 	s.specs[3] = "ethdev,devargs=net_null0,no-rx=1,name=null0";
 	s.specs[4] = NULL;
-	if (vt_vswitch_start(&s.sw, NULL, s.specs, NULL, why, sizeof(why)) != 0) {
+	vt_path(s.state, sizeof(s.state), "tk-state");
+	vt_rm_tree(s.state);
+	TEST_ASSERT_SUCCESS(mkdir(s.state, 0700), "mkdir %s", s.state);
+	s.opts[0] = "--state-dir";
+	s.opts[1] = s.state;
+	s.opts[2] = NULL;
+	if (vt_vswitch_start(&s.sw, NULL, s.specs, s.opts, why, sizeof(why)) != 0) {
 		printf("FAIL: %s\n", why);
 		return TEST_FAILED;
 	}
@@ -351,6 +368,7 @@ test_app_takeover_under_traffic(void)
 	vt_vswitch_stop(&s.sw, SIGTERM);
 	for (int i = 0; i < 3; i++)
 		unlink(s.sock[i]);
+	vt_rm_tree(s.state);
 	return rc;
 }
 REGISTER_TEST(app_takeover_under_traffic, interop, test_app_takeover_under_traffic)

@@ -231,6 +231,38 @@ test_return_in_order(void)
 REGISTER_TEST(virtq_split_device_in_order_batches_used_entries, fast, test_return_in_order)
 
 static int
+test_return_held(void)
+{
+	struct vq_env e;
+	struct vq_burst b;
+	struct vq_used *u;
+
+	TEST_ASSERT_SUCCESS(vq_env_raw(&e, 8, 0, 4096), "env");
+	u = used_ring(&e);
+	for (uint16_t i = 0; i < 5; i++) {
+		vq_env_split_desc(&e, i, vq_env_ga(&e, i * 256), 256, 0, 0);
+		vq_env_split_push(&e, i);
+	}
+	TEST_ASSERT_EQUAL(vq_dev_take(&e.dev, &b, 2), 2, "take two");
+	vq_split_dev_return_held(&e.dev, &b);
+	TEST_ASSERT_EQUAL(u->idx, 0, "held: the driver sees nothing");
+	TEST_ASSERT(u->ring[0].id == 0 && u->ring[1].id == 1, "entries written");
+	TEST_ASSERT_EQUAL(vq_dev_take(&e.dev, &b, 2), 2, "take two more");
+	vq_split_dev_return_held(&e.dev, &b);
+	TEST_ASSERT_EQUAL(u->idx, 0, "still nothing");
+	vq_split_dev_publish(&e.dev);
+	TEST_ASSERT_EQUAL(u->idx, 4, "one store publishes both bursts");
+	TEST_ASSERT(u->ring[2].id == 2 && u->ring[3].id == 3, "in order");
+	TEST_ASSERT(vq_dev_call_needed(&e.dev), "one call for both");
+	TEST_ASSERT_EQUAL(vq_dev_take(&e.dev, &b, 8), 1, "the last chain");
+	vq_dev_return(&e.dev, &b);
+	TEST_ASSERT_EQUAL(u->idx, 5, "an ordinary return after a publication");
+	vq_env_free(&e);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(virtq_split_device_holds_returns_until_published, fast, test_return_held)
+
+static int
 test_call_flags(void)
 {
 	struct vq_env e;

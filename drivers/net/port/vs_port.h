@@ -130,6 +130,14 @@ struct vs_port_env {
 	 */
 	void (*state_changed)(struct vs_port *port, void *arg);
 	void *arg; /**< passed to state_changed */
+	/**
+	 * A directory (tmpfs, e.g. under /run) where drivers keep what must
+	 * survive a crash of the process, so that a restarted switch can
+	 * finish what the killed one left half done (the vhost-user port's
+	 * transactions, doc/vhost_user_port.md). NULL: nothing is kept, and
+	 * rx_done/tx_flush are not needed.
+	 */
+	const char *state_dir;
 };
 
 /**
@@ -248,6 +256,21 @@ struct vs_port_ops {
 	uint16_t (*tx_burst)(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts,
 			     uint16_t nb);
 	/**
+	 * Optional. Every packet of the last rx_burst on @p queue (by this
+	 * thread) was sent or dropped: the port may now tell its peer that
+	 * they were consumed (a vhost-user port in crash-safe mode returns
+	 * the guest's transmit chains only then, together with the receive
+	 * buffers filled meanwhile). The engine calls it after forwarding
+	 * each non-empty burst; NULL when the port does not need it.
+	 */
+	void (*rx_done)(struct vs_port *port, uint16_t queue);
+	/**
+	 * Optional. Makes what this thread sent on @p queue visible to the
+	 * peer now, before rx_done: the engine calls it before releasing the
+	 * lock of a tx queue shared between workers.
+	 */
+	void (*tx_flush)(struct vs_port *port, uint16_t queue);
+	/**
 	 * Starts listening/connecting/polling. Called once, after create.
 	 * Returns 0 or a negative errno (then only destroy follows).
 	 */
@@ -334,6 +357,22 @@ static inline uint16_t
 vs_port_tx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb)
 {
 	return port->ops->tx_burst(port, queue, pkts, nb);
+}
+
+/** Fast-path wrapper: @see vs_port_ops.rx_done (no-op when the port has none). */
+static inline void
+vs_port_rx_done(struct vs_port *port, uint16_t queue)
+{
+	if (port->ops->rx_done != NULL)
+		port->ops->rx_done(port, queue);
+}
+
+/** Fast-path wrapper: @see vs_port_ops.tx_flush (no-op when the port has none). */
+static inline void
+vs_port_tx_flush(struct vs_port *port, uint16_t queue)
+{
+	if (port->ops->tx_flush != NULL)
+		port->ops->tx_flush(port, queue);
 }
 
 /**

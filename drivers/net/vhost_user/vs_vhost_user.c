@@ -475,6 +475,29 @@ static const struct vs_port_ops vu_ops = {
 	.onecopy = &vu_onecopy_ops,
 };
 
+/*
+ * With a state directory: transactions end in rx_done (vs_vhost_user_txn.c).
+ * Otherwise the same ops: one copy journals its returns too, and a
+ * hand-over passes the state directory on (vs_vhost_user_handover.c).
+ */
+static const struct vs_port_ops vu_ops_crash_safe = {
+	.rx_burst = vu_rx_burst,
+	.tx_burst = vu_tx_burst,
+	.rx_done = vu_rx_done,
+	.tx_flush = vu_tx_flush,
+	.start = vu_start,
+	.stop = vu_stop,
+	.info_get = vu_info_get,
+	.stats_get = vu_stats_get,
+	.stats_reset = vu_stats_reset,
+	.destroy = vu_destroy,
+	.handover_save = vu_handover_save,
+	.handover_resume = vu_handover_resume,
+	.handover_load = vu_handover_load,
+	.handover_release = vu_handover_release,
+	.onecopy = &vu_onecopy_ops,
+};
+
 /* ---- create ---- */
 
 static int
@@ -529,6 +552,10 @@ vu_create(const char *name, struct vs_port_spec *spec, const struct vs_port_env 
 		snprintf(err, errlen, "the mbuf pool has no data room past the headroom");
 		return NULL;
 	}
+	if (env->state_dir != NULL && vu_txn_setup(env->state_dir) != 0) {
+		snprintf(err, errlen, "state directory %s unusable (see the log)", env->state_dir);
+		return NULL;
+	}
 	p = vu_zalloc("vs_vu_port", sizeof(*p), env->socket_id);
 	if (p == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -547,7 +574,9 @@ vu_create(const char *name, struct vs_port_spec *spec, const struct vs_port_env 
 		       "%s: no SIGBUS containment: a front-end that pulls its memory "
 		       "away will crash the process",
 		       name);
-	p->base.ops = &vu_ops;
+	p->crash_safe = env->state_dir != NULL;
+	p->base.ops = p->crash_safe ? &vu_ops_crash_safe : &vu_ops;
+	p->key = vu_port_key(name);
 	p->base.env = *env;
 	snprintf(p->base.name, sizeof(p->base.name), "%s", name);
 	snprintf(p->path, sizeof(p->path), "%s", path);

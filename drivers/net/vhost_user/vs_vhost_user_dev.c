@@ -104,11 +104,17 @@ vu_sync(struct vs_vu_port *p)
 		rte_rcu_qsbr_synchronize(p->base.env.qsbr, RTE_QSBR_THRID_INVALID);
 }
 
-/* A guest TX ring (odd index), disabled: drained and discarded, not forwarded. */
+/*
+ * A guest TX ring (odd index) the front-end disabled: drained and
+ * discarded, not forwarded. Only once it was enabled on this connection:
+ * QEMU (vhost_dev_start) and DPDK's virtio_user start every ring and enable
+ * it right after, and what a guest queued while the switch was away (a
+ * crash restart) must be forwarded then, not discarded in between.
+ */
 static bool
 vu_discards(const struct vs_vu_port *p, unsigned int idx)
 {
-	return (idx & 1) && !p->enabled[idx];
+	return (idx & 1) && !p->enabled[idx] && p->was_enabled[idx];
 }
 
 static void
@@ -301,6 +307,10 @@ vu_ring_start(struct vs_vu_port *p, const struct vh_user_ring *ring)
 	cfg.state.used_idx = ring->base.used_idx;
 	cfg.state.used_wrap = ring->base.used_wrap;
 	if (!ring->packed) {
+		/* A killed instance may have committed returns it did not
+		 * publish: publish them first (vs_vhost_user_txn.c). */
+		if (p->crash_safe)
+			vu_redo_ring(p, ring);
 		/*
 		 * Split: every chain taken is returned within its burst, so at
 		 * every stop the used index is where the next available entry
@@ -353,11 +363,14 @@ vu_ring_start(struct vs_vu_port *p, const struct vh_user_ring *ring)
 	r->call_fd = ring->call_fd;
 	r->err_fd = ring->err_fd;
 	r->port = p;
+	r->used_gpa = ring->used_gpa;
+	r->hold = p->crash_safe && !ring->packed;
 	/* Memory the front-end can pull away (vhost_guard.h): bursts run armed. */
 	r->guard = p->mem_can_fault || ring->log != NULL || ring->inflight != NULL;
 	p->starting = NULL;
 	p->ring[idx] = r;
 	p->enabled[idx] = ring->enabled;
+	p->was_enabled[idx] |= ring->enabled;
 	vu_publish(p, idx);
 	vu_call_once(r);
 	VU_LOG(DEBUG, "%s: ring %u started (%u entries, %s, %s%s)", p->base.name, idx, ring->size,
@@ -435,6 +448,7 @@ dev_ring_enabled(void *dev, unsigned int idx, bool enabled)
 	/* Out of one array, a grace period, into the other: never both at once. */
 	vu_unpublish(p, idx);
 	p->enabled[idx] = enabled;
+	p->was_enabled[idx] |= enabled;
 	vu_publish(p, idx);
 	vu_state_update(p);
 }
@@ -505,7 +519,10 @@ dev_mem_changed(void *dev, const struct vh_mem_table *mem)
 static void
 dev_reset(void *dev)
 {
-	((struct vs_vu_port *)dev)->features = 0;
+	struct vs_vu_port *p = dev;
+
+	p->features = 0;
+	memset(p->was_enabled, 0, sizeof(p->was_enabled));
 }
 
 /* A RARP frame announcing @p mac (as QEMU's announce_self and DPDK build it). */
@@ -595,6 +612,7 @@ vu_device_release(struct vs_vu_port *p)
 		vu_free(p->ring[i]);
 		p->ring[i] = NULL;
 		p->enabled[i] = false;
+		p->was_enabled[i] = false;
 	}
 	vu_free(p->map);
 	p->map = NULL;

@@ -141,6 +141,8 @@ vu_is_inject_ctx(struct vs_port *port, const void *ctx)
 static __rte_always_inline uint16_t
 vu_rx_frames_ring(struct vu_ring *r, struct vs_port_frame *f, uint16_t nb, void **ctx)
 {
+	uint16_t n;
+
 	/* An empty ring, the common poll, costs one look (as vu_rx_burst). */
 	if (vq_dev_avail_hint(&r->vq, 1) == 0) {
 		if (unlikely(vq_dev_error(&r->vq) != 0))
@@ -148,7 +150,12 @@ vu_rx_frames_ring(struct vu_ring *r, struct vs_port_frame *f, uint16_t nb, void 
 		return 0;
 	}
 	*ctx = r;
-	return vu_take_frames(r, f, nb);
+	n = vu_take_frames(r, f, nb);
+	/* Crash-safe mode: the poll is a transaction from here to
+	 * rx_frames_done (vs_vhost_user_txn.c). */
+	if (unlikely(r->hold) && n > 0)
+		vu_txn_join(r);
+	return n;
 }
 
 /* Memory that may fault: armed. After a fault nothing is handed over (the ring is failed). */
@@ -260,9 +267,13 @@ static __rte_always_inline void
 vu_frames_return(struct vu_ring *r)
 {
 	/* Transmitted buffers are returned with used length 0 (5.1.6.2). */
-	vq_dev_return(&r->vq, &r->burst);
-	if (vq_dev_call_needed(&r->vq))
-		vu_ring_call(r);
+	if (unlikely(r->hold)) {
+		vu_txn_end(r, &r->burst);
+	} else {
+		vq_dev_return(&r->vq, &r->burst);
+		if (vq_dev_call_needed(&r->vq))
+			vu_ring_call(r);
+	}
 	if (unlikely(vq_dev_error(&r->vq) != 0))
 		vu_ring_fail(r);
 }
@@ -417,9 +428,13 @@ vu_put_burst(struct vu_ring *r, const struct vs_port_frame *const *f, uint16_t n
 		bytes += f[p]->len;
 	}
 	if (k > 0) {
-		vq_dev_return(&r->vq, b);
-		if (vq_dev_call_needed(&r->vq))
-			vu_ring_call(r);
+		if (unlikely(r->hold)) {
+			vu_ring_return(r, b, true);
+		} else {
+			vq_dev_return(&r->vq, b);
+			if (vq_dev_call_needed(&r->vq))
+				vu_ring_call(r);
+		}
 		VU_ADD(r->stats->packets, k);
 		VU_ADD(r->stats->bytes, bytes);
 	}

@@ -190,6 +190,10 @@ vu_handover_save(struct vs_port *port, struct vs_port_handover *h)
 		vs_evloop_cancel_timer(port->env.loop, p->retry_timer);
 		p->retry_timer = 0;
 	}
+	/* Workers stopped, every transaction published: the state directory
+	 * (crash-safe mode) goes to the new process with the ports. */
+	if (p->crash_safe)
+		vu_txn_suspend();
 	VU_LOG(INFO, "%s: saved for a hand-over (%s, %u fds)", port->name,
 	       p->be != NULL ? "connected" : "not connected", h->nfds);
 	return 0;
@@ -210,6 +214,8 @@ vu_handover_resume(struct vs_port *port)
 			VU_LOG(ERR, "%s: cannot watch the connection again", port->name);
 		vh_user_backend_resume(p->be);
 	}
+	if (p->crash_safe)
+		vu_txn_resume();
 	/* The rings run again: one report of the outcome, if any changed. */
 	p->ho_saved = false;
 	vu_state_update(p);

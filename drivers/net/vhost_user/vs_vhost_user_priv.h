@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <rte_common.h>
 #include <rte_log.h>
@@ -68,6 +69,7 @@ struct vu_stats {
 } __rte_cache_aligned;
 
 struct vs_vu_port;
+struct vu_txn;
 
 /* One started ring: what a burst needs, built on ring_started(). */
 struct vu_ring {
@@ -82,6 +84,9 @@ struct vu_ring {
 	int err_fd;		/* eventfd to report a broken ring, -1: none */
 	bool mrg_rxbuf;		/* VIRTIO_NET_F_MRG_RXBUF negotiated */
 	bool broken;		/* the data path saw the queue break */
+	bool hold;		/* crash-safe: returns are held for a transaction */
+	struct vu_txn *txn;	/* the transaction holding returns now, or NULL */
+	uint64_t used_gpa;	/* guest address of the used ring (journal records) */
 	bool guard;		/* its memory may fault: bursts arm a vh_guard */
 	struct rte_mbuf *spare; /* one-copy: the mbuf frame_to_mbuf fills (for a recovery) */
 	/* What a burst holds, for a recovery from SIGBUS (vu_rx_fault()). */
@@ -125,7 +130,8 @@ struct vs_vu_port {
 	struct vu_ring *ring[VU_MAX_RINGS]; /* started rings */
 	struct vu_ring *starting;	    /* a ring being started, not yet in ring[] */
 	bool enabled[VU_MAX_RINGS];
-	struct vq_memmap *map; /* the memory table, as lib/virtq's region map */
+	bool was_enabled[VU_MAX_RINGS]; /* enabled once on this connection */
+	struct vq_memmap *map;		/* the memory table, as lib/virtq's region map */
 	struct vh_user_backend *be;
 	struct vh_user_backoff backoff;
 	int listen_fd;
@@ -143,8 +149,10 @@ struct vs_vu_port {
 	bool broken;	     /* closed for a fault; cleared by the next connection */
 	uint16_t nb_qp;	     /* queue pairs configured */
 	uint16_t mtu;	     /* NET_SET_MTU, 0 if never sent */
+	uint64_t key;	     /* vu_port_key(name): names the port in journal records */
 	bool client;
 	bool started;
+	bool crash_safe;  /* env.state_dir: transactions and redo (vs_vhost_user_txn.c) */
 	bool handed_over; /* saved and released: leave the socket file alone */
 	bool ho_saved;	  /* handover_save done, resume or release to follow */
 	mode_t sock_mode;
@@ -220,6 +228,74 @@ int vu_inject_rarp(struct vs_vu_port *p, const uint8_t mac[6]);
 /* The data path (vs_vhost_user_rxtx.c). */
 uint16_t vu_rx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb);
 uint16_t vu_tx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb);
+/* Crash-safe mode: the ops rx_done and tx_flush (see vs_port.h). */
+void vu_rx_done(struct vs_port *port, uint16_t queue);
+void vu_tx_flush(struct vs_port *port, uint16_t queue);
+
+/* Interrupts the guest of @p r. */
+static inline void
+vu_call(const struct vu_ring *r)
+{
+	static const uint64_t one = 1;
+
+	if (r->call_fd >= 0) {
+		ssize_t rc = write(r->call_fd, &one, sizeof(one));
+
+		(void)rc; /* a full counter (EAGAIN) still wakes the guest */
+	}
+}
+
+/*
+ * Crash-safe publication (vs_vhost_user_txn.c). A transaction is one
+ * worker's poll of one queue: the rings whose returns it holds, and their
+ * used index when it began holding.
+ */
+#define VU_TXN_MAX_RINGS 32
+
+struct vu_txn {
+	unsigned int n;
+	struct vu_ring *ring[VU_TXN_MAX_RINGS];
+	uint16_t from[VU_TXN_MAX_RINGS];
+	struct vu_journal *j;
+};
+
+/* The port's name as a journal key. */
+uint64_t vu_port_key(const char *name);
+/* Control thread, once per state directory: reads what a killed instance
+ * committed, creates a journal per worker lcore. */
+int vu_txn_setup(const char *dir);
+/* This lcore's transaction, or NULL. */
+struct vu_txn *vu_txn_self(void);
+/* Adds @p r to @p t (no-op if there); false when @p t is full. */
+bool vu_txn_add(struct vu_txn *t, struct vu_ring *r);
+/* Journals, publishes and calls every ring of @p t; empties it. */
+void vu_txn_commit(struct vu_txn *t);
+/* Takes broken ring @p r out of its transaction without publishing (its
+ * memory faulted: nothing more is written there). */
+void vu_txn_forget(struct vu_ring *r);
+/* Publishes @p r now and takes it out of @p t (if there). */
+void vu_txn_release(struct vu_txn *t, struct vu_ring *r);
+/*
+ * The data path's side (vs_vhost_user_rxtx.c, vs_vhost_user_fwd.c): returns
+ * burst @p b of @p r held in this lcore's transaction, or at once when there
+ * is none; the receive side opens one, the transmit side (@p join_only)
+ * only joins an open one.
+ */
+void vu_ring_return(struct vu_ring *r, const struct vq_burst *b, bool join_only);
+/* One copy: guest TX ring @p r opens this lcore's transaction ... */
+void vu_txn_join(struct vu_ring *r);
+/* ... and ends it: its chains in @p b returned, the transaction committed. */
+void vu_txn_end(struct vu_ring *r, const struct vq_burst *b);
+/* Control thread, ring start: publishes what a killed instance committed. */
+void vu_redo_ring(struct vs_vu_port *p, const struct vh_user_ring *ring);
+/*
+ * A hand-over (vswitch --takeover), control thread, workers stopped: the
+ * other process takes the state directory (suspend lets go of its lock);
+ * if the hand-over fails, resume takes it back and starts the journals
+ * again (the other process may have started them anew).
+ */
+void vu_txn_suspend(void);
+void vu_txn_resume(void);
 
 /* Any thread, after a SIGBUS recovered in @p owner's memory: tells its control thread. */
 void vu_memory_fault(void *owner, uintptr_t addr);

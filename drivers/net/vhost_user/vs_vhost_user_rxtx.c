@@ -29,18 +29,6 @@
 
 /* ---- notifications ---- */
 
-static inline void
-vu_call(const struct vu_ring *r)
-{
-	static const uint64_t one = 1;
-
-	if (r->call_fd >= 0) {
-		ssize_t rc = write(r->call_fd, &one, sizeof(one));
-
-		(void)rc; /* a full counter (EAGAIN) still wakes the guest */
-	}
-}
-
 /* The queue broke during this burst: count it once and tell the front-end. */
 static void __rte_noinline __rte_cold
 vu_ring_broken(struct vu_ring *r)
@@ -56,6 +44,63 @@ vu_ring_broken(struct vu_ring *r)
 
 		(void)rc;
 	}
+}
+
+/* ---- crash-safe mode: returns held for this lcore's transaction ---- */
+
+/*
+ * Returns burst @p b of @p r held in this lcore's transaction, or at once
+ * when there is none. The receive side opens one; the transmit side
+ * (@p join_only) only joins an open one, so that what comes from a port
+ * without transactions (an uplink) is published as before.
+ */
+void __rte_noinline
+vu_ring_return(struct vu_ring *r, const struct vq_burst *b, bool join_only)
+{
+	struct vu_txn *t = vu_txn_self();
+
+	if (t != NULL && (!join_only || t->n > 0) && vu_txn_add(t, r)) {
+		vq_split_dev_return_held(&r->vq, b);
+		return;
+	}
+	vq_dev_return(&r->vq, b);
+	if (vq_dev_call_needed(&r->vq))
+		vu_call(r);
+}
+
+/* An rx_burst that took chains but hands the engine no packet: no rx_done
+ * follows, so the transaction ends here. */
+static void __rte_noinline
+vu_rx_nothing(void)
+{
+	struct vu_txn *t = vu_txn_self();
+
+	if (t != NULL && t->n > 0)
+		vu_txn_commit(t);
+}
+
+void
+vu_rx_done(struct vs_port *port, uint16_t queue)
+{
+	struct vu_txn *t = vu_txn_self();
+
+	(void)port;
+	(void)queue;
+	if (t != NULL && t->n > 0)
+		vu_txn_commit(t);
+}
+
+void
+vu_tx_flush(struct vs_port *port, uint16_t queue)
+{
+	struct vu_txn *t = vu_txn_self();
+	struct vu_ring *r;
+
+	if (t == NULL || t->n == 0 || queue >= VS_PORT_MAX_QUEUES)
+		return;
+	r = __atomic_load_n(&vu_port(port)->live[2 * queue], __ATOMIC_ACQUIRE);
+	if (r != NULL && r->txn == t)
+		vu_txn_release(t, r);
 }
 
 void __rte_noinline __rte_cold
@@ -264,9 +309,13 @@ vu_dequeue_burst(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
 	if (unlikely(errors | drops))
 		out = vu_compact(pkts, k);
 	/* Transmitted buffers are returned with used length 0 (5.1.6.2). */
-	vq_dev_return(&r->vq, b);
-	if (vq_dev_call_needed(&r->vq))
-		vu_call(r);
+	if (unlikely(r->hold)) {
+		vu_ring_return(r, b, false);
+	} else {
+		vq_dev_return(&r->vq, b);
+		if (vq_dev_call_needed(&r->vq))
+			vu_call(r);
+	}
 	if (unlikely(vq_dev_error(&r->vq) != 0))
 		vu_ring_broken(r);
 	r->nheld = 0;
@@ -295,6 +344,8 @@ vu_dequeue(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
 		if (n < want)
 			break;
 	}
+	if (unlikely(r->hold && done == 0))
+		vu_rx_nothing();
 	return done;
 }
 
@@ -370,6 +421,9 @@ vu_ring_fault(struct vu_ring *r, const struct vh_guard *g)
 	vq_dev_fail(&r->vq, -EFAULT, "guest memory at 0x%" PRIxPTR " is gone (SIGBUS)",
 		    g->fault_addr);
 	vu_ring_broken(r);
+	/* Crash-safe mode: its held returns are never published (the guest
+	 * resets the ring); the other rings of the transaction still are. */
+	vu_txn_forget(r);
 	vu_memory_fault(g->fault_owner, g->fault_addr);
 }
 
@@ -674,9 +728,13 @@ vu_enqueue_burst(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb, bool *s
 		bytes += m->pkt_len;
 	}
 	if (k > 0) {
-		vq_dev_return(&r->vq, b);
-		if (vq_dev_call_needed(&r->vq))
-			vu_call(r);
+		if (unlikely(r->hold)) {
+			vu_ring_return(r, b, true);
+		} else {
+			vq_dev_return(&r->vq, b);
+			if (vq_dev_call_needed(&r->vq))
+				vu_call(r);
+		}
 		vu_free_sent(pkts, k);
 		VU_ADD(r->stats->packets, k);
 		VU_ADD(r->stats->bytes, bytes);
