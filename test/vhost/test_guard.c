@@ -115,15 +115,29 @@ child_faults(bool record, bool arm)
 	return st;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define VT_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VT_SANITIZED 1
+#endif
+#endif
+
 /*
  * Died of the fault: killed by SIGBUS, or (under a sanitizer, whose handler
- * was there first and is chained to) reported and exited with status 1.
+ * was there first and is chained to) reported and then exited with status 1
+ * or aborted (ASAN_OPTIONS=abort_on_error=1, as CI runs it).
  */
 static bool
 died_of_sigbus(int st)
 {
-	if (WIFSIGNALED(st))
+	if (WIFSIGNALED(st)) {
+#ifdef VT_SANITIZED
+		if (WTERMSIG(st) == SIGABRT)
+			return true;
+#endif
 		return WTERMSIG(st) == SIGBUS;
+	}
 	return WIFEXITED(st) && WEXITSTATUS(st) == 1;
 }
 
