@@ -61,11 +61,93 @@ fast_rebuild(struct vq_memmap *m)
 	f->n = n;
 }
 
+/* Bit k set: region @p r has a chunk of 2^@p shift bytes in direct slot k. */
+static uint32_t
+direct_slots(const struct vq_mem_region *r, unsigned int shift)
+{
+	const uint64_t c0 = r->guest_addr >> shift, c1 = (r->guest_addr + r->size - 1) >> shift;
+	uint32_t mask = 0;
+
+	if (c1 - c0 >= VQ_MEMMAP_DIRECT - 1)
+		return (1u << VQ_MEMMAP_DIRECT) - 1;
+	for (uint64_t c = c0; c <= c1; c++)
+		mask |= 1u << (c % VQ_MEMMAP_DIRECT);
+	return mask;
+}
+
+/*
+ * Gives each slot at @p shift to a region, largest first (@p order), each
+ * taking the slots no larger one took; @p owner[k] is the region of slot k
+ * or -1. Returns the bytes of the regions that own every slot they touch.
+ */
+static uint64_t
+direct_assign(const struct vq_memmap *m, const uint32_t *order, unsigned int shift, int *owner)
+{
+	uint32_t taken = 0;
+	uint64_t served = 0;
+
+	for (unsigned int k = 0; k < VQ_MEMMAP_DIRECT; k++)
+		owner[k] = -1;
+	for (uint32_t i = 0; i < m->nregions; i++) {
+		const struct vq_mem_region *r = &m->region[order[i]];
+		const uint32_t want = direct_slots(r, shift), mine = want & ~taken;
+
+		for (uint32_t left = mine; left != 0; left &= left - 1)
+			owner[__builtin_ctz(left)] = (int)order[i];
+		taken |= mine;
+		if (mine == want)
+			served += r->size;
+	}
+	return served;
+}
+
+/* Rebuilds the direct table (struct vq_memmap_direct) for several regions. */
+static void
+direct_rebuild(struct vq_memmap *m)
+{
+	struct vq_memmap_direct *d = &m->direct;
+	uint32_t order[VQ_MEMMAP_MAX_REGIONS];
+	unsigned int best_shift = VQ_MEMMAP_DIRECT_MIN_SHIFT;
+	uint64_t best = 0;
+	int owner[VQ_MEMMAP_DIRECT];
+
+	memset(d, 0, sizeof(*d));
+	d->shift = VQ_MEMMAP_DIRECT_MIN_SHIFT - VQ_MEMMAP_SLOT_SHIFT;
+	if (m->identity || m->nregions < 2)
+		return;
+	for (uint32_t i = 0; i < m->nregions; i++)
+		pick_insert(m, order, i, i);
+	for (unsigned int s = VQ_MEMMAP_DIRECT_MIN_SHIFT; s < 64; s++) {
+		const uint64_t served = direct_assign(m, order, s, owner);
+
+		if (served > best) {
+			best = served;
+			best_shift = s;
+		}
+	}
+	if (best == 0)
+		return;
+	direct_assign(m, order, best_shift, owner);
+	for (unsigned int k = 0; k < VQ_MEMMAP_DIRECT; k++) {
+		if (owner[k] < 0)
+			continue;
+		const struct vq_mem_region *r = &m->region[owner[k]];
+
+		d->slot[k].start = r->guest_addr;
+		d->slot[k].size = r->size;
+		d->slot[k].delta = r->host_addr - r->guest_addr;
+		d->slot[k].end = r->guest_addr + r->size;
+	}
+	d->shift = best_shift - VQ_MEMMAP_SLOT_SHIFT;
+	d->on = 1;
+}
+
 void
 vq_memmap_init(struct vq_memmap *m)
 {
 	memset(m, 0, sizeof(*m));
 	fast_rebuild(m);
+	direct_rebuild(m);
 }
 
 void
@@ -80,6 +162,7 @@ vq_memmap_init_identity(struct vq_memmap *m)
 	m->region[0].host_addr = 0;
 	m->nregions = 1;
 	fast_rebuild(m);
+	direct_rebuild(m);
 }
 
 int
@@ -104,6 +187,7 @@ vq_memmap_add(struct vq_memmap *m, uint64_t guest_addr, uint64_t size, void *hos
 	m->region[m->nregions].host_addr = h;
 	m->nregions++;
 	fast_rebuild(m);
+	direct_rebuild(m);
 	return 0;
 }
 

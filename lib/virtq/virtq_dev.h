@@ -349,16 +349,30 @@ int vq_packed_dev_walk(struct vq_dev *q, uint16_t slot, uint8_t wrap, uint16_t f
  * Fast-path state of one take call (internal). The inline take loops keep
  * it in registers: stores into the burst could alias the queue's fields,
  * so the queue is read once per call, not once per chain.
+ *
+ * @c multi is a constant in each copy of a take loop (vq_take_multi()
+ * picks the copy once per call): false, a map of one region, the cache
+ * alone (two compares); true, a map of several regions, the map's direct
+ * table first (struct vq_memmap_direct), then the cache.
  */
 struct vq_take {
 	struct vq_memcache mc;	     /* the region of the last hit (the queue's cache) */
 	const struct vq_memmap *map; /* the queue's map, for its fast table */
 	unsigned int nchain;	     /* chains in the burst so far */
 	unsigned int nseg;	     /* segments in the burst so far */
+	bool multi;		     /* constant: which lookup this copy makes */
+	uint64_t delta;		     /* multi: host minus guest address of the last hit */
 };
 
-/* The state a take call starts from. */
-#define VQ_TAKE_INIT(q) ((struct vq_take){(q)->cache, (q)->map, 0, 0})
+/* The state a take call starts from; @p multi a constant (see vq_take_multi()). */
+#define VQ_TAKE_INIT(q, multi) ((struct vq_take){(q)->cache, (q)->map, 0, 0, (multi), 0})
+
+/* Whether the queue's map takes the several-regions lookup (once per call). */
+static inline __attribute__((always_inline)) bool
+vq_take_multi(const struct vq_dev *q)
+{
+	return q->map->direct.on != 0;
+}
 
 /* Whether [addr, addr + len) lies wholly in @p c. */
 static inline __attribute__((always_inline)) bool
@@ -369,16 +383,28 @@ vq_memcache_holds(const struct vq_memcache *c, uint64_t addr, uint32_t len)
 	return off < c->size && len <= c->size - off;
 }
 
+/* vq_take_hit() for a map of several regions: the direct table, one lookup
+ * whichever region, however buffers alternate between regions. */
+static inline __attribute__((always_inline)) bool
+vq_take_hit_multi(struct vq_take *t, uint64_t addr, uint32_t len)
+{
+	return vq_memmap_direct_find(t->map, addr, len, &t->delta);
+}
+
 /*
- * Whether [addr, addr + len) lies in one region: the last one hit, else
- * one of the map's fast table (vq_memmap_fast_find(): the same cost for
- * any of its regions, however the buffers alternate between them), which
- * becomes the last one hit. A miss goes to the out-of-line walk, which
- * decides (a region past the table, a range across two, or none).
+ * Whether [addr, addr + len) lies in one region the fast path knows. One
+ * region (@c multi false): the last one hit, else one of the map's fast
+ * table (vq_memmap_fast_find()), which becomes the last one hit. Several:
+ * the direct table alone (vq_memmap_direct_find()): keeping the cache
+ * beside it costs registers the loop needs. A miss goes to the
+ * out-of-line walk, which decides (a region that owns no slot there, a
+ * range across two, or none).
  */
 static inline __attribute__((always_inline)) bool
 vq_take_hit(struct vq_take *t, uint64_t addr, uint32_t len)
 {
+	if (t->multi)
+		return vq_take_hit_multi(t, addr, len);
 	if (__builtin_expect(vq_memcache_holds(&t->mc, addr, len), 1))
 		return true;
 	return vq_memmap_fast_find(t->map, addr, len, &t->mc);
@@ -388,7 +414,7 @@ vq_take_hit(struct vq_take *t, uint64_t addr, uint32_t len)
 static inline __attribute__((always_inline)) uint8_t *
 vq_take_ptr(const struct vq_take *t, uint64_t addr)
 {
-	return (uint8_t *)(uintptr_t)(addr + t->mc.delta);
+	return (uint8_t *)(uintptr_t)(addr + (t->multi ? t->delta : t->mc.delta));
 }
 
 /* Appends a one-element chain @p id at host pointer @p p. */

@@ -64,8 +64,44 @@ struct vq_memmap_fast {
 	uint32_t n; /**< entries in use */
 };
 
+/** Slots of the direct table (vq_memmap_direct_find()); a power of two. */
+#define VQ_MEMMAP_DIRECT 16
+/** Smallest chunk of guest addresses a direct slot covers: 2^12 bytes. */
+#define VQ_MEMMAP_DIRECT_MIN_SHIFT 12
+/* log2 of sizeof(struct vq_memmap_slot). */
+#define VQ_MEMMAP_SLOT_SHIFT 5
+
+/** One slot of the direct table: a region as a struct vq_memcache, padded. */
+struct vq_memmap_slot {
+	uint64_t start; /**< guest address of the region */
+	uint64_t size;	/**< region size; 0: the slot is empty */
+	uint64_t delta; /**< host address minus guest address (mod 2^64) */
+	uint64_t end;	/**< start + size (a region never ends at 2^64) */
+};
+
+/**
+ * The device fast path's table for maps of several regions (kept by
+ * vq_memmap_add(); internal). Guest addresses are cut into chunks of
+ * 2^shift bytes; chunk c maps to slot c % VQ_MEMMAP_DIRECT, which names
+ * the one region that owns it: picked by size, largest first, a region
+ * owns the slots its chunks fall in that no larger region owns, and the
+ * shift is the smallest one that leaves the most bytes in regions owning
+ * all their slots (for an x86 guest's "below 4 GiB" and "above 4 GiB"
+ * regions, 2^32 or more). A lookup is a shift, a mask and the bounds check
+ * of that one region, whichever region it is and however buffers
+ * alternate between regions.
+ */
+struct vq_memmap_direct {
+	struct vq_memmap_slot slot[VQ_MEMMAP_DIRECT];
+	uint32_t shift; /**< log2 of a chunk's bytes, minus VQ_MEMMAP_SLOT_SHIFT */
+	uint32_t on;	/**< nonzero: the map has several regions and some own slots */
+};
+
 /** A set of non-overlapping regions. */
 struct vq_memmap {
+	/** The fast path's table for several regions (first: its slots are
+	 * then at the map's own address, which the fast path holds). */
+	struct vq_memmap_direct direct;
 	uint32_t nregions; /**< regions in use */
 	uint32_t identity; /**< nonzero: vq_memmap_init_identity() was used */
 	struct vq_mem_region region[VQ_MEMMAP_MAX_REGIONS];
@@ -167,6 +203,34 @@ vq_memmap_fast_find(const struct vq_memmap *m, uint64_t addr, uint64_t len, stru
 	if (off >= r[i].size || len > r[i].size - off)
 		return false;
 	*out = r[i];
+	return true;
+}
+
+/**
+ * Finds the region of the map's direct table (struct vq_memmap_direct) that
+ * holds [addr, addr + len) whole: the slot of @p addr's chunk, then its
+ * bounds check. Refuses (false) a range outside that slot's region (in no
+ * region, straddling two, or in a region that owns no slot there): the
+ * caller then tries its cache and the slow path, which decide.
+ *
+ * @param m the map
+ * @param addr guest address
+ * @param len bytes
+ * @param delta set to host minus guest address of the region found
+ * @return whether it was found
+ */
+static inline __attribute__((always_inline)) bool
+vq_memmap_direct_find(const struct vq_memmap *m, uint64_t addr, uint64_t len, uint64_t *delta)
+{
+	const uintptr_t at = (uintptr_t)(addr >> m->direct.shift) &
+			     ((VQ_MEMMAP_DIRECT - 1) << VQ_MEMMAP_SLOT_SHIFT);
+	const struct vq_memmap_slot *e =
+		(const struct vq_memmap_slot *)(const void *)((const uint8_t *)m->direct.slot + at);
+
+	/* In the region, then room to its end (no wrap: addr < end). */
+	if (addr - e->start >= e->size || len > e->end - addr)
+		return false;
+	*delta = e->delta;
 	return true;
 }
 

@@ -250,17 +250,16 @@ vq_packed_advance4(uint16_t *slot, uint8_t *wrap, uint16_t size)
 	}
 }
 
-/**
- * Device: takes up to @p max available buffers (see vq_dev_take()).
- */
+/* The body of vq_packed_dev_take(), one copy per kind of map: @p multi a
+ * constant (see struct vq_take). */
 static VQ_ALWAYS_INLINE unsigned int
-vq_packed_dev_take(struct vq_dev *q, struct vq_burst *b, unsigned int max)
+vq_packed_dev_take_in(struct vq_dev *q, struct vq_burst *b, unsigned int max, const bool multi)
 {
 	const struct vq_pdesc *desc = q->packed.desc;
 	const uint16_t size = q->size;
 	uint16_t slot = q->last_avail;
 	uint8_t wrap = q->avail_wrap;
-	struct vq_take t = VQ_TAKE_INIT(q);
+	struct vq_take t = VQ_TAKE_INIT(q, multi);
 
 	b->npkt = 0;
 	if (VQ_UNLIKELY(q->error))
@@ -288,18 +287,27 @@ out:
 }
 
 /**
- * Device: places up to @p n packets of @p len bytes into available buffers
- * (see vq_dev_take_rx()).
+ * Device: takes up to @p max available chains (see vq_dev_take()).
  */
 static VQ_ALWAYS_INLINE unsigned int
-vq_packed_dev_take_rx(struct vq_dev *q, struct vq_burst *b, const uint32_t *len, unsigned int n)
+vq_packed_dev_take(struct vq_dev *q, struct vq_burst *b, unsigned int max)
+{
+	if (vq_take_multi(q))
+		return vq_packed_dev_take_in(q, b, max, true);
+	return vq_packed_dev_take_in(q, b, max, false);
+}
+
+/* The body of vq_packed_dev_take_rx(), one copy per kind of map. */
+static VQ_ALWAYS_INLINE unsigned int
+vq_packed_dev_take_rx_in(struct vq_dev *q, struct vq_burst *b, const uint32_t *len, unsigned int n,
+			 const bool multi)
 {
 	const bool mrg = q->flags & VQ_QF_MRG_RXBUF;
 	const struct vq_pdesc *desc = q->packed.desc;
 	const uint16_t size = q->size;
 	uint16_t slot = q->last_avail;
 	uint8_t wrap = q->avail_wrap;
-	struct vq_take t = VQ_TAKE_INIT(q);
+	struct vq_take t = VQ_TAKE_INIT(q, multi);
 	unsigned int p = 0;
 
 	if (VQ_UNLIKELY(q->error))
@@ -389,6 +397,18 @@ out:
 	b->nseg = (uint16_t)t.nseg;
 	b->npkt = (uint16_t)p;
 	return p;
+}
+
+/**
+ * Device: places up to @p n packets of @p len bytes into available chains
+ * (see vq_dev_take_rx()).
+ */
+static VQ_ALWAYS_INLINE unsigned int
+vq_packed_dev_take_rx(struct vq_dev *q, struct vq_burst *b, const uint32_t *len, unsigned int n)
+{
+	if (vq_take_multi(q))
+		return vq_packed_dev_take_rx_in(q, b, len, n, true);
+	return vq_packed_dev_take_rx_in(q, b, len, n, false);
 }
 
 /**

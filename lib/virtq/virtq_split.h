@@ -85,16 +85,15 @@ vq_split_dev_avail(struct vq_dev *q, uint16_t last)
 	return n;
 }
 
-/**
- * Device: takes up to @p max available chains (see vq_dev_take()).
- */
+/* The body of vq_split_dev_take(), one copy per kind of map: @p multi a
+ * constant (see struct vq_take). */
 static VQ_ALWAYS_INLINE unsigned int
-vq_split_dev_take(struct vq_dev *q, struct vq_burst *b, unsigned int max)
+vq_split_dev_take_in(struct vq_dev *q, struct vq_burst *b, unsigned int max, const bool multi)
 {
 	const struct vq_desc *desc = q->split.desc;
 	const uint16_t *ring = q->split.avail->ring;
 	const uint16_t size = q->size, mask = q->mask, last = q->last_avail;
-	struct vq_take t = VQ_TAKE_INIT(q);
+	struct vq_take t = VQ_TAKE_INIT(q, multi);
 	uint16_t heads[VQ_BURST_MAX];
 	unsigned int n, i;
 
@@ -125,17 +124,26 @@ out:
 }
 
 /**
- * Device: places up to @p n packets of @p len bytes into available chains
- * (see vq_dev_take_rx()).
+ * Device: takes up to @p max available chains (see vq_dev_take()).
  */
 static VQ_ALWAYS_INLINE unsigned int
-vq_split_dev_take_rx(struct vq_dev *q, struct vq_burst *b, const uint32_t *len, unsigned int n)
+vq_split_dev_take(struct vq_dev *q, struct vq_burst *b, unsigned int max)
+{
+	if (vq_take_multi(q))
+		return vq_split_dev_take_in(q, b, max, true);
+	return vq_split_dev_take_in(q, b, max, false);
+}
+
+/* The body of vq_split_dev_take_rx(), one copy per kind of map. */
+static VQ_ALWAYS_INLINE unsigned int
+vq_split_dev_take_rx_in(struct vq_dev *q, struct vq_burst *b, const uint32_t *len, unsigned int n,
+			const bool multi)
 {
 	const bool mrg = q->flags & VQ_QF_MRG_RXBUF;
 	const struct vq_desc *desc = q->split.desc;
 	const uint16_t *ring = q->split.avail->ring;
 	const uint16_t size = q->size, mask = q->mask, last = q->last_avail;
-	struct vq_take t = VQ_TAKE_INIT(q);
+	struct vq_take t = VQ_TAKE_INIT(q, multi);
 	unsigned int navail, pos = 0, p = 0;
 	uint16_t next;
 
@@ -222,6 +230,18 @@ out:
 	b->nseg = (uint16_t)t.nseg;
 	b->npkt = (uint16_t)p;
 	return p;
+}
+
+/**
+ * Device: places up to @p n packets of @p len bytes into available chains
+ * (see vq_dev_take_rx()).
+ */
+static VQ_ALWAYS_INLINE unsigned int
+vq_split_dev_take_rx(struct vq_dev *q, struct vq_burst *b, const uint32_t *len, unsigned int n)
+{
+	if (vq_take_multi(q))
+		return vq_split_dev_take_rx_in(q, b, len, n, true);
+	return vq_split_dev_take_rx_in(q, b, len, n, false);
 }
 
 /** Device: available chains, at most @p max (see vq_dev_avail_hint()). */

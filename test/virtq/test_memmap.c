@@ -236,6 +236,134 @@ test_fast_find(void)
 }
 REGISTER_TEST(virtq_memmap_fast_table_finds_the_largest_regions, fast, test_fast_find)
 
+/*
+ * vq_memmap_direct_find() against a walk: never a wrong region, never a
+ * range that leaves its region; a yes for every range inside a region
+ * flagged in @p must (NULL: none asked).
+ */
+static int
+check_direct(const struct vq_memmap *m, const bool *must, uint64_t addr, uint64_t len)
+{
+	uint64_t delta = 0;
+	int i = ref_find(m, addr, len);
+	bool found = vq_memmap_direct_find(m, addr, len, &delta);
+
+	if (i < 0) {
+		TEST_ASSERT(!found, "%#" PRIx64 "+%" PRIu64 ": in no region, found", addr, len);
+		return TEST_SUCCESS;
+	}
+	TEST_ASSERT(found || must == NULL || !must[i], "%#" PRIx64 "+%" PRIu64 ": region %d missed",
+		    addr, len, i);
+	TEST_ASSERT(!found || delta == m->region[i].host_addr - m->region[i].guest_addr,
+		    "%#" PRIx64 "+%" PRIu64 ": wrong region (want %d)", addr, len, i);
+	return TEST_SUCCESS;
+}
+
+/* Every boundary of every region of @p m, then random ranges below @p span. */
+static int
+check_direct_all(const struct vq_memmap *m, const bool *must, uint64_t span)
+{
+	static const uint64_t lens[4] = {1, 16, 1514, 4096};
+	uint64_t x = 88172645463325252ULL;
+
+	for (uint32_t i = 0; i < m->nregions; i++) {
+		const uint64_t s = m->region[i].guest_addr, e = s + m->region[i].size;
+
+		for (int k = 0; k < 4; k++) {
+			const uint64_t l = lens[k];
+			const uint64_t at[] = {s,     s + 1,	 s + m->region[i].size / 2,
+					       e - l, e - l + 1, e - 1,
+					       e,     s - 1};
+
+			for (unsigned int j = 0; j < sizeof(at) / sizeof(at[0]); j++)
+				TEST_RUN(check_direct(m, must, at[j], l));
+		}
+	}
+	for (int n = 0; n < 100000; n++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		TEST_RUN(check_direct(m, must, span != 0 ? x % span : x, lens[x >> 62]));
+	}
+	return TEST_SUCCESS;
+}
+
+static int
+add_regions(struct vq_memmap *m, const uint64_t (*r)[2], int n)
+{
+	vq_memmap_init(m);
+	for (int i = 0; i < n; i++)
+		TEST_ASSERT_SUCCESS(
+			vq_memmap_add(m, r[i][0], r[i][1],
+				      (void *)(uintptr_t)(0x7f0000000000ULL + r[i][0] / 2 +
+							  (uint64_t)i * 0x1000)),
+			"region %d", i);
+	return TEST_SUCCESS;
+}
+
+/*
+ * The take fast path's table for several regions (struct vq_memmap_direct):
+ * off for one region (the cache serves it); an x86 guest above 3 GiB (below
+ * 3 GiB and above 4 GiB, with and without the legacy hole under 1 MiB) with
+ * both large regions served; the fast table's seven-region layout; four
+ * regions 256 MiB apart (the perf test's); regions at the top of the
+ * address space; never a wrong region or a range past a region's end.
+ */
+static int
+test_direct_find(void)
+{
+	static const uint64_t x86[2][2] = {{0x0, 0xc0000000ULL}, {0x100000000ULL, 0x140000000ULL}};
+	static const uint64_t x86h[3][2] = {
+		{0x0, 0xa0000}, {0xc0000, 0xbff40000ULL}, {0x100000000ULL, 0x1c0000000ULL}};
+	static const uint64_t seven[7][2] = {
+		{0x200000000ULL, 0x80000000ULL}, {0x0, 0xa0000},
+		{0xfeb00000ULL, 0x10000},	 {0x100000000ULL, 0x40000000ULL},
+		{0x300000000ULL, 0x2000},	 {0x100000ULL, 0xbff00000ULL},
+		{0x140000000ULL, 0x1000},
+	};
+	static const uint64_t four[4][2] = {{0x100000000ULL, 0x20000},
+					    {0x110000000ULL, 0x20000},
+					    {0x120000000ULL, 0x20000},
+					    {0x130000000ULL, 0x20000}};
+	static const uint64_t top[2][2] = {{0xffffffffffffe000ULL, 0x1fffULL},
+					   {0xfffffffff0000000ULL, 0x1000}};
+	static const bool all[4] = {true, true, true, true};
+	static const bool x86h_big[3] = {false, true, true};
+	static const bool seven_big[7] = {false, false, false, false, false, true, false};
+	struct vq_memmap m;
+
+	vq_memmap_init(&m);
+	TEST_ASSERT(!m.direct.on, "empty map: off");
+	TEST_RUN(check_direct_all(&m, NULL, 0));
+	TEST_RUN(add_regions(&m, x86, 1));
+	TEST_ASSERT(!m.direct.on, "one region: off (the cache serves it)");
+	vq_memmap_init_identity(&m);
+	TEST_ASSERT(!m.direct.on, "identity: off");
+
+	TEST_RUN(add_regions(&m, x86, 2));
+	TEST_ASSERT(m.direct.on, "x86, two regions: on");
+	TEST_RUN(check_direct_all(&m, all, 0x300000000ULL));
+	TEST_RUN(add_regions(&m, x86h, 3));
+	TEST_RUN(check_direct_all(&m, x86h_big, 0x300000000ULL));
+	TEST_RUN(add_regions(&m, seven, 7));
+	TEST_RUN(check_direct_all(&m, seven_big, 0x400000000ULL));
+	TEST_RUN(add_regions(&m, four, 4));
+	TEST_RUN(check_direct_all(&m, all, 0x140000000ULL));
+	TEST_RUN(add_regions(&m, top, 2));
+	TEST_RUN(check_direct_all(&m, all, 0));
+	TEST_ASSERT(!vq_memmap_direct_find(&m, UINT64_MAX - 15, 32, &(uint64_t){0}),
+		    "top: a range past the end of the address space");
+	/* Sixteen equal regions one chunk apart at the smallest shift, then
+	 * seventeen: the extra one shares a slot and goes to the walk. */
+	vq_memmap_init(&m);
+	for (int i = 0; i < 17; i++)
+		TEST_ASSERT_SUCCESS(vq_memmap_add(&m, 0x1000ULL * (uint64_t)i, 0x1000,
+						  (void *)(uintptr_t)(0x7f0000000000ULL +
+								      0x3000ULL * (uint64_t)i)),
+				    "region %d", i);
+	TEST_RUN(check_direct_all(&m, NULL, 0x20000));
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(virtq_memmap_direct_table_agrees_with_a_walk, fast, test_direct_find)
+
 static int
 test_identity(void)
 {

@@ -80,6 +80,7 @@ struct perf {
 	uint64_t all_pkts; /* in all bursts, preempted ones too */
 	uint64_t dropped_bursts;
 	unsigned int nreg; /* regions the buffers are spread over (0: the env's one) */
+	unsigned int run;  /* consecutive buffers in one region (region_run()) */
 };
 
 /* Adds one measured device burst, unless it was preempted. */
@@ -118,38 +119,56 @@ best(const double *v)
 }
 
 /*
- * Buffers spread over p->nreg regions, buffer i in region i % nreg, so
- * consecutive buffers alternate between regions (the worst case for a
- * one-region cache). Region k: guest REGION_GA(k), host the k-th slice of
- * the env's buffer memory.
+ * Buffers spread over p->nreg regions in runs of region_run() buffers:
+ * buffer i in region (i / run) % nreg. The default run of 1 alternates
+ * regions from one buffer to the next (the worst case for a cache of the
+ * last region); VT_PERF_REGION_RUN=16 (a power of two up to 64) is closer
+ * to a guest whose allocator hands out buffers from one region at a time.
+ * Region k: guest REGION_GA(k), host the k-th slice of the env's buffer
+ * memory.
  */
 #define REGION_GA(k) (VQ_ENV_BUF_GA + (uint64_t)(k)*0x10000000ULL)
+
+static unsigned int
+region_run(void)
+{
+	const unsigned long run = env_num("VT_PERF_REGION_RUN", 1, 64);
+
+	return (run & (run - 1)) == 0 ? (unsigned int)run : 1;
+}
 
 static uint64_t
 buf_ga(const struct perf *p, uint16_t i)
 {
+	const unsigned int run = p->run, grp = i / run;
+
 	if (p->nreg <= 1)
 		return vq_env_ga(&p->e, (size_t)i * BUF);
-	return REGION_GA(i % p->nreg) + (uint64_t)(i / p->nreg) * BUF;
+	return REGION_GA(grp % p->nreg) + (uint64_t)((grp / p->nreg) * run + i % run) * BUF;
 }
 
-/* Rebuilds the map: the ring region, then the buffers as @p nreg regions. */
+/*
+ * Rebuilds the map: the buffers as @p nreg regions, nothing else. The
+ * device reaches the rings through their host pointers (no indirect
+ * tables here, no dirty log), as a vhost-user back-end does; a real guest's
+ * rings lie in one of its regions, so a one-region guest's map has one
+ * region, and the map here is the guest's: 1, 2 or 4 regions.
+ */
 static int
 spread_regions(struct perf *p, unsigned int nreg)
 {
-	const struct vq_mem_region ring = p->e.map.region[0];
-	const size_t slice = (size_t)RING / nreg * BUF;
+	const unsigned int n = nreg <= 1 ? 1 : nreg;
+	const size_t slice = (size_t)RING / n * BUF;
 
 	p->nreg = nreg;
-	if (nreg <= 1)
-		return 0;
+	p->run = region_run();
 	vq_memmap_init(&p->e.map);
-	if (vq_memmap_add(&p->e.map, ring.guest_addr, ring.size,
-			  (void *)(uintptr_t)ring.host_addr) != 0)
-		return -1;
-	for (unsigned int k = 0; k < nreg; k++)
-		if (vq_memmap_add(&p->e.map, REGION_GA(k), slice, vq_env_hp(&p->e, k * slice)) != 0)
+	for (unsigned int k = 0; k < n; k++) {
+		const uint64_t ga = n == 1 ? vq_env_ga(&p->e, 0) : REGION_GA(k);
+
+		if (vq_memmap_add(&p->e.map, ga, slice, vq_env_hp(&p->e, k * slice)) != 0)
 			return -1;
+	}
 	vq_dev_set_memmap(&p->e.dev, &p->e.map);
 	return 0;
 }
@@ -455,8 +474,9 @@ regions_one(const char *what, run_fn fn, uint64_t features, bool copy, unsigned 
 		TEST_ASSERT_SUCCESS(fn(features, 64, copy, &c[r], &unused), "run");
 	regions_now = 1;
 	printf("virtq perf regions %-16s 64 B %-10s: %u region(s) %6.1f cycles/pkt, %d run(s) of "
-	       "%" PRIu64 " packets\n",
-	       what, copy ? "with copy" : "ring work", nreg, median(c, runs), runs, pkts_per_run());
+	       "%" PRIu64 " packets, buffers in runs of %u per region\n",
+	       what, copy ? "with copy" : "ring work", nreg, median(c, runs), runs, pkts_per_run(),
+	       region_run());
 	return TEST_SUCCESS;
 }
 
