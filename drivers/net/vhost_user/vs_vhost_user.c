@@ -182,6 +182,7 @@ vu_attach(struct vs_vu_port *p, int fd, const struct vh_user_handover *ho, int *
 				     VH_USER_PF(VH_USER_PROTOCOL_F_NET_MTU) |
 				     VH_USER_PF(VH_USER_PROTOCOL_F_RESET_DEVICE) |
 				     VH_USER_PF(VH_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |
+				     VH_USER_PF(VH_USER_PROTOCOL_F_INFLIGHT_SHMFD) |
 				     VH_USER_PF(VH_USER_PROTOCOL_F_STATUS),
 		.max_mem_slots = VQ_MEMMAP_MAX_REGIONS,
 		.name = p->base.name,
