@@ -136,6 +136,7 @@ on_request(const struct rte_mp_msg *msg, const void *peer)
 		return 0;
 	}
 	memcpy(&req, msg->param, sizeof(req));
+	req.device[sizeof(req.device) - 1] = '\0';
 	pthread_mutex_lock(&s->lock);
 	if (server == NULL) {
 		err = -ENODEV;
@@ -222,7 +223,8 @@ enable(struct pd_server *s, const struct pd_request *req, int pid)
 		PD_LOG(ERR, "no port drives ethdev '%.*s'", (int)sizeof(req->device), req->device);
 		return -ENODEV;
 	}
-	if (dir == 0 || (req->ver != PD_V1 && req->ver != PD_V2) || check_ring_mp(req) != 0)
+	if (dir == 0 || (req->ver != PD_V1 && req->ver != PD_V2) || check_ring_mp(req) != 0 ||
+	    (req->queue != RTE_PDUMP_ALL_QUEUES && req->queue >= sp->info.max_queues))
 		return -EINVAL;
 	if (sp->capture != NULL) {
 		PD_LOG(ERR, "port %s is being captured to %s already", sp->port->name,
@@ -241,7 +243,9 @@ enable(struct pd_server *s, const struct pd_request *req, int pid)
 			   (dir & RTE_PDUMP_FLAG_TX ? VS_CAP_TX : 0));
 	c->format = req->ver == PD_V1 ? VS_CAP_MBUF : VS_CAP_PCAPNG;
 	c->snaplen = req->snaplen != 0 ? req->snaplen : UINT32_MAX;
-	snprintf(c->path, sizeof(c->path), "dpdk-dumpcap (pid %d)", pid);
+	/* dumpcap asks for pcapng (version 2), the older dpdk-pdump for plain copies. */
+	snprintf(c->path, sizeof(c->path), "%s (pid %d)",
+		 req->ver == PD_V1 ? "dpdk-pdump" : "dpdk-dumpcap", pid);
 	if (req->prm != NULL) {
 		c->filter = rte_bpf_load(req->prm);
 		if (c->filter == NULL) {
