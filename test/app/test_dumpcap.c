@@ -68,7 +68,11 @@ tcpdump_lines(const char *path, const char *needle)
 	while (fgets(line, sizeof(line), f) != NULL)
 		n += strstr(line, needle) != NULL;
 	status = pclose(f);
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? n : -1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return n;
+	printf("tcpdump -r %s: status %#x after %d matching lines; its last line: %s", path,
+	       status, n, line);
+	return -1;
 }
 
 /* vm1 on DPDK's net_vhost (an ethdev port), vm2 on a vhost-user port; both up. */
@@ -123,6 +127,8 @@ dc_capture(struct dc_scene *s, const char *count, bool wait)
 			      "-w",    s->file,		"-c",	      count, NULL};
 
 	memset(&s->dc, 0, sizeof(s->dc));
+	/* dumpcap 22.11 opens -w without O_TRUNC: a shorter capture would keep the old tail. */
+	unlink(s->file);
 	TEST_ASSERT_SUCCESS(vt_proc_start(&s->dc, argv, 0), "start dpdk-dumpcap");
 	if (!wait)
 		return TEST_SUCCESS;
