@@ -236,8 +236,8 @@ enable(struct pd_server *s, const struct pd_request *req, int pid)
 		return -ENOMEM;
 	c->ring = req->ring;
 	c->mp = req->mp;
-	c->peer_pid = pid;
-	c->port = sp->info.ethdev_port; /* the tool's file describes ethdev ports */
+	c->peer_pid = pid > 0 ? pid : -1; /* not 0: the ring and pool are never ours */
+	c->port = sp->info.ethdev_port;	  /* the tool's file describes ethdev ports */
 	c->queue = req->queue == RTE_PDUMP_ALL_QUEUES ? VS_CAP_ALL_QUEUES : req->queue;
 	c->dir = (uint8_t)((dir & RTE_PDUMP_FLAG_RX ? VS_CAP_RX : 0) |
 			   (dir & RTE_PDUMP_FLAG_TX ? VS_CAP_TX : 0));

@@ -68,8 +68,8 @@ struct vs_capture {
 	uint64_t tsc_hz;
 	struct rte_bpf *filter;		  /* dpdk-dumpcap -f; NULL: every packet */
 	struct rte_pdump_stats *stats[2]; /* dpdk-dumpcap's counters, rx and tx: per queue */
-	int peer_pid;			  /* dpdk-dumpcap's pid (ring and mp are its); 0: a file */
-	uint64_t queued;		  /* dpdk-dumpcap: copies put on its ring (atomic) */
+	int peer_pid;	 /* dpdk-dumpcap's pid, -1 unknown (ring, mp are its); 0: a file */
+	uint64_t queued; /* dpdk-dumpcap: copies put on its ring (atomic) */
 	/* Control thread. */
 	rte_pcapng_t *pcapng;
 	int fd;
