@@ -268,7 +268,8 @@ int vu_txn_setup(const char *dir);
 struct vu_txn *vu_txn_self(void);
 /* Adds @p r to @p t (no-op if there); false when @p t is full. */
 bool vu_txn_add(struct vu_txn *t, struct vu_ring *r);
-/* Journals, publishes and calls every ring of @p t; empties it. */
+/* Journals, publishes and calls every ring of @p t; empties it. Unarmed
+ * only: a ring whose memory may fault is published armed, and fails alone. */
 void vu_txn_commit(struct vu_txn *t);
 /* Takes broken ring @p r out of its transaction without publishing (its
  * memory faulted: nothing more is written there). */
@@ -284,8 +285,10 @@ void vu_txn_release(struct vu_txn *t, struct vu_ring *r);
 void vu_ring_return(struct vu_ring *r, const struct vq_burst *b, bool join_only);
 /* One copy: guest TX ring @p r opens this lcore's transaction ... */
 void vu_txn_join(struct vu_ring *r);
-/* ... and ends it: its chains in @p b returned, the transaction committed. */
+/* ... returns its chains in @p b (held, or at once without a transaction) ... */
 void vu_txn_end(struct vu_ring *r, const struct vq_burst *b);
+/* ... and, unarmed, commits this lcore's transaction (if it holds anything). */
+void vu_txn_finish(void);
 /* Control thread, ring start: publishes what a killed instance committed. */
 void vu_redo_ring(struct vs_vu_port *p, const struct vh_user_ring *ring);
 /*

@@ -58,6 +58,7 @@
 #include <rte_cycles.h>
 #include <rte_lcore.h>
 
+#include "vhost_guard.h"
 #include "vs_vhost_user_priv.h"
 
 #define VU_JOURNAL_MAGIC  0x314c4e524a555356ULL /* "VSUJRNL1" */
@@ -462,13 +463,43 @@ vu_txn_add(struct vu_txn *t, struct vu_ring *r)
 }
 
 /* Publishes @p r and calls its guest if it wants to hear. */
-static void
-vu_ring_publish(struct vu_ring *r)
+static inline void
+vu_ring_publish_now(struct vu_ring *r)
 {
 	vq_split_dev_publish(&r->vq);
 	if (vq_dev_call_needed(&r->vq))
 		vu_call(r);
+}
+
+/*
+ * The same, armed (vhost_guard.h): the guest may have pulled its memory
+ * away since the burst that filled the ring. The fault costs that ring
+ * (and its connection), not the process nor the other rings of the
+ * transaction. Called unarmed only: guards do not nest.
+ */
+static __rte_noinline void
+vu_ring_publish_guarded(struct vu_ring *r)
+{
+	struct vh_guard *g = vh_guard_self();
+
+	if (sigsetjmp(g->jb, 0) != 0) {
+		vu_ring_fault(r, g);
+		return;
+	}
+	vh_guard_arm(g);
+	vu_ring_publish_now(r);
+	vh_guard_disarm(g);
+}
+
+/* Publishes @p r, out of its transaction. */
+static void
+vu_ring_publish(struct vu_ring *r)
+{
 	r->txn = NULL;
+	if (r->guard)
+		vu_ring_publish_guarded(r);
+	else
+		vu_ring_publish_now(r);
 }
 
 void
@@ -548,13 +579,19 @@ vu_txn_end(struct vu_ring *r, const struct vq_burst *b)
 
 	if (t != NULL && r->txn == t) {
 		vq_split_dev_return_held(&r->vq, b);
-		vu_txn_commit(t);
 		return;
 	}
 	/* Not in a transaction (it was full, or this lcore has none). */
 	vq_dev_return(&r->vq, b);
 	if (vq_dev_call_needed(&r->vq))
 		vu_call(r);
+}
+
+void
+vu_txn_finish(void)
+{
+	struct vu_txn *t = vu_txn_self();
+
 	if (t != NULL && t->n > 0)
 		vu_txn_commit(t);
 }
