@@ -31,21 +31,6 @@ RTE_LOG_REGISTER(vs_switch_logtype, vswitch.switch, INFO);
 
 #define CLOCK_TICK_MS 1000
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static uint64_t
 mono_ns(void)
 {
@@ -473,14 +458,14 @@ make_workers(struct vs_switch *sw, char *err, size_t errlen)
 		sw->nb_workers++;
 	}
 	if (sw->nb_workers == 0) {
-		set_err(err, errlen,
-			"no worker lcore: give EAL at least two lcores (e.g. -l 0,1); the main "
-			"lcore runs the control thread");
+		vs_set_err(err, errlen,
+			   "no worker lcore: give EAL at least two lcores (e.g. -l 0,1); the main "
+			   "lcore runs the control thread");
 		return -EINVAL;
 	}
 	if (sw->nb_workers > VS_SWITCH_MAX_WORKERS) {
-		set_err(err, errlen, "%u worker lcores; at most %d are supported", sw->nb_workers,
-			VS_SWITCH_MAX_WORKERS);
+		vs_set_err(err, errlen, "%u worker lcores; at most %d are supported",
+			   sw->nb_workers, VS_SWITCH_MAX_WORKERS);
 		return -EINVAL;
 	}
 	lcore = sw->cfg.manual ? 0 : rte_get_next_lcore(-1, 1, 0);
@@ -488,7 +473,7 @@ make_workers(struct vs_switch *sw, char *err, size_t errlen)
 		struct vs_worker *wk = rte_zmalloc("vs_worker", sizeof(*wk), RTE_CACHE_LINE_SIZE);
 
 		if (wk == NULL) {
-			set_err(err, errlen, "out of memory for worker state");
+			vs_set_err(err, errlen, "out of memory for worker state");
 			return -ENOMEM;
 		}
 		wk->sw = sw;
@@ -509,17 +494,17 @@ static int
 valid_config(const struct vs_switch_config *cfg, char *err, size_t errlen)
 {
 	if (cfg->loop == NULL) {
-		set_err(err, errlen, "the engine needs the control thread's event loop");
+		vs_set_err(err, errlen, "the engine needs the control thread's event loop");
 		return -EINVAL;
 	}
 	if (cfg->fdb_size != 0 &&
 	    (cfg->fdb_size < VS_FDB_MIN_SIZE || cfg->fdb_size > VS_FDB_MAX_SIZE)) {
-		set_err(err, errlen, "FDB size %u is not in [%u, %u]", cfg->fdb_size,
-			VS_FDB_MIN_SIZE, VS_FDB_MAX_SIZE);
+		vs_set_err(err, errlen, "FDB size %u is not in [%u, %u]", cfg->fdb_size,
+			   VS_FDB_MIN_SIZE, VS_FDB_MAX_SIZE);
 		return -EINVAL;
 	}
 	if (!cfg->manual && rte_lcore_id() != rte_get_main_lcore()) {
-		set_err(err, errlen, "the engine must be created on the EAL main lcore");
+		vs_set_err(err, errlen, "the engine must be created on the EAL main lcore");
 		return -EINVAL;
 	}
 	return 0;
@@ -536,7 +521,7 @@ vs_switch_create(const struct vs_switch_config *cfg, char *err, size_t errlen)
 		return NULL;
 	sw = rte_zmalloc("vs_switch", sizeof(*sw), RTE_CACHE_LINE_SIZE);
 	if (sw == NULL) {
-		set_err(err, errlen, "out of memory");
+		vs_set_err(err, errlen, "out of memory");
 		return NULL;
 	}
 	sw->cfg = *cfg;
@@ -553,39 +538,39 @@ vs_switch_create(const struct vs_switch_config *cfg, char *err, size_t errlen)
 	if (make_workers(sw, err, errlen) != 0)
 		goto fail;
 	if (vs_rebalance_init(sw) != 0) {
-		set_err(err, errlen,
-			"bad automatic placement settings (interval 1..86400 s, "
-			"percentages 0..100)");
+		vs_set_err(err, errlen,
+			   "bad automatic placement settings (interval 1..86400 s, "
+			   "percentages 0..100)");
 		goto fail;
 	}
 	qsz = rte_rcu_qsbr_get_memsize(sw->nb_workers);
 	sw->qsbr = rte_zmalloc("vs_qsbr", qsz, RTE_CACHE_LINE_SIZE);
 	if (sw->qsbr == NULL || rte_rcu_qsbr_init(sw->qsbr, sw->nb_workers) != 0) {
-		set_err(err, errlen, "cannot set up RCU for %u workers", sw->nb_workers);
+		vs_set_err(err, errlen, "cannot set up RCU for %u workers", sw->nb_workers);
 		goto fail;
 	}
 	snprintf(mp_name, sizeof(mp_name), "%.16s_mbufs", sw->name);
 	sw->mp = rte_pktmbuf_pool_create(mp_name, sw->cfg.nb_mbufs, 256, 0,
 					 RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (sw->mp == NULL) {
-		set_err(err, errlen, "cannot create a pool of %u mbufs: %s", sw->cfg.nb_mbufs,
-			rte_strerror(rte_errno));
+		vs_set_err(err, errlen, "cannot create a pool of %u mbufs: %s", sw->cfg.nb_mbufs,
+			   rte_strerror(rte_errno));
 		goto fail;
 	}
 	sw->fdb = vs_fdb_create(sw->name, sw->cfg.fdb_size, sw->qsbr, (int)rte_socket_id());
 	if (sw->fdb == NULL) {
-		set_err(err, errlen, "cannot create an FDB of %u entries: %s", sw->cfg.fdb_size,
-			rte_strerror(rte_errno));
+		vs_set_err(err, errlen, "cannot create an FDB of %u entries: %s", sw->cfg.fdb_size,
+			   rte_strerror(rte_errno));
 		goto fail;
 	}
 	if (vs_switch_reconcile(sw) != 0) {
-		set_err(err, errlen, "out of memory");
+		vs_set_err(err, errlen, "out of memory");
 		goto fail;
 	}
 	if (!sw->cfg.manual) {
 		sw->clock_timer = vs_evloop_add_timer(sw->loop, CLOCK_TICK_MS, clock_timer, sw);
 		if (sw->clock_timer < 0) {
-			set_err(err, errlen, "cannot arm the FDB clock");
+			vs_set_err(err, errlen, "cannot arm the FDB clock");
 			goto fail;
 		}
 	}
@@ -747,7 +732,7 @@ parse_admin(const char *v, bool *up, char *err, size_t errlen)
 		*up = false;
 		return 0;
 	}
-	set_err(err, errlen, "admin=%s: 'up' or 'down'", v);
+	vs_set_err(err, errlen, "admin=%s: 'up' or 'down'", v);
 	return -EINVAL;
 }
 
@@ -768,16 +753,17 @@ vs_sw_port_new(struct vs_switch *sw, const char *text, const char *name_given,
 	if (n == NULL)
 		n = name_given;
 	else if (name_given != NULL && strcmp(n, name_given) != 0) {
-		set_err(err, errlen, "the SPEC names the port '%s', not '%s'", n, name_given);
+		vs_set_err(err, errlen, "the SPEC names the port '%s', not '%s'", n, name_given);
 		return -EINVAL;
 	}
 	if (n != NULL && !valid_port_name(n)) {
-		set_err(err, errlen, "port name '%s' must be 1 to %d characters of [A-Za-z0-9_.-]",
-			n, VS_PORT_NAME_LEN - 1);
+		vs_set_err(err, errlen,
+			   "port name '%s' must be 1 to %d characters of [A-Za-z0-9_.-]", n,
+			   VS_PORT_NAME_LEN - 1);
 		return -EINVAL;
 	}
 	if (n != NULL && vs_switch_port_find(sw, n) >= 0) {
-		set_err(err, errlen, "a port named '%s' exists already", n);
+		vs_set_err(err, errlen, "a port named '%s' exists already", n);
 		return -EEXIST;
 	}
 	if (n != NULL)
@@ -788,7 +774,7 @@ vs_sw_port_new(struct vs_switch *sw, const char *text, const char *name_given,
 	if (sp == NULL || (sp->spec = strdup(text)) == NULL ||
 	    (sp->vlan = rte_zmalloc("vs_vlan", sizeof(*sp->vlan), 0)) == NULL) {
 		vs_sw_port_free(sp);
-		set_err(err, errlen, "out of memory");
+		vs_set_err(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	vlan = vs_port_spec_get(&spec, "vlan");
@@ -862,7 +848,7 @@ vs_switch_add_port(struct vs_switch *sw, const char *text, char *err, size_t err
 
 	id = free_port_id(sw);
 	if (id < 0) {
-		set_err(err, errlen, "the switch has %d ports already", VS_SWITCH_MAX_PORTS);
+		vs_set_err(err, errlen, "the switch has %d ports already", VS_SWITCH_MAX_PORTS);
 		return id;
 	}
 	rc = vs_sw_port_new(sw, text, NULL, &sp, err, errlen);
@@ -872,14 +858,14 @@ vs_switch_add_port(struct vs_switch *sw, const char *text, char *err, size_t err
 	port->id = (uint16_t)id;
 	rc = port->ops->start(port);
 	if (rc != 0) {
-		set_err(err, errlen, "port %s: cannot start: %s", port->name, strerror(-rc));
+		vs_set_err(err, errlen, "port %s: cannot start: %s", port->name, strerror(-rc));
 		vs_sw_port_free(sp);
 		return rc;
 	}
 	vs_sw_port_join(sw, sp, (uint16_t)id);
 	rc = vs_switch_reconcile(sw);
 	if (rc != 0) {
-		set_err(err, errlen, "port %s: out of memory", port->name);
+		vs_set_err(err, errlen, "port %s: out of memory", port->name);
 		vs_switch_del_port(sw, port->name, NULL, 0);
 		return rc;
 	}
@@ -896,7 +882,7 @@ vs_switch_del_port(struct vs_switch *sw, const char *name, char *err, size_t err
 	int rc;
 
 	if (id < 0) {
-		set_err(err, errlen, "no port named '%s'", name);
+		vs_set_err(err, errlen, "no port named '%s'", name);
 		return -ENOENT;
 	}
 	sp = sw->ports[id];
@@ -907,7 +893,7 @@ vs_switch_del_port(struct vs_switch *sw, const char *name, char *err, size_t err
 	if (rc != 0 && sw->dp->ports[id].sp == sp) {
 		/* The live snapshot still lists it: freeing it would free it under the workers. */
 		sp->removing = false;
-		set_err(err, errlen, "port %s: cannot remove it now: %s", name, strerror(-rc));
+		vs_set_err(err, errlen, "port %s: cannot remove it now: %s", name, strerror(-rc));
 		return rc;
 	}
 	/* 2. Its stations go, static ones too (the id will be reused); lookups

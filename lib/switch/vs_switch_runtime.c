@@ -16,21 +16,6 @@
 
 #include "vs_switch_priv.h"
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- set-port ---- */
 
 struct port_change {
@@ -45,8 +30,8 @@ parse_change(unsigned int n, const char *const *kv, struct port_change *c, char 
 {
 	memset(c, 0, sizeof(*c));
 	if (n == 0) {
-		set_err(err, errlen,
-			"nothing to change (keys: vlan=ID, trunk=LIST, admin=up|down)");
+		vs_set_err(err, errlen,
+			   "nothing to change (keys: vlan=ID, trunk=LIST, admin=up|down)");
 		return -EINVAL;
 	}
 	for (unsigned int i = 0; i < n; i++) {
@@ -55,7 +40,7 @@ parse_change(unsigned int n, const char *const *kv, struct port_change *c, char 
 		size_t klen;
 
 		if (eq == NULL || eq == kv[i] || eq[1] == '\0') {
-			set_err(err, errlen, "'%.64s' is not key=value", kv[i]);
+			vs_set_err(err, errlen, "'%.64s' is not key=value", kv[i]);
 			return -EINVAL;
 		}
 		klen = (size_t)(eq - kv[i]);
@@ -66,19 +51,19 @@ parse_change(unsigned int n, const char *const *kv, struct port_change *c, char 
 		else if (klen == 5 && strncmp(kv[i], "admin", 5) == 0)
 			slot = &c->admin;
 		if (slot == NULL) {
-			set_err(err, errlen,
-				"key '%.*s' cannot change at run time (vlan, trunk, admin can)",
-				(int)(klen > 32 ? 32 : klen), kv[i]);
+			vs_set_err(err, errlen,
+				   "key '%.*s' cannot change at run time (vlan, trunk, admin can)",
+				   (int)(klen > 32 ? 32 : klen), kv[i]);
 			return -EINVAL;
 		}
 		if (*slot != NULL) {
-			set_err(err, errlen, "key '%.*s' given twice", (int)klen, kv[i]);
+			vs_set_err(err, errlen, "key '%.*s' given twice", (int)klen, kv[i]);
 			return -EINVAL;
 		}
 		*slot = eq + 1;
 	}
 	if (c->vlan != NULL && c->trunk != NULL) {
-		set_err(err, errlen, "vlan= and trunk= exclude each other");
+		vs_set_err(err, errlen, "vlan= and trunk= exclude each other");
 		return -EINVAL;
 	}
 	return 0;
@@ -136,7 +121,7 @@ vs_switch_set_port(struct vs_switch *sw, const char *name, unsigned int n, const
 	int rc;
 
 	if (id < 0) {
-		set_err(err, errlen, "no port named '%s'", name);
+		vs_set_err(err, errlen, "no port named '%s'", name);
 		return -ENOENT;
 	}
 	sp = sw->ports[id];
@@ -150,14 +135,14 @@ vs_switch_set_port(struct vs_switch *sw, const char *name, unsigned int n, const
 		} else if (strcmp(c.admin, "down") == 0) {
 			admin_up = false;
 		} else {
-			set_err(err, errlen, "admin=%.32s: 'up' or 'down'", c.admin);
+			vs_set_err(err, errlen, "admin=%.32s: 'up' or 'down'", c.admin);
 			return -EINVAL;
 		}
 	}
 	if (c.vlan != NULL || c.trunk != NULL) {
 		nv = rte_zmalloc("vs_vlan", sizeof(*nv), 0);
 		if (nv == NULL) {
-			set_err(err, errlen, "out of memory");
+			vs_set_err(err, errlen, "out of memory");
 			return -ENOMEM;
 		}
 		rc = vs_vlan_parse(c.vlan, c.trunk, nv, err, errlen);
@@ -184,7 +169,7 @@ vs_switch_set_port(struct vs_switch *sw, const char *name, unsigned int n, const
 		sp->admin_up = was_up;
 		pthread_mutex_unlock(&sw->lock);
 		rte_free(nv);
-		set_err(err, errlen, "out of memory for the new snapshot");
+		vs_set_err(err, errlen, "out of memory for the new snapshot");
 		return rc;
 	}
 	rte_free(old);
@@ -258,19 +243,19 @@ vs_switch_fdb_add(struct vs_switch *sw, const uint8_t mac[6], uint16_t vlan, uin
 	struct vs_sw_port *sp = port < VS_SWITCH_MAX_PORTS ? sw->ports[port] : NULL;
 
 	if (sp == NULL) {
-		set_err(err, errlen, "no port with id %u", port);
+		vs_set_err(err, errlen, "no port with id %u", port);
 		return -ENOENT;
 	}
 	if (mac[0] & 1) {
-		set_err(err, errlen, "a group (multicast) address is never a station");
+		vs_set_err(err, errlen, "a group (multicast) address is never a station");
 		return -EINVAL;
 	}
 	if (vlan < VS_VLAN_MIN || vlan > VS_VLAN_MAX || !vs_vlan_member(sp->vlan, vlan)) {
-		set_err(err, errlen, "port %s does not carry VLAN %u", sp->port->name, vlan);
+		vs_set_err(err, errlen, "port %s does not carry VLAN %u", sp->port->name, vlan);
 		return -EINVAL;
 	}
 	if (vs_fdb_add_static(sw->fdb, vs_fdb_key(mac, vlan), port) != 0) {
-		set_err(err, errlen, "the FDB is full (%u entries)", sw->fdb->limit);
+		vs_set_err(err, errlen, "the FDB is full (%u entries)", sw->fdb->limit);
 		return -ENOSPC;
 	}
 	return 0;

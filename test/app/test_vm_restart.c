@@ -112,24 +112,11 @@ static int
 run_guests(struct vt_vm *vm, const char (*chardev)[420], const char (*cmd)[640])
 {
 	for (int i = 0; i < 2; i++) {
-		char dev[96];
+		char mac[18];
 
-		snprintf(dev, sizeof(dev),
-			 "virtio-net-pci,netdev=n0,mac=52:54:00:00:01:0%d,vectors=0,romfile=",
-			 i + 1);
-		const char *qemu[] = {
-			"-chardev", chardev[i], "-netdev", "vhost-user,id=n0,chardev=c0",
-			"-device",  dev,	NULL};
-		struct vt_vm_config cfg = {
-			.name = i == 0 ? "r1" : "r2",
-			.modules = (const char *const[]){"virtio_pci", "virtio_net", NULL},
-			.qemu_args = qemu,
-			.shared_mem = true,
-			.command = cmd[i],
-			.timeout_s = 300,
-		};
-
-		if (vt_vm_start(&vm[i], &cfg) != 0)
+		snprintf(mac, sizeof(mac), "52:54:00:00:01:0%d", i + 1);
+		if (vt_vm_start_vhost_user_guest(&vm[i], i == 0 ? "r1" : "r2", chardev[i], mac,
+						 cmd[i]) != 0)
 			return -1;
 	}
 	return 0;

@@ -48,8 +48,7 @@ parse_counts(struct vt_vm *vm, struct guest_counts *c)
 static int
 test_vm_guests_ping_and_transfer_through_the_switch(void)
 {
-	char sock[2][200], spec[2][300], chardev[2][420], cmd[2][640], why[256];
-	const char *specs[3];
+	char chardev[2][420], cmd[2][640], why[256];
 	struct vt_vm vm[2];
 	struct vt_vswitch sw;
 	struct guest_counts g[2] = {{0}};
@@ -59,17 +58,7 @@ test_vm_guests_ping_and_transfer_through_the_switch(void)
 	memset(vm, 0, sizeof(vm));
 	if (!vt_interop_ready(why, sizeof(why)))
 		TEST_SKIP("%s", why);
-	for (int i = 0; i < 2; i++) {
-		char keys[16];
-
-		snprintf(keys, sizeof(keys), "name=g%d", i + 1);
-		vt_path(sock[i], sizeof(sock[i]), i == 0 ? "g1.sock" : "g2.sock");
-		vt_vm_port_spec(spec[i], sizeof(spec[i]), (unsigned int)i, sock[i], keys);
-		specs[i] = spec[i];
-		snprintf(chardev[i], sizeof(chardev[i]), "socket,id=c0,path=%s", sock[i]);
-	}
-	specs[2] = NULL;
-	if (vt_vswitch_start(&sw, NULL, specs, NULL, why, sizeof(why)) != 0) {
+	if (vt_vswitch_start_two_guest_ports(&sw, "", chardev, why, sizeof(why)) != 0) {
 		printf("FAIL: %s\n", why);
 		return TEST_FAILED;
 	}
@@ -89,25 +78,11 @@ test_vm_guests_ping_and_transfer_through_the_switch(void)
 		 "&& echo BULK-OK; sleep 2; " GUEST_COUNTERS,
 		 "10.0.0.1");
 	for (int i = 0; i < 2; i++) {
-		char dev[96];
+		char mac[18];
 
-		snprintf(dev, sizeof(dev),
-			 "virtio-net-pci,netdev=n0,mac=52:54:00:00:00:0%d,vectors=0,"
-			 "romfile=",
-			 i + 1);
-		const char *qemu[] = {
-			"-chardev", chardev[i], "-netdev", "vhost-user,id=n0,chardev=c0",
-			"-device",  dev,	NULL};
-		struct vt_vm_config cfg = {
-			.name = i == 0 ? "g1" : "g2",
-			.modules = (const char *const[]){"virtio_pci", "virtio_net", NULL},
-			.qemu_args = qemu,
-			.shared_mem = true,
-			.command = cmd[i],
-			.timeout_s = 300,
-		};
-
-		if (vt_vm_start(&vm[i], &cfg) != 0) {
+		snprintf(mac, sizeof(mac), "52:54:00:00:00:0%d", i + 1);
+		if (vt_vm_start_vhost_user_guest(&vm[i], i == 0 ? "g1" : "g2", chardev[i], mac,
+						 cmd[i]) != 0) {
 			printf("FAIL: cannot start guest %d\n", i + 1);
 			goto out;
 		}

@@ -595,3 +595,45 @@ vt_pmdvm_dump(struct vt_pmdvm *vm)
 {
 	vt_proc_dump(&vm->proc, vm->name);
 }
+
+int
+vt_vm_start_vhost_user_guest(struct vt_vm *vm, const char *name, const char *chardev,
+			     const char *mac, const char *command)
+{
+	char dev[128];
+
+	snprintf(dev, sizeof(dev), "virtio-net-pci,netdev=n0,mac=%s,vectors=0,romfile=", mac);
+	const char *qemu[] = {"-chardev", chardev, "-netdev", "vhost-user,id=n0,chardev=c0",
+			      "-device",  dev,	   NULL};
+	struct vt_vm_config cfg = {
+		.name = name,
+		.modules = (const char *const[]){"virtio_pci", "virtio_net", NULL},
+		.qemu_args = qemu,
+		.shared_mem = true,
+		.command = command,
+		.timeout_s = 300,
+	};
+
+	return vt_vm_start(vm, &cfg);
+}
+
+int
+vt_vswitch_start_two_guest_ports(struct vt_vswitch *v, const char *prefix, char (*chardev)[420],
+				 char *why, size_t len)
+{
+	char sock[2][200], spec[2][448];
+	const char *specs[3];
+
+	for (int i = 0; i < 2; i++) {
+		char keys[16], file[64];
+
+		snprintf(keys, sizeof(keys), "name=g%d", i + 1);
+		snprintf(file, sizeof(file), "%sg%d.sock", prefix, i + 1);
+		vt_path(sock[i], sizeof(sock[i]), file);
+		vt_vm_port_spec(spec[i], sizeof(spec[i]), (unsigned int)i, sock[i], keys);
+		specs[i] = spec[i];
+		snprintf(chardev[i], 420, "socket,id=c0,path=%s", sock[i]);
+	}
+	specs[2] = NULL;
+	return vt_vswitch_start(v, NULL, specs, NULL, why, len);
+}

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "test_proc.h"
+#include "test_vm.h"
 #include "vs_json.h"
 
 /* A VM port's SPEC for socket @p sock plus @p extra keys (may be NULL). */
@@ -27,6 +28,15 @@ void vt_remove_runtime_dir(const char *prefix);
 
 /* Skips unless testpmd and the vswitch binaries are there. */
 bool vt_interop_ready(char *why, size_t len);
+
+/*
+ * Starts a guest named @p name with one virtio-net-pci device (MAC @p mac,
+ * no MSI-X vectors) on the vhost-user chardev @p chardev (a -chardev value
+ * whose id is c0), running the shell @p command within 300 s; the guest
+ * loads virtio_pci and virtio_net first. Returns vt_vm_start()'s value.
+ */
+int vt_vm_start_vhost_user_guest(struct vt_vm *vm, const char *name, const char *chardev,
+				 const char *mac, const char *command);
 
 /* ---- the switch ---- */
 
@@ -51,6 +61,15 @@ int vt_vswitch_start(struct vt_vswitch *v, const char *lcores, const char *const
  * Sends SIGINT or SIGTERM and waits for the exit. Returns the exit status,
  * 128+signal when it had to be killed, or -1.
  */
+/*
+ * Starts vswitch (as vt_vswitch_start, no extra options) with two vhost-user
+ * ports g1 and g2 on the sockets @p prefix "g1.sock" and "g2.sock" in the
+ * test directory, and fills @p chardev[i] with the QEMU -chardev value (id
+ * c0) of guest i. Returns 0 or -1 with a reason in @p why.
+ */
+int vt_vswitch_start_two_guest_ports(struct vt_vswitch *v, const char *prefix, char (*chardev)[420],
+				     char *why, size_t len);
+
 int vt_vswitch_stop(struct vt_vswitch *v, int sig);
 
 /* Kills it at once (SIGKILL), as a crash would. */

@@ -20,25 +20,6 @@ static const uint8_t mac_c[6] = {0x02, 0, 0, 0, 0, 0x0c};
 static const uint8_t mac_d[6] = {0x02, 0, 0, 0, 0, 0x0d};
 static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
-#define SETUP(t, workers)                                                                          \
-	do {                                                                                       \
-		char why_[256];                                                                    \
-		int rc_ = vt_sw_init((t), (workers), 1024, why_, sizeof(why_));                    \
-		if (rc_ != 0 && !vt_eal_ready())                                                   \
-			TEST_SKIP("%s", why_);                                                     \
-		TEST_ASSERT_SUCCESS(rc_, "engine: %s", why_);                                      \
-	} while (0)
-
-static struct vs_switch_port_counters
-counters(struct vt_sw *t, unsigned int i)
-{
-	struct vs_switch_port_view v;
-
-	memset(&v, 0, sizeof(v));
-	vs_switch_port_view(t->sw, (uint16_t)t->port_id[i], &v);
-	return v.counters;
-}
-
 static int
 set_port(struct vt_sw *t, unsigned int i, const char *kv1, const char *kv2)
 {
@@ -73,7 +54,7 @@ test_switch_set_port_changes_vlans_live(void)
 {
 	struct vt_sw t;
 
-	SETUP(&t, 2);
+	VT_SW_SETUP(&t, 2);
 	TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, "vlan=10", 0), "p0");
 	TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, "vlan=10", 0), "p1");
 	TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, "vlan=20", 0), "p2");
@@ -132,7 +113,7 @@ test_switch_admin_down_drops_and_counts(void)
 	struct vs_switch_port_counters c;
 	struct vt_sw t;
 
-	SETUP(&t, 1);
+	VT_SW_SETUP(&t, 1);
 	for (int i = 0; i < 3; i++)
 		TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, NULL, 0), "port %d", i);
 	TEST_ASSERT_SUCCESS(vt_sw_send(&t, 1, bcast, mac_b, 0, 1), "B on p1");
@@ -147,7 +128,7 @@ test_switch_admin_down_drops_and_counts(void)
 	TEST_ASSERT_EQUAL(take_all(&t, 1), 0, "nothing to a down port");
 	TEST_ASSERT_EQUAL(take_all(&t, 2), 5, "flooded to p2 only");
 	TEST_ASSERT_EQUAL(take_all(&t, 0), 0, "nothing from a down port");
-	c = counters(&t, 1);
+	c = vt_sw_counters(&t, 1);
 	TEST_ASSERT(c.rx_packets == 7 && c.rx_drop[VS_DROP_ADMIN_DOWN] == 6 && c.rx_dropped == 6,
 		    "p1 rx %" PRIu64 ", admin_down %" PRIu64 ", dropped %" PRIu64, c.rx_packets,
 		    c.rx_drop[VS_DROP_ADMIN_DOWN], c.rx_dropped);
@@ -156,7 +137,7 @@ test_switch_admin_down_drops_and_counts(void)
 			    "static B on p1");
 	TEST_ASSERT_SUCCESS(vt_sw_send(&t, 0, mac_b, mac_a, 0, 3), "to B");
 	vt_sw_run(&t);
-	c = counters(&t, 1);
+	c = vt_sw_counters(&t, 1);
 	TEST_ASSERT(c.tx_drop[VS_DROP_ADMIN_DOWN] == 3 && c.tx_dropped == 3 && c.tx_packets == 0,
 		    "p1 tx admin_down %" PRIu64 " dropped %" PRIu64, c.tx_drop[VS_DROP_ADMIN_DOWN],
 		    c.tx_dropped);
@@ -178,23 +159,24 @@ test_switch_clear_counters_starts_from_zero(void)
 	struct vs_switch_port_counters c;
 	struct vt_sw t;
 
-	SETUP(&t, 2);
+	VT_SW_SETUP(&t, 2);
 	TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, NULL, 0), "p0");
 	TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, NULL, 0), "p1");
 	TEST_ASSERT_SUCCESS(vt_sw_send(&t, 0, bcast, mac_a, 0, 9), "send");
 	vt_sw_run(&t);
 	vt_sw_drain(&t);
-	TEST_ASSERT_EQUAL(counters(&t, 0).rx_packets, 9, "counted");
+	TEST_ASSERT_EQUAL(vt_sw_counters(&t, 0).rx_packets, 9, "counted");
 	TEST_ASSERT_SUCCESS(vs_switch_clear_counters(t.sw, t.port_id[0]), "clear p0");
-	c = counters(&t, 0);
+	c = vt_sw_counters(&t, 0);
 	TEST_ASSERT(c.rx_packets == 0 && c.rx_bytes == 0 && c.flooded == 0, "p0 cleared");
-	TEST_ASSERT_EQUAL(counters(&t, 1).tx_packets, 9, "p1 untouched");
+	TEST_ASSERT_EQUAL(vt_sw_counters(&t, 1).tx_packets, 9, "p1 untouched");
 	TEST_ASSERT_SUCCESS(vt_sw_send(&t, 0, bcast, mac_a, 0, 4), "send");
 	vt_sw_run(&t);
 	vt_sw_drain(&t);
-	TEST_ASSERT_EQUAL(counters(&t, 0).rx_packets, 4, "counts again from zero");
+	TEST_ASSERT_EQUAL(vt_sw_counters(&t, 0).rx_packets, 4, "counts again from zero");
 	TEST_ASSERT_SUCCESS(vs_switch_clear_counters(t.sw, -1), "clear all");
-	TEST_ASSERT(counters(&t, 0).rx_packets == 0 && counters(&t, 1).tx_packets == 0, "all");
+	TEST_ASSERT(vt_sw_counters(&t, 0).rx_packets == 0 && vt_sw_counters(&t, 1).tx_packets == 0,
+		    "all");
 	TEST_ASSERT_EQUAL(vs_switch_clear_counters(t.sw, 77), -ENOENT, "no such port");
 	vt_sw_fini(&t);
 	return TEST_SUCCESS;
@@ -209,7 +191,7 @@ test_switch_static_fdb_entries_stay(void)
 	struct vt_sw t;
 	char err[128];
 
-	SETUP(&t, 1);
+	VT_SW_SETUP(&t, 1);
 	TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, NULL, 0), "p0");
 	TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, NULL, 0), "p1");
 	TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, "vlan=20", 0), "p2");
@@ -335,7 +317,7 @@ test_switch_drop_reasons_add_up(void)
 	unsigned int out1, out2, out3;
 	struct vt_sw t;
 
-	SETUP(&t, 1);
+	VT_SW_SETUP(&t, 1);
 	TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, "vlan=10", 0), "p0 access 10");
 	TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, "trunk=10:20", 0), "p1 trunk");
 	TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, "vlan=10", 8), "p2 access, 7 slots");
@@ -369,10 +351,10 @@ test_switch_drop_reasons_add_up(void)
 	for (int k = 0; k < 9; k++)
 		TEST_ASSERT_SUCCESS(inject(&t, 1, bcast, mac_d, 10, 64), "good: flooded");
 	vt_sw_run(&t);
-	c0 = counters(&t, 0);
-	c1 = counters(&t, 1);
-	c2 = counters(&t, 2);
-	c3 = counters(&t, 3);
+	c0 = vt_sw_counters(&t, 0);
+	c1 = vt_sw_counters(&t, 1);
+	c2 = vt_sw_counters(&t, 2);
+	c3 = vt_sw_counters(&t, 3);
 	out1 = take_all(&t, 1);
 	out2 = take_all(&t, 2);
 	out3 = take_all(&t, 3);
@@ -422,7 +404,7 @@ test_switch_drop_reasons_add_up(void)
 		vt_sw_run(&t);
 		rte_pktmbuf_free_bulk(hoard, nh);
 	}
-	c1 = counters(&t, 1);
+	c1 = vt_sw_counters(&t, 1);
 	TEST_ASSERT_EQUAL(c1.tx_drop[VS_DROP_NO_HEADROOM], 1, "no room for the tag");
 	TEST_ASSERT_EQUAL(c1.tx_drop[VS_DROP_NO_MBUF], 3, "no mbuf for the tagged copies");
 	TEST_ASSERT_EQUAL(c1.tx_dropped, sum(c1.tx_drop), "p1 tx");

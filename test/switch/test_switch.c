@@ -22,25 +22,6 @@ static const uint8_t mac_x[6] = {0x02, 0, 0, 0, 0, 0x99}; /* never sends */
 static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const uint8_t mcast[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01};
 
-#define SETUP(t, workers)                                                                          \
-	do {                                                                                       \
-		char why_[256];                                                                    \
-		int rc_ = vt_sw_init((t), (workers), 1024, why_, sizeof(why_));                    \
-		if (rc_ != 0 && !vt_eal_ready())                                                   \
-			TEST_SKIP("%s", why_);                                                     \
-		TEST_ASSERT_SUCCESS(rc_, "engine: %s", why_);                                      \
-	} while (0)
-
-static struct vs_switch_port_counters
-counters(struct vt_sw *t, unsigned int i)
-{
-	struct vs_switch_port_view v;
-
-	memset(&v, 0, sizeof(v));
-	vs_switch_port_view(t->sw, (uint16_t)t->port_id[i], &v);
-	return v.counters;
-}
-
 /* Checks the frames pending on port i: count, and each one's VLAN tag. */
 static int
 expect(struct vt_sw *t, unsigned int i, unsigned int count, int vid, const char *what)
@@ -81,7 +62,7 @@ test_switch_unicast_reaches_only_the_learned_port(void)
 	struct vt_sw t;
 	struct vs_switch_port_counters c;
 
-	SETUP(&t, 1);
+	VT_SW_SETUP(&t, 1);
 	for (int i = 0; i < 3; i++)
 		TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, NULL, 0), "port %d", i);
 	/* A to B, B unknown: flooded to p1 and p2, not back to p0. */
@@ -101,12 +82,12 @@ test_switch_unicast_reaches_only_the_learned_port(void)
 	vt_sw_run(&t);
 	TEST_RUN(expect(&t, 1, 3, 0, "learned unicast"));
 	TEST_RUN(expect(&t, 2, 0, 0, "learned unicast"));
-	c = counters(&t, 0);
+	c = vt_sw_counters(&t, 0);
 	TEST_ASSERT(c.rx_packets == 8 && c.tx_packets == 7 && c.flooded == 5 &&
 			    c.rx_bytes == 8 * 64,
 		    "p0 rx %" PRIu64 " tx %" PRIu64 " flooded %" PRIu64 " bytes %" PRIu64,
 		    c.rx_packets, c.tx_packets, c.flooded, c.rx_bytes);
-	c = counters(&t, 2);
+	c = vt_sw_counters(&t, 2);
 	TEST_ASSERT(c.rx_packets == 0 && c.tx_packets == 5 && c.tx_bytes == 5 * 64,
 		    "p2 rx %" PRIu64 " tx %" PRIu64, c.rx_packets, c.tx_packets);
 	TEST_ASSERT_EQUAL(vs_fdb_count(vs_switch_fdb(t.sw)), 2, "A and B learned");
@@ -122,7 +103,7 @@ test_switch_floods_within_the_vlan_only(void)
 {
 	struct vt_sw t;
 
-	SETUP(&t, 2);
+	VT_SW_SETUP(&t, 2);
 	/* p0, p1 in VLAN 10; p2, p3 in VLAN 20; p4 trunk of both. */
 	TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, "vlan=10", 0), "p0");
 	TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, "vlan=10", 0), "p1");
@@ -152,8 +133,8 @@ test_switch_floods_within_the_vlan_only(void)
 	vt_sw_run(&t);
 	for (unsigned int i = 0; i < 5; i++)
 		TEST_RUN(expect(&t, i, 0, 0, "filtered"));
-	TEST_ASSERT_EQUAL(counters(&t, 4).rx_dropped, 3, "trunk drops");
-	TEST_ASSERT_EQUAL(counters(&t, 0).rx_dropped, 1, "access drop");
+	TEST_ASSERT_EQUAL(vt_sw_counters(&t, 4).rx_dropped, 3, "trunk drops");
+	TEST_ASSERT_EQUAL(vt_sw_counters(&t, 0).rx_dropped, 1, "access drop");
 	/* A priority tag (VID 0) on an access port is accepted and removed. */
 	TEST_ASSERT_SUCCESS(vt_sw_send(&t, 2, bcast, mac_c, 0, 1), "plain");
 	{
@@ -182,7 +163,7 @@ test_switch_retags_unicast_between_access_and_trunk(void)
 	struct vt_sw t;
 	struct rte_mbuf *m;
 
-	SETUP(&t, 1);
+	VT_SW_SETUP(&t, 1);
 	TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, "vlan=7", 0), "p0 access 7");
 	TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, "trunk=7:8", 0), "p1 trunk");
 	TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, "vlan=8", 0), "p2 access 8");
@@ -231,7 +212,7 @@ test_switch_never_sends_back_and_follows_moves(void)
 {
 	struct vt_sw t;
 
-	SETUP(&t, 1);
+	VT_SW_SETUP(&t, 1);
 	for (int i = 0; i < 3; i++)
 		TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, NULL, 0), "port %d", i);
 	/* A and B both on p0 (a bridge behind it): A -> B stays off the wire. */
@@ -242,7 +223,7 @@ test_switch_never_sends_back_and_follows_moves(void)
 	vt_sw_run(&t);
 	for (int i = 0; i < 3; i++)
 		TEST_RUN(expect(&t, (unsigned int)i, 0, 0, "hairpin"));
-	TEST_ASSERT_EQUAL(counters(&t, 0).rx_dropped, 4, "counted as filtered");
+	TEST_ASSERT_EQUAL(vt_sw_counters(&t, 0).rx_dropped, 4, "counted as filtered");
 	/* B moves to p2. */
 	TEST_ASSERT_SUCCESS(vt_sw_send(&t, 2, bcast, mac_b, 0, 1), "B on p2 now");
 	vt_sw_run(&t);
@@ -270,7 +251,7 @@ test_switch_ages_and_flushes_stations(void)
 {
 	struct vt_sw t;
 
-	SETUP(&t, 1);
+	VT_SW_SETUP(&t, 1);
 	for (int i = 0; i < 3; i++)
 		TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, NULL, 0), "port %d", i);
 	vs_switch_fdb_tick(t.sw, 1000);
@@ -303,7 +284,7 @@ test_switch_counts_drops_when_a_queue_stays_full(void)
 	struct vt_sw t;
 	struct vs_switch_port_counters c;
 
-	SETUP(&t, 1);
+	VT_SW_SETUP(&t, 1);
 	TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, NULL, 0), "p0");
 	TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, NULL, 16), "p1: 15 slots");
 	TEST_ASSERT_SUCCESS(vt_sw_send(&t, 1, bcast, mac_b, 0, 1), "B on p1");
@@ -311,7 +292,7 @@ test_switch_counts_drops_when_a_queue_stays_full(void)
 	vt_sw_drain(&t);
 	TEST_ASSERT_SUCCESS(vt_sw_send(&t, 0, mac_b, mac_a, 0, 40), "40 to B");
 	vt_sw_run(&t);
-	c = counters(&t, 1);
+	c = vt_sw_counters(&t, 1);
 	TEST_ASSERT_EQUAL(vt_sw_pending(&t, 1), 15, "the ring holds 15");
 	TEST_ASSERT_EQUAL(c.tx_packets, 15, "sent");
 	TEST_ASSERT_EQUAL(c.tx_dropped, 25, "dropped after bounded retries");
@@ -334,7 +315,7 @@ test_switch_del_port_forgets_its_stations(void)
 	char err[128];
 	int p1;
 
-	SETUP(&t, 1);
+	VT_SW_SETUP(&t, 1);
 	for (int i = 0; i < 3; i++)
 		TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, NULL, 0), "port %d", i);
 	TEST_ASSERT_SUCCESS(vt_sw_send(&t, 1, bcast, mac_b, 0, 1), "B on p1");
@@ -391,7 +372,7 @@ test_switch_del_port_keeps_the_port_when_out_of_memory(void)
 	unsigned int n;
 	int rc;
 
-	SETUP(&t, 1);
+	VT_SW_SETUP(&t, 1);
 	for (int i = 0; i < 2; i++)
 		TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, NULL, 0), "port %d", i);
 	TEST_ASSERT_SUCCESS(vt_sw_send(&t, 1, bcast, mac_b, 0, 1), "B on p1");
@@ -439,7 +420,7 @@ test_switch_add_port_rejects_bad_specs(void)
 	struct vt_sw t;
 	char err[256];
 
-	SETUP(&t, 1);
+	VT_SW_SETUP(&t, 1);
 	TEST_ASSERT(vs_switch_add_port(t.sw, "testq,name=t0", err, sizeof(err)) >= 0, "%s", err);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
@@ -511,7 +492,7 @@ test_switch_assigns_queues_balanced_and_follows_changes(void)
 	struct vt_sw t;
 	char err[256];
 
-	SETUP(&t, 3);
+	VT_SW_SETUP(&t, 3);
 	TEST_ASSERT(vs_switch_add_port(t.sw, "testq,name=t0,queues=4", err, sizeof(err)) >= 0, "%s",
 		    err);
 	TEST_ASSERT(vs_switch_add_port(t.sw, "testq,name=t1,queues=2", err, sizeof(err)) >= 0, "%s",
@@ -553,7 +534,7 @@ test_switch_counts_busy_and_idle_iterations(void)
 	struct vs_switch_lcore_view l;
 	struct vt_sw t;
 
-	SETUP(&t, 1);
+	VT_SW_SETUP(&t, 1);
 	TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, NULL, 0), "p0");
 	TEST_ASSERT_SUCCESS(vt_sw_add_ring_port(&t, NULL, 0), "p1");
 	for (int i = 0; i < 10; i++)
@@ -588,29 +569,20 @@ REGISTER_TEST(switch_counts_busy_and_idle_iterations, fast, test_switch_counts_b
 static int
 test_switch_reassigns_queues_without_sharing_or_loss(void)
 {
-	struct vs_switch_config cfg = {0};
 	struct vt_testq_stats s0, s1, s2;
 	struct vs_port *t0, *t1, *t2;
 	struct vs_switch *sw;
 	struct vs_evloop *loop;
 	unsigned int load[VS_SWITCH_MAX_WORKERS], total, rounds = 0;
 	char err[256], why[256];
+	bool skip;
 	int id0, id1;
 	uint64_t end;
 
-	if (vt_eal_init("switch", why, sizeof(why)) != 0)
+	sw = vt_sw_live("live", &loop, &skip, why, sizeof(why));
+	if (sw == NULL && skip)
 		TEST_SKIP("%s", why);
-	if (rte_lcore_count() < 3)
-		TEST_SKIP("needs two worker lcores");
-	loop = vs_evloop_create();
-	TEST_ASSERT_NOT_NULL(loop, "loop");
-	cfg.loop = loop;
-	cfg.name = "live";
-	cfg.nb_mbufs = 8191;
-	cfg.tx_retries = 2;
-	cfg.fdb_aging = 300;
-	sw = vs_switch_create(&cfg, err, sizeof(err));
-	TEST_ASSERT_NOT_NULL(sw, "%s", err);
+	TEST_ASSERT_NOT_NULL(sw, "%s", why);
 	TEST_ASSERT_EQUAL(vs_switch_nb_workers(sw), 2, "two workers");
 	id0 = vs_switch_add_port(sw, "testq,name=t0,queues=2,gen=2", err, sizeof(err));
 	id1 = vs_switch_add_port(sw, "testq,name=t1,queues=2,gen=2", err, sizeof(err));

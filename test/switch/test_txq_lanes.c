@@ -15,15 +15,6 @@
 #include "vs_evloop.h"
 #include "vt_switch.h"
 
-#define SETUP(t, workers)                                                                          \
-	do {                                                                                       \
-		char why_[256];                                                                    \
-		int rc_ = vt_sw_init((t), (workers), 1024, why_, sizeof(why_));                    \
-		if (rc_ != 0 && !vt_eal_ready())                                                   \
-			TEST_SKIP("%s", why_);                                                     \
-		TEST_ASSERT_SUCCESS(rc_, "engine: %s", why_);                                      \
-	} while (0)
-
 /* Adds testq port @p name; returns it (NULL on failure) and its id in @p id. */
 static struct vs_port *
 add_testq(struct vt_sw *t, const char *name, unsigned int queues, unsigned int gen, int *id)
@@ -85,7 +76,7 @@ test_switch_sends_rx_queue_i_on_tx_queue_i(void)
 	int ia, ib, ic;
 	struct vt_sw t;
 
-	SETUP(&t, 1);
+	VT_SW_SETUP(&t, 1);
 	pa = add_testq(&t, "a", 4, 3, &ia);
 	pb = add_testq(&t, "b", 4, 0, &ib);
 	pc = add_testq(&t, "c", 2, 0, &ic);
@@ -127,7 +118,7 @@ test_switch_workers_own_disjoint_tx_queues(void)
 	int ia, ib;
 	struct vt_sw t;
 
-	SETUP(&t, 2);
+	VT_SW_SETUP(&t, 2);
 	pa = add_testq(&t, "a", 4, 3, &ia);
 	pb = add_testq(&t, "b", 4, 0, &ib);
 	TEST_ASSERT(pa != NULL && pb != NULL, "ports");
@@ -162,7 +153,7 @@ test_switch_workers_own_disjoint_tx_queues(void)
 	}
 	vt_sw_fini(&t);
 
-	SETUP(&t, 3);
+	VT_SW_SETUP(&t, 3);
 	pa = add_testq(&t, "a", 2, 3, &ia);
 	pb = add_testq(&t, "b", 2, 0, &ib);
 	TEST_ASSERT(pa != NULL && pb != NULL, "ports");
@@ -197,27 +188,19 @@ REGISTER_TEST(switch_workers_own_disjoint_tx_queues, fast, test_switch_workers_o
 static int
 test_switch_live_workers_spread_over_tx_queues(void)
 {
-	struct vs_switch_config cfg = {0};
 	struct vt_testq_stats a, b;
 	struct vs_port *pa, *pb;
 	struct vs_evloop *loop;
 	struct vs_switch *sw;
 	char err[256], why[256];
+	bool skip;
 	int ia, ib;
 	uint64_t end;
 
-	if (vt_eal_init("switch", why, sizeof(why)) != 0)
+	sw = vt_sw_live("lanes", &loop, &skip, why, sizeof(why));
+	if (sw == NULL && skip)
 		TEST_SKIP("%s", why);
-	if (rte_lcore_count() < 3)
-		TEST_SKIP("needs two worker lcores");
-	loop = vs_evloop_create();
-	TEST_ASSERT_NOT_NULL(loop, "loop");
-	cfg.loop = loop;
-	cfg.name = "lanes";
-	cfg.nb_mbufs = 8191;
-	cfg.tx_retries = 2;
-	sw = vs_switch_create(&cfg, err, sizeof(err));
-	TEST_ASSERT_NOT_NULL(sw, "%s", err);
+	TEST_ASSERT_NOT_NULL(sw, "%s", why);
 	ia = vs_switch_add_port(sw, "testq,name=la,queues=2,gen=2", err, sizeof(err));
 	TEST_ASSERT(ia >= 0, "%s", err);
 	ib = vs_switch_add_port(sw, "testq,name=lb,queues=2,gen=0", err, sizeof(err));

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,14 +121,57 @@ vt_sw_fini(struct vt_sw *t)
 		unsigned int n;
 
 		rte_eth_dev_close(t->eth_id[i]);
-		while (t->in[i] != NULL &&
-		       (n = rte_ring_dequeue_burst(t->in[i], (void **)left, RTE_DIM(left), NULL)) > 0)
+		while (t->in[i] != NULL && (n = rte_ring_dequeue_burst(t->in[i], (void **)left,
+								       RTE_DIM(left), NULL)) > 0)
 			rte_pktmbuf_free_bulk(left, n);
 		rte_ring_free(t->in[i]);
 		rte_ring_free(t->out[i]);
 	}
 	vs_evloop_destroy(t->loop);
 	memset(t, 0, sizeof(*t));
+}
+
+struct vs_switch_port_counters
+vt_sw_counters(struct vt_sw *t, unsigned int i)
+{
+	struct vs_switch_port_view v;
+
+	memset(&v, 0, sizeof(v));
+	vs_switch_port_view(t->sw, (uint16_t)t->port_id[i], &v);
+	return v.counters;
+}
+
+struct vs_switch *
+vt_sw_live(const char *name, struct vs_evloop **loop, bool *skip, char *why, size_t len)
+{
+	struct vs_switch_config cfg = {0};
+	struct vs_switch *sw;
+
+	*skip = true;
+	*loop = NULL;
+	if (vt_eal_init("switch", why, len) != 0)
+		return NULL;
+	if (rte_lcore_count() < 3) {
+		snprintf(why, len, "needs two worker lcores");
+		return NULL;
+	}
+	*skip = false;
+	*loop = vs_evloop_create();
+	if (*loop == NULL) {
+		snprintf(why, len, "event loop: %s", strerror(errno));
+		return NULL;
+	}
+	cfg.loop = *loop;
+	cfg.name = name;
+	cfg.nb_mbufs = 8191;
+	cfg.tx_retries = 2;
+	cfg.fdb_aging = 300;
+	sw = vs_switch_create(&cfg, why, len);
+	if (sw == NULL) {
+		vs_evloop_destroy(*loop);
+		*loop = NULL;
+	}
+	return sw;
 }
 
 struct rte_mbuf *

@@ -45,6 +45,32 @@ unsigned int vt_sw_run(struct vt_sw *t);
 void vt_sw_fini(struct vt_sw *t);
 
 /*
+ * In a test function: vt_sw_init() with a 1024-entry FDB; the test is skipped
+ * (with the reason) when the EAL cannot start here, and fails when the
+ * engine cannot be made on a working EAL.
+ */
+#define VT_SW_SETUP(t, workers)                                                                    \
+	do {                                                                                       \
+		char why_[256];                                                                    \
+		int rc_ = vt_sw_init((t), (workers), 1024, why_, sizeof(why_));                    \
+		if (rc_ != 0 && !vt_eal_ready())                                                   \
+			TEST_SKIP("%s", why_);                                                     \
+		TEST_ASSERT_SUCCESS(rc_, "engine: %s", why_);                                      \
+	} while (0)
+
+/* The engine's counters of ring port i. */
+struct vs_switch_port_counters vt_sw_counters(struct vt_sw *t, unsigned int i);
+
+/*
+ * A live engine named @p name: real workers on the EAL's worker lcores, an
+ * event loop in @p *loop, 8191 mbufs, 2 tx retries, FDB aging 300 s. NULL with the reason in
+ * @p why and @p *skip set when the machine cannot run one (no EAL, fewer
+ * than two worker lcores); NULL with @p *skip clear when creating it failed.
+ */
+struct vs_switch *vt_sw_live(const char *name, struct vs_evloop **loop, bool *skip, char *why,
+			     size_t len);
+
+/*
  * Builds a frame dst <- src with @p vid (0: untagged) and @p len bytes in all
  * (>= 60), the payload filled with @p seed.
  */

@@ -28,8 +28,8 @@ static const char *const known_types[] = {
 
 static struct vs_port_type *types; /* sorted by name */
 
-static void __attribute__((format(printf, 3, 4)))
-set_err(char *err, size_t errlen, const char *fmt, ...)
+void
+vs_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -56,12 +56,12 @@ take_name(const char *what, const char *s, size_t n, char *dst, size_t cap, char
 	  size_t errlen)
 {
 	if (n == 0) {
-		set_err(err, errlen, "empty %s", what);
+		vs_set_err(err, errlen, "empty %s", what);
 		return -EINVAL;
 	}
 	if (n >= cap) {
-		set_err(err, errlen, "%s '%.*s...' is longer than %zu characters", what, 16, s,
-			cap - 1);
+		vs_set_err(err, errlen, "%s '%.*s...' is longer than %zu characters", what, 16, s,
+			   cap - 1);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -73,8 +73,9 @@ take_name(const char *what, const char *s, size_t n, char *dst, size_t cap, char
 			for (k = 0; k < n && k < sizeof(shown) - 1; k++)
 				shown[k] = isprint((unsigned char)s[k]) ? s[k] : '?';
 			shown[k] = '\0';
-			set_err(err, errlen, "%s '%s%s' has an invalid character '%c'", what, shown,
-				k < n ? "..." : "", isprint((unsigned char)s[i]) ? s[i] : '?');
+			vs_set_err(err, errlen, "%s '%s%s' has an invalid character '%c'", what,
+				   shown, k < n ? "..." : "",
+				   isprint((unsigned char)s[i]) ? s[i] : '?');
 			return -EINVAL;
 		}
 	}
@@ -96,11 +97,11 @@ parse_kv(const char **pp, struct vs_port_spec *spec, char *err, size_t errlen)
 	while (*eq != '\0' && *eq != '=' && *eq != ',')
 		eq++;
 	if (*eq != '=') {
-		set_err(err, errlen, "'%.*s' is not key=value", (int)(eq - p), p);
+		vs_set_err(err, errlen, "'%.*s' is not key=value", (int)(eq - p), p);
 		return -EINVAL;
 	}
 	if (i == VS_PORT_MAX_KV) {
-		set_err(err, errlen, "more than %d key=value pairs", VS_PORT_MAX_KV);
+		vs_set_err(err, errlen, "more than %d key=value pairs", VS_PORT_MAX_KV);
 		return -EINVAL;
 	}
 	rc = take_name("key", p, (size_t)(eq - p), spec->kv[i].key, sizeof(spec->kv[i].key), err,
@@ -112,14 +113,14 @@ parse_kv(const char **pp, struct vs_port_spec *spec, char *err, size_t errlen)
 		v++;
 		end = strchr(v, '"');
 		if (end == NULL) {
-			set_err(err, errlen, "key '%s': unterminated quote", spec->kv[i].key);
+			vs_set_err(err, errlen, "key '%s': unterminated quote", spec->kv[i].key);
 			return -EINVAL;
 		}
 		vlen = (size_t)(end - v);
 		end++;
 		if (*end != '\0' && *end != ',') {
-			set_err(err, errlen, "key '%s': text after the closing quote",
-				spec->kv[i].key);
+			vs_set_err(err, errlen, "key '%s': text after the closing quote",
+				   spec->kv[i].key);
 			return -EINVAL;
 		}
 	} else {
@@ -129,24 +130,24 @@ parse_kv(const char **pp, struct vs_port_spec *spec, char *err, size_t errlen)
 		vlen = (size_t)(end - v);
 	}
 	if (vlen == 0) {
-		set_err(err, errlen, "key '%s' has an empty value", spec->kv[i].key);
+		vs_set_err(err, errlen, "key '%s' has an empty value", spec->kv[i].key);
 		return -EINVAL;
 	}
 	if (vlen >= sizeof(spec->kv[i].value)) {
-		set_err(err, errlen, "value of key '%s' is longer than %zu characters",
-			spec->kv[i].key, sizeof(spec->kv[i].value) - 1);
+		vs_set_err(err, errlen, "value of key '%s' is longer than %zu characters",
+			   spec->kv[i].key, sizeof(spec->kv[i].value) - 1);
 		return -EINVAL;
 	}
 	for (size_t j = 0; j < vlen; j++) {
 		if ((unsigned char)v[j] < 0x20 || v[j] == 0x7f) {
-			set_err(err, errlen, "key '%s': value has a control character",
-				spec->kv[i].key);
+			vs_set_err(err, errlen, "key '%s': value has a control character",
+				   spec->kv[i].key);
 			return -EINVAL;
 		}
 	}
 	for (unsigned int j = 0; j < i; j++) {
 		if (strcmp(spec->kv[j].key, spec->kv[i].key) == 0) {
-			set_err(err, errlen, "duplicate key '%s'", spec->kv[i].key);
+			vs_set_err(err, errlen, "duplicate key '%s'", spec->kv[i].key);
 			return -EINVAL;
 		}
 	}
@@ -166,7 +167,7 @@ vs_port_spec_parse(const char *text, struct vs_port_spec *spec, char *err, size_
 
 	memset(spec, 0, sizeof(*spec));
 	if (text == NULL) {
-		set_err(err, errlen, "no port specification");
+		vs_set_err(err, errlen, "no port specification");
 		return -EINVAL;
 	}
 	comma = strchr(text, ',');
@@ -178,7 +179,7 @@ vs_port_spec_parse(const char *text, struct vs_port_spec *spec, char *err, size_
 	while (*p == ',') {
 		p++;
 		if (*p == '\0' || *p == ',') {
-			set_err(err, errlen, "empty key=value part");
+			vs_set_err(err, errlen, "empty key=value part");
 			return -EINVAL;
 		}
 		rc = parse_kv(&p, spec, err, errlen);
@@ -221,8 +222,8 @@ vs_port_spec_get_uint(struct vs_port_spec *spec, const char *key, uint64_t min, 
 	*out = n;
 	return 0;
 bad:
-	set_err(err, errlen, "key '%s': '%s' is not an integer in [%" PRIu64 ", %" PRIu64 "]", key,
-		v, min, max);
+	vs_set_err(err, errlen, "key '%s': '%s' is not an integer in [%" PRIu64 ", %" PRIu64 "]",
+		   key, v, min, max);
 	return -EINVAL;
 }
 
@@ -266,15 +267,16 @@ unknown_type_err(const char *name, char *err, size_t errlen)
 
 	for (size_t i = 0; i < sizeof(known_types) / sizeof(known_types[0]); i++) {
 		if (strcmp(known_types[i], name) == 0) {
-			set_err(err, errlen, "port type '%s' is not available in this build", name);
+			vs_set_err(err, errlen, "port type '%s' is not available in this build",
+				   name);
 			return;
 		}
 	}
 	for (const struct vs_port_type *t = types; t != NULL && len < sizeof(avail); t = t->next)
 		len += (size_t)snprintf(avail + len, sizeof(avail) - len, "%s%s",
 					len > 0 ? ", " : "", t->name);
-	set_err(err, errlen, "unknown port type '%s' (available: %s)", name,
-		avail[0] != '\0' ? avail : "none");
+	vs_set_err(err, errlen, "unknown port type '%s' (available: %s)", name,
+		   avail[0] != '\0' ? avail : "none");
 }
 
 struct vs_port *
@@ -289,18 +291,18 @@ vs_port_create(const char *name, struct vs_port_spec *spec, const struct vs_port
 		return NULL;
 	}
 	if (name == NULL || name[0] == '\0' || strlen(name) >= VS_PORT_NAME_LEN) {
-		set_err(err, errlen, "port name must have 1 to %d characters",
-			VS_PORT_NAME_LEN - 1);
+		vs_set_err(err, errlen, "port name must have 1 to %d characters",
+			   VS_PORT_NAME_LEN - 1);
 		return NULL;
 	}
-	set_err(err, errlen, "port type '%s' failed without a reason", type->name);
+	vs_set_err(err, errlen, "port type '%s' failed without a reason", type->name);
 	port = type->create(name, spec, env, err, errlen);
 	if (port == NULL)
 		return NULL;
 	for (unsigned int i = 0; i < spec->nkv; i++) {
 		if (!spec->kv[i].used) {
-			set_err(err, errlen, "unknown key '%s' for port type '%s'", spec->kv[i].key,
-				type->name);
+			vs_set_err(err, errlen, "unknown key '%s' for port type '%s'",
+				   spec->kv[i].key, type->name);
 			port->ops->destroy(port);
 			return NULL;
 		}

@@ -410,6 +410,15 @@ struct vs_port_spec {
 };
 
 /**
+ * Formats a one-line error reason into @p err (@p errlen bytes; nothing when
+ * @p err is NULL or @p errlen is 0). Control characters, which a name or
+ * value quoted from untrusted input may hold, become '?'. The way every
+ * control-plane call of the port layer and lib/switch reports why it failed.
+ */
+void vs_set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/**
  * Parses @p text ("TYPE,key=value,...") into @p spec. A value may be
  * double-quoted to hold commas (`devargs="net_vhost0,iface=/s"`); quotes do
  * not nest and have no escapes. Rejects empty parts, empty values, duplicate
