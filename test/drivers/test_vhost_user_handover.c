@@ -13,7 +13,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/virtio_config.h>
@@ -470,6 +472,8 @@ static int
 enabled_again(struct ring_scene *s, uint32_t queued, uint32_t first, unsigned int n)
 {
 	TEST_ASSERT_SUCCESS(vt_guest_ring_enable(&s->g, 1, true), "SET_VRING_ENABLE 1 1");
+	/* Room for all of them first: the port drops what finds no buffer. */
+	vt_guest_fill_rx(&s->g, 0);
 	TEST_RUN(post(&s->g, first + queued, n - queued));
 	TEST_RUN(collect(&s->g, first, n));
 	return TEST_SUCCESS;
@@ -644,3 +648,104 @@ test_hand_over_from_version_2(void)
 }
 REGISTER_TEST(vhost_user_port_takes_over_from_hand_over_version_2, fast,
 	      test_hand_over_from_version_2)
+
+/* ---- the state directory's lock (crash-safe mode) across a hand-over ---- */
+
+/* Whether another process gets @p dir's lock now (it lets go at once). */
+static bool
+third_gets_lock(const char *dir)
+{
+	char path[300];
+	int st = 0;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(path, O_RDWR | O_CLOEXEC);
+
+		_exit(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 ? 0 : 1);
+	}
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/* The saved blob names the lock as its last fd, an open file of @p dir/lock. */
+static int
+carries_the_lock(const struct ho_job *j, const char *dir)
+{
+	struct vu_ho_hdr hdr;
+	struct stat a, b;
+	char path[300];
+
+	memcpy(&hdr, j->h.blob, sizeof(hdr));
+	TEST_ASSERT_EQUAL(hdr.version, VU_HO_VERSION, "header version");
+	TEST_ASSERT(hdr.state_lock >= 0 && (unsigned int)hdr.state_lock == j->h.nfds - 1,
+		    "the lock is the last fd (%d of %u)", hdr.state_lock, j->h.nfds);
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	TEST_ASSERT(fstat(j->fds[hdr.state_lock], &a) == 0 && stat(path, &b) == 0 &&
+			    a.st_ino == b.st_ino && a.st_dev == b.st_dev,
+		    "the fd is the lock file");
+	return TEST_SUCCESS;
+}
+
+/*
+ * Crash-safe mode: the old process's state-directory lock goes along with
+ * the port (SCM_RIGHTS, the same open file), so at no point of a hand-over,
+ * taken or abandoned, can a third process take the directory (it could
+ * between the old process's save and the new one's load before).
+ */
+static int
+test_hand_over_keeps_the_state_lock(void)
+{
+	struct ring_scene s;
+	struct ho_job old, nw;
+	char err[256], dir[256];
+	const struct vt_guest_cfg gc = {
+		.queues = 1, .ring_size = 64, .features = F(VIRTIO_F_VERSION_1), .buf_size = 2048};
+
+	memset(&s, 0, sizeof(s));
+	if (vt_vu_env_init(&s.e, "ho-lock", 2047, 0, err, sizeof(err)) != 0)
+		TEST_SKIP("%s", err);
+	vt_path(dir, sizeof(dir), "ho-state");
+	TEST_ASSERT_SUCCESS(mkdir(dir, 0700), "mkdir %s", dir);
+	s.e.state_dir = dir;
+	vt_path(s.path, sizeof(s.path), "ho-lock.sock");
+	snprintf(s.spec, sizeof(s.spec), "vhost-user,path=%s", s.path);
+	s.port = vt_vu_port_start(&s.e, s.spec, err, sizeof(err));
+	TEST_ASSERT_NOT_NULL(s.port, "%s: %s", s.spec, err);
+	TEST_ASSERT_SUCCESS(vt_guest_init(&s.g, &gc), "guest memory");
+	TEST_ASSERT_SUCCESS(vt_guest_connect(&s.g, s.path, WAIT_MS), "connect");
+	TEST_ASSERT(vt_vu_wait_queues(&s.e, s.port, 1, 1, WAIT_MS), "queues up");
+	TEST_ASSERT(!third_gets_lock(dir), "the running port holds the directory");
+	for (int round = 0; round < 2; round++) {
+		bool abandon = round == 0;
+
+		old = (struct ho_job){.e = &s.e, .port = s.port, .spec = s.spec};
+		nw = (struct ho_job){.e = &s.e, .spec = s.spec};
+		vt_vu_run(&s.e, save_job, &old);
+		TEST_ASSERT_SUCCESS(old.rc, "save");
+		TEST_RUN(carries_the_lock(&old, dir));
+		TEST_ASSERT(!third_gets_lock(dir), "round %d: free after the save", round);
+		if (abandon) {
+			vt_vu_run(&s.e, resume_job, &old);
+		} else {
+			TEST_ASSERT_SUCCESS(dup_fds(&old, &nw), "dup");
+			vt_vu_run(&s.e, load_job, &nw);
+			TEST_ASSERT_SUCCESS(nw.rc, "load");
+			TEST_ASSERT(!third_gets_lock(dir), "free after the load");
+			vt_vu_run(&s.e, release_job, &old);
+			s.port = nw.port;
+		}
+		free(old.h.blob);
+		TEST_ASSERT(!third_gets_lock(dir), "round %d: free afterwards", round);
+		TEST_ASSERT_SUCCESS(vt_vu_worker_start(&s.w, &s.e, s.port, 0, 1, 1, 0), "worker");
+		TEST_RUN(enabled_again(&s, 0, 100u * (unsigned int)round, 16));
+		vt_vu_worker_stop(&s.w);
+	}
+	ring_scene_down(&s);
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(s.e.mp), 0, "every mbuf came back");
+	vt_vu_env_fini(&s.e);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(vhost_user_port_hand_over_keeps_the_state_directory_locked, fast,
+	      test_hand_over_keeps_the_state_lock)

@@ -436,6 +436,8 @@ worker_main(void *arg)
 			w->dropped += n - sent;
 			for (uint16_t i = sent; i < n; i++)
 				rte_pktmbuf_free(pkts[i]);
+			/* As the engine: the poll's transaction ends (crash-safe mode). */
+			vs_port_rx_done(w->port, q);
 		}
 		w->loops++;
 		rte_rcu_qsbr_quiescent(w->env->qsbr, w->reader);

@@ -36,8 +36,9 @@
 #include "vs_vhost_user_priv.h"
 
 _Static_assert(VU_MAX_RINGS <= 64, "enabled_once has a bit per ring");
-_Static_assert(sizeof(struct vu_ho_hdr) == VU_HO_HDR_V2_LEN + sizeof(uint64_t),
-	       "version 3 appends enabled_once to version 2, nothing else");
+_Static_assert(VU_HO_HDR_V3_LEN == VU_HO_HDR_V2_LEN + sizeof(uint64_t) &&
+		       sizeof(struct vu_ho_hdr) == VU_HO_HDR_V3_LEN + 8,
+	       "each version appends its fields to the one before, nothing else");
 
 static void
 stats_out(const struct vu_stats *live, const struct vu_stats *base, struct vu_ho_stats *o)
@@ -84,6 +85,7 @@ header_fill(const struct vs_vu_port *p, struct vu_ho_hdr *hdr)
 	hdr->client = p->client;
 	hdr->connected = p->be != NULL;
 	hdr->listen = -1;
+	hdr->state_lock = -1;
 	rarp_out(p, hdr);
 	for (unsigned int i = 0; i < VU_MAX_RINGS; i++)
 		if (p->was_enabled[i])
@@ -105,8 +107,9 @@ save_connection(struct vs_vu_port *p, struct vu_ho_hdr *hdr, struct vs_port_hand
 
 	if (st == NULL)
 		return -ENOMEM;
-	rc = vh_user_backend_export(p->be, st, h->fds + h->nfds, VS_PORT_HANDOVER_MAX_FDS - h->nfds,
-				    &nlib);
+	/* One fd kept for the state directory's lock. */
+	rc = vh_user_backend_export(p->be, st, h->fds + h->nfds,
+				    VS_PORT_HANDOVER_MAX_FDS - h->nfds - 1, &nlib);
 	if (rc < 0) {
 		free(st);
 		return rc;
@@ -161,6 +164,12 @@ vu_handover_save(struct vs_port *port, struct vs_port_handover *h)
 			return -ENOMEM;
 		}
 	}
+	/* Crash-safe mode: the state directory's lock goes along (the same open
+	 * file: never free while one of the two processes lives). */
+	if (p->crash_safe && vu_txn_lock_fd() >= 0) {
+		hdr.state_lock = (int32_t)h->nfds;
+		h->fds[h->nfds++] = vu_txn_lock_fd();
+	}
 	memcpy(h->blob, &hdr, sizeof(hdr));
 	h->len = sizeof(hdr) + hdr.lib_len;
 	/* Nothing is served from here on: the front-end's messages wait. */
@@ -172,12 +181,9 @@ vu_handover_save(struct vs_port *port, struct vs_port_handover *h)
 		vs_evloop_cancel_timer(port->env.loop, p->retry_timer);
 		p->retry_timer = 0;
 	}
-	/* Workers stopped, every transaction published: the state directory
-	 * (crash-safe mode) goes to the new process with the ports. */
-	if (p->crash_safe)
-		vu_txn_suspend();
-	VU_LOG(INFO, "%s: saved for a hand-over (%s, %u fds)", port->name,
-	       p->be != NULL ? "connected" : "not connected", h->nfds);
+	VU_LOG(INFO, "%s: saved for a hand-over (%s, %u fds%s)", port->name,
+	       p->be != NULL ? "connected" : "not connected", h->nfds,
+	       hdr.state_lock >= 0 ? ", the state directory's lock among them" : "");
 	return 0;
 }
 
@@ -196,6 +202,7 @@ vu_handover_resume(struct vs_port *port)
 			VU_LOG(ERR, "%s: cannot watch the connection again", port->name);
 		vh_user_backend_resume(p->be);
 	}
+	/* The lock never left (the other process held it too, at most). */
 	if (p->crash_safe)
 		vu_txn_resume();
 	/* The rings run again: one report of the outcome, if any changed. */
@@ -242,10 +249,16 @@ read_header(const struct vs_vu_port *p, const struct vs_port_handover *h, struct
 		       p->base.name, hdr->version, VU_HO_VERSION_MIN, VU_HO_VERSION);
 		return -EPROTONOSUPPORT;
 	}
-	*hdr_len = hdr->version == 2 ? VU_HO_HDR_V2_LEN : sizeof(*hdr);
+	*hdr_len = hdr->version == 2   ? VU_HO_HDR_V2_LEN
+		   : hdr->version == 3 ? VU_HO_HDR_V3_LEN
+				       : sizeof(*hdr);
 	if (h->len < *hdr_len)
 		return -EBADMSG;
 	memcpy(hdr, h->blob, *hdr_len);
+	/* Before version 4 the old process let go of the state directory's
+	 * lock at the save: we lock it ourselves. */
+	if (hdr->version < 4)
+		hdr->state_lock = -1;
 	/* Version 2 did not say which rings were enabled once: each ring's own
 	 * state then (a guest TX ring disabled after being enabled is left
 	 * alone until enabled again instead of drained, as before version 3). */
@@ -258,17 +271,23 @@ check_header(const struct vs_vu_port *p, const struct vs_port_handover *h, struc
 {
 	static const uint8_t no_mac[6];
 	int rc = read_header(p, h, hdr, hdr_len);
+	unsigned int lib_end;
 
 	if (rc < 0)
 		return rc;
+	/* The lock, if any, is the last fd; lib/vhost's are before it. */
+	if (hdr->reserved3 != 0 ||
+	    (hdr->state_lock != -1 && (h->nfds == 0 || hdr->state_lock != (int32_t)h->nfds - 1)))
+		return -EBADMSG;
+	lib_end = h->nfds - (hdr->state_lock >= 0 ? 1 : 0);
 	if (hdr->nb_qp != p->nb_qp || hdr->client != p->client || hdr->reserved != 0 ||
 	    hdr->reserved2 != 0 || hdr->rarp > 1 ||
 	    (!hdr->rarp && memcmp(hdr->rarp_mac, no_mac, sizeof(no_mac)) != 0) ||
-	    hdr->connected > 1 || hdr->lib_len != h->len - *hdr_len || hdr->lib_fd_base > h->nfds ||
+	    hdr->connected > 1 || hdr->lib_len != h->len - *hdr_len || hdr->lib_fd_base > lib_end ||
 	    (hdr->listen != -1 && hdr->listen != 0) ||
 	    (hdr->listen == 0 && hdr->lib_fd_base != 1) ||
 	    (hdr->listen == -1 && hdr->lib_fd_base != 0) ||
-	    (!hdr->connected && (hdr->lib_len != 0 || hdr->lib_fd_base != h->nfds)) ||
+	    (!hdr->connected && (hdr->lib_len != 0 || hdr->lib_fd_base != lib_end)) ||
 	    (hdr->listen == 0) == p->client || (hdr->enabled_once >> (2u * p->nb_qp)) != 0 ||
 	    (!hdr->connected && hdr->enabled_once != 0))
 		return -EBADMSG;
@@ -302,7 +321,7 @@ load_connection(struct vs_vu_port *p, const struct vu_ho_hdr *hdr, size_t hdr_le
 		struct vs_port_handover *h)
 {
 	struct vh_user_handover *st = malloc(sizeof(*st));
-	unsigned int nlib = h->nfds - hdr->lib_fd_base;
+	unsigned int nlib = h->nfds - (hdr->state_lock >= 0 ? 1 : 0) - hdr->lib_fd_base;
 	int rc;
 
 	if (st == NULL)
@@ -349,6 +368,18 @@ vu_handover_load(struct vs_port *port, struct vs_port_handover *h)
 	for (unsigned int q = 0; q < VS_PORT_MAX_QUEUES; q++) {
 		stats_in(&hdr.rx[q], &p->rx_stats[q], &p->rx_base[q]);
 		stats_in(&hdr.tx[q], &p->tx_stats[q], &p->tx_base[q]);
+	}
+	/* Crash-safe mode: the state directory's lock (passed along, or locked
+	 * here when the old process let go of it) before any ring starts. */
+	if (p->crash_safe) {
+		rc = vu_txn_open(hdr.state_lock >= 0 ? h->fds[hdr.state_lock] : -1);
+		if (hdr.state_lock >= 0)
+			h->fds[hdr.state_lock] = -1;
+		if (rc < 0) {
+			VU_LOG(ERR, "%s: the state directory cannot be taken over: %s", port->name,
+			       strerror(-rc));
+			goto fail;
+		}
 	}
 	p->mtu = hdr.mtu;
 	p->started = true;

@@ -13,6 +13,10 @@
  *   3  + enabled_once: the rings enabled once on this connection (a guest
  *        TX ring disabled after that is drained and discarded, one never
  *        enabled is left alone: vs_vhost_user_dev.c, vu_discards())
+ *   4  + state_lock: the fd index of the state directory's lock (crash-safe
+ *        mode), the last fd; the old process holds the lock until it exits
+ *        (before, it let go at the save and the new one locked anew: for a
+ *        moment a third process could take the directory)
  */
 
 #include <stddef.h>
@@ -21,7 +25,7 @@
 #include "vs_port.h"
 
 #define VU_HO_MAGIC	  0x4f485556u /* "VUHO" */
-#define VU_HO_VERSION	  3
+#define VU_HO_VERSION	  4
 #define VU_HO_VERSION_MIN 2
 
 struct vu_ho_stats {
@@ -49,9 +53,13 @@ struct vu_ho_hdr {
 	struct vu_ho_stats tx[VS_PORT_MAX_QUEUES];
 	/* ---- version 3 ---- */
 	uint64_t enabled_once; /* bit i: ring i was enabled once on this connection */
+	/* ---- version 4 ---- */
+	int32_t state_lock; /* fd index of the state directory's lock, or -1 */
+	uint32_t reserved3;
 };
 
-/* Bytes of the header in version 2 (all of it before enabled_once). */
+/* Bytes of the header in versions 2 and 3. */
 #define VU_HO_HDR_V2_LEN offsetof(struct vu_ho_hdr, enabled_once)
+#define VU_HO_HDR_V3_LEN offsetof(struct vu_ho_hdr, state_lock)
 
 #endif /* VS_VHOST_USER_HANDOVER_H */
