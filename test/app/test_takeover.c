@@ -296,7 +296,7 @@ takeover_under_traffic(struct tk_scene *s)
 		 .server = true,
 		 .mac = MAC1},
 	};
-	struct vt_vswitch nw;
+	struct vt_vswitch nw, old;
 	struct vt_port_counters c;
 	char why[256], load[96];
 	uint64_t before;
@@ -320,12 +320,15 @@ takeover_under_traffic(struct tk_scene *s)
 	TEST_ASSERT_SUCCESS(vt_vswitch_takeover(&nw, &s->sw, NULL, s->opts, why, sizeof(why)),
 			    "take-over: %s", why);
 	vt_machine_load(load, sizeof(load)); /* the load the take-over ran under */
-	vt_proc_wait_output(&s->sw.proc, "this process ends", 5000);
-	print_line(&s->sw, "takeover: handed over");
-	gave_dir = vt_proc_output_has(&s->sw.proc, "the state directory's lock among them");
-	st = vt_vswitch_wait_exit(&s->sw, 10000);
-	TEST_ASSERT_EQUAL(st, 0, "the old switch exits 0 after handing over");
+	/* The new switch is the scene's now: the caller's clean-up stops it,
+	 * whatever fails below. */
+	old = s->sw;
 	s->sw = nw;
+	vt_proc_wait_output(&old.proc, "this process ends", 5000);
+	print_line(&old, "takeover: handed over");
+	gave_dir = vt_proc_output_has(&old.proc, "the state directory's lock among them");
+	st = vt_vswitch_wait_exit(&old, 10000); /* reaped (killed if still there) */
+	TEST_ASSERT_EQUAL(st, 0, "the old switch exits 0 after handing over");
 	TEST_ASSERT(gave_dir, "the old switch passed its state directory's lock along");
 	TEST_ASSERT(vt_proc_output_has(&s->sw.proc, "lock received with the hand-over"),
 		    "the new switch holds the lock it was handed");
