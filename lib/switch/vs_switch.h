@@ -350,6 +350,20 @@ int vs_switch_capture_stop(struct vs_switch *sw, const char *name,
 /** Fills @p st with port @p id's capture. @return 0, or -ENOENT when not captured. */
 int vs_switch_capture_state(struct vs_switch *sw, uint16_t id, struct vs_switch_capture_result *st);
 
+/**
+ * Lets dpdk-dumpcap (and dpdk-pdump), DPDK secondary processes, capture the
+ * switch's ethdev ports (`dpdk-dumpcap -i NAME`): their requests are served
+ * on the control thread by the switch's capture path, and a stop is
+ * answered only once no worker copies for it any more (vs_pdump.c). One
+ * switch per process. Control thread.
+ * @return 0, or -EEXIST (another switch serves them), -ENOMEM, or a
+ * negative errno from EAL.
+ */
+int vs_switch_pdump_init(struct vs_switch *sw);
+
+/** Stops serving the tools (before vs_switch_stop); their captures end with the switch. */
+void vs_switch_pdump_fini(struct vs_switch *sw);
+
 /** Sets the FDB aging time (seconds; 0: never). */
 void vs_switch_set_fdb_aging(struct vs_switch *sw, uint32_t seconds);
 

@@ -302,6 +302,12 @@ vu_start(struct vs_port *port)
 		VU_LOG(ERR, "%s: no event loop to run the connection in", port->name);
 		return -EINVAL;
 	}
+	/* Crash-safe mode: the state directory's lock, journals and redo table. */
+	if (p->crash_safe) {
+		rc = vu_txn_open(-1);
+		if (rc < 0)
+			return rc;
+	}
 	rc = vs_evloop_add_fd(port->env.loop, p->fault_fd, EPOLLIN, vu_fault_readable, p);
 	if (rc != 0) {
 		VU_LOG(ERR, "%s: cannot watch its fault eventfd: %s", port->name, strerror(-rc));
