@@ -157,6 +157,27 @@ struct vs_switch_fdb_view {
 	uint64_t flushed; /**< removed by flushes (command, port removal, link down) */
 };
 
+/** One mbuf pool (`show mempool`), like ovs-appctl netdev-dpdk/get-mempool-info. */
+struct vs_switch_mempool_view {
+	char name[32];
+	int socket;	     /**< NUMA socket of its memory, -1 any */
+	uint32_t size;	     /**< mbufs in the pool */
+	uint32_t in_use;     /**< taken out: in rings, queues, in flight, leaked */
+	uint32_t free;	     /**< size - in_use, the per-lcore caches included */
+	uint32_t cached;     /**< of free, in per-lcore caches */
+	uint32_t cache_size; /**< per-lcore cache capacity */
+	uint32_t data_room;  /**< bytes per mbuf for headroom and data */
+};
+
+/**
+ * Calls @p cb for every mbuf pool of the process (the engine's and any a
+ * port or driver made), stopping when it returns non-zero. Any thread; the
+ * counts are a snapshot (the workers keep taking and returning mbufs).
+ * @return the number of pools visited
+ */
+unsigned int vs_switch_mempool_walk(int (*cb)(const struct vs_switch_mempool_view *v, void *arg),
+				    void *arg);
+
 /**
  * Creates the engine: mbuf pool, FDB, worker state (one worker per EAL
  * worker lcore), timers on @p cfg->loop. Call on the EAL main lcore.
