@@ -13,7 +13,8 @@
 #          (512 MiB)
 #   test   every test suite: adds dpdk-dev (testpmd, dpdk-dumpcap,
 #          dpdk-telemetry.py), QEMU, clang and its fuzzer runtime, the guest
-#          image's pieces (busybox, kernel headers, ...), tcpdump; 1024
+#          image's pieces (busybox, kernel headers, ...), tcpdump, and
+#          dpkg-dev, debhelper, lintian (the package suite); 1024
 #          hugepages (2 GiB: the benchmark's smoke test in the interop suite
 #          needs that much free)
 #   bench  the benchmark: adds Open vSwitch with DPDK and gnuplot; 2048
@@ -43,6 +44,9 @@ PKGS_RUN=(gcc libc6-dev meson ninja-build pkg-config libdpdk-dev libnuma-dev lib
 PKGS_TEST=(dpdk-dev qemu-system-x86 busybox-static cpio kmod iproute2 procps clang
 	libclang-rt-14-dev coreutils util-linux psmisc tcpdump make xz-utils
 	linux-headers-cloud-amd64)
+# The package suite (scripts/package-test.sh): the Debian packages built
+# from debian/ and checked by lintian.
+PKGS_TEST+=(dpkg-dev debhelper lintian)
 PKGS_BENCH=(openvswitch-switch-dpdk gnuplot-nox)
 
 case "$PROFILE" in

@@ -4,7 +4,8 @@
 # them. Exits non-zero when any test fails.
 #
 # Environment (for local use; CI sets none of these but CI=true):
-#   SUITES   suites to run in the main build (default: fast interop vm fuzz)
+#   SUITES   suites to run in the main build (default: fast interop vm fuzz
+#            package)
 #   ASAN     1 (default) also builds with ASan+UBSan and runs fast and fuzz there
 #   BUILD    build directory (default: build); the sanitizer build is BUILD-asan
 #   WERROR_BUILDS  extra builds made with -Werror (default: gcc-release
@@ -14,7 +15,7 @@ set -uo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-SUITES=${SUITES:-fast interop vm fuzz}
+SUITES=${SUITES:-fast interop vm fuzz package}
 ASAN=${ASAN:-1}
 BUILD=${BUILD:-build}
 

@@ -15,7 +15,6 @@
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
-#include <rte_pdump.h>
 
 #include "vhost_diag.h"
 #include "vs_evloop.h"
@@ -188,7 +187,7 @@ run(struct vs_options *o)
 	struct vs_mgmt *mgmt = NULL;
 	struct vs_switch *sw = NULL;
 	char err[512];
-	int rc = EXIT_FAILURE;
+	int rc = EXIT_FAILURE, pdump_rc;
 	bool handed_over = false;
 
 	main_loop = vs_evloop_create();
@@ -225,6 +224,10 @@ run(struct vs_options *o)
 		rc = rte_lcore_count() < 2 ? EXIT_BAD_ARGS : EXIT_FAILURE;
 		goto out;
 	}
+	/* dpdk-dumpcap (a secondary process) may capture the ethdev ports. */
+	pdump_rc = vs_switch_pdump_init(sw);
+	if (pdump_rc != 0)
+		MAIN_LOG(WARNING, "dpdk-dumpcap cannot attach: %s", rte_strerror(-pdump_rc));
 	if (o->takeover) {
 		if (take_over(sw, o, &mgmt) != 0)
 			goto out;
@@ -270,6 +273,7 @@ run(struct vs_options *o)
 out:
 	vs_mgmt_destroy(mgmt);
 	if (sw != NULL) {
+		vs_switch_pdump_fini(sw);
 		vs_switch_stop(sw);
 		if (rc == EXIT_SUCCESS && !handed_over)
 			vs_switch_print_stats(sw, stdout);
@@ -314,11 +318,7 @@ main(int argc, char **argv)
 		return e == EINVAL ? EXIT_BAD_ARGS : EXIT_FAILURE;
 	}
 	install_log_hooks();
-	/* dpdk-dumpcap (a secondary process) may capture the ethdev ports. */
-	if (rte_pdump_init() != 0)
-		MAIN_LOG(WARNING, "dpdk-dumpcap cannot attach: %s", rte_strerror(rte_errno));
 	rc = run(&o);
-	rte_pdump_uninit();
 	vh_diag_set_handler(NULL, NULL);
 	rte_eal_cleanup();
 	vs_options_free(&o);

@@ -24,12 +24,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_bpf.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_pcapng.h>
+#include <rte_pdump.h>
 #include <rte_ring.h>
 
 #include "vs_evloop.h"
@@ -71,31 +73,78 @@ set_epb_time(struct rte_mbuf *m, uint64_t ns)
 	memcpy(p + 16, &lo, 4);
 }
 
+/* The packets of @p pkts that dpdk-dumpcap's filter takes (all without one). */
+static uint16_t
+apply_filter(struct vs_capture *c, struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **out)
+{
+	uint64_t rc[VS_SWITCH_BURST];
+	uint16_t k = 0;
+
+	if (c->filter == NULL) {
+		memcpy(out, pkts, n * sizeof(*pkts));
+		return n;
+	}
+	rte_bpf_exec_burst(c->filter, (void **)pkts, rc, n);
+	for (uint16_t i = 0; i < n; i++)
+		if (rc[i] != 0)
+			out[k++] = pkts[i];
+	return k;
+}
+
+/* dpdk-dumpcap's per-queue counters (what it reports and records at its end). */
+static void
+count(struct vs_capture *c, bool tx, uint16_t queue, uint16_t filtered, unsigned int nombuf,
+      unsigned int accepted, unsigned int ringfull)
+{
+	struct rte_pdump_stats *st = c->stats[tx];
+
+	if (st == NULL || queue >= RTE_MAX_QUEUES_PER_PORT)
+		return;
+	st += queue;
+	__atomic_fetch_add(&st->accepted, accepted, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&st->filtered, filtered, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&st->nombuf, nombuf, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&st->ringfull, ringfull, __ATOMIC_RELAXED);
+}
+
 void
 vs_capture_burst(struct vs_capture *c, uint16_t queue, struct rte_mbuf **pkts, uint16_t n, bool tx)
 {
-	struct rte_mbuf *cp[VS_SWITCH_BURST];
+	struct rte_mbuf *cp[VS_SWITCH_BURST], *in[VS_SWITCH_BURST];
 	uint64_t tsc = rte_get_tsc_cycles(), ns;
 	unsigned int k = 0, sent;
+	uint16_t m;
 
-	if (!(c->dir & (tx ? VS_CAP_TX : VS_CAP_RX)))
+	if (!(c->dir & (tx ? VS_CAP_TX : VS_CAP_RX)) ||
+	    (c->queue != VS_CAP_ALL_QUEUES && c->queue != queue))
 		return;
+	if (n > VS_SWITCH_BURST)
+		n = VS_SWITCH_BURST;
+	m = apply_filter(c, pkts, n, in);
 	ns = capture_ns(c, tsc);
-	for (uint16_t i = 0; i < n && i < VS_SWITCH_BURST; i++) {
-		struct rte_mbuf *m =
-			rte_pcapng_copy(c->port, queue, pkts[i], c->mp, c->snaplen, tsc,
-					tx ? RTE_PCAPNG_DIRECTION_OUT : RTE_PCAPNG_DIRECTION_IN);
+	for (uint16_t i = 0; i < m; i++) {
+		struct rte_mbuf *p;
 
-		if (m == NULL)
-			continue;
-		set_epb_time(m, ns);
-		cp[k++] = m;
+		if (c->format == VS_CAP_MBUF) {
+			p = rte_pktmbuf_copy(in[i], c->mp, 0, c->snaplen);
+		} else {
+			p = rte_pcapng_copy(c->port, queue, in[i], c->mp, c->snaplen, tsc,
+					    tx ? RTE_PCAPNG_DIRECTION_OUT
+					       : RTE_PCAPNG_DIRECTION_IN);
+			if (p != NULL)
+				set_epb_time(p, ns);
+		}
+		if (p != NULL)
+			cp[k++] = p;
 	}
 	sent = k > 0 ? rte_ring_enqueue_burst(c->ring, (void **)cp, k, NULL) : 0;
 	if (sent < k)
 		rte_pktmbuf_free_bulk(&cp[sent], k - sent);
-	if (sent < n)
-		__atomic_fetch_add(&c->lost, n - sent, __ATOMIC_RELAXED);
+	if (sent < m)
+		__atomic_fetch_add(&c->lost, m - sent, __ATOMIC_RELAXED);
+	if (c->peer_pid != 0 && sent > 0)
+		__atomic_fetch_add(&c->queued, sent, __ATOMIC_RELAXED);
+	count(c, tx, queue, (uint16_t)(n - m), m - k, sent, k - sent);
 }
 
 /* ---- the file ---- */
@@ -183,6 +232,7 @@ drain(struct vs_capture *c)
 	}
 }
 
+/* Frees @p c; a dpdk-dumpcap capture's ring and mbufs are that process's. */
 static void
 capture_free(struct vs_capture *c)
 {
@@ -192,33 +242,55 @@ capture_free(struct vs_capture *c)
 		rte_pcapng_close(c->pcapng); /* closes the fd */
 	else if (c->fd >= 0)
 		close(c->fd);
-	rte_ring_free(c->ring);
-	rte_mempool_free(c->mp);
+	if (c->peer_pid == 0) {
+		rte_ring_free(c->ring);
+		rte_mempool_free(c->mp);
+	}
+	if (c->filter != NULL)
+		rte_bpf_destroy(c->filter);
 	rte_free(c);
 }
 
 static void arm_timer(struct vs_switch *sw);
 
-/* Takes the capture off the workers' snapshot, writes the rest, closes the file. */
-static void
-capture_end(struct vs_switch *sw, struct vs_sw_port *sp, struct vs_switch_capture_result *res)
+/* Packets in the file, or handed to dpdk-dumpcap's ring. */
+static uint64_t
+written(const struct vs_capture *c)
+{
+	return c->peer_pid != 0 ? __atomic_load_n(&c->queued, __ATOMIC_RELAXED) : c->written;
+}
+
+/*
+ * Takes the capture off the workers' snapshot, writes the rest, closes the
+ * file. A dpdk-dumpcap capture: that process reads its ring itself, and may
+ * free the ring and its mbufs once this returns.
+ */
+void
+vs_capture_end(struct vs_switch *sw, struct vs_sw_port *sp, struct vs_switch_capture_result *res)
 {
 	struct vs_capture *c = sp->capture;
 
 	pthread_mutex_lock(&sw->lock);
 	sp->capture = NULL;
 	pthread_mutex_unlock(&sw->lock);
-	/* After it, no worker copies into the ring any more. */
+	/* After it (a grace period of the workers), none copies into the ring any more. */
 	vs_switch_reconcile(sw);
-	drain(c);
+	if (c->peer_pid == 0)
+		drain(c);
 	if (res != NULL) {
-		res->written = c->written;
+		res->written = written(c);
 		res->lost = __atomic_load_n(&c->lost, __ATOMIC_RELAXED) + c->write_errors;
 		snprintf(res->path, sizeof(res->path), "%s", c->path);
 	}
-	CAP_LOG(INFO, "port %s: %" PRIu64 " packet(s) written to %s, %" PRIu64 " lost",
-		sp->port->name, c->written, c->path,
-		__atomic_load_n(&c->lost, __ATOMIC_RELAXED) + c->write_errors);
+	if (c->peer_pid != 0)
+		CAP_LOG(INFO,
+			"port %s: capture for %s ended: %" PRIu64 " packet(s), %" PRIu64 " lost",
+			sp->port->name, c->path, written(c),
+			__atomic_load_n(&c->lost, __ATOMIC_RELAXED));
+	else
+		CAP_LOG(INFO, "port %s: %" PRIu64 " packet(s) written to %s, %" PRIu64 " lost",
+			sp->port->name, c->written, c->path,
+			__atomic_load_n(&c->lost, __ATOMIC_RELAXED) + c->write_errors);
 	capture_free(c);
 }
 
@@ -234,11 +306,11 @@ drain_timer(void *arg)
 		struct vs_sw_port *sp = sw->ports[d];
 		struct vs_capture *c = sp != NULL ? sp->capture : NULL;
 
-		if (c == NULL)
+		if (c == NULL || c->peer_pid != 0)
 			continue;
 		drain(c);
 		if (c->want != 0 && c->written >= c->want)
-			capture_end(sw, sp, NULL);
+			vs_capture_end(sw, sp, NULL);
 		else
 			any = true;
 	}
@@ -289,6 +361,47 @@ capture_open(struct vs_capture *c, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+struct vs_capture *
+vs_capture_new(void)
+{
+	struct vs_capture *c = rte_zmalloc("vs_capture", sizeof(*c), RTE_CACHE_LINE_SIZE);
+	struct timespec ts;
+
+	if (c == NULL)
+		return NULL;
+	c->fd = -1;
+	c->queue = VS_CAP_ALL_QUEUES;
+	c->format = VS_CAP_PCAPNG;
+	c->tsc_hz = rte_get_tsc_hz();
+	c->base_tsc = rte_get_tsc_cycles();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	c->base_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return c;
+}
+
+void
+vs_capture_free(struct vs_capture *c)
+{
+	capture_free(c);
+}
+
+int
+vs_capture_publish(struct vs_switch *sw, struct vs_sw_port *sp, struct vs_capture *c)
+{
+	int rc;
+
+	pthread_mutex_lock(&sw->lock);
+	sp->capture = c;
+	pthread_mutex_unlock(&sw->lock);
+	rc = vs_switch_reconcile(sw);
+	if (rc != 0) {
+		pthread_mutex_lock(&sw->lock);
+		sp->capture = NULL;
+		pthread_mutex_unlock(&sw->lock);
+	}
+	return rc;
+}
+
 int
 vs_switch_capture_start(struct vs_switch *sw, const char *name, const char *path, unsigned int dir,
 			uint64_t count, uint32_t snaplen, char *err, size_t errlen)
@@ -313,19 +426,10 @@ vs_switch_capture_start(struct vs_switch *sw, const char *name, const char *path
 		snprintf(err, errlen, "a capture direction is rx, tx or both");
 		return -EINVAL;
 	}
-	c = rte_zmalloc("vs_capture", sizeof(*c), RTE_CACHE_LINE_SIZE);
+	c = vs_capture_new();
 	if (c == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
-	}
-	c->fd = -1;
-	c->tsc_hz = rte_get_tsc_hz();
-	c->base_tsc = rte_get_tsc_cycles();
-	{
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		c->base_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	}
 	c->dir = (uint8_t)dir;
 	c->port = sp->id;
@@ -354,15 +458,9 @@ vs_switch_capture_start(struct vs_switch *sw, const char *name, const char *path
 		capture_free(c);
 		return rc;
 	}
-	pthread_mutex_lock(&sw->lock);
-	sp->capture = c;
-	pthread_mutex_unlock(&sw->lock);
-	rc = vs_switch_reconcile(sw);
+	rc = vs_capture_publish(sw, sp, c);
 	if (rc != 0) {
 		snprintf(err, errlen, "out of memory for the new snapshot");
-		pthread_mutex_lock(&sw->lock);
-		sp->capture = NULL;
-		pthread_mutex_unlock(&sw->lock);
 		capture_free(c);
 		return rc;
 	}
@@ -389,7 +487,7 @@ vs_switch_capture_stop(struct vs_switch *sw, const char *name, struct vs_switch_
 		snprintf(err, errlen, "port %s is not being captured", name);
 		return -ENOENT;
 	}
-	capture_end(sw, sw->ports[id], res);
+	vs_capture_end(sw, sw->ports[id], res);
 	return 0;
 }
 
@@ -402,7 +500,7 @@ vs_switch_capture_state(struct vs_switch *sw, uint16_t id, struct vs_switch_capt
 	pthread_mutex_lock(&sw->lock);
 	c = id < VS_SWITCH_MAX_PORTS && sw->ports[id] != NULL ? sw->ports[id]->capture : NULL;
 	if (c != NULL) {
-		st->written = c->written;
+		st->written = written(c);
 		st->lost = __atomic_load_n(&c->lost, __ATOMIC_RELAXED) + c->write_errors;
 		st->want = c->want;
 		st->dir = c->dir;
@@ -417,7 +515,7 @@ void
 vs_capture_port_gone(struct vs_switch *sw, struct vs_sw_port *sp)
 {
 	if (sp->capture != NULL)
-		capture_end(sw, sp, NULL);
+		vs_capture_end(sw, sp, NULL);
 }
 
 void
@@ -434,7 +532,8 @@ vs_capture_fini(struct vs_switch *sw)
 			struct vs_capture *c = sp->capture;
 
 			sp->capture = NULL;
-			drain(c);
+			if (c->peer_pid == 0)
+				drain(c);
 			capture_free(c);
 		}
 	}

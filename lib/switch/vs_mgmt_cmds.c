@@ -15,6 +15,7 @@
 #include <rte_log.h>
 
 #include "vs_fdb.h"
+#include "vs_mempool.h"
 #include "vs_mgmt.h"
 #include "vs_mgmt_placement.h"
 #include "vs_switch.h"
@@ -680,6 +681,7 @@ const struct vs_mgmt_cmd vs_mgmt_switch_cmds[] = {
 	{"show ports", "", "ports: type, state, queues, VLAN, packets, bytes, drops", 0, 0, false, cmd_show_ports},
 	{"show fdb", "", "learned stations: MAC, VLAN, port, age", 0, 0, false, cmd_show_fdb},
 	{"show lcores", "", "workers: the queues each polls, busy/idle cycles", 0, 0, false, cmd_show_lcores},
+	{"show mempool", "", "mbuf pools: size, in use, free (a leak shows here)", 0, 0, false, vs_mgmt_cmd_show_mempool},
 	{"add-port", "SPEC", "add a port (TYPE,key=value,...)", 1, 1, true, cmd_add_port},
 	{"del-port", "NAME", "remove a port", 1, 1, false, cmd_del_port},
 	{"show port", "NAME", "one port: counters, drops by reason, queues, the driver's state (features, rings, memory)", 1, 1, false, cmd_show_port},

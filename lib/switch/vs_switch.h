@@ -157,6 +157,27 @@ struct vs_switch_fdb_view {
 	uint64_t flushed; /**< removed by flushes (command, port removal, link down) */
 };
 
+/** One mbuf pool (`show mempool`), like ovs-appctl netdev-dpdk/get-mempool-info. */
+struct vs_switch_mempool_view {
+	char name[32];
+	int socket;	     /**< NUMA socket of its memory, -1 any */
+	uint32_t size;	     /**< mbufs in the pool */
+	uint32_t in_use;     /**< taken out: in rings, queues, in flight, leaked */
+	uint32_t free;	     /**< size - in_use, the per-lcore caches included */
+	uint32_t cached;     /**< of free, in per-lcore caches */
+	uint32_t cache_size; /**< per-lcore cache capacity */
+	uint32_t data_room;  /**< bytes per mbuf for headroom and data */
+};
+
+/**
+ * Calls @p cb for every mbuf pool of the process (the engine's and any a
+ * port or driver made), stopping when it returns non-zero. Any thread; the
+ * counts are a snapshot (the workers keep taking and returning mbufs).
+ * @return the number of pools visited
+ */
+unsigned int vs_switch_mempool_walk(int (*cb)(const struct vs_switch_mempool_view *v, void *arg),
+				    void *arg);
+
 /**
  * Creates the engine: mbuf pool, FDB, worker state (one worker per EAL
  * worker lcore), timers on @p cfg->loop. Call on the EAL main lcore.
@@ -349,6 +370,20 @@ int vs_switch_capture_stop(struct vs_switch *sw, const char *name,
 
 /** Fills @p st with port @p id's capture. @return 0, or -ENOENT when not captured. */
 int vs_switch_capture_state(struct vs_switch *sw, uint16_t id, struct vs_switch_capture_result *st);
+
+/**
+ * Lets dpdk-dumpcap (and dpdk-pdump), DPDK secondary processes, capture the
+ * switch's ethdev ports (`dpdk-dumpcap -i NAME`): their requests are served
+ * on the control thread by the switch's capture path, and a stop is
+ * answered only once no worker copies for it any more (vs_pdump.c). One
+ * switch per process. Control thread.
+ * @return 0, or -EEXIST (another switch serves them), -ENOMEM, or a
+ * negative errno from EAL.
+ */
+int vs_switch_pdump_init(struct vs_switch *sw);
+
+/** Stops serving the tools (before vs_switch_stop); their captures end with the switch. */
+void vs_switch_pdump_fini(struct vs_switch *sw);
 
 /** Sets the FDB aging time (seconds; 0: never). */
 void vs_switch_set_fdb_aging(struct vs_switch *sw, uint32_t seconds);

@@ -17,6 +17,9 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_spinlock.h>
 
+struct rte_bpf;
+struct rte_pdump_stats;
+
 #include "vs_fdb.h"
 #include "vs_switch.h"
 #include "vs_vlan.h"
@@ -37,18 +40,36 @@ struct vs_drops {
 #define VS_CAP_RX 1
 #define VS_CAP_TX 2
 
-/* A port being captured into a pcapng file (vs_capture.c). */
+/* A capture's queue selector: every queue of the port. */
+#define VS_CAP_ALL_QUEUES UINT16_MAX
+
+/* What a capture's copies are (vs_capture.c, vs_pdump.c). */
+enum vs_cap_format {
+	VS_CAP_PCAPNG, /* pcapng packet blocks (rte_pcapng_copy): the file, dpdk-dumpcap */
+	VS_CAP_MBUF,   /* plain copies (rte_pktmbuf_copy): the older dpdk-pdump */
+};
+
+/*
+ * A port being captured (vs_capture.c): into a pcapng file by the control
+ * thread, or into a dpdk-dumpcap process's ring and mbuf pool (vs_pdump.c).
+ */
 struct vs_capture {
 	/* Read by the workers. */
 	struct rte_ring *ring;	/* copies for the writer: multi-producer, single consumer */
 	struct rte_mempool *mp; /* the copies */
 	uint32_t snaplen;
-	uint16_t port;	   /* the engine's port id */
+	uint16_t port;	   /* the interface id in the packet blocks */
+	uint16_t queue;	   /* the queue captured, or VS_CAP_ALL_QUEUES */
 	uint8_t dir;	   /* VS_CAP_RX | VS_CAP_TX */
+	uint8_t format;	   /* enum vs_cap_format */
 	uint64_t lost;	   /* copies with no mbuf or ring room (atomic) */
 	uint64_t base_tsc; /* the clock: TSC base_tsc was base_ns since the epoch */
 	uint64_t base_ns;
 	uint64_t tsc_hz;
+	struct rte_bpf *filter;		  /* dpdk-dumpcap -f; NULL: every packet */
+	struct rte_pdump_stats *stats[2]; /* dpdk-dumpcap's counters, rx and tx: per queue */
+	int peer_pid;	 /* dpdk-dumpcap's pid, -1 unknown (ring, mp are its); 0: a file */
+	uint64_t queued; /* dpdk-dumpcap: copies put on its ring (atomic) */
 	/* Control thread. */
 	rte_pcapng_t *pcapng;
 	int fd;
@@ -279,6 +300,15 @@ void vs_capture_burst(struct vs_capture *c, uint16_t queue, struct rte_mbuf **pk
 void vs_capture_port_gone(struct vs_switch *sw, struct vs_sw_port *sp);
 /* Ends every capture; the workers are stopped (destroy). */
 void vs_capture_fini(struct vs_switch *sw);
+/* A capture with its clock set and no file; NULL without memory. */
+struct vs_capture *vs_capture_new(void);
+/* Frees a capture that is on no port. */
+void vs_capture_free(struct vs_capture *c);
+/* Puts @p c on port @p sp (not captured) and republishes. @return 0 or -ENOMEM. */
+int vs_capture_publish(struct vs_switch *sw, struct vs_sw_port *sp, struct vs_capture *c);
+/* Takes port @p sp's capture off the workers (after it, none copies), ends it. */
+void vs_capture_end(struct vs_switch *sw, struct vs_sw_port *sp,
+		    struct vs_switch_capture_result *res);
 
 /* vs_switch.c, for vs_handover.c: a port's life in steps. */
 /*

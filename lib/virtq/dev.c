@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dev_priv.h"
 #include "virtq_dev.h"
 
 static void
@@ -52,6 +53,8 @@ vq_dev_init(struct vq_dev *q, const struct vq_dev_config *cfg)
 	const struct vq_dev_state *st = &cfg->state;
 
 	if (q == NULL || cfg->size == 0 || cfg->size > VQ_MAX_SIZE || cfg->map == NULL)
+		return -EINVAL;
+	if (cfg->inflight != NULL && ((uintptr_t)cfg->inflight & 7) != 0)
 		return -EINVAL;
 	if (packed) {
 		if (!aligned(cfg->desc, VQ_PACKED_DESC_ALIGN) ||
@@ -109,6 +112,8 @@ vq_dev_init(struct vq_dev *q, const struct vq_dev_config *cfg)
 		q->dirty = cfg->dirty;
 		q->flags |= VQ_QF_DIRTY;
 	}
+	if (cfg->inflight != NULL)
+		vq_dev_inflight_init(q, cfg->inflight);
 	return 0;
 }
 

@@ -169,6 +169,8 @@ vq_dev_untake(struct vq_dev *q, struct vq_burst *b, unsigned int keep)
 		vq_packed_dev_untake(q, b, keep);
 	else
 		vq_split_dev_untake(q, b, keep);
+	if (VQ_UNLIKELY(q->flags & VQ_QF_INFLIGHT))
+		vq_dev_inflight_untake(q, b, keep);
 	b->nchain = (uint16_t)keep;
 	b->nseg = keep ? (uint16_t)(b->chain[keep - 1].seg + b->chain[keep - 1].nseg - b->seg) : 0;
 	while (b->npkt && b->pkt[b->npkt - 1].chain >= keep)

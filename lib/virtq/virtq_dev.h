@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "virtq_inflight.h"
 #include "virtq_memmap.h"
 #include "virtq_ring.h"
 
@@ -164,6 +165,24 @@ struct vq_dev_config {
 	vq_log_fn log;		     /**< NULL: log to stderr */
 	void *log_arg;		     /**< passed to @c log */
 	struct vq_dirty_log dirty;   /**< dirty-page logging; fn NULL: none */
+	/**
+	 * This queue's region of a vhost-user inflight area (struct
+	 * vq_inflight_split, or vq_inflight_packed for a packed queue), of at
+	 * least vq_inflight_region_size(size) bytes, or NULL. The queue
+	 * records in it every chain taken until its used entry is published,
+	 * in the order the spec's "Inflight I/O tracking" gives, so a device
+	 * that dies at any instruction leaves a region from which the next
+	 * one, started on it, finds where the ring stands and which chains it
+	 * must take again. A region never initialised (version 0) or made for
+	 * another queue size is initialised here. One left by a device that
+	 * died is recovered here: vq_dev_init() then starts the queue where
+	 * the region says the used position is (split: the ring's used->idx;
+	 * packed: the region's old_used_idx and wrap, rolled forward when
+	 * the batch being returned was published), overriding @c state, and
+	 * the chains still marked are the next ones taken (see
+	 * vq_dev_inflight_resubmitted()).
+	 */
+	void *inflight;
 };
 
 /* Queue flags derived from the features (internal). */
@@ -176,6 +195,7 @@ struct vq_dev_config {
  * lie behind the resume point (see vq_dev_call_needed()). */
 #define VQ_QF_FIRST_CALL 0x20
 #define VQ_QF_DIRTY	 0x40 /* dirty-page logging on */
+#define VQ_QF_INFLIGHT	 0x80 /* chains are recorded in an inflight region */
 
 /**
  * A device queue. Fields are read by the inline fast path; treat them as
@@ -209,7 +229,11 @@ struct vq_dev {
 	vq_log_fn log;
 	void *log_arg;
 	uint64_t features;
-	struct vq_dirty_log dirty; /**< read only with VQ_QF_DIRTY */
+	struct vq_dirty_log dirty;  /**< read only with VQ_QF_DIRTY */
+	void *inflight;		    /**< the inflight region (VQ_QF_INFLIGHT) */
+	uint64_t inflight_counter;  /**< the next chain's counter */
+	uint16_t inflight_resubmit; /**< chains found inflight at vq_dev_init() */
+	uint16_t inflight_stale;    /**< marks found that no chain ahead matched */
 };
 
 /**
@@ -321,6 +345,51 @@ void vq_dev_dirty_return(struct vq_dev *q, const struct vq_burst *b) __attribute
  * set): @p len bytes at offset @p off, when dirty.rings asks for ring writes.
  */
 void vq_dev_dirty_device_area(struct vq_dev *q, uint64_t off, uint64_t len) __attribute__((cold));
+
+/**
+ * Chains that vq_dev_init() found recorded as inflight in the queue's
+ * region (taken by a device that died and not returned): the queue starts
+ * at the first of them, so they are the next ones taken, in the order they
+ * were first taken.
+ *
+ * @param q the queue
+ * @return chains to be taken again (0 without a region)
+ */
+static inline unsigned int
+vq_dev_inflight_resubmitted(const struct vq_dev *q)
+{
+	return q->inflight_resubmit;
+}
+
+/**
+ * Marks found in the region at vq_dev_init() that were not the chains
+ * right after the used position (a region corrupted, or written by a
+ * device that returns chains out of order): they were cleared; those
+ * chains are not taken again.
+ */
+static inline unsigned int
+vq_dev_inflight_stale(const struct vq_dev *q)
+{
+	return q->inflight_stale;
+}
+
+/*
+ * Inflight recording (internal; VQ_QF_INFLIGHT set), called by the inline
+ * fast path. vq_dev_inflight_take(): marks the chains of @p b, just taken
+ * (packed: they end at the queue's available position).
+ * vq_dev_inflight_untake(): clears the marks of chains [keep, nchain) just
+ * given back. vq_split_inflight_link(): lists a returned batch before the
+ * used index is stored; vq_split_inflight_done(): clears its marks after.
+ * vq_packed_inflight_begin() / _done(): the same around the store of the
+ * burst's first used flags, @p slot / @p wrap the new used position.
+ */
+void vq_dev_inflight_take(struct vq_dev *q, const struct vq_burst *b);
+void vq_dev_inflight_untake(struct vq_dev *q, const struct vq_burst *b, unsigned int keep);
+void vq_split_inflight_link(struct vq_dev *q, const struct vq_burst *b);
+void vq_split_inflight_done(struct vq_dev *q);
+void vq_packed_inflight_begin(struct vq_dev *q, uint16_t slot, uint8_t wrap);
+void vq_packed_inflight_done(struct vq_dev *q, const struct vq_burst *b, uint16_t slot,
+			     uint8_t wrap);
 
 /* Walk modes of the slow path (internal). */
 #define VQ_WALK_TX 0 /**< keep every segment */

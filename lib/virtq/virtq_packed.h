@@ -283,6 +283,8 @@ vq_packed_dev_take_in(struct vq_dev *q, struct vq_burst *b, unsigned int max, co
 out:
 	b->nchain = (uint16_t)t.nchain;
 	b->nseg = (uint16_t)t.nseg;
+	if (VQ_UNLIKELY(q->flags & VQ_QF_INFLIGHT) && t.nchain)
+		vq_dev_inflight_take(q, b);
 	return t.nchain;
 }
 
@@ -396,6 +398,8 @@ out:
 	b->nchain = (uint16_t)t.nchain;
 	b->nseg = (uint16_t)t.nseg;
 	b->npkt = (uint16_t)p;
+	if (VQ_UNLIKELY(q->flags & VQ_QF_INFLIGHT) && t.nchain)
+		vq_dev_inflight_take(q, b);
 	return p;
 }
 
@@ -521,10 +525,15 @@ vq_packed_dev_return(struct vq_dev *q, const struct vq_burst *b)
 	}
 	if (VQ_UNLIKELY(q->flags & VQ_QF_DIRTY))
 		vq_dev_dirty_return(q, b);
+	/* Inflight tracking: the new used position is recorded first. */
+	if (VQ_UNLIKELY(q->flags & VQ_QF_INFLIGHT))
+		vq_packed_inflight_begin(q, slot, wrap);
 	/* The burst's first used descriptor goes last, with release: the data
 	 * written into the buffers and every other used descriptor are visible
 	 * first, so a multi-buffer packet is never seen in part (2.8.11). */
 	vq_st16_rel(&head->flags, head_flags);
+	if (VQ_UNLIKELY(q->flags & VQ_QF_INFLIGHT))
+		vq_packed_inflight_done(q, b, slot, wrap); /* from the old position */
 	q->used_idx = slot;
 	q->used_wrap = wrap;
 }

@@ -120,6 +120,8 @@ vq_split_dev_take_in(struct vq_dev *q, struct vq_burst *b, unsigned int max, con
 out:
 	b->nchain = (uint16_t)t.nchain;
 	b->nseg = (uint16_t)t.nseg;
+	if (VQ_UNLIKELY(q->flags & VQ_QF_INFLIGHT) && t.nchain)
+		vq_dev_inflight_take(q, b);
 	return t.nchain;
 }
 
@@ -229,6 +231,8 @@ out:
 	b->nchain = (uint16_t)t.nchain;
 	b->nseg = (uint16_t)t.nseg;
 	b->npkt = (uint16_t)p;
+	if (VQ_UNLIKELY(q->flags & VQ_QF_INFLIGHT) && t.nchain)
+		vq_dev_inflight_take(q, b);
 	return p;
 }
 
@@ -294,6 +298,9 @@ vq_split_dev_write_used(struct vq_dev *q, const struct vq_burst *b)
 	 * is published within the same poll, before any ring stops). */
 	if (VQ_UNLIKELY(q->flags & VQ_QF_DIRTY))
 		vq_dev_dirty_return(q, b);
+	/* Inflight tracking: the batch is listed before its index is stored. */
+	if (VQ_UNLIKELY(q->flags & VQ_QF_INFLIGHT))
+		vq_split_inflight_link(q, b);
 	return (uint16_t)(used + n);
 }
 
@@ -311,6 +318,9 @@ vq_split_dev_return(struct vq_dev *q, const struct vq_burst *b)
 	/* Release: the entries are visible before the index (2.7.8.2). */
 	vq_st16_rel(&q->split.used->idx, used);
 	q->used_idx = used;
+	/* Inflight tracking: the marks are cleared only after the index. */
+	if (VQ_UNLIKELY(q->flags & VQ_QF_INFLIGHT))
+		vq_split_inflight_done(q);
 }
 
 /**
@@ -347,6 +357,8 @@ static VQ_ALWAYS_INLINE void
 vq_split_dev_publish(struct vq_dev *q)
 {
 	vq_st16_rel(&q->split.used->idx, q->used_idx);
+	if (VQ_UNLIKELY(q->flags & VQ_QF_INFLIGHT))
+		vq_split_inflight_done(q);
 }
 
 /**

@@ -9,7 +9,7 @@
 #
 #   scripts/bench/profile-worker.sh [--build DIR] [--size BYTES] [--seconds N]
 #                                   [--ports N] [--queues Q] [--one-copy 0|1]
-#                                   [--state-dir DIR]
+#                                   [--state-dir DIR] [--capture PORT]
 #                                   [--out DIR]
 #
 # --size: frame size with FCS (64); --seconds: measured part (20);
@@ -18,7 +18,10 @@
 # generator sends on all of them); --one-copy: vswitch's --one-copy (1, the
 # default: frames between the VMs copied straight from buffer to buffer; 0:
 # through an mbuf, as before); --state-dir: vswitch's --state-dir (crash-safe
-# transactions, doc/vhost_user_port.md; default none). Needs root,
+# transactions, doc/vhost_user_port.md; default none); --capture: capture
+# port PORT (vm0, vm1, ...) both ways with `vswitchctl capture` while the
+# traffic runs (with --ports 3 and PORT vm2: the cost of a capture for the
+# ports not captured). Needs root,
 # hugepages, dpdk-testpmd and valgrind. Takes about a minute with 2 ports;
 # each more port adds several seconds of vhost-user set-up under valgrind
 # (on a busy machine 32 ports may not come up in the time allowed). Every
@@ -32,6 +35,7 @@ NP=2
 NQ=1
 ONECOPY=1
 STATE=
+CAPTURE=
 OUT=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -41,9 +45,10 @@ while [ $# -gt 0 ]; do
 	--ports) NP=$2; shift ;;
 	--one-copy) ONECOPY=$2; shift ;;
 	--state-dir) STATE=$2; shift ;;
+	--capture) CAPTURE=$2; shift ;;
 	--out) OUT=$2; shift ;;
 	--queues) NQ=$2; shift ;;
-	-h | --help) sed -n 4,25p "$0"; exit 0 ;;
+	-h | --help) sed -n 4,28p "$0"; exit 0 ;;
 	*) echo "profile-worker: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -72,7 +77,7 @@ cleanup() {
 	[ -n "$VPID" ] && kill -TERM "$VPID" 2>/dev/null
 	[ -n "$GPID" ] && wait "$GPID" 2>/dev/null
 	[ -n "$VPID" ] && wait "$VPID" 2>/dev/null
-	rm -f "$TMP"/*.sock "$TMP"/vswitch.ctl "$TMP"/gen.in
+	rm -f "$TMP"/*.sock "$TMP"/vswitch.ctl "$TMP"/gen.in "$TMP"/capture.pcapng
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -138,12 +143,19 @@ if [ "$up" -lt "$NP" ]; then
 	echo "profile-worker: $up of $NP ports up after $((60 + 10 * NP)) s (valgrind is slow; fewer --ports?)" >&2
 	exit 1
 fi
+if [ -n "$CAPTURE" ]; then
+	"$CTL" --ctl "$TMP/vswitch.ctl" capture "$CAPTURE" "$TMP/capture.pcapng" dir=both ||
+		{ echo "profile-worker: capture $CAPTURE failed" >&2; exit 1; }
+fi
 echo "set portlist 0,1" >&3
 echo "start tx_first 32" >&3
 sleep 3
 lcores >"$OUT/lcores-start.json"
 sleep "$SECS"
 lcores >"$OUT/lcores-end.json"
+if [ -n "$CAPTURE" ]; then
+	"$CTL" --ctl "$TMP/vswitch.ctl" capture stop "$CAPTURE" | tee "$OUT/capture.txt"
+fi
 echo "show port xstats all" >&3
 echo "stop" >&3
 echo "quit" >&3

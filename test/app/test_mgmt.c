@@ -4,6 +4,7 @@
  * (unknown commands, malformed JSON, huge lines, NUL bytes), many clients,
  * clients that vanish, stale and live sockets.
  */
+#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include <rte_log.h>
+#include <rte_mbuf.h>
 
 #include "test.h"
 #include "test_eal.h"
@@ -658,3 +660,74 @@ test_mgmt_replaces_only_stale_sockets(void)
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(mgmt_replaces_only_stale_sockets, fast, test_mgmt_replaces_only_stale_sockets)
+
+/* The pool's entry in a `show mempool` reply, or NULL. */
+static const json_t *
+pool_of(const json_t *j, const char *name)
+{
+	const json_t *x;
+	size_t i;
+
+	json_array_foreach (json_object_get(j, "mempools"), i, x)
+		if (str_is(x, "name", name))
+			return x;
+	return NULL;
+}
+
+static uint64_t
+field(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) && json_integer_value(v) >= 0 ? (uint64_t)json_integer_value(v)
+								: UINT64_MAX;
+}
+
+/*
+ * show mempool: the engine's pool with its size, and "in use" following
+ * the mbufs taken out (as a leak would) and given back, "free" the rest.
+ */
+static int
+test_mgmt_show_mempool_counts_mbufs_in_use(void)
+{
+	struct rte_mbuf *m[100];
+	struct rte_mempool *mp;
+	const json_t *p;
+	uint64_t base;
+	json_t *j;
+	struct env e;
+
+	ENV(&e);
+	mp = vs_switch_mempool(e.sw);
+	j = exec(e.sw, "show mempool");
+	TEST_ASSERT(ok(j), "show mempool: %s", error_of(j));
+	p = pool_of(j, mp->name);
+	TEST_ASSERT_NOT_NULL(p, "the engine's pool %s is listed", mp->name);
+	TEST_ASSERT_EQUAL(field(p, "size"), 2047, "size: the configured mbufs");
+	TEST_ASSERT_EQUAL(field(p, "in_use") + field(p, "free"), 2047, "in use + free = size");
+	TEST_ASSERT_EQUAL(field(p, "data_room"), RTE_MBUF_DEFAULT_BUF_SIZE, "data room");
+	TEST_ASSERT_EQUAL(field(p, "cache_size"), 256, "cache size");
+	base = field(p, "in_use");
+	json_decref(j);
+
+	TEST_ASSERT_SUCCESS(rte_pktmbuf_alloc_bulk(mp, m, RTE_DIM(m)), "take 100 mbufs");
+	j = exec(e.sw, "show mempool");
+	p = pool_of(j, mp->name);
+	TEST_ASSERT(p != NULL && field(p, "in_use") == base + 100 &&
+			    field(p, "free") == 2047 - base - 100,
+		    "100 more in use: %" PRIu64 " in use, %" PRIu64 " free (was %" PRIu64 ")",
+		    p != NULL ? field(p, "in_use") : 0, p != NULL ? field(p, "free") : 0, base);
+	TEST_ASSERT(field(p, "cached") <= field(p, "free"), "cached is part of free");
+	json_decref(j);
+
+	rte_pktmbuf_free_bulk(m, RTE_DIM(m));
+	j = exec(e.sw, "show mempool");
+	p = pool_of(j, mp->name);
+	TEST_ASSERT(p != NULL && field(p, "in_use") == base, "given back: %" PRIu64 " in use",
+		    p != NULL ? field(p, "in_use") : 0);
+	json_decref(j);
+	env_fini(&e);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(mgmt_show_mempool_counts_mbufs_in_use, fast,
+	      test_mgmt_show_mempool_counts_mbufs_in_use)

@@ -26,6 +26,17 @@
  * crash costs without it); the test then reports losses and duplicates
  * instead of failing on them (a stall still fails it: lost frames fill the
  * window). VT_RESTART_ONECOPY=0|1 uses one path only.
+ *
+ * The variant through testpmd puts the dpdk-testpmd binary's own
+ * net_virtio_user ports (server mode, `set fwd mac`) on the path: A sends
+ * to testpmd's port 0 (T0), testpmd forwards each frame out of its port 1
+ * (T1) to B. Every frame crosses the switch twice and testpmd's rings
+ * across every kill; B still counts sequence numbers, so a frame lost or
+ * doubled anywhere (switch or testpmd) fails the test. The ports come up
+ * in the order the frames flow backwards (B, T0, T1, then A), each
+ * destination with a static FDB entry before its source is added, so that
+ * nothing meets a port that is down or is flooded (a flooded copy would
+ * come back through testpmd as a second delivery).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -37,6 +48,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "../drivers/vt_testpmd.h"
 #include "test.h"
 #include "test_eal.h"
 #include "vt_harness.h"
@@ -48,9 +60,17 @@
 #define ETHER_TYPE  0x88b5 /* IEEE local experimental */
 #define FRAME_MAGIC 0x5653524553545254ULL
 #define STALL_MS    15000
+/* Through testpmd: its rings have 256 entries (vt_testpmd.c), a frame may
+ * take two descriptors: the window keeps testpmd from ever dropping. */
+#define WINDOW_TPMD 96
 
 static const struct rte_ether_addr mac_a = {{0x02, 0, 0, 0, 0xa, 0x01}};
 static const struct rte_ether_addr mac_b = {{0x02, 0, 0, 0, 0xb, 0x02}};
+static const struct rte_ether_addr mac_t0 = {{0x02, 0, 0, 0, 0xc, 0x01}};
+#define MAC_A_STR  "02:00:00:00:0a:01" /* testpmd's peer for port 0 (nothing goes there) */
+#define MAC_B_STR  "02:00:00:00:0b:02"
+#define MAC_T0_STR "02:00:00:00:0c:01"
+#define MAC_T1_STR "02:00:00:00:0c:02"
 
 struct payload {
 	uint64_t magic;
@@ -61,6 +81,11 @@ struct restart_scene {
 	struct vt_vswitch sw;
 	char sock_a[200], sock_b[200], state[200];
 	char spec_a[400], spec_b[400];
+	/* through testpmd */
+	bool via_testpmd;
+	struct vt_testpmd pmd;
+	char sock_t[2][200], spec_t[2][400];
+	unsigned int window;
 	const char *specs[2];
 	const char *opts[5];
 	unsigned int starts;
@@ -95,14 +120,57 @@ start_switch(struct restart_scene *s)
 	return 0;
 }
 
+/* Port @p name is up, then @p mac is on it for good (a static entry). */
+static int
+up_with_station(struct restart_scene *s, const char *name, const char *mac)
+{
+	char cmd[64];
+
+	if (vt_vswitch_wait_up(&s->sw, name, 20000) != 0) {
+		snprintf(s->why, sizeof(s->why), "%s did not come up", name);
+		return -1;
+	}
+	snprintf(cmd, sizeof(cmd), "fdb add %s", mac != NULL ? mac : "");
+	if (mac != NULL && vt_vswitch_ctl(&s->sw, NULL, cmd, name) != 0) {
+		snprintf(s->why, sizeof(s->why), "fdb add %s %s failed", mac, name);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * testpmd's ports, T0 then T1, each once the port its frames go to is up.
+ * The first time both at once: testpmd starts its ports only once both
+ * are connected (and nothing is in flight yet).
+ */
+static int
+connect_testpmd(struct restart_scene *s)
+{
+	const bool first = s->starts == 1;
+
+	if (up_with_station(s, "vmb", MAC_B_STR) != 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		if (vt_vswitch_ctl(&s->sw, NULL, "add-port", s->spec_t[i]) != 0) {
+			snprintf(s->why, sizeof(s->why), "add-port %.200s failed", s->spec_t[i]);
+			return -1;
+		}
+		if (!first &&
+		    up_with_station(s, i == 0 ? "vmt0" : "vmt1", i == 0 ? MAC_T0_STR : NULL) != 0)
+			return -1;
+	}
+	if (first &&
+	    (up_with_station(s, "vmt0", MAC_T0_STR) != 0 || up_with_station(s, "vmt1", NULL) != 0))
+		return -1;
+	return 0;
+}
+
 /* B is up before A is added: nothing A sends meets a port that is down. */
 static int
 connect_a(struct restart_scene *s)
 {
-	if (vt_vswitch_wait_up(&s->sw, "vmb", 20000) != 0) {
-		snprintf(s->why, sizeof(s->why), "vmb did not come up");
+	if (s->via_testpmd ? connect_testpmd(s) != 0 : up_with_station(s, "vmb", NULL) != 0)
 		return -1;
-	}
 	if (vt_vswitch_ctl(&s->sw, NULL, "add-port", s->spec_a) != 0) {
 		snprintf(s->why, sizeof(s->why), "add-port %.200s failed", s->spec_a);
 		return -1;
@@ -113,11 +181,7 @@ connect_a(struct restart_scene *s)
 static int
 wait_a(struct restart_scene *s)
 {
-	if (vt_vswitch_wait_up(&s->sw, "vma", 20000) != 0) {
-		snprintf(s->why, sizeof(s->why), "vma did not come up");
-		return -1;
-	}
-	return 0;
+	return up_with_station(s, "vma", NULL);
 }
 
 static void *
@@ -226,11 +290,11 @@ send_some(struct restart_scene *s)
 	unsigned int want, n = 0;
 	uint16_t sent;
 
-	if (s->sent >= MAX_FRAMES || s->sent - s->received >= WINDOW)
+	if (s->sent >= MAX_FRAMES || s->sent - s->received >= s->window)
 		return 0;
-	want = (unsigned int)RTE_MIN(32u, WINDOW - (s->sent - s->received));
+	want = (unsigned int)RTE_MIN(32u, s->window - (s->sent - s->received));
 	for (; n < want; n++) {
-		pkts[n] = frame(s, &mac_b, &mac_a, s->sent + n);
+		pkts[n] = frame(s, s->via_testpmd ? &mac_t0 : &mac_b, &mac_a, s->sent + n);
 		if (pkts[n] == NULL)
 			break;
 	}
@@ -265,7 +329,9 @@ traffic(struct restart_scene *s, bool sending)
 
 		if (sending && !s->done)
 			moved += send_some(s);
-		if (now - last_announce >= 100) {
+		/* Through testpmd every station is static: B need not announce
+		 * (and a flooded announcement would circle through testpmd). */
+		if (!s->via_testpmd && now - last_announce >= 100) {
 			announce_b(s);
 			last_announce = now;
 		}
@@ -294,18 +360,55 @@ verify(struct restart_scene *s, bool strict)
 			extra += s->count[i] - 1u;
 		}
 	}
-	printf("crash restart: %u kills (SIGKILL), %" PRIu64 " frames sent, %" PRIu64
+	printf("crash restart%s: %u kills (SIGKILL), %" PRIu64 " frames sent, %" PRIu64
 	       " received: %" PRIu64 " lost, %" PRIu64 " duplicated (%" PRIu64
 	       " extra copies); longest pause in delivery %" PRIu64
-	       " ms; restart to both ports up %" PRIu64 " ms on average, %" PRIu64 " at most\n",
-	       s->kills, s->sent, s->received, lost, dup, extra, s->max_gap_ms,
-	       s->kills ? s->restart_ms_sum / s->kills : 0, s->restart_ms_max);
+	       " ms; restart to every port up %" PRIu64 " ms on average, %" PRIu64 " at most\n",
+	       s->via_testpmd ? " through testpmd" : "", s->kills, s->sent, s->received, lost, dup,
+	       extra, s->max_gap_ms, s->kills ? s->restart_ms_sum / s->kills : 0,
+	       s->restart_ms_max);
 	if (!strict)
 		return TEST_SUCCESS;
 	TEST_ASSERT_EQUAL(s->kills, KILLS, "every kill and restart happened");
 	TEST_ASSERT_EQUAL(lost, 0, "no frame the switch took is lost");
 	TEST_ASSERT_EQUAL(dup, 0, "no frame is delivered twice");
-	TEST_ASSERT(s->sent > 10000, "traffic flowed (%" PRIu64 " frames)", s->sent);
+	/* At least a window per kill on average: traffic flowed between kills. */
+	TEST_ASSERT(s->sent >= (uint64_t)KILLS * s->window, "traffic flowed (%" PRIu64 " frames)",
+		    s->sent);
+	return TEST_SUCCESS;
+}
+
+/* testpmd with two net_virtio_user ports in server mode (the switch connects to them). */
+static int
+testpmd_up(struct restart_scene *s)
+{
+	struct vt_vdev v[2] = {
+		{.path = s->sock_t[0], .queues = 1, .server = true, .mac = MAC_T0_STR},
+		{.path = s->sock_t[1], .queues = 1, .server = true, .mac = MAC_T1_STR},
+	};
+
+	for (int i = 0; i < 2; i++) {
+		char file[32];
+
+		snprintf(file, sizeof(file), "restart-t%d.sock", i);
+		vt_path(s->sock_t[i], sizeof(s->sock_t[i]), file);
+		snprintf(s->spec_t[i], sizeof(s->spec_t[i]),
+			 "vhost-user,path=%s,client=1,name=vmt%d", s->sock_t[i], i);
+	}
+	TEST_ASSERT_SUCCESS(vt_testpmd_start(&s->pmd, "restart", v, 2, NULL, 0), "testpmd");
+	return TEST_SUCCESS;
+}
+
+/* Port 0 to port 1 (and back), addresses rewritten: to B, and to A. */
+static int
+testpmd_forwards(struct restart_scene *s)
+{
+	static const char *const cmds[] = {"set fwd mac", "set eth-peer 0 " MAC_A_STR,
+					   "set eth-peer 1 " MAC_B_STR, "start"};
+
+	TEST_ASSERT_SUCCESS(vt_testpmd_wait_ready(&s->pmd, 30000), "testpmd ready");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		TEST_ASSERT_SUCCESS(vt_testpmd_cmd(&s->pmd, cmds[i], 5000), "testpmd: %s", cmds[i]);
 	return TEST_SUCCESS;
 }
 
@@ -334,10 +437,15 @@ run(struct restart_scene *s, bool with_state)
 	TEST_ASSERT_NOT_NULL(s->mp, "mbuf pool");
 	s->count = calloc(MAX_FRAMES, 1);
 	TEST_ASSERT_NOT_NULL(s->count, "counters");
+	s->window = s->via_testpmd ? WINDOW_TPMD : WINDOW;
 	/* The switch first: each PMD's start waits for it to connect. */
 	TEST_ASSERT_SUCCESS(start_switch(s), "%s", s->why);
 	TEST_RUN(port_setup(s, "net_virtio_user0", s->sock_b, &mac_b, &s->port_b));
+	if (s->via_testpmd)
+		TEST_RUN(testpmd_up(s));
 	TEST_ASSERT_SUCCESS(connect_a(s), "%s", s->why);
+	if (s->via_testpmd)
+		TEST_RUN(testpmd_forwards(s));
 	TEST_RUN(port_setup(s, "net_virtio_user1", s->sock_a, &mac_a, &s->port_a));
 	TEST_ASSERT_SUCCESS(wait_a(s), "%s", s->why);
 	TEST_ASSERT_SUCCESS(pthread_create(&ctl, NULL, controller, s), "controller");
@@ -351,6 +459,8 @@ run(struct restart_scene *s, bool with_state)
 	pthread_join(ctl, NULL);
 	if (s->failed) {
 		vt_vswitch_dump(&s->sw);
+		if (s->via_testpmd)
+			vt_testpmd_dump(&s->pmd);
 		verify(s, false);
 		TEST_ASSERT(false, "%s", s->why[0] ? s->why : why);
 	}
@@ -358,7 +468,7 @@ run(struct restart_scene *s, bool with_state)
 }
 
 static int
-test_vswitch_crash_restart_delivers_exactly_once(void)
+crash_restarts(bool via_testpmd)
 {
 	static const char *const extra[] = {"--single-file-segments", NULL};
 	struct restart_scene *s;
@@ -367,13 +477,21 @@ test_vswitch_crash_restart_delivers_exactly_once(void)
 
 	if (!vt_interop_ready(why, sizeof(why)))
 		TEST_SKIP("%s", why);
+	if (via_testpmd && !vt_testpmd_usable(why, sizeof(why)))
+		TEST_SKIP("%s", why);
 	if (vt_eal_init_args("restart", extra, why, sizeof(why)) != 0)
 		TEST_SKIP("%s", why);
 	s = calloc(1, sizeof(*s));
 	TEST_ASSERT_NOT_NULL(s, "scene");
+	s->via_testpmd = via_testpmd;
 	srand((unsigned int)getpid());
 	rc = run(s, getenv("VT_RESTART_NO_STATE") == NULL);
 	s->done = true;
+	if (via_testpmd) {
+		vt_testpmd_stop(&s->pmd);
+		unlink(s->sock_t[0]);
+		unlink(s->sock_t[1]);
+	}
 	if (s->sw.running)
 		vt_vswitch_stop(&s->sw, SIGTERM);
 	if (s->port_a != s->port_b) {
@@ -390,6 +508,21 @@ test_vswitch_crash_restart_delivers_exactly_once(void)
 	free(s);
 	return rc;
 }
+
+static int
+test_vswitch_crash_restart_delivers_exactly_once(void)
+{
+	return crash_restarts(false);
+}
 /* clang-format off */
 REGISTER_TEST(vswitch_crash_restart_delivers_exactly_once, interop, test_vswitch_crash_restart_delivers_exactly_once)
+/* clang-format on */
+
+static int
+test_vswitch_crash_restart_through_testpmd(void)
+{
+	return crash_restarts(true);
+}
+/* clang-format off */
+REGISTER_TEST(vswitch_crash_restart_delivers_exactly_once_through_testpmd, interop, test_vswitch_crash_restart_through_testpmd)
 /* clang-format on */

@@ -11,12 +11,15 @@
  * the switch exactly once, the switch's counters (carried across) agree
  * with testpmd's, and exactly the injected number is still in flight, so
  * no frame was lost or duplicated; the VMs never reconnected. Both switches
- * run in crash-safe mode (--state-dir): the directory goes to the new
- * process with the ports, and back to the old one when a take-over fails.
+ * run in crash-safe mode (--state-dir): the directory's lock goes to the
+ * new process with the ports (the same open file, held by both until the
+ * old one exits): no other process can take the directory meanwhile.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -41,6 +44,23 @@ struct tk_scene {
 	char state[200];
 	const char *opts[3]; /* --state-dir DIR */
 };
+
+/* Whether a third process gets @p dir's lock now (it lets go at once). */
+static bool
+third_gets_lock(const char *dir)
+{
+	char path[300];
+	int fd, got;
+
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	/* Another open file than the switch's: flock conflicts as across processes. */
+	got = flock(fd, LOCK_EX | LOCK_NB) == 0;
+	close(fd);
+	return got;
+}
 
 static int
 pmd(struct tk_scene *s, const char *cmd)
@@ -178,9 +198,9 @@ failed_takeovers(struct tk_scene *s)
 	TEST_RUN(still_forwarding(&s->sw, "a new process that died mid-way"));
 	TEST_ASSERT(vt_proc_output_has(&s->sw.proc, "forwarding again"),
 		    "the running switch said it resumed");
-	TEST_ASSERT(vt_proc_output_has(&s->sw.proc, "state directory") &&
-			    vt_proc_output_has(&s->sw.proc, "taken back"),
-		    "the running switch took its state directory back");
+	TEST_ASSERT(vt_proc_output_has(&s->sw.proc, "the state directory's lock among them"),
+		    "the running switch passed its state directory's lock along");
+	TEST_ASSERT(!third_gets_lock(s->state), "the state directory stayed locked");
 	return TEST_SUCCESS;
 }
 
@@ -276,7 +296,7 @@ takeover_under_traffic(struct tk_scene *s)
 		 .server = true,
 		 .mac = MAC1},
 	};
-	struct vt_vswitch nw;
+	struct vt_vswitch nw, old;
 	struct vt_port_counters c;
 	char why[256], load[96];
 	uint64_t before;
@@ -300,13 +320,19 @@ takeover_under_traffic(struct tk_scene *s)
 	TEST_ASSERT_SUCCESS(vt_vswitch_takeover(&nw, &s->sw, NULL, s->opts, why, sizeof(why)),
 			    "take-over: %s", why);
 	vt_machine_load(load, sizeof(load)); /* the load the take-over ran under */
-	vt_proc_wait_output(&s->sw.proc, "this process ends", 5000);
-	print_line(&s->sw, "takeover: handed over");
-	gave_dir = vt_proc_output_has(&s->sw.proc, "left to the process taking over");
-	st = vt_vswitch_wait_exit(&s->sw, 10000);
-	TEST_ASSERT_EQUAL(st, 0, "the old switch exits 0 after handing over");
+	/* The new switch is the scene's now: the caller's clean-up stops it,
+	 * whatever fails below. */
+	old = s->sw;
 	s->sw = nw;
-	TEST_ASSERT(gave_dir, "the old switch gave its state directory up");
+	vt_proc_wait_output(&old.proc, "this process ends", 5000);
+	print_line(&old, "takeover: handed over");
+	gave_dir = vt_proc_output_has(&old.proc, "the state directory's lock among them");
+	st = vt_vswitch_wait_exit(&old, 10000); /* reaped (killed if still there) */
+	TEST_ASSERT_EQUAL(st, 0, "the old switch exits 0 after handing over");
+	TEST_ASSERT(gave_dir, "the old switch passed its state directory's lock along");
+	TEST_ASSERT(vt_proc_output_has(&s->sw.proc, "lock received with the hand-over"),
+		    "the new switch holds the lock it was handed");
+	TEST_ASSERT(!third_gets_lock(s->state), "the state directory stayed locked");
 	gap = gap_ms(&s->sw);
 	printf("take-over: forwarding gap %.2f ms; %s (%s)\n", gap, reopen_line(&s->sw), load);
 	print_line(&s->sw, "takeover: took over");

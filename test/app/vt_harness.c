@@ -81,9 +81,9 @@ vt_remove_runtime_dir(const char *prefix)
 
 /* ---- the switch ---- */
 
-int
-vt_vswitch_start(struct vt_vswitch *v, const char *lcores, const char *const *ports,
-		 const char *const *opts, char *why, size_t len)
+static int
+start_switch(struct vt_vswitch *v, const char *lcores, bool hugepages, const char *const *ports,
+	     const char *const *opts, char *why, size_t len)
 {
 	static unsigned int seq;
 	const char *argv[96];
@@ -97,9 +97,13 @@ vt_vswitch_start(struct vt_vswitch *v, const char *lcores, const char *const *po
 	argv[n++] = "--lcores";
 	argv[n++] = lcores != NULL ? lcores : "0@0,1@1";
 	argv[n++] = "--no-pci";
-	argv[n++] = "--no-huge";
-	argv[n++] = "-m";
-	argv[n++] = "512";
+	if (hugepages) {
+		argv[n++] = "--single-file-segments";
+	} else {
+		argv[n++] = "--no-huge";
+		argv[n++] = "-m";
+		argv[n++] = "512";
+	}
 	argv[n++] = "--file-prefix";
 	argv[n++] = v->prefix;
 	argv[n++] = "--";
@@ -130,6 +134,20 @@ vt_vswitch_start(struct vt_vswitch *v, const char *lcores, const char *const *po
 		return -1;
 	}
 	return 0;
+}
+
+int
+vt_vswitch_start(struct vt_vswitch *v, const char *lcores, const char *const *ports,
+		 const char *const *opts, char *why, size_t len)
+{
+	return start_switch(v, lcores, false, ports, opts, why, len);
+}
+
+int
+vt_vswitch_start_hugepages(struct vt_vswitch *v, const char *const *ports, const char *const *opts,
+			   char *why, size_t len)
+{
+	return start_switch(v, NULL, true, ports, opts, why, len);
 }
 
 int

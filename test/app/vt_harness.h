@@ -58,6 +58,14 @@ int vt_vswitch_start(struct vt_vswitch *v, const char *lcores, const char *const
 		     const char *const *opts, char *why, size_t len);
 
 /*
+ * The same on 2 MiB hugepages (--single-file-segments, DPDK's default
+ * memory), lcores "0@0,1@1": a DPDK secondary process (dpdk-dumpcap) can
+ * then attach to it. The caller checks vt_hugepages_ok() first.
+ */
+int vt_vswitch_start_hugepages(struct vt_vswitch *v, const char *const *ports,
+			       const char *const *opts, char *why, size_t len);
+
+/*
  * Sends SIGINT or SIGTERM and waits for the exit. Returns the exit status,
  * 128+signal when it had to be killed, or -1.
  */

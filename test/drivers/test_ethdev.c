@@ -131,8 +131,20 @@ test_ethdev_port_rejects_bad_specs(void)
 	b = make_port("b", "ethdev,devargs=net_null8", &env, err, sizeof(err));
 	TEST_ASSERT(b == NULL, "second port on one device");
 	TEST_ASSERT(strstr(err, "in use") != NULL, "%s", err);
+	/* Not ethdev-owned: secondary processes (dpdk-dumpcap) list the port. */
+	{
+		struct rte_eth_dev_owner owner;
+
+		TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name("net_null8", &id), "port id");
+		TEST_ASSERT_SUCCESS(rte_eth_dev_owner_get(id, &owner), "owner");
+		TEST_ASSERT_EQUAL(owner.id, RTE_ETH_DEV_NO_OWNER, "no owner: %s", owner.name);
+	}
 	a->ops->destroy(a);
 	TEST_ASSERT(rte_eth_dev_get_port_by_name("net_null8", &id) != 0, "detached");
+	/* Its destruction released the device: a new port may take it. */
+	a = make_port("a", "ethdev,devargs=net_null8", &env, err, sizeof(err));
+	TEST_ASSERT_NOT_NULL(a, "again: %s", err);
+	a->ops->destroy(a);
 	/* Without an mbuf pool nothing can be received. */
 	env.mp = NULL;
 	TEST_ASSERT(make_port("c", "ethdev,devargs=net_null8", &env, err, sizeof(err)) == NULL,

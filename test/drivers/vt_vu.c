@@ -178,6 +178,7 @@ start_job(void *arg)
 		.socket_id = SOCKET_ID_ANY,
 		.state_changed = env_state_changed,
 		.arg = j->e,
+		.state_dir = j->e->state_dir,
 	};
 	struct vs_port_spec spec;
 	struct vs_port *port;
@@ -233,6 +234,7 @@ load_new(struct handover_job *j, const struct vs_port_handover *saved, struct vs
 		.socket_id = SOCKET_ID_ANY,
 		.state_changed = env_state_changed,
 		.arg = j->e,
+		.state_dir = j->e->state_dir,
 	};
 	int fds[VS_PORT_HANDOVER_MAX_FDS];
 	struct vs_port_handover h = *saved;
@@ -434,6 +436,8 @@ worker_main(void *arg)
 			w->dropped += n - sent;
 			for (uint16_t i = sent; i < n; i++)
 				rte_pktmbuf_free(pkts[i]);
+			/* As the engine: the poll's transaction ends (crash-safe mode). */
+			vs_port_rx_done(w->port, q);
 		}
 		w->loops++;
 		rte_rcu_qsbr_quiescent(w->env->qsbr, w->reader);

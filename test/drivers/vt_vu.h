@@ -46,7 +46,8 @@ struct vt_vu_env {
 	void (*job)(void *);
 	void *job_arg;
 	bool job_done;
-	int state_changes; /* state_changed() calls, on the loop thread */
+	int state_changes;     /* state_changed() calls, on the loop thread */
+	const char *state_dir; /* ports made after it is set run crash-safe (vs_port_env) */
 };
 
 /*

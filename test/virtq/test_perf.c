@@ -222,6 +222,16 @@ setup(struct perf *p, uint64_t features, uint32_t len, uint16_t flags)
 		return -1;
 	if (spread_regions(p, regions_now) != 0)
 		return -1;
+	/* VT_PERF_INFLIGHT=1: the device records into an inflight region (the
+	 * cost of INFLIGHT_SHMFD, counted with callgrind: doc/perf.md). */
+	if (env_num("VT_PERF_INFLIGHT", 0, 1) == 1) {
+		const struct vq_dev_state start = VQ_DEV_STATE_START;
+		const bool packed = features & VQ_FEATURE(VQ_F_RING_PACKED);
+
+		p->e.inflight = calloc(1, vq_inflight_region_size(RING, packed));
+		if (p->e.inflight == NULL || vq_env_restart(&p->e, &start) != 0)
+			return -1;
+	}
 	p->mbuf = aligned_alloc(64, (size_t)BURST * BUF);
 	if (p->mbuf == NULL)
 		return -1;
@@ -240,6 +250,7 @@ setup(struct perf *p, uint64_t features, uint32_t len, uint16_t flags)
 static void
 teardown(struct perf *p)
 {
+	free(p->e.inflight);
 	free(p->mbuf);
 	vq_env_free(&p->e);
 }

@@ -16,7 +16,9 @@ vq_guard_alloc(struct vq_guard *g, size_t len, bool at_end)
 	memset(g, 0, sizeof(*g));
 	if (len == 0)
 		return -EINVAL;
-	map = mmap(NULL, body + 2 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* Shared: a forked child's writes are seen by the parent (test_inflight.c
+	 * kills a child device at every instruction and recovers its rings). */
+	map = mmap(NULL, body + 2 * page, PROT_NONE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (map == MAP_FAILED)
 		return -errno;
 	if (mprotect(map + page, body, PROT_READ | PROT_WRITE) != 0) {

@@ -51,6 +51,7 @@ dev_init_at(struct vq_env *e, void *desc, void *drv_area, void *dev_area,
 		.state = *st,
 		.log = capture_log,
 		.log_arg = e,
+		.inflight = e->inflight,
 	};
 
 	return vq_dev_init(&e->dev, &cfg);

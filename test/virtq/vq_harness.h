@@ -36,6 +36,7 @@ struct vq_env {
 	uint16_t avail_idx;  /* split: next avail idx the test writes */
 	uint16_t avail_slot; /* packed: next slot the test writes */
 	uint8_t avail_wrap;
+	void *inflight; /* inflight region the device is (re)started with, or NULL */
 	/* captured log */
 	int log_calls;
 	int log_err;

@@ -43,11 +43,10 @@ struct vs_ethdev_port {
 	struct vs_port base; /* first: the engine casts */
 	uint16_t port_id;
 	uint16_t nb_queues;
-	bool probed; /* we probed the device, so we detach it */
-	bool owned;  /* we hold ethdev ownership of port_id */
+	bool probed;  /* we probed the device, so we detach it */
+	bool claimed; /* port_id is ours in claimed[] */
 	bool started;
 	bool has_lsc;
-	uint64_t owner_id;
 	struct rte_device *dev;
 	int lsc_fd;
 	int64_t poll_timer;
@@ -196,6 +195,8 @@ eth_info_get(struct vs_port *port, struct vs_port_info *info)
 		info->mtu = mtu;
 	snprintf(info->detail, sizeof(info->detail), "%.*s", (int)sizeof(info->detail) - 1,
 		 p->devargs);
+	info->is_ethdev = true;
+	info->ethdev_port = p->port_id;
 }
 
 static void
@@ -233,6 +234,14 @@ eth_stats_reset(struct vs_port *port)
 	rte_eth_stats_reset(to_eth(port)->port_id);
 }
 
+/*
+ * The ethdev ports that vswitch ports drive (control thread only). Not
+ * ethdev ownership (rte_eth_dev_owner_set): an owned port is hidden from
+ * every RTE_ETH_FOREACH_DEV, in secondary processes too, and dpdk-dumpcap,
+ * dpdk-proc-info and telemetry's /ethdev/list then see no port at all.
+ */
+static bool claimed[RTE_MAX_ETHPORTS];
+
 static void
 release(struct vs_ethdev_port *p)
 {
@@ -256,9 +265,9 @@ release(struct vs_ethdev_port *p)
 			if (rc != 0)
 				ETH_LOG(WARNING, "detach %s: %s", p->devargs, rte_strerror(-rc));
 		}
-	} else if (p->owned) {
-		rte_eth_dev_owner_unset(p->port_id, p->owner_id);
 	}
+	if (p->claimed)
+		claimed[p->port_id] = false;
 	rte_free(p);
 }
 
@@ -378,26 +387,18 @@ attach(struct vs_ethdev_port *p, char *err, size_t errlen)
 	return 0;
 }
 
+/* One vswitch port per ethdev port. */
 static int
-take_ownership(struct vs_ethdev_port *p, const char *name, char *err, size_t errlen)
+claim(struct vs_ethdev_port *p, char *err, size_t errlen)
 {
-	struct rte_eth_dev_owner owner = {0};
-	int rc;
-
-	rc = rte_eth_dev_owner_new(&p->owner_id);
-	if (rc != 0)
-		goto fail;
-	owner.id = p->owner_id;
-	snprintf(owner.name, sizeof(owner.name), "vswitch port %s", name);
-	rc = rte_eth_dev_owner_set(p->port_id, &owner);
-	if (rc != 0)
-		goto fail;
-	p->owned = true;
+	if (claimed[p->port_id]) {
+		snprintf(err, errlen, "devargs '%s': ethdev port %u is in use by another port",
+			 p->devargs, p->port_id);
+		return -EBUSY;
+	}
+	claimed[p->port_id] = true;
+	p->claimed = true;
 	return 0;
-fail:
-	snprintf(err, errlen, "devargs '%s': ethdev port %u is in use (by another port?)",
-		 p->devargs, p->port_id);
-	return rc < 0 ? rc : -EBUSY;
 }
 
 static int
@@ -538,7 +539,7 @@ eth_create(const char *name, struct vs_port_spec *spec, const struct vs_port_env
 		rte_free(p);
 		return NULL;
 	}
-	if (take_ownership(p, name, err, errlen) != 0 ||
+	if (claim(p, err, errlen) != 0 ||
 	    configure(p, env, (uint16_t)rxd, (uint16_t)txd, err, errlen) != 0 ||
 	    watch_link(p, env, err, errlen) != 0) {
 		release(p);

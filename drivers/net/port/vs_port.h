@@ -110,6 +110,8 @@ struct vs_port_info {
 	enum vs_port_link link; /**< link state now */
 	uint32_t mtu;		/**< largest frame payload, 0 if unknown */
 	char detail[128];	/**< free text for `show ports` (socket path, devargs) */
+	bool is_ethdev;		/**< the port is DPDK ethdev port @ref ethdev_port */
+	uint16_t ethdev_port;	/**< its ethdev port id (dpdk-dumpcap names it) */
 };
 
 /** What the engine (or a test) gives a port when creating it. */

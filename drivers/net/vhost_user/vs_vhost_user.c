@@ -182,6 +182,7 @@ vu_attach(struct vs_vu_port *p, int fd, const struct vh_user_handover *ho, int *
 				     VH_USER_PF(VH_USER_PROTOCOL_F_NET_MTU) |
 				     VH_USER_PF(VH_USER_PROTOCOL_F_RESET_DEVICE) |
 				     VH_USER_PF(VH_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |
+				     VH_USER_PF(VH_USER_PROTOCOL_F_INFLIGHT_SHMFD) |
 				     VH_USER_PF(VH_USER_PROTOCOL_F_STATUS),
 		.max_mem_slots = VQ_MEMMAP_MAX_REGIONS,
 		.name = p->base.name,
@@ -300,6 +301,12 @@ vu_start(struct vs_port *port)
 	if (port->env.loop == NULL) {
 		VU_LOG(ERR, "%s: no event loop to run the connection in", port->name);
 		return -EINVAL;
+	}
+	/* Crash-safe mode: the state directory's lock, journals and redo table. */
+	if (p->crash_safe) {
+		rc = vu_txn_open(-1);
+		if (rc < 0)
+			return rc;
 	}
 	rc = vs_evloop_add_fd(port->env.loop, p->fault_fd, EPOLLIN, vu_fault_readable, p);
 	if (rc != 0) {

@@ -333,6 +333,10 @@ vu_ring_start(struct vs_vu_port *p, const struct vh_user_ring *ring)
 	cfg.log = vu_vq_log;
 	cfg.log_arg = r;
 	vu_dirty_config(ring, &cfg.dirty);
+	/* INFLIGHT_SHMFD: chains a killed instance took and did not return are
+	 * found in the region and taken again first (lib/virtq dev_inflight.c);
+	 * a packed ring then starts where the region says, not at the base. */
+	cfg.inflight = ring->inflight;
 	rc = vq_dev_init(&r->vq, &cfg);
 	if (rc != 0) {
 		VU_LOG(ERR, "%s: ring %u: cannot set up (size %u, %s): %s", p->base.name, idx,
@@ -341,6 +345,10 @@ vu_ring_start(struct vs_vu_port *p, const struct vh_user_ring *ring)
 		vu_free(r);
 		return rc;
 	}
+	if (vq_dev_inflight_resubmitted(&r->vq) || vq_dev_inflight_stale(&r->vq))
+		VU_LOG(INFO, "%s: ring %u: %u chains in flight taken again, %u stale marks cleared",
+		       p->base.name, idx, vq_dev_inflight_resubmitted(&r->vq),
+		       vq_dev_inflight_stale(&r->vq));
 	/* We poll: the guest need not kick (2.7.10, 2.8.10). */
 	vq_dev_kick_disable(&r->vq);
 	r->mp = p->base.env.mp;

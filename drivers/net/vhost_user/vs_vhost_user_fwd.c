@@ -307,6 +307,9 @@ vu_rx_frames_done(struct vs_port *port, void *ctx)
 		vu_frames_return_guarded(r);
 	else
 		vu_frames_return(r);
+	/* Crash-safe mode: the commit, out of the guard above (it arms its own). */
+	if (unlikely(r->hold))
+		vu_txn_finish();
 }
 
 /* ---- transmit: straight into the guest's receive buffers ---- */

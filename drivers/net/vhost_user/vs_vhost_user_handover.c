@@ -15,8 +15,10 @@
  * lib/vhost imports the connection, mapping the memory itself and starting
  * every ring where it stopped. Counters continue from the old values.
  *
- * The header is in host byte order: a hand-over happens between two
- * processes on one host. Its version changes with its layout.
+ * The header (vs_vhost_user_handover.h) is in host byte order: a
+ * hand-over happens between two processes on one host. Its version
+ * changes with its layout; the load reads the version before too (an
+ * upgrade comes from it).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -30,35 +32,13 @@
 
 #include <rte_mbuf.h>
 
+#include "vs_vhost_user_handover.h"
 #include "vs_vhost_user_priv.h"
 
-#define VU_HO_MAGIC   0x4f485556u /* "VUHO" */
-#define VU_HO_VERSION 2		  /* 2: the RARP of SEND_RARP not yet taken */
-
-struct vu_ho_stats {
-	uint64_t packets;
-	uint64_t bytes;
-	uint64_t drops;
-	uint64_t errors;
-};
-
-struct vu_ho_hdr {
-	uint32_t magic;
-	uint16_t version;
-	uint16_t nb_qp;	      /* queue pairs of the SPEC */
-	uint16_t mtu;	      /* NET_SET_MTU, 0 if never sent */
-	uint8_t client;	      /* client=1 */
-	uint8_t connected;    /* lib/vhost's state follows */
-	int32_t listen;	      /* fd index of the listener, or -1 */
-	uint32_t lib_fd_base; /* lib/vhost's fds start at this index */
-	uint32_t lib_len;     /* bytes of lib/vhost's state after this header */
-	uint32_t reserved;
-	uint8_t rarp;	     /* a RARP of SEND_RARP waits for queue 0's next poll */
-	uint8_t rarp_mac[6]; /* ... announcing this MAC */
-	uint8_t reserved2;
-	struct vu_ho_stats rx[VS_PORT_MAX_QUEUES]; /* counters as stats_get reports them */
-	struct vu_ho_stats tx[VS_PORT_MAX_QUEUES];
-};
+_Static_assert(VU_MAX_RINGS <= 64, "enabled_once has a bit per ring");
+_Static_assert(VU_HO_HDR_V3_LEN == VU_HO_HDR_V2_LEN + sizeof(uint64_t) &&
+		       sizeof(struct vu_ho_hdr) == VU_HO_HDR_V3_LEN + 8,
+	       "each version appends its fields to the one before, nothing else");
 
 static void
 stats_out(const struct vu_stats *live, const struct vu_stats *base, struct vu_ho_stats *o)
@@ -105,7 +85,11 @@ header_fill(const struct vs_vu_port *p, struct vu_ho_hdr *hdr)
 	hdr->client = p->client;
 	hdr->connected = p->be != NULL;
 	hdr->listen = -1;
+	hdr->state_lock = -1;
 	rarp_out(p, hdr);
+	for (unsigned int i = 0; i < VU_MAX_RINGS; i++)
+		if (p->was_enabled[i])
+			hdr->enabled_once |= 1ull << i;
 	for (unsigned int q = 0; q < VS_PORT_MAX_QUEUES; q++) {
 		stats_out(&p->rx_stats[q], &p->rx_base[q], &hdr->rx[q]);
 		stats_out(&p->tx_stats[q], &p->tx_base[q], &hdr->tx[q]);
@@ -123,8 +107,9 @@ save_connection(struct vs_vu_port *p, struct vu_ho_hdr *hdr, struct vs_port_hand
 
 	if (st == NULL)
 		return -ENOMEM;
-	rc = vh_user_backend_export(p->be, st, h->fds + h->nfds, VS_PORT_HANDOVER_MAX_FDS - h->nfds,
-				    &nlib);
+	/* One fd kept for the state directory's lock. */
+	rc = vh_user_backend_export(p->be, st, h->fds + h->nfds,
+				    VS_PORT_HANDOVER_MAX_FDS - h->nfds - 1, &nlib);
 	if (rc < 0) {
 		free(st);
 		return rc;
@@ -179,6 +164,12 @@ vu_handover_save(struct vs_port *port, struct vs_port_handover *h)
 			return -ENOMEM;
 		}
 	}
+	/* Crash-safe mode: the state directory's lock goes along (the same open
+	 * file: never free while one of the two processes lives). */
+	if (p->crash_safe && vu_txn_lock_fd() >= 0) {
+		hdr.state_lock = (int32_t)h->nfds;
+		h->fds[h->nfds++] = vu_txn_lock_fd();
+	}
 	memcpy(h->blob, &hdr, sizeof(hdr));
 	h->len = sizeof(hdr) + hdr.lib_len;
 	/* Nothing is served from here on: the front-end's messages wait. */
@@ -190,12 +181,9 @@ vu_handover_save(struct vs_port *port, struct vs_port_handover *h)
 		vs_evloop_cancel_timer(port->env.loop, p->retry_timer);
 		p->retry_timer = 0;
 	}
-	/* Workers stopped, every transaction published: the state directory
-	 * (crash-safe mode) goes to the new process with the ports. */
-	if (p->crash_safe)
-		vu_txn_suspend();
-	VU_LOG(INFO, "%s: saved for a hand-over (%s, %u fds)", port->name,
-	       p->be != NULL ? "connected" : "not connected", h->nfds);
+	VU_LOG(INFO, "%s: saved for a hand-over (%s, %u fds%s)", port->name,
+	       p->be != NULL ? "connected" : "not connected", h->nfds,
+	       hdr.state_lock >= 0 ? ", the state directory's lock among them" : "");
 	return 0;
 }
 
@@ -214,6 +202,7 @@ vu_handover_resume(struct vs_port *port)
 			VU_LOG(ERR, "%s: cannot watch the connection again", port->name);
 		vh_user_backend_resume(p->be);
 	}
+	/* The lock never left (the other process held it too, at most). */
 	if (p->crash_safe)
 		vu_txn_resume();
 	/* The rings run again: one report of the outcome, if any changed. */
@@ -238,27 +227,69 @@ vu_handover_release(struct vs_port *port)
 
 /* ---- load (the new process): everything checked ---- */
 
+/*
+ * The header, of whichever version the other process wrote: 0 and its
+ * length in @p hdr_len, -EBADMSG or -EPROTONOSUPPORT (logged: the version
+ * is the one reason an operator can act on).
+ */
 static int
-check_header(const struct vs_vu_port *p, const struct vs_port_handover *h, struct vu_ho_hdr *hdr)
+read_header(const struct vs_vu_port *p, const struct vs_port_handover *h, struct vu_ho_hdr *hdr,
+	    size_t *hdr_len)
 {
-	static const uint8_t no_mac[6];
-
-	if (h->len < sizeof(*hdr))
+	memset(hdr, 0, sizeof(*hdr));
+	if (h->len < offsetof(struct vu_ho_hdr, nb_qp))
 		return -EBADMSG;
-	memcpy(hdr, h->blob, sizeof(*hdr));
+	memcpy(hdr, h->blob, offsetof(struct vu_ho_hdr, nb_qp));
 	if (hdr->magic != VU_HO_MAGIC)
 		return -EBADMSG;
-	if (hdr->version != VU_HO_VERSION)
+	if (hdr->version < VU_HO_VERSION_MIN || hdr->version > VU_HO_VERSION) {
+		VU_LOG(ERR,
+		       "%s: the running switch wrote the port's state in version %u; this one "
+		       "reads versions %d to %d (a take-over goes from a version to a newer one)",
+		       p->base.name, hdr->version, VU_HO_VERSION_MIN, VU_HO_VERSION);
 		return -EPROTONOSUPPORT;
+	}
+	*hdr_len = hdr->version == 2   ? VU_HO_HDR_V2_LEN
+		   : hdr->version == 3 ? VU_HO_HDR_V3_LEN
+				       : sizeof(*hdr);
+	if (h->len < *hdr_len)
+		return -EBADMSG;
+	memcpy(hdr, h->blob, *hdr_len);
+	/* Before version 4 the old process let go of the state directory's
+	 * lock at the save: we lock it ourselves. */
+	if (hdr->version < 4)
+		hdr->state_lock = -1;
+	/* Version 2 did not say which rings were enabled once: each ring's own
+	 * state then (a guest TX ring disabled after being enabled is left
+	 * alone until enabled again instead of drained, as before version 3). */
+	return 0;
+}
+
+static int
+check_header(const struct vs_vu_port *p, const struct vs_port_handover *h, struct vu_ho_hdr *hdr,
+	     size_t *hdr_len)
+{
+	static const uint8_t no_mac[6];
+	int rc = read_header(p, h, hdr, hdr_len);
+	unsigned int lib_end;
+
+	if (rc < 0)
+		return rc;
+	/* The lock, if any, is the last fd; lib/vhost's are before it. */
+	if (hdr->reserved3 != 0 ||
+	    (hdr->state_lock != -1 && (h->nfds == 0 || hdr->state_lock != (int32_t)h->nfds - 1)))
+		return -EBADMSG;
+	lib_end = h->nfds - (hdr->state_lock >= 0 ? 1 : 0);
 	if (hdr->nb_qp != p->nb_qp || hdr->client != p->client || hdr->reserved != 0 ||
 	    hdr->reserved2 != 0 || hdr->rarp > 1 ||
 	    (!hdr->rarp && memcmp(hdr->rarp_mac, no_mac, sizeof(no_mac)) != 0) ||
-	    hdr->connected > 1 || hdr->lib_len != h->len - sizeof(*hdr) ||
-	    hdr->lib_fd_base > h->nfds || (hdr->listen != -1 && hdr->listen != 0) ||
+	    hdr->connected > 1 || hdr->lib_len != h->len - *hdr_len || hdr->lib_fd_base > lib_end ||
+	    (hdr->listen != -1 && hdr->listen != 0) ||
 	    (hdr->listen == 0 && hdr->lib_fd_base != 1) ||
 	    (hdr->listen == -1 && hdr->lib_fd_base != 0) ||
-	    (!hdr->connected && (hdr->lib_len != 0 || hdr->lib_fd_base != h->nfds)) ||
-	    (hdr->listen == 0) == p->client)
+	    (!hdr->connected && (hdr->lib_len != 0 || hdr->lib_fd_base != lib_end)) ||
+	    (hdr->listen == 0) == p->client || (hdr->enabled_once >> (2u * p->nb_qp)) != 0 ||
+	    (!hdr->connected && hdr->enabled_once != 0))
 		return -EBADMSG;
 	return 0;
 }
@@ -286,16 +317,20 @@ check_listener(const struct vs_vu_port *p, int fd)
 }
 
 static int
-load_connection(struct vs_vu_port *p, const struct vu_ho_hdr *hdr, struct vs_port_handover *h)
+load_connection(struct vs_vu_port *p, const struct vu_ho_hdr *hdr, size_t hdr_len,
+		struct vs_port_handover *h)
 {
 	struct vh_user_handover *st = malloc(sizeof(*st));
-	unsigned int nlib = h->nfds - hdr->lib_fd_base;
+	unsigned int nlib = h->nfds - (hdr->state_lock >= 0 ? 1 : 0) - hdr->lib_fd_base;
 	int rc;
 
 	if (st == NULL)
 		return -ENOMEM;
-	rc = vh_user_handover_decode((const uint8_t *)h->blob + sizeof(*hdr), hdr->lib_len, nlib,
-				     st);
+	/* Before the rings start: a disabled guest TX ring enabled once is
+	 * published to be discarded, as it was in the other process. */
+	for (unsigned int i = 0; i < VU_MAX_RINGS; i++)
+		p->was_enabled[i] = (hdr->enabled_once >> i) & 1;
+	rc = vh_user_handover_decode((const uint8_t *)h->blob + hdr_len, hdr->lib_len, nlib, st);
 	if (rc == 0)
 		rc = vu_attach(p, -1, st, h->fds + hdr->lib_fd_base, nlib);
 	free(st);
@@ -317,11 +352,12 @@ vu_handover_load(struct vs_port *port, struct vs_port_handover *h)
 {
 	struct vs_vu_port *p = vu_port(port);
 	struct vu_ho_hdr hdr;
+	size_t hdr_len = 0;
 	int rc = -EINVAL;
 
 	if (port->env.loop == NULL || p->started || h->blob == NULL)
 		goto fail;
-	rc = check_header(p, h, &hdr);
+	rc = check_header(p, h, &hdr, &hdr_len);
 	if (rc == 0 && hdr.listen == 0)
 		rc = check_listener(p, h->fds[0]);
 	if (rc < 0) {
@@ -333,12 +369,24 @@ vu_handover_load(struct vs_port *port, struct vs_port_handover *h)
 		stats_in(&hdr.rx[q], &p->rx_stats[q], &p->rx_base[q]);
 		stats_in(&hdr.tx[q], &p->tx_stats[q], &p->tx_base[q]);
 	}
+	/* Crash-safe mode: the state directory's lock (passed along, or locked
+	 * here when the old process let go of it) before any ring starts. */
+	if (p->crash_safe) {
+		rc = vu_txn_open(hdr.state_lock >= 0 ? h->fds[hdr.state_lock] : -1);
+		if (hdr.state_lock >= 0)
+			h->fds[hdr.state_lock] = -1;
+		if (rc < 0) {
+			VU_LOG(ERR, "%s: the state directory cannot be taken over: %s", port->name,
+			       strerror(-rc));
+			goto fail;
+		}
+	}
 	p->mtu = hdr.mtu;
 	p->started = true;
 	if (hdr.connected) {
 		/* One report once every ring runs, not one per ring. */
 		p->ho_saved = true;
-		rc = load_connection(p, &hdr, h);
+		rc = load_connection(p, &hdr, hdr_len, h);
 		p->ho_saved = false;
 		if (rc < 0) {
 			VU_LOG(ERR, "%s: cannot take the connection over: %s", port->name,

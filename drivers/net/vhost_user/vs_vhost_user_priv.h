@@ -261,14 +261,23 @@ struct vu_txn {
 
 /* The port's name as a journal key. */
 uint64_t vu_port_key(const char *name);
-/* Control thread, once per state directory: reads what a killed instance
- * committed, creates a journal per worker lcore. */
+/* Control thread, port creation: checks and remembers the state directory
+ * (one per process). */
 int vu_txn_setup(const char *dir);
+/*
+ * Control thread, port start or hand-over load: takes the directory's lock
+ * (@p lock_fd: the one a hand-over brought, taken: kept or closed; -1: lock
+ * it here), then, once per process, reads what a killed instance committed
+ * and creates a journal per worker lcore. 0, -EBUSY (another process has
+ * the directory), -EBADF (the lock handed over is not ours), -errno.
+ */
+int vu_txn_open(int lock_fd);
 /* This lcore's transaction, or NULL. */
 struct vu_txn *vu_txn_self(void);
 /* Adds @p r to @p t (no-op if there); false when @p t is full. */
 bool vu_txn_add(struct vu_txn *t, struct vu_ring *r);
-/* Journals, publishes and calls every ring of @p t; empties it. */
+/* Journals, publishes and calls every ring of @p t; empties it. Unarmed
+ * only: a ring whose memory may fault is published armed, and fails alone. */
 void vu_txn_commit(struct vu_txn *t);
 /* Takes broken ring @p r out of its transaction without publishing (its
  * memory faulted: nothing more is written there). */
@@ -284,17 +293,19 @@ void vu_txn_release(struct vu_txn *t, struct vu_ring *r);
 void vu_ring_return(struct vu_ring *r, const struct vq_burst *b, bool join_only);
 /* One copy: guest TX ring @p r opens this lcore's transaction ... */
 void vu_txn_join(struct vu_ring *r);
-/* ... and ends it: its chains in @p b returned, the transaction committed. */
+/* ... returns its chains in @p b (held, or at once without a transaction) ... */
 void vu_txn_end(struct vu_ring *r, const struct vq_burst *b);
+/* ... and, unarmed, commits this lcore's transaction (if it holds anything). */
+void vu_txn_finish(void);
 /* Control thread, ring start: publishes what a killed instance committed. */
 void vu_redo_ring(struct vs_vu_port *p, const struct vh_user_ring *ring);
 /*
  * A hand-over (vswitch --takeover), control thread, workers stopped: the
- * other process takes the state directory (suspend lets go of its lock);
- * if the hand-over fails, resume takes it back and starts the journals
- * again (the other process may have started them anew).
+ * lock's fd goes along with the ports (borrowed; -1 when not crash-safe)
+ * and stays held here too; if the hand-over fails, resume marks the
+ * journals valid again (the other process may have started them anew).
  */
-void vu_txn_suspend(void);
+int vu_txn_lock_fd(void);
 void vu_txn_resume(void);
 
 /* Any thread, after a SIGBUS recovered in @p owner's memory: tells its control thread. */

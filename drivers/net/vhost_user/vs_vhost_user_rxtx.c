@@ -344,7 +344,8 @@ vu_dequeue(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
 		if (n < want)
 			break;
 	}
-	if (unlikely(r->hold && done == 0))
+	/* Armed (a guarded ring) the commit waits for vu_rx_guarded()'s end. */
+	if (unlikely(r->hold && done == 0) && !r->guard)
 		vu_rx_nothing();
 	return done;
 }
@@ -453,6 +454,9 @@ vu_rx_guarded(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
 	vh_guard_arm(g);
 	n = vu_rx_ring(r, pkts, nb);
 	vh_guard_disarm(g);
+	/* Chains taken, no packet for the engine: no rx_done, the commit is here. */
+	if (unlikely(r->hold) && n == 0)
+		vu_rx_nothing();
 	return n;
 }
 

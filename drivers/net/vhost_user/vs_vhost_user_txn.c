@@ -58,6 +58,7 @@
 #include <rte_cycles.h>
 #include <rte_lcore.h>
 
+#include "vhost_guard.h"
 #include "vs_vhost_user_priv.h"
 
 #define VU_JOURNAL_MAGIC  0x314c4e524a555356ULL /* "VSUJRNL1" */
@@ -112,7 +113,7 @@ struct vu_redo_file {
 static struct vu_txn *vu_txns[RTE_MAX_LCORE];
 static char vu_state_dir[VU_STATE_PATH_LEN];
 static bool vu_txn_ready;
-static int vu_state_lock_fd = -1; /* held for the life of the process, or until a hand-over */
+static int vu_state_lock_fd = -1; /* held for the life of the process (shared with a hand-over) */
 /* The redo table: control thread only. */
 static struct vu_redo vu_redo_tab[VU_REDO_MAX];
 static unsigned int vu_redo_n;
@@ -285,9 +286,10 @@ vu_redo_ring(struct vs_vu_port *p, const struct vh_user_ring *ring)
 /*
  * One instance per directory: a second one would read journals still being
  * written and truncate them under the first. The lock stays held (the fd
- * open) for the life of the process and goes with it, however it ends,
- * or until a hand-over gives the directory to the process taking over.
- * Returns 0, -EBUSY (held elsewhere) or -errno.
+ * open) for the life of the process and goes with it, however it ends. A
+ * hand-over passes the open file along (SCM_RIGHTS): both processes hold
+ * the one lock until the old one exits, so no third process can take it
+ * in between. Returns 0, -EBUSY (held elsewhere) or -errno.
  */
 static int
 state_lock_nolog(void)
@@ -355,14 +357,47 @@ journal_open(unsigned int lcore)
 	return j;
 }
 
-void
-vu_txn_suspend(void)
+/*
+ * The lock a hand-over brought (the old process's open file, by SCM_RIGHTS:
+ * the same lock, held by both processes until the old one exits, never
+ * free in between). It must be the lock file of our directory, and held.
+ * Takes @p fd (kept, or closed).
+ */
+static int
+state_lock_adopt(int fd)
 {
-	if (vu_state_lock_fd < 0)
-		return;
-	close(vu_state_lock_fd);
-	vu_state_lock_fd = -1;
-	VU_LOG(INFO, "state directory %s left to the process taking over", vu_state_dir);
+	char path[VU_STATE_PATH_LEN];
+	struct stat got, ours;
+	int rc = 0;
+
+	if (state_path(path, sizeof(path), "lock") != 0) {
+		rc = -ENAMETOOLONG;
+	} else if (fstat(fd, &got) != 0 || !S_ISREG(got.st_mode) || stat(path, &ours) != 0 ||
+		   got.st_dev != ours.st_dev || got.st_ino != ours.st_ino) {
+		VU_LOG(ERR, "state directory %s: the lock handed over is not %s", vu_state_dir,
+		       path);
+		rc = -EBADF;
+	} else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		/* On the open file that holds it, a no-op that says so. */
+		VU_LOG(ERR, "state directory %s: the lock handed over is not held", vu_state_dir);
+		rc = -EBUSY;
+	} else if (vu_state_lock_fd < 0) {
+		vu_state_lock_fd = fd;
+		VU_LOG(INFO, "state directory %s: lock received with the hand-over", vu_state_dir);
+		return 0;
+	} else if (fstat(vu_state_lock_fd, &ours) != 0 || got.st_dev != ours.st_dev ||
+		   got.st_ino != ours.st_ino) {
+		/* Another port brought it already (or we hold it): not the same file? */
+		rc = -EBADF;
+	}
+	close(fd);
+	return rc;
+}
+
+int
+vu_txn_lock_fd(void)
+{
+	return vu_state_lock_fd;
 }
 
 void
@@ -370,16 +405,8 @@ vu_txn_resume(void)
 {
 	unsigned int lcore;
 
-	if (!vu_txn_ready || vu_state_lock_fd >= 0)
+	if (!vu_txn_ready)
 		return;
-	/* The other process exits when it gives up: wait for it a little. */
-	for (int i = 0; i < 40 && state_lock_nolog() == -EBUSY; i++)
-		rte_delay_us_sleep(50 * 1000);
-	if (vu_state_lock_fd < 0)
-		VU_LOG(WARNING, "state directory %s: lock not taken back; crash-safe mode goes on",
-		       vu_state_dir);
-	else
-		VU_LOG(INFO, "state directory %s taken back", vu_state_dir);
 	RTE_LCORE_FOREACH_WORKER(lcore)
 	{
 		struct vu_journal *j = vu_txns[lcore] != NULL ? vu_txns[lcore]->j : NULL;
@@ -395,10 +422,9 @@ vu_txn_resume(void)
 int
 vu_txn_setup(const char *dir)
 {
-	unsigned int lcore;
 	struct stat st;
 
-	if (vu_txn_ready) {
+	if (vu_state_dir[0] != '\0') {
 		if (strcmp(dir, vu_state_dir) != 0) {
 			VU_LOG(ERR, "state directory %s: another one (%s) is in use", dir,
 			       vu_state_dir);
@@ -414,18 +440,28 @@ vu_txn_setup(const char *dir)
 		return -ENOTDIR;
 	}
 	snprintf(vu_state_dir, sizeof(vu_state_dir), "%s", dir);
-	if (state_lock() != 0)
-		return -EBUSY;
+	return 0;
+}
+
+/* Reads what a killed instance left, starts a journal per worker lcore. */
+static int
+txn_start(void)
+{
+	unsigned int lcore;
+
 	redo_load();
 	if (redo_save() != 0)
 		return -EIO;
 	if (vu_redo_n > 0)
-		VU_LOG(INFO, "%s: %u ring(s) to complete when their guests reconnect", dir,
+		VU_LOG(INFO, "%s: %u ring(s) to complete when their guests reconnect", vu_state_dir,
 		       vu_redo_n);
 	RTE_LCORE_FOREACH_WORKER(lcore)
 	{
-		struct vu_txn *t = calloc(1, sizeof(*t));
+		struct vu_txn *t;
 
+		if (vu_txns[lcore] != NULL)
+			continue;
+		t = calloc(1, sizeof(*t));
 		if (t == NULL)
 			return -ENOMEM;
 		t->j = journal_open(lcore);
@@ -433,10 +469,27 @@ vu_txn_setup(const char *dir)
 			free(t);
 			return -EIO;
 		}
+		/* Whole, or not there: bursts look it up without a check. */
 		vu_txns[lcore] = t;
 	}
 	vu_txn_ready = true;
 	return 0;
+}
+
+int
+vu_txn_open(int lock_fd)
+{
+	int rc;
+
+	if (vu_state_dir[0] == '\0') {
+		if (lock_fd >= 0)
+			close(lock_fd);
+		return -EINVAL;
+	}
+	rc = lock_fd >= 0 ? state_lock_adopt(lock_fd) : vu_state_lock_fd >= 0 ? 0 : state_lock();
+	if (rc < 0)
+		return rc;
+	return vu_txn_ready ? 0 : txn_start();
 }
 
 struct vu_txn *
@@ -462,13 +515,43 @@ vu_txn_add(struct vu_txn *t, struct vu_ring *r)
 }
 
 /* Publishes @p r and calls its guest if it wants to hear. */
-static void
-vu_ring_publish(struct vu_ring *r)
+static inline void
+vu_ring_publish_now(struct vu_ring *r)
 {
 	vq_split_dev_publish(&r->vq);
 	if (vq_dev_call_needed(&r->vq))
 		vu_call(r);
+}
+
+/*
+ * The same, armed (vhost_guard.h): the guest may have pulled its memory
+ * away since the burst that filled the ring. The fault costs that ring
+ * (and its connection), not the process nor the other rings of the
+ * transaction. Called unarmed only: guards do not nest.
+ */
+static __rte_noinline void
+vu_ring_publish_guarded(struct vu_ring *r)
+{
+	struct vh_guard *g = vh_guard_self();
+
+	if (sigsetjmp(g->jb, 0) != 0) {
+		vu_ring_fault(r, g);
+		return;
+	}
+	vh_guard_arm(g);
+	vu_ring_publish_now(r);
+	vh_guard_disarm(g);
+}
+
+/* Publishes @p r, out of its transaction. */
+static void
+vu_ring_publish(struct vu_ring *r)
+{
 	r->txn = NULL;
+	if (r->guard)
+		vu_ring_publish_guarded(r);
+	else
+		vu_ring_publish_now(r);
 }
 
 void
@@ -548,13 +631,19 @@ vu_txn_end(struct vu_ring *r, const struct vq_burst *b)
 
 	if (t != NULL && r->txn == t) {
 		vq_split_dev_return_held(&r->vq, b);
-		vu_txn_commit(t);
 		return;
 	}
 	/* Not in a transaction (it was full, or this lcore has none). */
 	vq_dev_return(&r->vq, b);
 	if (vq_dev_call_needed(&r->vq))
 		vu_call(r);
+}
+
+void
+vu_txn_finish(void)
+{
+	struct vu_txn *t = vu_txn_self();
+
 	if (t != NULL && t->n > 0)
 		vu_txn_commit(t);
 }

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Port type "vhost-user" in crash-safe mode (a state directory): a
+ * worker's poll is a transaction that holds back the used index of every
+ * ring it touched until the commit (rx_done). A guest that cuts its memory
+ * (ftruncate of its memfd, as a VMM may) after the bursts and before the
+ * commit makes the commit's publication of its rings fault (SIGBUS): that
+ * must cost its own connection only. The other guest's rings in the same
+ * transaction are published (its chains come back to it), the process and
+ * the other port go on. Once for a cut destination (A's frames went into
+ * B's buffers, then B went), once for a cut source that is its own
+ * destination (both of A's rings in the transaction). Split rings (packed
+ * ones publish at once). The bursts run on a worker lcore, as the engine's.
+ */
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+
+#include <rte_launch.h>
+#include <rte_mempool.h>
+
+#include "test.h"
+#include "vhost_guard.h"
+#include "vt_vu.h"
+
+#define F(bit)	(1ULL << (bit))
+#define WAIT_MS 5000
+#define LCORE	1
+#define READER	1
+#define LEN	300
+#define N	16
+
+struct txn_scene {
+	struct vt_vu_env e;
+	struct vs_port *port[2];
+	struct vt_guest g[2];
+	bool guest[2];
+	char path[2][256];
+	char dir[256];
+};
+
+/* One engine poll on the worker lcore: rx(src), tx(dst), [a guest cuts], rx_done(src). */
+struct poll_job {
+	struct vt_vu_env *e;
+	struct vs_port *src;
+	struct vs_port *dst;
+	struct vt_guest *cut; /* NULL: nobody cuts */
+	int cut_rc;
+	uint16_t rx;
+	uint16_t tx;
+};
+
+static int
+poll_main(void *arg)
+{
+	struct poll_job *j = arg;
+	struct rte_mbuf *m[32];
+
+	rte_rcu_qsbr_thread_register(j->e->qsbr, READER);
+	rte_rcu_qsbr_thread_online(j->e->qsbr, READER);
+	j->rx = vs_port_rx_burst(j->src, 0, m, 32);
+	j->tx = j->rx > 0 ? vs_port_tx_burst(j->dst, 0, m, j->rx) : 0;
+	for (uint16_t i = j->tx; i < j->rx; i++)
+		rte_pktmbuf_free(m[i]);
+	if (j->cut != NULL)
+		j->cut_rc = vt_guest_truncate(j->cut, 0);
+	if (j->rx > 0)
+		vs_port_rx_done(j->src, 0);
+	rte_rcu_qsbr_quiescent(j->e->qsbr, READER);
+	rte_rcu_qsbr_thread_offline(j->e->qsbr, READER);
+	rte_rcu_qsbr_thread_unregister(j->e->qsbr, READER);
+	return 0;
+}
+
+static void
+poll_once(struct poll_job *j)
+{
+	if (rte_eal_remote_launch(poll_main, j, LCORE) == 0)
+		rte_eal_wait_lcore(LCORE);
+}
+
+static int
+scene_up(struct txn_scene *s, const char *name)
+{
+	const struct vt_guest_cfg gc = {
+		.queues = 1, .ring_size = 128, .features = F(VIRTIO_F_VERSION_1), .buf_size = 2048};
+	char spec[512], why[256], err[256], sock[32];
+
+	memset(s, 0, sizeof(*s));
+	if (vt_vu_env_init(&s->e, name, 2047, 0, why, sizeof(why)) != 0)
+		TEST_SKIP("%s", why);
+	TEST_ASSERT(rte_lcore_is_enabled(LCORE), "lcore %d for the worker", LCORE);
+	vt_path(s->dir, sizeof(s->dir), "txn-state");
+	TEST_ASSERT_SUCCESS(mkdir(s->dir, 0700), "mkdir %s", s->dir);
+	s->e.state_dir = s->dir;
+	for (int i = 0; i < 2; i++) {
+		snprintf(sock, sizeof(sock), "txn%d.sock", i);
+		snprintf(spec, sizeof(spec), "vhost-user,path=%s",
+			 vt_path(s->path[i], sizeof(s->path[i]), sock));
+		s->port[i] = vt_vu_port_start(&s->e, spec, err, sizeof(err));
+		TEST_ASSERT_NOT_NULL(s->port[i], "%s: %s", spec, err);
+		TEST_ASSERT_SUCCESS(vt_guest_init(&s->g[i], &gc), "guest %d memory", i);
+		s->guest[i] = true;
+		TEST_ASSERT_SUCCESS(vt_guest_connect(&s->g[i], s->path[i], WAIT_MS), "guest %d", i);
+		TEST_ASSERT(vt_vu_wait_queues(&s->e, s->port[i], 1, 1, WAIT_MS), "port %d up", i);
+		vt_guest_fill_rx(&s->g[i], 0);
+	}
+	return TEST_SUCCESS;
+}
+
+static void
+scene_down(struct txn_scene *s)
+{
+	for (int i = 0; i < 2; i++) {
+		if (s->guest[i])
+			vt_guest_fini(&s->g[i]);
+		vt_vu_port_destroy(&s->e, s->port[i]);
+	}
+	vt_vu_env_fini(&s->e);
+}
+
+static int
+send_frames(struct vt_guest *g, uint32_t first, unsigned int n)
+{
+	static uint8_t frame[LEN];
+
+	for (unsigned int i = 0; i < n; i++) {
+		vt_frame_fill(frame, LEN, first + i);
+		TEST_ASSERT_SUCCESS(vt_guest_send(g, 0, frame, LEN, NULL, VT_TX_ONE), "send");
+	}
+	return TEST_SUCCESS;
+}
+
+/* Guest @p i sends @p n frames to itself through its port: each comes back once, in order. */
+static int
+loops(struct txn_scene *s, int i, uint32_t first, unsigned int n)
+{
+	static uint8_t got[VT_FRAME_MAX];
+	struct poll_job j = {.e = &s->e, .src = s->port[i], .dst = s->port[i]};
+	uint64_t end = vt_now_ms() + WAIT_MS;
+	unsigned int back = 0;
+
+	vt_guest_fill_rx(&s->g[i], 0);
+	TEST_RUN(send_frames(&s->g[i], first, n));
+	while (back < n && vt_now_ms() < end) {
+		struct virtio_net_hdr_mrg_rxbuf h;
+		uint32_t len;
+
+		poll_once(&j);
+		while (vt_guest_recv(&s->g[i], 0, &h, got, sizeof(got), &len) == 1) {
+			TEST_ASSERT(vt_frame_check(got, len) == first + back,
+				    "guest %d: frame %u lost, twice or out of order", i, back);
+			back++;
+		}
+		vt_guest_reap_tx(&s->g[i], 0);
+		vt_guest_fill_rx(&s->g[i], 0);
+	}
+	TEST_ASSERT_EQUAL(back, n, "guest %d got %u of its %u frames back", i, back, n);
+	return TEST_SUCCESS;
+}
+
+static bool
+detail_says(struct txn_scene *s, int i, const char *what)
+{
+	uint64_t end = vt_now_ms() + WAIT_MS;
+	struct vs_port_info info;
+
+	do {
+		vt_vu_info(&s->e, s->port[i], &info);
+		if (strstr(info.detail, what) != NULL)
+			return true;
+		usleep(1000);
+	} while (vt_now_ms() < end);
+	printf("port %d: '%s' lacks '%s'\n", i, info.detail, what);
+	return false;
+}
+
+/* Guest @p i lost its connection to the fault, and only it. */
+static int
+cost_one_connection(struct txn_scene *s, int i, uint64_t recovered)
+{
+	TEST_ASSERT(vh_guard_recovered() > recovered, "the SIGBUS was recovered");
+	TEST_ASSERT(detail_says(s, i, "broken: guest memory faults"), "port %d reported broken", i);
+	TEST_ASSERT(detail_says(s, i, "listening"), "port %d's connection closed", i);
+	return TEST_SUCCESS;
+}
+
+/* A's frames went into B's buffers, then B cut its memory: A's chains still come back. */
+static int
+cut_destination(struct txn_scene *s)
+{
+	struct poll_job j = {.e = &s->e, .src = s->port[0], .dst = s->port[1], .cut = &s->g[1]};
+	uint64_t recovered = vh_guard_recovered();
+	unsigned int in_use = rte_mempool_in_use_count(s->e.mp), reaped = 0;
+	uint64_t end = vt_now_ms() + WAIT_MS;
+
+	TEST_RUN(loops(s, 0, 0, N));
+	TEST_RUN(send_frames(&s->g[0], 100, N));
+	poll_once(&j);
+	TEST_ASSERT_SUCCESS(j.cut_rc, "B cuts its memory");
+	TEST_ASSERT(j.rx == N && j.tx == N, "A's %u frames went to B (%u rx, %u tx)", N, j.rx,
+		    j.tx);
+	TEST_RUN(cost_one_connection(s, 1, recovered));
+	/* The commit published A's ring though B's faulted. */
+	while (reaped < N && vt_now_ms() < end)
+		reaped += vt_guest_reap_tx(&s->g[0], 0);
+	TEST_ASSERT_EQUAL(reaped, N, "A's transmitted chains came back (%u of %u)", reaped, N);
+	TEST_ASSERT(vt_vu_wait_queues(&s->e, s->port[0], 1, 1, WAIT_MS), "A is still up");
+	TEST_RUN(loops(s, 0, 200, N));
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(s->e.mp), in_use, "every mbuf came back");
+	return TEST_SUCCESS;
+}
+
+/* A sent to itself and cut its memory before the commit: A goes, B goes on. */
+static int
+cut_source(struct txn_scene *s)
+{
+	struct poll_job j = {.e = &s->e, .src = s->port[0], .dst = s->port[0], .cut = &s->g[0]};
+	uint64_t recovered = vh_guard_recovered();
+	unsigned int in_use = rte_mempool_in_use_count(s->e.mp);
+
+	TEST_RUN(loops(s, 1, 0, N));
+	TEST_RUN(send_frames(&s->g[0], 0, N));
+	poll_once(&j);
+	TEST_ASSERT_SUCCESS(j.cut_rc, "A cuts its memory");
+	TEST_ASSERT(j.rx == N && j.tx == N, "A's frames went round (%u rx, %u tx)", j.rx, j.tx);
+	TEST_RUN(cost_one_connection(s, 0, recovered));
+	TEST_ASSERT(vt_vu_wait_queues(&s->e, s->port[1], 1, 1, WAIT_MS), "B is still up");
+	TEST_RUN(loops(s, 1, 100, N));
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(s->e.mp), in_use, "every mbuf came back");
+	return TEST_SUCCESS;
+}
+
+static int
+on_scene(const char *name, int (*body)(struct txn_scene *s))
+{
+	struct txn_scene s;
+	int rc = scene_up(&s, name);
+
+	if (rc == TEST_SUCCESS)
+		rc = body(&s);
+	if (rc != TEST_SKIPPED)
+		scene_down(&s);
+	return rc;
+}
+
+static int
+test_commit_cut_destination(void)
+{
+	return on_scene("txn-cut-dst", cut_destination);
+}
+REGISTER_TEST(vhost_user_port_commit_survives_a_destination_cutting_its_memory, fast,
+	      test_commit_cut_destination)
+
+static int
+test_commit_cut_source(void)
+{
+	return on_scene("txn-cut-src", cut_source);
+}
+REGISTER_TEST(vhost_user_port_commit_survives_a_source_cutting_its_memory, fast,
+	      test_commit_cut_source)
