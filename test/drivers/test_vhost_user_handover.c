@@ -271,23 +271,6 @@ hands_over(const char *name, uint64_t features)
 	return rc;
 }
 
-/* Waits until @p port's detail mentions @p what. */
-static bool
-detail_says(struct vt_vu_env *e, struct vs_port *port, const char *what)
-{
-	uint64_t end = vt_now_ms() + WAIT_MS;
-	struct vs_port_info info;
-
-	do {
-		vt_vu_info(e, port, &info);
-		if (strstr(info.detail, what) != NULL)
-			return true;
-		usleep(1000);
-	} while (vt_now_ms() < end);
-	printf("'%s' lacks '%s'\n", info.detail, what);
-	return false;
-}
-
 /*
  * The front-end cuts its memfd while its connection is being handed over
  * (vhost_guard.h): the new process refuses the import (its regions no
@@ -328,8 +311,9 @@ cut_during_hand_over(const char *name, uint64_t features)
 	vt_vu_run(&e, resume_job, &old);
 	free(old.h.blob);
 	TEST_ASSERT(vh_guard_recovered() > recovered, "the old side's fault was recovered");
-	TEST_ASSERT(detail_says(&e, port, "broken: guest memory faults"), "reported broken");
-	TEST_ASSERT(detail_says(&e, port, "listening"), "the connection closed");
+	TEST_ASSERT(vt_vu_wait_detail(&e, port, "broken: guest memory faults", WAIT_MS),
+		    "reported broken");
+	TEST_ASSERT(vt_vu_wait_detail(&e, port, "listening", WAIT_MS), "the connection closed");
 	vt_guest_fini(&g);
 	TEST_ASSERT_SUCCESS(vt_guest_init(&g, &gc), "new guest memory");
 	TEST_ASSERT_SUCCESS(vt_guest_connect(&g, path, WAIT_MS), "a new front-end");

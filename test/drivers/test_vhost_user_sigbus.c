@@ -116,23 +116,6 @@ b_loops(struct two *t, unsigned int n, uint32_t seq)
 	return TEST_SUCCESS;
 }
 
-/* Waits until port @p i's detail mentions @p what. */
-static bool
-detail_says(struct two *t, int i, const char *what)
-{
-	uint64_t end = vt_now_ms() + WAIT_MS;
-	struct vs_port_info info;
-
-	do {
-		vt_vu_info(&t->e, t->port[i], &info);
-		if (strstr(info.detail, what) != NULL)
-			return true;
-		usleep(1000);
-	} while (vt_now_ms() < end);
-	printf("port %d: '%s' lacks '%s'\n", i, info.detail, what);
-	return false;
-}
-
 /* The cut cost A's connection only: reported, B forwards, nothing leaked. */
 static int
 after_the_cut(struct two *t, unsigned int in_use, uint64_t recovered)
@@ -141,8 +124,10 @@ after_the_cut(struct two *t, unsigned int in_use, uint64_t recovered)
 	struct vs_port_info info;
 
 	TEST_ASSERT(vh_guard_recovered() > recovered, "the SIGBUS was recovered");
-	TEST_ASSERT(detail_says(t, 0, "broken: guest memory faults"), "A reported broken");
-	TEST_ASSERT(detail_says(t, 0, "listening"), "A's connection closed, A listens again");
+	TEST_ASSERT(vt_vu_wait_detail(&t->e, t->port[0], "broken: guest memory faults", WAIT_MS),
+		    "A reported broken");
+	TEST_ASSERT(vt_vu_wait_detail(&t->e, t->port[0], "listening", WAIT_MS),
+		    "A's connection closed, A listens again");
 	vt_vu_info(&t->e, t->port[0], &info);
 	TEST_ASSERT(info.link == VS_PORT_LINK_DOWN, "A's link is down");
 	vt_vu_stats(&t->e, t->port[0], &st);
@@ -265,7 +250,7 @@ cut_before_ring_start(struct two *t)
 
 	/* A's guest leaves; a hand-driven front-end takes its place. */
 	vt_guest_disconnect(&t->g[0]);
-	TEST_ASSERT(detail_says(t, 0, "listening"), "A free");
+	TEST_ASSERT(vt_vu_wait_detail(&t->e, t->port[0], "listening", WAIT_MS), "A free");
 	memfd = memfd_create("cut", MFD_CLOEXEC);
 	TEST_ASSERT(memfd >= 0 && ftruncate(memfd, 1 << 20) == 0, "memfd");
 	mem = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
@@ -295,8 +280,10 @@ cut_before_ring_start(struct two *t)
 		rc = vh_backend_set_vring_enable(b, 1, 1);
 	(void)rc; /* the connection may close before or after a reply */
 	TEST_ASSERT(vh_guard_recovered() > recovered, "the control thread's SIGBUS was recovered");
-	TEST_ASSERT(detail_says(t, 0, "broken: guest memory faults"), "A reported broken");
-	TEST_ASSERT(detail_says(t, 0, "listening"), "A's connection closed");
+	TEST_ASSERT(vt_vu_wait_detail(&t->e, t->port[0], "broken: guest memory faults", WAIT_MS),
+		    "A reported broken");
+	TEST_ASSERT(vt_vu_wait_detail(&t->e, t->port[0], "listening", WAIT_MS),
+		    "A's connection closed");
 	vh_backend_destroy(b);
 	close(kick);
 	close(call);
@@ -306,7 +293,8 @@ cut_before_ring_start(struct two *t)
 	/* The control thread still serves: A takes a new guest. */
 	TEST_ASSERT_SUCCESS(vt_guest_connect(&t->g[0], t->path[0], WAIT_MS), "A's guest again");
 	TEST_ASSERT(vt_vu_wait_queues(&t->e, t->port[0], 1, 1, WAIT_MS), "A up again");
-	TEST_ASSERT(detail_says(t, 0, ", guest memory faults"), "the count stays");
+	TEST_ASSERT(vt_vu_wait_detail(&t->e, t->port[0], ", guest memory faults", WAIT_MS),
+		    "the count stays");
 	return TEST_SUCCESS;
 }
 
@@ -365,7 +353,8 @@ cut_under_one_copy(struct two *t)
 	TEST_ASSERT_EQUAL(n, 1, "the frame was described from its first page");
 	TEST_ASSERT_EQUAL(sent, 0, "the copy into B stopped in A's memory");
 	TEST_ASSERT(vh_guard_recovered() > recovered, "the SIGBUS was recovered");
-	TEST_ASSERT(detail_says(t, 0, "broken: guest memory faults"), "A reported broken");
+	TEST_ASSERT(vt_vu_wait_detail(&t->e, t->port[0], "broken: guest memory faults", WAIT_MS),
+		    "A reported broken");
 	TEST_RUN(b_loops(t, 16, 2000));
 	return TEST_SUCCESS;
 }

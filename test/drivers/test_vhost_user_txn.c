@@ -161,29 +161,15 @@ loops(struct txn_scene *s, int i, uint32_t first, unsigned int n)
 	return TEST_SUCCESS;
 }
 
-static bool
-detail_says(struct txn_scene *s, int i, const char *what)
-{
-	uint64_t end = vt_now_ms() + WAIT_MS;
-	struct vs_port_info info;
-
-	do {
-		vt_vu_info(&s->e, s->port[i], &info);
-		if (strstr(info.detail, what) != NULL)
-			return true;
-		usleep(1000);
-	} while (vt_now_ms() < end);
-	printf("port %d: '%s' lacks '%s'\n", i, info.detail, what);
-	return false;
-}
-
 /* Guest @p i lost its connection to the fault, and only it. */
 static int
 cost_one_connection(struct txn_scene *s, int i, uint64_t recovered)
 {
 	TEST_ASSERT(vh_guard_recovered() > recovered, "the SIGBUS was recovered");
-	TEST_ASSERT(detail_says(s, i, "broken: guest memory faults"), "port %d reported broken", i);
-	TEST_ASSERT(detail_says(s, i, "listening"), "port %d's connection closed", i);
+	TEST_ASSERT(vt_vu_wait_detail(&s->e, s->port[i], "broken: guest memory faults", WAIT_MS),
+		    "port %d reported broken", i);
+	TEST_ASSERT(vt_vu_wait_detail(&s->e, s->port[i], "listening", WAIT_MS),
+		    "port %d's connection closed", i);
 	return TEST_SUCCESS;
 }
 

@@ -373,6 +373,22 @@ vt_vu_wait_queues(struct vt_vu_env *e, struct vs_port *port, uint16_t rxq, uint1
 	return false;
 }
 
+bool
+vt_vu_wait_detail(struct vt_vu_env *e, struct vs_port *port, const char *what, unsigned int ms)
+{
+	uint64_t end = vt_now_ms() + ms;
+	struct vs_port_info info;
+
+	do {
+		vt_vu_info(e, port, &info);
+		if (strstr(info.detail, what) != NULL)
+			return true;
+		usleep(1000);
+	} while (vt_now_ms() < end);
+	printf("port %s: '%s' lacks '%s'\n", port->name, info.detail, what);
+	return false;
+}
+
 void
 vt_vu_reader_register(struct vt_vu_env *e, unsigned int id)
 {

@@ -92,6 +92,13 @@ int vt_vu_state_changes(struct vt_vu_env *e);
 bool vt_vu_wait_queues(struct vt_vu_env *e, struct vs_port *port, uint16_t rxq, uint16_t txq,
 		       unsigned int ms);
 
+/*
+ * Waits up to @p ms until the port's detail mentions @p what. Returns true
+ * if it did; otherwise prints the last detail and returns false.
+ */
+bool vt_vu_wait_detail(struct vt_vu_env *e, struct vs_port *port, const char *what,
+		       unsigned int ms);
+
 /* The calling thread as an RCU reader (id @p id): online around bursts only. */
 void vt_vu_reader_register(struct vt_vu_env *e, unsigned int id);
 void vt_vu_reader_unregister(struct vt_vu_env *e, unsigned int id);
