@@ -53,28 +53,6 @@ dc_fini(struct dc_scene *s, bool dump)
 	unlink(s->file);
 }
 
-/* Lines of `tcpdump -nn -e -r FILE` holding @p needle, or -1. */
-static int
-tcpdump_lines(const char *path, const char *needle)
-{
-	char cmd[512], line[512];
-	int n = 0, status;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "tcpdump -nn -e -r '%s' 2>&1", path);
-	f = popen(cmd, "r");
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		n += strstr(line, needle) != NULL;
-	status = pclose(f);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return n;
-	printf("tcpdump -r %s: status %#x after %d matching lines; its last line: %s", path,
-	       status, n, line);
-	return -1;
-}
-
 /* vm1 on DPDK's net_vhost (an ethdev port), vm2 on a vhost-user port; both up. */
 static int
 dc_start(struct dc_scene *s)
@@ -190,7 +168,7 @@ body(struct dc_scene *s)
 	free(out);
 	vt_proc_cleanup(&s->dc);
 	memset(&s->dc, 0, sizeof(s->dc));
-	n = tcpdump_lines(s->file, VM1_MAC " > " BCAST);
+	n = vt_tcpdump_lines(s->file, VM1_MAC " > " BCAST);
 	TEST_ASSERT_EQUAL(n, 24, "tcpdump reads vm1's 24 frames in dumpcap's file");
 	TEST_ASSERT(!vm1_captured(s), "dumpcap's stop ended the capture");
 	TEST_RUN(send_some(s, 8));
@@ -214,7 +192,7 @@ body(struct dc_scene *s)
 	}
 	TEST_ASSERT_SUCCESS(vt_pmdvm_stop_fwd(&s->vm[0]), "flood stops");
 	TEST_ASSERT_SUCCESS(vt_pmdvm_cmd(&s->vm[0], "set fwd rxonly"), "rxonly");
-	n = tcpdump_lines(s->file, VM1_MAC " > " BCAST);
+	n = vt_tcpdump_lines(s->file, VM1_MAC " > " BCAST);
 	TEST_ASSERT(n >= 2000, "the last file holds the flood (%d frames)", n);
 	/* vm2 takes what the flood left in its ring; then the switch still forwards. */
 	TEST_ASSERT_SUCCESS(vt_pmdvm_start_rx(&s->vm[1]), "vm2 drains");

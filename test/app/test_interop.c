@@ -922,24 +922,6 @@ REGISTER_TEST(vswitch_set_port_keeps_the_vm_connected, interop, test_vswitch_set
 
 /* ---- capture ---- */
 
-/* Lines of `tcpdump -nn -e -r FILE` holding @p needle, or -1. */
-static int
-tcpdump_lines(const char *path, const char *needle)
-{
-	char cmd[512], line[512];
-	int n = 0, status;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "tcpdump -nn -e -r '%s' 2>&1", path);
-	f = popen(cmd, "r");
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		n += strstr(line, needle) != NULL;
-	status = pclose(f);
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? n : -1;
-}
-
 /*
  * What a VM sent is in the capture of its port, and what the switch sent
  * the other VM is in that one's: pcapng files tcpdump reads back.
@@ -985,9 +967,9 @@ body_capture(struct scene *s)
 	TEST_ASSERT_EQUAL(vs_json_u64_of(r, "written"), 24, "vm2: 24 written");
 	TEST_ASSERT_EQUAL(vs_json_u64_of(r, "lost"), 0, "none lost");
 	json_decref(r);
-	n = tcpdump_lines(rx, "02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff");
+	n = vt_tcpdump_lines(rx, "02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff");
 	TEST_ASSERT_EQUAL(n, 24, "tcpdump reads vm1's 24 frames");
-	n = tcpdump_lines(tx, "02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff");
+	n = vt_tcpdump_lines(tx, "02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff");
 	TEST_ASSERT_EQUAL(n, 24, "tcpdump reads what vm2 was sent");
 	TEST_ASSERT_EQUAL(vt_vswitch_ctl(&s->sw, NULL, "capture stop vm2", NULL), 1,
 			  "nothing to stop: refused");

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -654,4 +655,21 @@ vt_vswitch_start_two_guest_ports(struct vt_vswitch *v, const char *prefix, char 
 	}
 	specs[2] = NULL;
 	return vt_vswitch_start(v, NULL, specs, NULL, why, len);
+}
+
+int
+vt_tcpdump_lines(const char *path, const char *needle)
+{
+	char cmd[512], line[512];
+	int n = 0, status;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "tcpdump -nn -e -r '%s' 2>&1", path);
+	f = popen(cmd, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strstr(line, needle) != NULL;
+	status = pclose(f);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? n : -1;
 }

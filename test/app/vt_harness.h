@@ -29,6 +29,9 @@ void vt_remove_runtime_dir(const char *prefix);
 /* Skips unless testpmd and the vswitch binaries are there. */
 bool vt_interop_ready(char *why, size_t len);
 
+/* Lines of `tcpdump -nn -e -r FILE` holding @p needle, or -1 when tcpdump fails. */
+int vt_tcpdump_lines(const char *path, const char *needle);
+
 /*
  * Starts a guest named @p name with one virtio-net-pci device (MAC @p mac,
  * no MSI-X vectors) on the vhost-user chardev @p chardev (a -chardev value
