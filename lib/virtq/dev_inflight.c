@@ -32,6 +32,13 @@
  * descriptors of the burst that died unpublished (or a head whose len and
  * id were already rewritten), so they are written back from the copies
  * before the ring is read again. free_head and old_free_head stay 0.
+ *
+ * Held returns (vq_dev_return_held()) keep their marks until they are
+ * published: split lists them at the held return and clears them after
+ * the index store, as one batch; packed runs the two phases around the
+ * store of the first held flags, over every buffer held (their sizes read
+ * back from the region). A device that dies in between leaves what any
+ * unpublished or half-published return leaves.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +254,19 @@ vq_packed_inflight_begin(struct vq_dev *q, uint16_t slot, uint8_t wrap)
 	/* The caller's release store of the first used flags follows. */
 }
 
+/* Phase two's end: the old used position takes the new one. */
+static void
+packed_old_used(struct vq_inflight_packed *r, uint16_t slot, uint8_t wrap)
+{
+	release_fence();
+	/* The slot first: a device killed between the two stores leaves
+	 * (new slot, old wrap), whose descriptor is never available for the
+	 * old wrap, so recovery rolls forward as it should. */
+	vq_st16(&r->old_used_idx, slot);
+	release_fence();
+	st8(&r->old_used_wrap_counter, wrap);
+}
+
 void
 vq_packed_inflight_done(struct vq_dev *q, const struct vq_burst *b, uint16_t slot, uint8_t wrap)
 {
@@ -258,28 +278,80 @@ vq_packed_inflight_done(struct vq_dev *q, const struct vq_burst *b, uint16_t slo
 		st8(&r->desc[at].inflight, 0);
 		at = (uint16_t)((at + b->chain[i].ndesc) % q->size);
 	}
-	release_fence();
-	/* The slot first: a device killed between the two stores leaves
-	 * (new slot, old wrap), whose descriptor is never available for the
-	 * old wrap, so recovery rolls forward as it should. */
-	vq_st16(&r->old_used_idx, slot);
-	release_fence();
-	st8(&r->old_used_wrap_counter, wrap);
+	packed_old_used(r, slot, wrap);
 }
 
-/* Clears the marks of the buffers from (@p slot) up to @p end (a burst published). */
+/*
+ * Clears the marks of the buffers published from (@p slot, @p wrap) up to
+ * (@p end, @p end_wrap): every buffer's size is the one recorded when it
+ * was taken. A run may fill the whole ring (held returns: same slot, the
+ * other wrap), so it is walked by its length. A size the front-end changed
+ * since ends the walk; what it leaves marked is cleared as stale at the
+ * next start.
+ */
 static void
-packed_clear_run(struct vq_dev *q, struct vq_inflight_packed *r, uint16_t slot, uint16_t end,
-		 unsigned int max)
+packed_clear_run(struct vq_dev *q, struct vq_inflight_packed *r, uint16_t slot, uint8_t wrap,
+		 uint16_t end, uint8_t end_wrap)
 {
-	for (unsigned int k = 0; k < max && slot != end; k++) {
-		const uint16_t n = r->desc[slot].num;
+	const uint32_t n = vq_packed_dist(vq_packed_pos(slot, wrap, q->size),
+					  vq_packed_pos(end, end_wrap, q->size), q->size);
 
-		r->desc[slot].inflight = 0;
-		if (n == 0 || n > q->size)
+	for (uint32_t k = 0; k < n;) {
+		const uint16_t num = vq_ld16(&r->desc[slot].num);
+
+		st8(&r->desc[slot].inflight, 0);
+		if (num == 0 || num > n - k)
 			break;
-		slot = (uint16_t)((slot + n) % q->size);
+		k += num;
+		slot = (uint16_t)((slot + num) % q->size);
 	}
+}
+
+void
+vq_packed_inflight_done_run(struct vq_dev *q, uint16_t slot, uint8_t wrap)
+{
+	struct vq_inflight_packed *r = q->inflight;
+
+	release_fence(); /* the first used flags before the marks go */
+	packed_clear_run(q, r, q->held_slot, q->held_wrap, slot, wrap);
+	packed_old_used(r, slot, wrap);
+}
+
+int
+vq_packed_dev_redo_publish(const struct vq_dev_config *cfg, const struct vq_dev_state *from,
+			   const struct vq_dev_state *to, uint16_t head_flags)
+{
+	const uint16_t want = from->used_wrap ? (VQ_DESC_F_AVAIL | VQ_DESC_F_USED) : 0;
+	struct vq_inflight_packed *r = cfg->inflight;
+	struct vq_pdesc *desc = cfg->desc;
+	const uint16_t size = (uint16_t)cfg->size;
+	uint32_t n;
+
+	if (!(cfg->features & VQ_FEATURE(VQ_F_RING_PACKED)) || cfg->size == 0 ||
+	    cfg->size > VQ_MAX_SIZE || desc == NULL || from->used_idx >= size ||
+	    to->used_idx >= size || from->used_wrap > 1 || to->used_wrap > 1 ||
+	    (head_flags & (VQ_DESC_F_AVAIL | VQ_DESC_F_USED)) != want)
+		return -EINVAL;
+	n = vq_packed_dist(vq_packed_pos(from->used_idx, from->used_wrap, size),
+			   vq_packed_pos(to->used_idx, to->used_wrap, size), size);
+	if (n > size)
+		return -EINVAL;
+	if (n == 0 || r == NULL || ((uintptr_t)r & 7) != 0)
+		return 0;
+	/* The region still says the run is where it was held (its phase-one
+	 * position may be anything a kill in the middle of it left) ... */
+	if (r->version != VQ_INFLIGHT_VERSION || r->desc_num != size ||
+	    r->old_used_idx != from->used_idx || r->old_used_wrap_counter != from->used_wrap ||
+	    !r->desc[from->used_idx].inflight)
+		return 0;
+	/* ... and the ring that it is not published. */
+	if (!vq_packed_desc_avail(vq_ld16_acq(&desc[from->used_idx].flags), from->used_wrap))
+		return 0;
+	/* Phase one, then the store; vq_dev_init() does phase two. */
+	st8(&r->used_wrap_counter, to->used_wrap);
+	vq_st16(&r->used_idx, to->used_idx);
+	vq_st16_rel(&desc[from->used_idx].flags, head_flags);
+	return 1;
 }
 
 /* Writes buffer @p head's descriptors back into the ring from the copies;
@@ -361,7 +433,8 @@ packed_init(struct vq_dev *q, struct vq_inflight_packed *r)
 
 		if (!vq_packed_desc_avail(f, r->old_used_wrap_counter)) {
 			/* The burst was published: finish its bookkeeping. */
-			packed_clear_run(q, r, r->old_used_idx, r->used_idx, q->size);
+			packed_clear_run(q, r, r->old_used_idx, r->old_used_wrap_counter,
+					 r->used_idx, r->used_wrap_counter);
 			release_fence();
 			r->old_used_idx = r->used_idx;
 			r->old_used_wrap_counter = r->used_wrap_counter;

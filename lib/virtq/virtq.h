@@ -196,6 +196,42 @@ vq_dev_return(struct vq_dev *q, const struct vq_burst *b)
 }
 
 /**
+ * Returns every chain of @p b like vq_dev_return(), but holds the
+ * publication back (vq_split_dev_return_held(), vq_packed_dev_return_held()):
+ * the driver sees none of it until vq_dev_publish(). For a device that
+ * hands chains back only once it is done with what they carried, across
+ * its own crash. Publish before the queue's position is read or a call is
+ * decided.
+ *
+ * @param q the queue
+ * @param b a burst filled by vq_dev_take() or vq_dev_take_rx() on @p q
+ */
+static VQ_ALWAYS_INLINE void
+vq_dev_return_held(struct vq_dev *q, const struct vq_burst *b)
+{
+	if (q->flags & VQ_QF_PACKED)
+		vq_packed_dev_return_held(q, b);
+	else
+		vq_split_dev_return_held(q, b);
+}
+
+/**
+ * Publishes every return vq_dev_return_held() held: one release store of
+ * the used index (split) or of the first held used descriptor's flags
+ * (packed).
+ *
+ * @param q the queue
+ */
+static VQ_ALWAYS_INLINE void
+vq_dev_publish(struct vq_dev *q)
+{
+	if (q->flags & VQ_QF_PACKED)
+		vq_packed_dev_publish(q);
+	else
+		vq_split_dev_publish(q);
+}
+
+/**
  * Decides whether the driver wants a used buffer notification (a call) for
  * what was returned since the last decision: the driver's flags, or with
  * VIRTIO_F_EVENT_IDX its used_event / event offset (2.7.7, 2.8.10). Call it

@@ -234,6 +234,10 @@ struct vq_dev {
 	uint64_t inflight_counter;  /**< the next chain's counter */
 	uint16_t inflight_resubmit; /**< chains found inflight at vq_dev_init() */
 	uint16_t inflight_stale;    /**< marks found that no chain ahead matched */
+	uint16_t held_slot;	    /**< packed, held returns: the slot of the first */
+	uint16_t held_flags;	    /**< ... the used flags that publish them */
+	uint8_t held_wrap;	    /**< ... the wrap counter at held_slot */
+	uint8_t held;		    /**< packed: returns written, not yet published */
 };
 
 /**
@@ -382,6 +386,9 @@ vq_dev_inflight_stale(const struct vq_dev *q)
  * used index is stored; vq_split_inflight_done(): clears its marks after.
  * vq_packed_inflight_begin() / _done(): the same around the store of the
  * burst's first used flags, @p slot / @p wrap the new used position.
+ * vq_packed_inflight_done_run(): _done() for returns that were held
+ * (vq_packed_dev_publish()): the marks of every buffer from the old used
+ * position (the queue's held_slot) up to @p slot / @p wrap.
  */
 void vq_dev_inflight_take(struct vq_dev *q, const struct vq_burst *b);
 void vq_dev_inflight_untake(struct vq_dev *q, const struct vq_burst *b, unsigned int keep);
@@ -390,6 +397,34 @@ void vq_split_inflight_done(struct vq_dev *q);
 void vq_packed_inflight_begin(struct vq_dev *q, uint16_t slot, uint8_t wrap);
 void vq_packed_inflight_done(struct vq_dev *q, const struct vq_burst *b, uint16_t slot,
 			     uint8_t wrap);
+void vq_packed_inflight_done_run(struct vq_dev *q, uint16_t slot, uint8_t wrap);
+
+/**
+ * Publishes again, on a packed queue about to be started on @p cfg (before
+ * vq_dev_init()), held returns that a device which died had decided to
+ * publish and may not have (a device that records, before publishing,
+ * what it will publish: see vq_packed_dev_return_held()). The used
+ * descriptors of the run are in the ring already, all but the first one's
+ * flags: publishing is one store of @p head_flags at @p from.
+ *
+ * Only an inflight region (@c cfg->inflight) tells where the used position
+ * of the ring stands after a crash: the run is published only when the
+ * region's completed used position (old_used_idx and its wrap counter) is
+ * @p from, the buffer there is still marked, and the descriptor at @p from
+ * is still the driver's available one (whatever the device that died left
+ * of the region's first phase). The region then records the new position
+ * before the store, so that vq_dev_init() finishes its bookkeeping as for
+ * any publication ("Inflight I/O tracking").
+ *
+ * @param cfg the queue's set-up (size, features, descriptor ring, region)
+ * @param from the used position before the run (used_idx, used_wrap)
+ * @param to the used position after it
+ * @param head_flags the flags that publish it (vq_packed_dev_held_flags())
+ * @return 1 published; 0 nothing to do (published already, another position,
+ *         no region); -EINVAL for a position or flags that cannot be
+ */
+int vq_packed_dev_redo_publish(const struct vq_dev_config *cfg, const struct vq_dev_state *from,
+			       const struct vq_dev_state *to, uint16_t head_flags);
 
 /* Walk modes of the slow path (internal). */
 #define VQ_WALK_TX 0 /**< keep every segment */

@@ -477,23 +477,24 @@ vq_packed_dev_untake(struct vq_dev *q, struct vq_burst *b, unsigned int keep)
 	}
 }
 
-/**
- * Device: returns every buffer of @p b as used (see vq_dev_return()).
+/*
+ * Device: writes the used descriptors of every buffer of @p b from the used
+ * position on, all but the flags of the first, which it returns (internal):
+ * that store, last and with release, publishes them all. The position
+ * after them goes to @p end / @p end_wrap; the queue's is left as it was.
  */
-static VQ_ALWAYS_INLINE void
-vq_packed_dev_return(struct vq_dev *q, const struct vq_burst *b)
+static VQ_ALWAYS_INLINE uint16_t
+vq_packed_dev_write_used(struct vq_dev *q, const struct vq_burst *b, uint16_t *end,
+			 uint8_t *end_wrap)
 {
 	const unsigned int n = b->nchain;
 	const bool in_order = q->flags & VQ_QF_IN_ORDER;
 	struct vq_pdesc *const desc = q->packed.desc;
 	const uint16_t size = q->size;
-	struct vq_pdesc *head = &desc[q->used_idx];
 	uint16_t slot = q->used_idx, at = slot, head_flags = 0;
 	uint8_t wrap = q->used_wrap, at_wrap = wrap;
 	bool first = true;
 
-	if (n == 0)
-		return;
 	for (unsigned int i = 0; i < n; i++) {
 		const struct vq_chain *c = &b->chain[i];
 		struct vq_pdesc *d;
@@ -510,7 +511,7 @@ vq_packed_dev_return(struct vq_dev *q, const struct vq_burst *b)
 		if (c->used_len)
 			f |= VQ_DESC_F_WRITE;
 		if (first) {
-			/* Published last, below. */
+			/* Its flags are the caller's to store, last. */
 			vq_st32(&d->len, c->used_len);
 			vq_st16(&d->id, c->id);
 			head_flags = f;
@@ -523,11 +524,57 @@ vq_packed_dev_return(struct vq_dev *q, const struct vq_burst *b)
 		at = slot;
 		at_wrap = wrap;
 	}
+	/* Live migration: logged here, so held returns are too (they are
+	 * published within the same poll, before any ring stops). */
 	if (VQ_UNLIKELY(q->flags & VQ_QF_DIRTY))
 		vq_dev_dirty_return(q, b);
-	/* Inflight tracking: the new used position is recorded first. */
+	*end = slot;
+	*end_wrap = wrap;
+	return head_flags;
+}
+
+/**
+ * Device, packed rings: publishes what vq_packed_dev_return_held() held:
+ * one release store of the first held used descriptor's flags (2.8.11), in
+ * the two phases of "Inflight I/O tracking" with an inflight region.
+ *
+ * @param q a packed queue
+ */
+static VQ_ALWAYS_INLINE void
+vq_packed_dev_publish(struct vq_dev *q)
+{
+	if (!q->held)
+		return;
 	if (VQ_UNLIKELY(q->flags & VQ_QF_INFLIGHT))
+		vq_packed_inflight_begin(q, q->used_idx, q->used_wrap);
+	vq_st16_rel(&q->packed.desc[q->held_slot].flags, q->held_flags);
+	if (VQ_UNLIKELY(q->flags & VQ_QF_INFLIGHT))
+		vq_packed_inflight_done_run(q, q->used_idx, q->used_wrap);
+	q->held = 0;
+}
+
+/**
+ * Device: returns every buffer of @p b as used (see vq_dev_return()).
+ */
+static VQ_ALWAYS_INLINE void
+vq_packed_dev_return(struct vq_dev *q, const struct vq_burst *b)
+{
+	struct vq_pdesc *head = &q->packed.desc[q->used_idx];
+	uint16_t slot, head_flags;
+	uint8_t wrap;
+
+	if (b->nchain == 0)
+		return;
+	head_flags = vq_packed_dev_write_used(q, b, &slot, &wrap);
+	if (VQ_UNLIKELY(q->flags & VQ_QF_INFLIGHT)) {
+		/* Held returns before this one are published first: the
+		 * region's used position moves over them in order. (Without
+		 * a region, this burst simply shows once they do.) */
+		if (q->held)
+			vq_packed_dev_publish(q);
+		/* The new used position is recorded first. */
 		vq_packed_inflight_begin(q, slot, wrap);
+	}
 	/* The burst's first used descriptor goes last, with release: the data
 	 * written into the buffers and every other used descriptor are visible
 	 * first, so a multi-buffer packet is never seen in part (2.8.11). */
@@ -536,6 +583,65 @@ vq_packed_dev_return(struct vq_dev *q, const struct vq_burst *b)
 		vq_packed_inflight_done(q, b, slot, wrap); /* from the old position */
 	q->used_idx = slot;
 	q->used_wrap = wrap;
+}
+
+/**
+ * Device, packed rings: returns every buffer of @p b like vq_dev_return(),
+ * but holds the publication back: the used descriptors are written, all
+ * but the flags of the first one held, and the driver, which reads used
+ * descriptors in ring order, sees none of them until
+ * vq_packed_dev_publish(). Several bursts may be held (each next one's
+ * first flags are stored at once: they sit behind the held one); one
+ * publication shows them all, in order and as the batches each burst
+ * made (in order: one descriptor per batch, 2.8.9). Until then the
+ * queue's position (vq_dev_get_state(), the call decision) already
+ * counts them: publish before either is used. With an inflight region
+ * the held buffers stay marked until the publication: if the device dies
+ * before it, the next one takes them again.
+ *
+ * For a device that must make the returns of several rings visible
+ * together, or not at all, across its own crash (see
+ * vq_split_dev_return_held()): it records the old and new used position
+ * and vq_packed_dev_held_flags() somewhere that survives it, then
+ * publishes; a restarted device redoes the store with
+ * vq_packed_dev_redo_publish().
+ *
+ * @param q a packed queue
+ * @param b a burst filled by vq_dev_take() or vq_dev_take_rx() on @p q
+ */
+static VQ_ALWAYS_INLINE void
+vq_packed_dev_return_held(struct vq_dev *q, const struct vq_burst *b)
+{
+	uint16_t slot, head_flags;
+	uint8_t wrap;
+
+	if (b->nchain == 0)
+		return;
+	head_flags = vq_packed_dev_write_used(q, b, &slot, &wrap);
+	if (!q->held) {
+		q->held = 1;
+		q->held_slot = q->used_idx;
+		q->held_wrap = q->used_wrap;
+		q->held_flags = head_flags;
+	} else {
+		vq_st16(&q->packed.desc[q->used_idx].flags, head_flags);
+	}
+	q->used_idx = slot;
+	q->used_wrap = wrap;
+}
+
+/**
+ * Device, packed rings: the flags vq_packed_dev_publish() will store at
+ * the first held used descriptor, for a device that records its
+ * publications (see vq_packed_dev_redo_publish()); meaningful only while
+ * returns are held (0 otherwise).
+ *
+ * @param q a packed queue
+ */
+static VQ_ALWAYS_INLINE uint16_t
+vq_packed_dev_held_flags(const struct vq_dev *q)
+{
+	return q->held ? q->held_flags : 0;
 }
 
 /**

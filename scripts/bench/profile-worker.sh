@@ -10,7 +10,7 @@
 #   scripts/bench/profile-worker.sh [--build DIR] [--size BYTES] [--seconds N]
 #                                   [--ports N] [--queues Q] [--one-copy 0|1]
 #                                   [--state-dir DIR] [--capture PORT]
-#                                   [--out DIR]
+#                                   [--packed 0|1] [--out DIR]
 #
 # --size: frame size with FCS (64); --seconds: measured part (20);
 # --ports: VM ports attached (2); traffic always on the first two, the
@@ -18,7 +18,9 @@
 # generator sends on all of them); --one-copy: vswitch's --one-copy (1, the
 # default: frames between the VMs copied straight from buffer to buffer; 0:
 # through an mbuf, as before); --state-dir: vswitch's --state-dir (crash-safe
-# transactions, doc/vhost_user_port.md; default none); --capture: capture
+# transactions, doc/vhost_user_port.md; default none); --packed: the VMs'
+# rings (0, the default: split; 1: packed, net_virtio_user's packed_vq=1);
+# --capture: capture
 # port PORT (vm0, vm1, ...) both ways with `vswitchctl capture` while the
 # traffic runs (with --ports 3 and PORT vm2: the cost of a capture for the
 # ports not captured). Needs root,
@@ -34,6 +36,7 @@ SECS=20
 NP=2
 NQ=1
 ONECOPY=1
+PACKED=0
 STATE=
 CAPTURE=
 OUT=
@@ -45,10 +48,11 @@ while [ $# -gt 0 ]; do
 	--ports) NP=$2; shift ;;
 	--one-copy) ONECOPY=$2; shift ;;
 	--state-dir) STATE=$2; shift ;;
+	--packed) PACKED=$2; shift ;;
 	--capture) CAPTURE=$2; shift ;;
 	--out) OUT=$2; shift ;;
 	--queues) NQ=$2; shift ;;
-	-h | --help) sed -n 4,28p "$0"; exit 0 ;;
+	-h | --help) sed -n 4,30p "$0"; exit 0 ;;
 	*) echo "profile-worker: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -56,6 +60,7 @@ done
 case $NP in '' | *[!0-9]*) echo "profile-worker: --ports wants a number" >&2; exit 2 ;; esac
 case $NQ in 1 | 2 | 4 | 8) ;; *) echo "profile-worker: --queues wants 1, 2, 4 or 8" >&2; exit 2 ;; esac
 case $ONECOPY in 0 | 1) ;; *) echo "profile-worker: --one-copy wants 0 or 1" >&2; exit 2 ;; esac
+case $PACKED in 0 | 1) ;; *) echo "profile-worker: --packed wants 0 or 1" >&2; exit 2 ;; esac
 if [ "$NP" -lt 2 ] || [ "$NP" -gt 32 ]; then
 	echo "profile-worker: --ports must be 2..32" >&2
 	exit 2
@@ -89,7 +94,7 @@ for i in $(seq 0 $((NP - 1))); do
 	mac=02:00:00:00:00:$(printf %02x $((i + 1)))
 	peer=02:00:00:00:00:$(printf %02x $(((i ^ 1) + 1)))
 	PORTS+=(--port "vhost-user,path=$TMP/vm$i.sock,name=vm$i,queues=$NQ")
-	VDEVS+=(--vdev "net_virtio_user$i,path=$TMP/vm$i.sock,queues=$NQ,queue_size=256,packed_vq=0,server=0,mac=$mac")
+	VDEVS+=(--vdev "net_virtio_user$i,path=$TMP/vm$i.sock,queues=$NQ,queue_size=256,packed_vq=$PACKED,server=0,mac=$mac")
 	PEERS+=("--eth-peer=$i,$peer")
 done
 MBUFS=$(((NP * NQ * 512 + 2048 + 4096 * NQ) * 5 / 4))

@@ -1,16 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Port type "vhost-user" in crash-safe mode (a state directory): a
- * worker's poll is a transaction that holds back the used index of every
- * ring it touched until the commit (rx_done). A guest that cuts its memory
+ * worker's poll is a transaction that holds back the used index (split) or
+ * first used flags (packed) of every ring it touched until the commit
+ * (rx_done, or rx_frames_done with one copy).
+ *
+ * First, that it holds: between the bursts and the commit the sender gets
+ * none of its transmit chains back and the receiver sees none of its
+ * frames; after the commit both see all of them, in order. Split and
+ * packed, mbuf path and one copy, over enough rounds that the rings wrap.
+ *
+ * Then faults during the commit. A guest that cuts its memory
  * (ftruncate of its memfd, as a VMM may) after the bursts and before the
  * commit makes the commit's publication of its rings fault (SIGBUS): that
  * must cost its own connection only. The other guest's rings in the same
  * transaction are published (its chains come back to it), the process and
  * the other port go on. Once for a cut destination (A's frames went into
  * B's buffers, then B went), once for a cut source that is its own
- * destination (both of A's rings in the transaction). Split rings (packed
- * ones publish at once). The bursts run on a worker lcore, as the engine's.
+ * destination (both of A's rings in the transaction). Split and packed.
+ * The bursts run on a worker lcore, as the engine's.
  */
 #include <sys/stat.h>
 #include <unistd.h>
@@ -82,10 +90,13 @@ poll_once(struct poll_job *j)
 }
 
 static int
-scene_up(struct txn_scene *s, const char *name)
+scene_up(struct txn_scene *s, const char *name, bool packed)
 {
-	const struct vt_guest_cfg gc = {
-		.queues = 1, .ring_size = 128, .features = F(VIRTIO_F_VERSION_1), .buf_size = 2048};
+	const struct vt_guest_cfg gc = {.queues = 1,
+					.ring_size = 128,
+					.features = F(VIRTIO_F_VERSION_1) |
+						    (packed ? F(VIRTIO_F_RING_PACKED) : 0),
+					.buf_size = 2048};
 	char spec[512], why[256], err[256], sock[32];
 
 	memset(s, 0, sizeof(*s));
@@ -161,6 +172,129 @@ loops(struct txn_scene *s, int i, uint32_t first, unsigned int n)
 	return TEST_SUCCESS;
 }
 
+/*
+ * One engine poll cut in two, each half launched on the worker lcore (the
+ * transaction is the lcore's): rx (or rx_frames) from A and tx (or
+ * tx_frames) to B, then rx_done (rx_frames_done). The reader stays online
+ * in between, as within one iteration of a worker.
+ */
+struct half_job {
+	struct vt_vu_env *e;
+	struct vs_port *src;
+	struct vs_port *dst;
+	bool onecopy;
+	int phase; /* 1: the bursts; 2: the commit */
+	struct rte_mbuf *m[32];
+	struct vs_port_frame f[32];
+	void *ctx;
+	uint16_t rx;
+	uint16_t tx;
+};
+
+static void
+half_bursts(struct half_job *j)
+{
+	const struct vs_port_frame *fp[32];
+
+	if (!j->onecopy) {
+		j->rx = vs_port_rx_burst(j->src, 0, j->m, 32);
+		j->tx = j->rx > 0 ? vs_port_tx_burst(j->dst, 0, j->m, j->rx) : 0;
+		for (uint16_t i = j->tx; i < j->rx; i++)
+			rte_pktmbuf_free(j->m[i]);
+		return;
+	}
+	j->rx = j->src->ops->onecopy->rx_frames(j->src, 0, j->f, 32, &j->ctx);
+	for (uint16_t i = 0; i < j->rx; i++)
+		fp[i] = &j->f[i];
+	j->tx = j->rx > 0 ? j->dst->ops->onecopy->tx_frames(j->dst, 0, fp, j->rx) : 0;
+}
+
+static int
+half_main(void *arg)
+{
+	struct half_job *j = arg;
+
+	if (j->phase == 1) {
+		rte_rcu_qsbr_thread_register(j->e->qsbr, READER);
+		rte_rcu_qsbr_thread_online(j->e->qsbr, READER);
+		half_bursts(j);
+		return 0;
+	}
+	if (j->rx > 0 && j->onecopy)
+		j->src->ops->onecopy->rx_frames_done(j->src, j->ctx);
+	else if (j->rx > 0)
+		vs_port_rx_done(j->src, 0);
+	rte_rcu_qsbr_quiescent(j->e->qsbr, READER);
+	rte_rcu_qsbr_thread_offline(j->e->qsbr, READER);
+	rte_rcu_qsbr_thread_unregister(j->e->qsbr, READER);
+	return 0;
+}
+
+static void
+half_run(struct half_job *j, int phase)
+{
+	j->phase = phase;
+	if (rte_eal_remote_launch(half_main, j, LCORE) == 0)
+		rte_eal_wait_lcore(LCORE);
+}
+
+/* B's frames now: how many, and whether they are @p first, @p first + 1, ... */
+static unsigned int
+drain_b(struct txn_scene *s, uint32_t first, bool *in_order)
+{
+	static uint8_t got[VT_FRAME_MAX];
+	struct virtio_net_hdr_mrg_rxbuf h;
+	unsigned int k = 0;
+	uint32_t len;
+
+	*in_order = true;
+	while (vt_guest_recv(&s->g[1], 0, &h, got, sizeof(got), &len) == 1) {
+		*in_order &= vt_frame_check(got, len) == first + k;
+		k++;
+	}
+	return k;
+}
+
+/* Crash-safe: nothing is handed back or delivered before the commit; all of it after. */
+static int
+holds_until_commit(struct txn_scene *s)
+{
+	unsigned int in_use = rte_mempool_in_use_count(s->e.mp);
+
+	/* 20 rounds of 16 on rings of 128: both rings go round twice. */
+	for (unsigned int round = 0; round < 20; round++) {
+		struct half_job j = {.e = &s->e, .src = s->port[0], .dst = s->port[1]};
+		const uint32_t first = round * N;
+		const char *path = round % 2 == 1 ? "one copy" : "mbufs";
+		unsigned int early_back, early_seen, back, seen;
+		bool in_order;
+
+		j.onecopy = round % 2 == 1;
+		vt_guest_fill_rx(&s->g[1], 0);
+		TEST_RUN(send_frames(&s->g[0], first, N));
+		half_run(&j, 1);
+		early_back = vt_guest_reap_tx(&s->g[0], 0);
+		early_seen = drain_b(s, first, &in_order);
+		/* The commit always runs: the worker's reader goes offline there. */
+		half_run(&j, 2);
+		TEST_ASSERT(j.rx == N && j.tx == N, "round %u (%s): %u taken, %u sent", round, path,
+			    j.rx, j.tx);
+		TEST_ASSERT_EQUAL(early_back, 0,
+				  "round %u (%s): A got %u transmit chains back before the commit",
+				  round, path, early_back);
+		TEST_ASSERT_EQUAL(early_seen, 0, "round %u (%s): B saw %u frames before the commit",
+				  round, path, early_seen);
+		back = vt_guest_reap_tx(&s->g[0], 0);
+		TEST_ASSERT_EQUAL(back, N, "round %u (%s): A got %u of its %u chains back", round,
+				  path, back, N);
+		seen = drain_b(s, first, &in_order);
+		TEST_ASSERT(seen == N && in_order, "round %u (%s): B received %u of %u frames%s",
+			    round, path, seen, N, in_order ? "" : ", not in order");
+	}
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(s->e.mp), in_use, "every mbuf came back");
+	return TEST_SUCCESS;
+}
+
 /* Guest @p i lost its connection to the fault, and only it. */
 static int
 cost_one_connection(struct txn_scene *s, int i, uint64_t recovered)
@@ -220,10 +354,10 @@ cut_source(struct txn_scene *s)
 }
 
 static int
-on_scene(const char *name, int (*body)(struct txn_scene *s))
+on_scene(const char *name, bool packed, int (*body)(struct txn_scene *s))
 {
 	struct txn_scene s;
-	int rc = scene_up(&s, name);
+	int rc = scene_up(&s, name, packed);
 
 	if (rc == TEST_SUCCESS)
 		rc = body(&s);
@@ -233,9 +367,23 @@ on_scene(const char *name, int (*body)(struct txn_scene *s))
 }
 
 static int
+test_holds_split(void)
+{
+	return on_scene("txn-hold-split", false, holds_until_commit);
+}
+REGISTER_TEST(vhost_user_port_holds_returns_until_the_commit_split, fast, test_holds_split)
+
+static int
+test_holds_packed(void)
+{
+	return on_scene("txn-hold-packed", true, holds_until_commit);
+}
+REGISTER_TEST(vhost_user_port_holds_returns_until_the_commit_packed, fast, test_holds_packed)
+
+static int
 test_commit_cut_destination(void)
 {
-	return on_scene("txn-cut-dst", cut_destination);
+	return on_scene("txn-cut-dst", false, cut_destination);
 }
 REGISTER_TEST(vhost_user_port_commit_survives_a_destination_cutting_its_memory, fast,
 	      test_commit_cut_destination)
@@ -243,7 +391,23 @@ REGISTER_TEST(vhost_user_port_commit_survives_a_destination_cutting_its_memory, 
 static int
 test_commit_cut_source(void)
 {
-	return on_scene("txn-cut-src", cut_source);
+	return on_scene("txn-cut-src", false, cut_source);
 }
 REGISTER_TEST(vhost_user_port_commit_survives_a_source_cutting_its_memory, fast,
 	      test_commit_cut_source)
+
+static int
+test_commit_cut_destination_packed(void)
+{
+	return on_scene("txn-cut-dst-p", true, cut_destination);
+}
+REGISTER_TEST(vhost_user_port_commit_survives_a_destination_cutting_its_memory_packed, fast,
+	      test_commit_cut_destination_packed)
+
+static int
+test_commit_cut_source_packed(void)
+{
+	return on_scene("txn-cut-src-p", true, cut_source);
+}
+REGISTER_TEST(vhost_user_port_commit_survives_a_source_cutting_its_memory_packed, fast,
+	      test_commit_cut_source_packed)

@@ -20,6 +20,15 @@
  * Split and packed, transmit and receive, one- and two-descriptor chains,
  * with and without IN_ORDER; the rings have already gone round (packed:
  * wrap counter 0) when the child starts.
+ *
+ * The held variants do what the vhost-user port does in crash-safe mode:
+ * the child returns both bursts held (vq_dev_return_held()), then commits
+ * (a record of the used position before and after, and for packed the
+ * flags that publish, in shared memory: the port's journal) and publishes
+ * (vq_dev_publish()). Recovery redoes a committed record first (split: the
+ * used index; packed: vq_packed_dev_redo_publish()). Then a transmit
+ * chain is delivered again only if the kill came before the commit: after
+ * it, every one is delivered exactly once.
  */
 #include <errno.h>
 #include <signal.h>
@@ -42,9 +51,20 @@
 #define P   VQ_FEATURE(VQ_F_RING_PACKED)
 #define ORD VQ_FEATURE(VQ_F_IN_ORDER)
 
+/* The commit record of a held variant (the port's journal, for one ring). */
+struct jrec {
+	uint32_t committed;
+	uint16_t from; /* used position before: split used->idx; packed slot | wrap << 15 */
+	uint16_t to;
+	uint16_t flags; /* packed: what publishes the run */
+};
+
 struct it {
 	struct vq_env e;
 	bool packed, rx, two;
+	bool hold;	     /* the child holds its returns, commits, publishes */
+	struct jrec *j;	     /* shared: the child's commit record */
+	unsigned int redone; /* committed records a recovery published */
 	void *region;
 	size_t region_len;
 	uint8_t *deliv; /* shared: deliveries per cookie */
@@ -117,7 +137,9 @@ dev_burst(struct it *t, unsigned int max)
 			__atomic_add_fetch(&t->deliv[chain_cookie(&b.chain[i])], 1,
 					   __ATOMIC_RELAXED);
 	}
-	if (n > 0)
+	if (n > 0 && t->hold)
+		vq_dev_return_held(&t->e.dev, &b);
+	else if (n > 0)
 		vq_dev_return(&t->e.dev, &b);
 	return n;
 }
@@ -142,6 +164,8 @@ it_free(struct it *t)
 		munmap(t->region, t->region_len);
 	if (t->deliv != NULL)
 		munmap(t->deliv, NCOOKIE);
+	if (t->j != NULL)
+		munmap(t->j, sizeof(*t->j));
 }
 
 /* Rings that went round, a fresh region, and chains 1..posted waiting. */
@@ -159,7 +183,8 @@ it_init(struct it *t, uint64_t features, bool rx, bool two)
 	t->region_len = vq_inflight_region_size(QSIZE, t->packed);
 	t->region = shared_alloc(t->region_len);
 	t->deliv = shared_alloc(NCOOKIE);
-	if (t->region == NULL || t->deliv == NULL)
+	t->j = (struct jrec *)shared_alloc(sizeof(*t->j));
+	if (t->region == NULL || t->deliv == NULL || t->j == NULL)
 		return -1;
 	t->e.inflight = t->region;
 	if (vq_env_restart(&t->e, &start) != 0)
@@ -182,6 +207,15 @@ it_init(struct it *t, uint64_t features, bool rx, bool two)
 	return t->posted >= 3 ? 0 : -1;
 }
 
+/* The used position as a commit record keeps it. */
+static uint16_t
+used_pos(const struct vq_dev *q)
+{
+	if (q->flags & VQ_QF_PACKED)
+		return (uint16_t)(q->used_idx | q->used_wrap << 15);
+	return q->used_idx;
+}
+
 /* The child: the device's two bursts, traced from the first instruction. */
 static void
 child_run(struct it *t)
@@ -189,8 +223,17 @@ child_run(struct it *t)
 	if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0)
 		_exit(3);
 	raise(SIGSTOP);
+	const uint16_t from = used_pos(&t->e.dev);
+
 	dev_burst(t, 2);
 	dev_burst(t, 3);
+	if (t->hold) {
+		t->j->from = from;
+		t->j->to = used_pos(&t->e.dev);
+		t->j->flags = t->packed ? vq_packed_dev_held_flags(&t->e.dev) : 0;
+		__atomic_store_n(&t->j->committed, 1, __ATOMIC_RELEASE);
+		vq_dev_publish(&t->e.dev);
+	}
 	_exit(0);
 }
 
@@ -198,7 +241,7 @@ child_run(struct it *t)
 static size_t
 state_len(const struct it *t)
 {
-	return t->e.ring.len + t->e.buf.len + t->region_len + NCOOKIE;
+	return t->e.ring.len + t->e.buf.len + t->region_len + NCOOKIE + sizeof(*t->j);
 }
 
 static void
@@ -210,6 +253,7 @@ state_save(const struct it *t, uint8_t *s)
 	s += t->e.buf.len;
 	memcpy(s, t->region, t->region_len);
 	memcpy(s + t->region_len, t->deliv, NCOOKIE);
+	memcpy(s + t->region_len + NCOOKIE, t->j, sizeof(*t->j));
 }
 
 static void
@@ -221,6 +265,7 @@ state_load(struct it *t, const uint8_t *s)
 	s += t->e.buf.len;
 	memcpy(t->region, s, t->region_len);
 	memcpy(t->deliv, s + t->region_len, NCOOKIE);
+	memcpy(t->j, s + t->region_len + NCOOKIE, sizeof(*t->j));
 }
 
 struct states {
@@ -290,13 +335,46 @@ collect(struct it *t, struct states *ss)
 	}
 }
 
+/* A committed record is published again, as the port's redo does. */
+static int
+redo(struct it *t, long at)
+{
+	const struct jrec *j = t->j;
+
+	if (!t->packed) {
+		struct vq_used *u = t->e.dev.split.used;
+
+		if (u->idx == j->from && j->from != j->to) {
+			u->idx = j->to;
+			t->redone++;
+		}
+		return TEST_SUCCESS;
+	}
+	const struct vq_dev_config cfg = {.size = QSIZE,
+					  .features = t->e.features,
+					  .desc = t->e.ring.mem + t->e.layout.desc_off,
+					  .inflight = t->region};
+	const struct vq_dev_state from = {.used_idx = j->from & 0x7fff,
+					  .used_wrap = (uint8_t)(j->from >> 15)};
+	const struct vq_dev_state to = {.used_idx = j->to & 0x7fff,
+					.used_wrap = (uint8_t)(j->to >> 15)};
+	int rc = vq_packed_dev_redo_publish(&cfg, &from, &to, j->flags);
+
+	TEST_ASSERT(rc == 0 || rc == 1, "redo (state %ld): %d", at, rc);
+	t->redone += rc == 1;
+	return TEST_SUCCESS;
+}
+
 /* After the child: recover, serve everything, check exactly-once. */
 static int
 recover_and_check(struct it *t, long at)
 {
 	struct vq_dev_state st = t->stale;
 	unsigned int before[NCOOKIE];
+	const bool committed = t->j->committed != 0;
 
+	if (committed)
+		TEST_RUN(redo(t, at));
 	reap(t);
 	memcpy(before, t->reaped, sizeof(before));
 	if (!t->packed) {
@@ -317,10 +395,10 @@ recover_and_check(struct it *t, long at)
 		if (t->rx)
 			continue;
 		TEST_ASSERT(t->deliv[c] >= 1, "cookie %u delivered (state %ld)", c, at);
-		TEST_ASSERT(
-			t->deliv[c] == 1 || (t->deliv[c] == 2 && before[c] == 0),
-			"cookie %u delivered %u times, published before the crash: %u (state %ld)",
-			c, t->deliv[c], before[c], at);
+		TEST_ASSERT(t->deliv[c] == 1 || (t->deliv[c] == 2 && before[c] == 0 && !committed),
+			    "cookie %u delivered %u times, published before the crash: %u, "
+			    "committed: %d (state %ld)",
+			    c, t->deliv[c], before[c], committed, at);
 	}
 	/* The queue goes on from there. */
 	for (unsigned int r = 0; r < 3; r++) {
@@ -333,11 +411,11 @@ recover_and_check(struct it *t, long at)
 }
 
 static int
-run(uint64_t features, bool rx, bool two)
+run_mode(uint64_t features, bool rx, bool two, bool hold)
 {
 	struct states ss = {0};
 	struct it t;
-	long resub = 0;
+	long resub = 0, redone = 0;
 	int rc = TEST_SUCCESS;
 
 	if (it_init(&t, features, rx, two) != 0) {
@@ -345,6 +423,7 @@ run(uint64_t features, bool rx, bool two)
 		printf("FAIL: set-up\n");
 		return TEST_FAILED;
 	}
+	t.hold = hold; /* the child's bursts only: recovery returns at once */
 	if (collect(&t, &ss) != 0) {
 		it_free(&t);
 		free(ss.blob);
@@ -356,19 +435,27 @@ run(uint64_t features, bool rx, bool two)
 		state_load(&t, ss.blob + i * ss.len);
 		rc = recover_and_check(&t, (long)i);
 		resub += vq_dev_inflight_resubmitted(&t.e.dev) > 0;
+		redone += t.redone;
 		it_free(&t);
 	}
 	free(ss.blob);
 	if (rc != TEST_SUCCESS)
 		return rc;
-	printf("%s %s%s%s: %ld instructions, %zu distinct states a kill can leave, all recovered; "
-	       "%ld took chains again\n",
+	printf("%s %s%s%s%s: %ld instructions, %zu distinct states a kill can leave, all "
+	       "recovered; %ld took chains again, %ld published a committed record\n",
 	       features & P ? "packed" : "split", rx ? "rx" : "tx",
-	       two ? ", 2-descriptor chains" : "", features & ORD ? ", in order" : "", ss.steps,
-	       ss.n, resub);
+	       two ? ", 2-descriptor chains" : "", features & ORD ? ", in order" : "",
+	       hold ? ", held" : "", ss.steps, ss.n, resub, redone);
 	TEST_ASSERT(ss.n > 10, "the child wrote the shared memory");
 	TEST_ASSERT(resub > 0, "some crash left chains to take again");
+	TEST_ASSERT(!hold || redone > 0, "some crash left a committed record to publish");
 	return TEST_SUCCESS;
+}
+
+static int
+run(uint64_t features, bool rx, bool two)
+{
+	return run_mode(features, rx, two, false);
 }
 
 static int
@@ -390,3 +477,25 @@ test_packed(void)
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(virtq_inflight_packed_survives_a_kill_at_every_instruction, fast, test_packed)
+
+/* Returns held across both bursts, published once (crash-safe mode). */
+static int
+test_split_held(void)
+{
+	TEST_ASSERT_SUCCESS(run_mode(0, false, true, true), "split tx, held");
+	TEST_ASSERT_SUCCESS(run_mode(0, true, false, true), "split rx, held");
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(virtq_inflight_split_held_returns_survive_a_kill_at_every_instruction, fast,
+	      test_split_held)
+
+static int
+test_packed_held(void)
+{
+	TEST_ASSERT_SUCCESS(run_mode(P, false, true, true), "packed tx, held");
+	TEST_ASSERT_SUCCESS(run_mode(P, true, false, true), "packed rx, held");
+	TEST_ASSERT_SUCCESS(run_mode(P | ORD, false, false, true), "packed tx in order, held");
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(virtq_inflight_packed_held_returns_survive_a_kill_at_every_instruction, fast,
+	      test_packed_held)

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lib/virtq, packed ring, device side, on rings written by hand: what it
- * takes, the used descriptors it writes, event suppression, position state.
+ * takes, the used descriptors it writes, event suppression, position state,
+ * returns held until published (with our driver reading them).
  */
 #include <errno.h>
+#include <stdlib.h>
 
 #include "test.h"
 #include "vq_harness.h"
@@ -191,8 +193,8 @@ REGISTER_TEST(virtq_packed_device_call_follows_driver_event_suppression, fast, t
 static int
 test_call_after_restart(void)
 {
-	const struct vq_dev_state resume = {.last_avail = 2, .used_idx = 2, .avail_wrap = 1,
-					    .used_wrap = 1};
+	const struct vq_dev_state resume = {
+		.last_avail = 2, .used_idx = 2, .avail_wrap = 1, .used_wrap = 1};
 	struct vq_env e;
 	struct vq_burst b;
 
@@ -388,7 +390,8 @@ test_batch_falls_back(void)
 	vq_dev_return(&e.dev, &b);
 	/* Slots 4-7: the fourth with an id past the queue: three taken, then broken. */
 	for (uint16_t i = 0; i < 4; i++)
-		vq_env_packed_put(&e, vq_env_ga(&e, 1024 + 256u * i), 100, i == 3 ? 8 : i, 0, false);
+		vq_env_packed_put(&e, vq_env_ga(&e, 1024 + 256u * i), 100, i == 3 ? 8 : i, 0,
+				  false);
 	TEST_ASSERT_EQUAL(vq_dev_take(&e.dev, &b, 32), 3, "three good ones");
 	TEST_ASSERT_EQUAL(vq_dev_error(&e.dev), -ERANGE, "id 8 >= size 8 refused");
 	vq_env_free(&e);
@@ -405,3 +408,114 @@ test_batch_falls_back(void)
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(virtq_packed_batched_take_falls_back_to_one_by_one, fast, test_batch_falls_back)
+
+/* Held returns: how many buffers of an inflight region are marked taken. */
+static unsigned int
+inflight_marks(const struct vq_inflight_packed *r, unsigned int size)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < size; i++)
+		n += r->desc[i].inflight != 0;
+	return n;
+}
+
+/* Posts @p n one-segment transmit buffers, cookies from @p first on. */
+static int
+post_tx(struct vq_env *e, uintptr_t first, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		struct vq_drv_seg seg = {vq_env_ga(e, 64 * (first + i) % 4096), 16, 0, 0};
+		struct vq_drv_chain ch = {(void *)(first + i), &seg, 1};
+
+		TEST_ASSERT_EQUAL(vq_drv_post(&e->drv, &ch, 1), 1, "post %zu", (size_t)(first + i));
+	}
+	return TEST_SUCCESS;
+}
+
+/* The driver reaps exactly cookies [first, first + n), in order. */
+static int
+reap_in_order(struct vq_env *e, uintptr_t first, unsigned int n)
+{
+	void *cookie[16];
+	uint32_t len[16];
+	unsigned int got = vq_drv_reap(&e->drv, cookie, len, 16);
+
+	TEST_ASSERT_EQUAL(got, n, "the driver sees %u used buffers, not %u", got, n);
+	for (unsigned int i = 0; i < n; i++)
+		TEST_ASSERT(cookie[i] == (void *)(first + i), "buffer %zu in order",
+			    (size_t)(first + i));
+	return TEST_SUCCESS;
+}
+
+static int
+held_laps(uint64_t features, bool inflight)
+{
+	const struct vq_dev_state start = VQ_DEV_STATE_START;
+	struct vq_inflight_packed *r = NULL;
+	struct vq_env e;
+	struct vq_burst b;
+	uintptr_t c = 1;
+
+	TEST_ASSERT_SUCCESS(vq_env_pair(&e, 8, features, 0, 8192), "env");
+	if (inflight) {
+		r = calloc(1, vq_inflight_region_size(8, 1));
+		TEST_ASSERT_NOT_NULL(r, "region");
+		e.inflight = r;
+		TEST_ASSERT_SUCCESS(vq_env_restart(&e, &start), "device on the region");
+	}
+	/* Three buffers a lap on a ring of eight: the laps wrap both counters. */
+	for (int lap = 0; lap < 6; lap++, c += 3) {
+		TEST_RUN(post_tx(&e, c, 3));
+		TEST_ASSERT_EQUAL(vq_dev_take(&e.dev, &b, 2), 2, "lap %d: take two", lap);
+		vq_dev_return_held(&e.dev, &b);
+		TEST_RUN(reap_in_order(&e, c, 0));
+		TEST_ASSERT_EQUAL(vq_dev_take(&e.dev, &b, 8), 1, "lap %d: the third", lap);
+		vq_dev_return_held(&e.dev, &b);
+		TEST_RUN(reap_in_order(&e, c, 0));
+		if (r != NULL)
+			TEST_ASSERT_EQUAL(inflight_marks(r, 8), 3, "lap %d: held, still marked",
+					  lap);
+		vq_dev_publish(&e.dev);
+		TEST_RUN(reap_in_order(&e, c, 3));
+		vq_dev_publish(&e.dev); /* nothing held: nothing happens */
+		if (r != NULL)
+			TEST_ASSERT(inflight_marks(r, 8) == 0 &&
+					    r->old_used_idx == e.dev.used_idx &&
+					    r->used_idx == e.dev.used_idx &&
+					    r->old_used_wrap_counter == e.dev.used_wrap,
+				    "lap %d: published, the region follows", lap);
+	}
+	/* An ordinary return after held ones: they go first, then it. */
+	TEST_RUN(post_tx(&e, c, 3));
+	TEST_ASSERT_EQUAL(vq_dev_take(&e.dev, &b, 2), 2, "take two");
+	vq_dev_return_held(&e.dev, &b);
+	TEST_ASSERT_EQUAL(vq_dev_take(&e.dev, &b, 8), 1, "the third");
+	vq_dev_return(&e.dev, &b);
+	if (r != NULL) {
+		TEST_RUN(reap_in_order(&e, c, 3));
+		TEST_ASSERT(inflight_marks(r, 8) == 0 && r->old_used_idx == e.dev.used_idx,
+			    "the region moved over both");
+	} else {
+		/* Without a region the held ones wait for their publication. */
+		TEST_RUN(reap_in_order(&e, c, 0));
+		vq_dev_publish(&e.dev);
+		TEST_RUN(reap_in_order(&e, c, 3));
+	}
+	TEST_ASSERT_EQUAL(vq_dev_error(&e.dev), 0, "device intact");
+	TEST_ASSERT_EQUAL(vq_drv_error(&e.drv), 0, "driver intact: %s", e.log_msg);
+	vq_env_free(&e);
+	free(r);
+	return TEST_SUCCESS;
+}
+
+static int
+test_return_held(void)
+{
+	TEST_ASSERT_SUCCESS(held_laps(PK, false), "packed");
+	TEST_ASSERT_SUCCESS(held_laps(PK | F(VQ_F_IN_ORDER), false), "packed, in order");
+	TEST_ASSERT_SUCCESS(held_laps(PK, true), "packed, inflight region");
+	TEST_ASSERT_SUCCESS(held_laps(PK | F(VQ_F_IN_ORDER), true), "packed, in order, region");
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(virtq_packed_device_holds_returns_until_published, fast, test_return_held)

@@ -310,7 +310,7 @@ vu_ring_start(struct vs_vu_port *p, const struct vh_user_ring *ring)
 		/* A killed instance may have committed returns it did not
 		 * publish: publish them first (vs_vhost_user_txn.c). */
 		if (p->crash_safe)
-			vu_redo_ring(p, ring);
+			vu_redo_ring(p, ring, &cfg);
 		/*
 		 * Split: every chain taken is returned within its burst, so at
 		 * every stop the used index is where the next available entry
@@ -337,6 +337,10 @@ vu_ring_start(struct vs_vu_port *p, const struct vh_user_ring *ring)
 	 * found in the region and taken again first (lib/virtq dev_inflight.c);
 	 * a packed ring then starts where the region says, not at the base. */
 	cfg.inflight = ring->inflight;
+	/* Packed: the same redo, which needs the region (it tells where the
+	 * ring stands), before the region's recovery in vq_dev_init(). */
+	if (ring->packed && p->crash_safe)
+		vu_redo_ring(p, ring, &cfg);
 	rc = vq_dev_init(&r->vq, &cfg);
 	if (rc != 0) {
 		VU_LOG(ERR, "%s: ring %u: cannot set up (size %u, %s): %s", p->base.name, idx,
@@ -372,7 +376,7 @@ vu_ring_start(struct vs_vu_port *p, const struct vh_user_ring *ring)
 	r->err_fd = ring->err_fd;
 	r->port = p;
 	r->used_gpa = ring->used_gpa;
-	r->hold = p->crash_safe && !ring->packed;
+	r->hold = p->crash_safe;
 	/* Memory the front-end can pull away (vhost_guard.h): bursts run armed. */
 	r->guard = p->mem_can_fault || ring->log != NULL || ring->inflight != NULL;
 	p->starting = NULL;

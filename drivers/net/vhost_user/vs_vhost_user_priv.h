@@ -84,18 +84,18 @@ struct vu_ring {
 	int err_fd;		/* eventfd to report a broken ring, -1: none */
 	bool mrg_rxbuf;		/* VIRTIO_NET_F_MRG_RXBUF negotiated */
 	bool broken;		/* the data path saw the queue break */
-	bool hold;		/* crash-safe: returns are held for a transaction */
-	struct vu_txn *txn;	/* the transaction holding returns now, or NULL */
-	uint64_t used_gpa;	/* guest address of the used ring (journal records) */
-	bool guard;		/* its memory may fault: bursts arm a vh_guard */
+	bool hold;	    /* crash-safe: returns are held for a transaction (split and packed) */
+	struct vu_txn *txn; /* the transaction holding returns now, or NULL */
+	uint64_t used_gpa;  /* guest address of the used ring (journal records) */
+	bool guard;	    /* its memory may fault: bursts arm a vh_guard */
 	struct rte_mbuf *spare; /* one-copy: the mbuf frame_to_mbuf fills (for a recovery) */
 	/* What a burst holds, for a recovery from SIGBUS (vu_rx_fault()). */
 	uint16_t done;		/* packets of finished lib/virtq bursts */
 	uint16_t nheld;		/* mbufs of the burst in progress ... */
 	struct rte_mbuf **held; /* ... at these slots (NULL: freed) */
 	struct vs_vu_port *port;
+	bool packed; /* packed ring (also the journal's position format) */
 	/* For show port only: the ring as the front-end described it. */
-	bool packed;
 	bool event_idx;
 	bool polled;	 /* no kick fd: the ring is polled (it is either way) */
 	uint64_t gpa[3]; /* descriptor, driver and device areas */
@@ -297,8 +297,10 @@ void vu_txn_join(struct vu_ring *r);
 void vu_txn_end(struct vu_ring *r, const struct vq_burst *b);
 /* ... and, unarmed, commits this lcore's transaction (if it holds anything). */
 void vu_txn_finish(void);
-/* Control thread, ring start: publishes what a killed instance committed. */
-void vu_redo_ring(struct vs_vu_port *p, const struct vh_user_ring *ring);
+/* Control thread, ring start (@p cfg built, before vq_dev_init()): publishes
+ * what a killed instance committed and did not publish. */
+void vu_redo_ring(struct vs_vu_port *p, const struct vh_user_ring *ring,
+		  const struct vq_dev_config *cfg);
 /*
  * A hand-over (vswitch --takeover), control thread, workers stopped: the
  * lock's fd goes along with the ports (borrowed; -1 when not crash-safe)

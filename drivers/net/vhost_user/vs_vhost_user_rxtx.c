@@ -60,7 +60,7 @@ vu_ring_return(struct vu_ring *r, const struct vq_burst *b, bool join_only)
 	struct vu_txn *t = vu_txn_self();
 
 	if (t != NULL && (!join_only || t->n > 0) && vu_txn_add(t, r)) {
-		vq_split_dev_return_held(&r->vq, b);
+		vq_dev_return_held(&r->vq, b);
 		return;
 	}
 	vq_dev_return(&r->vq, b);

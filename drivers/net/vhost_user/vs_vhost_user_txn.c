@@ -8,14 +8,15 @@
  * a worker's poll of one queue is a transaction:
  *
  *   rx_burst(A)   takes chains from guest A's TX ring, copies them, and
- *                 writes their used entries without moving the used index
- *                 (vq_split_dev_return_held);
+ *                 writes their used entries without publishing them
+ *                 (vq_dev_return_held: split, the used index stays;
+ *                 packed, the first used descriptor's flags wait);
  *   tx_burst(B)   fills guest B's RX buffers the same way;
  *   rx_done(A)    (the engine, once every packet of the burst was sent or
  *                 dropped) commits: one record in this lcore's journal
- *                 lists each held ring and its used index before and
- *                 after; then each used index is published and the
- *                 guests are called.
+ *                 lists each held ring and its used position before and
+ *                 after (packed: and the flags that publish it); then
+ *                 each ring is published and the guests are called.
  *
  * The journal is a small file per worker lcore, mapped shared, in the state
  * directory (a tmpfs such as /run survives the process, not the host, and
@@ -28,15 +29,19 @@
  * table, kept in redo.bin until every entry has found its ring. When a
  * front-end reconnects and a split ring starts, its entry is redone if
  * the ring still shows the old index: the used entries are in guest memory
- * already, so publishing is one store of the new index. Every frame the
- * switch took is then delivered exactly once: a transaction that was not
- * committed published nothing (its TX chains are taken again, the RX
- * buffers it filled are filled again), one that was committed is
- * published whole.
+ * already, so publishing is one store of the new index. A packed ring's
+ * entry is redone the same way (one store of the first used flags) if its
+ * inflight region and ring still show the run unpublished
+ * (vq_packed_dev_redo_publish): only the region tells where a packed ring
+ * stands after a crash. Every frame the switch took is then delivered
+ * exactly once: a transaction that was not committed published nothing
+ * (its TX chains are taken again, the RX buffers it filled are filled
+ * again), one that was committed is published whole.
  *
- * Limits (said in doc/vhost_user_port.md): split rings only (DPDK's
- * virtio_user resets packed rings when the back-end returns, QEMU cannot
- * tell a packed ring's position after a back-end crash); frames sent to
+ * Limits (said in doc/vhost_user_port.md): a packed ring is recovered only
+ * by a front-end that keeps an inflight region (INFLIGHT_SHMFD; DPDK's
+ * virtio_user resets packed rings when the back-end returns, QEMU's
+ * virtio-net keeps no region); frames sent to
  * another port type (an uplink) are sent before the guest's chain is
  * returned, so a crash in between may send one twice; a transaction holds
  * at most VU_TXN_MAX_RINGS rings, later ones publish at once (the same
@@ -61,21 +66,28 @@
 #include "vhost_guard.h"
 #include "vs_vhost_user_priv.h"
 
-#define VU_JOURNAL_MAGIC  0x314c4e524a555356ULL /* "VSUJRNL1" */
-#define VU_REDO_MAGIC	  0x314f444552555356ULL /* "VSUREDO1" */
+#define VU_JOURNAL_MAGIC  0x324c4e524a555356ULL /* "VSUJRNL2" */
+#define VU_REDO_MAGIC	  0x324f444552555356ULL /* "VSUREDO2" */
 #define VU_REDO_MAX	  1024
 #define VU_JOURNAL_PREFIX "vu-journal-"
 #define VU_REDO_FILE	  "redo.bin"
 #define VU_STATE_PATH_LEN 4096
 
-/* One ring's publication: its used index goes from @from to @to. */
+/*
+ * One ring's publication: its used position goes from @from to @to (split:
+ * used->idx; packed: the used slot, the wrap counter in bit 15, as
+ * vhost-user's vring base).
+ */
 struct vu_jring {
 	uint64_t key;	   /* the port's name, hashed (vu_port_key) */
 	uint64_t used_gpa; /* where its used ring is: a guest that set up another ring differs */
 	uint16_t ring;	   /* ring index */
 	uint16_t size;	   /* entries */
-	uint16_t from;	   /* used->idx before the transaction */
-	uint16_t to;	   /* used->idx after it */
+	uint16_t from;	   /* used position before the transaction */
+	uint16_t to;	   /* used position after it */
+	uint16_t flags;	   /* packed: the flags that publish the run (at @from) */
+	uint8_t packed;	   /* 1: a packed ring */
+	uint8_t resv[5];
 };
 
 struct vu_jrec {
@@ -252,31 +264,72 @@ redo_load(void)
 	closedir(dir);
 }
 
-void
-vu_redo_ring(struct vs_vu_port *p, const struct vh_user_ring *ring)
+/* Split: one store of the used index, if the ring still shows the old one. */
+static void
+redo_split(struct vs_vu_port *p, const struct vh_user_ring *ring, const struct vu_jring *e)
 {
 	struct vq_used *used = ring->used;
+	uint16_t now = __atomic_load_n(&used->idx, __ATOMIC_ACQUIRE);
 
+	if (now == e->from && e->from != e->to) {
+		__atomic_store_n(&used->idx, e->to, __ATOMIC_RELEASE);
+		VU_LOG(INFO,
+		       "%s: ring %u: published %u used entries the previous instance "
+		       "committed (index %u to %u)",
+		       p->base.name, ring->idx, (uint16_t)(e->to - e->from), e->from, e->to);
+	} else if (now != e->to) {
+		VU_LOG(DEBUG, "%s: ring %u: redo record (%u to %u) does not match (index %u)",
+		       p->base.name, ring->idx, e->from, e->to, now);
+	}
+}
+
+/* Packed: one store of the run's first flags, if the region and ring say it is unpublished. */
+static void
+redo_packed(struct vs_vu_port *p, const struct vh_user_ring *ring, const struct vq_dev_config *cfg,
+	    const struct vu_jring *e)
+{
+	const struct vq_dev_state from = {.used_idx = e->from & 0x7fff,
+					  .used_wrap = (uint8_t)(e->from >> 15)};
+	const struct vq_dev_state to = {.used_idx = e->to & 0x7fff,
+					.used_wrap = (uint8_t)(e->to >> 15)};
+	int rc = vq_packed_dev_redo_publish(cfg, &from, &to, e->flags);
+
+	if (rc == 1)
+		VU_LOG(INFO,
+		       "%s: ring %u: published the used descriptors the previous instance "
+		       "committed (slot %u wrap %u to slot %u wrap %u)",
+		       p->base.name, ring->idx, from.used_idx, from.used_wrap, to.used_idx,
+		       to.used_wrap);
+	else if (rc < 0)
+		VU_LOG(WARNING, "%s: ring %u: redo record (%#x to %#x, flags %#x) is not valid",
+		       p->base.name, ring->idx, e->from, e->to, e->flags);
+	else if (ring->inflight == NULL && e->from != e->to)
+		VU_LOG(WARNING,
+		       "%s: ring %u: cannot publish what the previous instance committed: a "
+		       "packed ring's position after a crash is known only from an inflight "
+		       "region, and the front-end keeps none",
+		       p->base.name, ring->idx);
+	else
+		VU_LOG(DEBUG, "%s: ring %u: redo record (%#x to %#x) does not match the ring",
+		       p->base.name, ring->idx, e->from, e->to);
+}
+
+void
+vu_redo_ring(struct vs_vu_port *p, const struct vh_user_ring *ring, const struct vq_dev_config *cfg)
+{
 	for (unsigned int i = 0; i < vu_redo_n; i++) {
 		const struct vu_jring *e = &vu_redo_tab[i].r;
-		uint16_t now;
 
 		if (e->key != p->key || e->ring != ring->idx)
 			continue;
-		now = __atomic_load_n(&used->idx, __ATOMIC_ACQUIRE);
-		if (e->size == ring->size && e->used_gpa == ring->used_gpa && now == e->from &&
-		    e->from != e->to) {
-			__atomic_store_n(&used->idx, e->to, __ATOMIC_RELEASE);
-			VU_LOG(INFO,
-			       "%s: ring %u: published %u used entries the previous instance "
-			       "committed (index %u to %u)",
-			       p->base.name, ring->idx, (uint16_t)(e->to - e->from), e->from,
-			       e->to);
-		} else if (now != e->to) {
-			VU_LOG(DEBUG,
-			       "%s: ring %u: redo record (%u to %u) does not match (index %u)",
-			       p->base.name, ring->idx, e->from, e->to, now);
-		}
+		if (e->size != ring->size || e->used_gpa != ring->used_gpa ||
+		    e->packed != ring->packed)
+			VU_LOG(DEBUG, "%s: ring %u: redo record is for another ring", p->base.name,
+			       ring->idx);
+		else if (ring->packed)
+			redo_packed(p, ring, cfg, e);
+		else
+			redo_split(p, ring, e);
 		vu_redo_tab[i] = vu_redo_tab[--vu_redo_n];
 		redo_save();
 		return;
@@ -500,6 +553,15 @@ vu_txn_self(void)
 	return lcore < RTE_MAX_LCORE ? vu_txns[lcore] : NULL;
 }
 
+/* A ring's used position as the journal keeps it (struct vu_jring). */
+static inline uint16_t
+ring_pos(const struct vu_ring *r)
+{
+	if (r->packed)
+		return (uint16_t)(r->vq.used_idx | (uint16_t)(r->vq.used_wrap << 15));
+	return r->vq.used_idx;
+}
+
 bool
 vu_txn_add(struct vu_txn *t, struct vu_ring *r)
 {
@@ -508,7 +570,7 @@ vu_txn_add(struct vu_txn *t, struct vu_ring *r)
 	if (t->n == VU_TXN_MAX_RINGS)
 		return false;
 	t->ring[t->n] = r;
-	t->from[t->n] = r->vq.used_idx;
+	t->from[t->n] = ring_pos(r);
 	t->n++;
 	r->txn = t;
 	return true;
@@ -518,7 +580,7 @@ vu_txn_add(struct vu_txn *t, struct vu_ring *r)
 static inline void
 vu_ring_publish_now(struct vu_ring *r)
 {
-	vq_split_dev_publish(&r->vq);
+	vq_dev_publish(&r->vq);
 	if (vq_dev_call_needed(&r->vq))
 		vu_call(r);
 }
@@ -570,7 +632,9 @@ vu_txn_commit(struct vu_txn *t)
 		e->ring = r->idx;
 		e->size = r->vq.size;
 		e->from = t->from[i];
-		e->to = r->vq.used_idx;
+		e->to = ring_pos(r);
+		e->packed = r->packed;
+		e->flags = r->packed ? vq_packed_dev_held_flags(&r->vq) : 0;
 	}
 	rec->nrings = t->n;
 	rec->stamp = rte_get_tsc_cycles();
@@ -630,7 +694,7 @@ vu_txn_end(struct vu_ring *r, const struct vq_burst *b)
 	struct vu_txn *t = vu_txn_self();
 
 	if (t != NULL && r->txn == t) {
-		vq_split_dev_return_held(&r->vq, b);
+		vq_dev_return_held(&r->vq, b);
 		return;
 	}
 	/* Not in a transaction (it was full, or this lcore has none). */
