@@ -38,8 +38,8 @@
  * (its TX chains are taken again, the RX buffers it filled are filled
  * again), one that was committed is published whole.
  *
- * Limits (said in doc/vhost_user_port.md): a packed ring is recovered only
- * by a front-end that keeps an inflight region (INFLIGHT_SHMFD; DPDK's
+ * Limits (said in doc/vhost_user_port.md): a packed ring is recovered, and
+ * holds, only with a front-end that keeps an inflight region (INFLIGHT_SHMFD; DPDK's
  * virtio_user resets packed rings when the back-end returns, QEMU's
  * virtio-net keeps no region); frames sent to
  * another port type (an uplink) are sent before the guest's chain is
