@@ -356,6 +356,45 @@ vt_vu_state_changes(struct vt_vu_env *e)
 	return j.changes;
 }
 
+struct describe_job {
+	struct vs_port *port;
+	struct vs_jw w;
+};
+
+static void
+describe_job(void *arg)
+{
+	struct describe_job *j = arg;
+
+	vs_jw_object_open(&j->w);
+	j->port->ops->describe(j->port, &j->w);
+	vs_jw_object_close(&j->w);
+}
+
+json_t *
+vt_vu_describe(struct vt_vu_env *e, struct vs_port *port)
+{
+	struct describe_job j = {.port = port};
+	const char *text;
+	char why[128];
+	json_t *d = NULL;
+
+	if (port->ops->describe == NULL) {
+		printf("port %s: no describe (show port gives no driver state)\n", port->name);
+		return NULL;
+	}
+	vs_jw_init(&j.w, 0);
+	vt_vu_run(e, describe_job, &j);
+	text = vs_jw_text(&j.w);
+	if (text != NULL)
+		d = vs_json_load(text, strlen(text), why, sizeof(why));
+	if (d == NULL)
+		printf("port %s: describe wrote no JSON: %s\n", port->name,
+		       text != NULL ? why : "writer failed");
+	vs_jw_free(&j.w);
+	return d;
+}
+
 bool
 vt_vu_wait_queues(struct vt_vu_env *e, struct vs_port *port, uint16_t rxq, uint16_t txq,
 		  unsigned int ms)

@@ -28,6 +28,7 @@
 #include "vhost_user_frontend.h"
 #include "virtq.h"
 #include "vs_evloop.h"
+#include "vs_json.h"
 #include "vs_port.h"
 
 /* ---- environment ---- */
@@ -84,6 +85,13 @@ void vt_vu_port_destroy(struct vt_vu_env *e, struct vs_port *port);
 void vt_vu_info(struct vt_vu_env *e, struct vs_port *port, struct vs_port_info *info);
 void vt_vu_stats(struct vt_vu_env *e, struct vs_port *port, struct vs_port_stats *stats);
 int vt_vu_state_changes(struct vt_vu_env *e);
+
+/*
+ * The port's describe (what `show port` gives as "driver"), run on the loop
+ * thread and parsed. NULL (with the reason printed) if the port has none or
+ * it wrote no valid JSON; the caller json_decref()s it.
+ */
+json_t *vt_vu_describe(struct vt_vu_env *e, struct vs_port *port);
 
 /*
  * Waits up to @p ms until the port reports at least @p rxq rx and @p txq tx
