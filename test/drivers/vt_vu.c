@@ -5,6 +5,7 @@
  * side (see vt_vu.h).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -1054,6 +1055,247 @@ vt_guest_recv(struct vt_guest *g, unsigned int q, struct virtio_net_hdr_mrg_rxbu
 	}
 	*len = got;
 	return rc;
+}
+
+/* ---- the engine with two vhost-user ports ---- */
+
+int
+vt_vu_sw_init(struct vt_vu_sw *s, const char *name)
+{
+	struct vs_switch_config sc = {
+		.name = name,
+		.fdb_size = 1024,
+		.nb_mbufs = 4095,
+		.tx_retries = 1,
+		.manual = true,
+		.nb_workers = 1,
+	};
+	char why[256], spec[400];
+
+	memset(s, 0, sizeof(*s));
+	if (vt_eal_init(name, why, sizeof(why)) != 0)
+		TEST_SKIP("%s", why);
+	s->loop = vs_evloop_create();
+	TEST_ASSERT_NOT_NULL(s->loop, "event loop");
+	sc.loop = s->loop;
+	s->sw = vs_switch_create(&sc, why, sizeof(why));
+	TEST_ASSERT_NOT_NULL(s->sw, "engine: %s", why);
+	for (int i = 0; i < 2; i++) {
+		char file[64];
+
+		snprintf(file, sizeof(file), "%s%c.sock", name, 'a' + i);
+		vt_path(s->sock[i], sizeof(s->sock[i]), file);
+		unlink(s->sock[i]);
+		snprintf(spec, sizeof(spec), "vhost-user,path=%s,name=%c", s->sock[i], 'a' + i);
+		s->port[i] = vs_switch_add_port(s->sw, spec, why, sizeof(why));
+		TEST_ASSERT(s->port[i] >= 0, "port %c: %s", 'a' + i, why);
+	}
+	return TEST_SUCCESS;
+}
+
+struct sw_connect {
+	struct vt_vu_sw *s;
+	struct vt_guest *const *g;
+	int rc[2];
+};
+
+static int
+sw_connect_both(void *arg)
+{
+	struct sw_connect *c = arg;
+
+	for (int i = 0; i < 2; i++)
+		c->rc[i] = vt_guest_connect(c->g[i], c->s->sock[i], 5000);
+	return 0;
+}
+
+int
+vt_vu_sw_connect(struct vt_vu_sw *s, struct vt_guest *const *g, uint64_t features)
+{
+	struct sw_connect c = {.s = s, .g = g};
+	uint64_t end;
+
+	TEST_ASSERT_SUCCESS(vt_vu_sw_run(s, sw_connect_both, &c), "connect thread");
+	TEST_ASSERT(c.rc[0] == 0 && c.rc[1] == 0, "guests connect (%d, %d)", c.rc[0], c.rc[1]);
+	end = vt_now_ms() + 5000;
+	while (vt_now_ms() < end && !(vt_vu_sw_port_ready(s, 0) && vt_vu_sw_port_ready(s, 1)))
+		vt_vu_sw_serve(s, 10);
+	TEST_ASSERT(vt_vu_sw_port_ready(s, 0) && vt_vu_sw_port_ready(s, 1),
+		    "both ports up and polled");
+	for (int i = 0; i < 2; i++)
+		TEST_ASSERT((g[i]->features & features) == features,
+			    "guest %d negotiated 0x%" PRIx64 " of 0x%" PRIx64, i,
+			    g[i]->features & features, features);
+	return TEST_SUCCESS;
+}
+
+void
+vt_vu_sw_fini(struct vt_vu_sw *s)
+{
+	if (s->loop != NULL)
+		vt_vu_sw_serve(s, 20);
+	if (s->sw != NULL)
+		vs_switch_destroy(s->sw);
+	if (s->loop != NULL)
+		vs_evloop_destroy(s->loop);
+	s->sw = NULL;
+	s->loop = NULL;
+}
+
+void
+vt_vu_sw_serve(struct vt_vu_sw *s, unsigned int ms)
+{
+	uint64_t end = vt_now_ms() + ms;
+
+	while (vt_now_ms() < end)
+		vs_evloop_run_once(s->loop, 5);
+}
+
+struct sw_job {
+	int (*fn)(void *arg);
+	void *arg;
+	int rc;
+	volatile bool done;
+};
+
+static void *
+sw_job_main(void *arg)
+{
+	struct sw_job *j = arg;
+
+	j->rc = j->fn(j->arg);
+	j->done = true;
+	return NULL;
+}
+
+int
+vt_vu_sw_run(struct vt_vu_sw *s, int (*fn)(void *arg), void *arg)
+{
+	struct sw_job j = {.fn = fn, .arg = arg};
+	pthread_t th;
+	int rc = pthread_create(&th, NULL, sw_job_main, &j);
+
+	if (rc != 0)
+		return -rc;
+	while (!j.done)
+		vs_evloop_run_once(s->loop, 5);
+	pthread_join(th, NULL);
+	return j.rc;
+}
+
+bool
+vt_vu_sw_port_ready(struct vt_vu_sw *s, int i)
+{
+	struct vs_switch_port_view v;
+
+	return vs_switch_port_view(s->sw, (uint16_t)s->port[i], &v) == 0 &&
+	       v.info.link == VS_PORT_LINK_UP && v.info.nb_txq >= 1 && v.rxq_worker[0] >= 0;
+}
+
+struct vs_switch_port_counters
+vt_vu_sw_counters(struct vt_vu_sw *s, int i)
+{
+	struct vs_switch_port_view v;
+
+	memset(&v, 0, sizeof(v));
+	vs_switch_port_view(s->sw, (uint16_t)s->port[i], &v);
+	return v.counters;
+}
+
+/* ---- a dirty log ---- */
+
+#define VT_PAGE 4096u
+
+int
+vt_dirty_log_init(struct vt_dirty_log *l, const struct vt_guest *g)
+{
+	l->bits = NULL;
+	l->shadow = NULL;
+	l->len = ((VT_GUEST_GPA_BASE + g->mem_len) / VT_PAGE / 8 + VT_PAGE - 1) &
+		 ~(size_t)(VT_PAGE - 1);
+	l->fd = memfd_create("vt-dirty-log", MFD_CLOEXEC);
+	if (l->fd < 0 || ftruncate(l->fd, (off_t)l->len) != 0) {
+		printf("dirty log memfd: %s\n", strerror(errno));
+		return -1;
+	}
+	l->bits = mmap(NULL, l->len, PROT_READ | PROT_WRITE, MAP_SHARED, l->fd, 0);
+	if (l->bits == MAP_FAILED) {
+		l->bits = NULL;
+		printf("dirty log mapping: %s\n", strerror(errno));
+		return -1;
+	}
+	l->shadow = malloc(g->mem_len);
+	if (l->shadow == NULL) {
+		printf("dirty log: no memory for the copy of the guest\n");
+		return -1;
+	}
+	return 0;
+}
+
+void
+vt_dirty_log_fini(struct vt_dirty_log *l)
+{
+	if (l->bits != NULL)
+		munmap(l->bits, l->len);
+	if (l->fd >= 0)
+		close(l->fd);
+	free(l->shadow);
+	*l = (struct vt_dirty_log){.fd = -1};
+}
+
+struct vh_log_area
+vt_dirty_log_area(const struct vt_dirty_log *l)
+{
+	return (struct vh_log_area){.size = l->len, .fd = l->fd};
+}
+
+void
+vt_dirty_log_snapshot(struct vt_dirty_log *l, const struct vt_guest *g)
+{
+	memcpy(l->shadow, g->mem, g->mem_len);
+	memset(l->bits, 0, l->len);
+}
+
+static bool
+logged(const struct vt_dirty_log *l, uint64_t gpa)
+{
+	uint64_t pg = gpa / VT_PAGE;
+
+	return pg / 8 < l->len && (l->bits[pg / 8] >> (pg % 8)) & 1;
+}
+
+/* The next byte at or after @p i where guest memory differs from the copy. */
+static size_t
+next_diff(const struct vt_dirty_log *l, const struct vt_guest *g, size_t i)
+{
+	const size_t len = g->mem_len;
+
+	while (len - i >= 64 && memcmp(g->mem + i, l->shadow + i, 64) == 0)
+		i += 64;
+	while (i < len && g->mem[i] == l->shadow[i])
+		i++;
+	return i;
+}
+
+long
+vt_dirty_log_check(const struct vt_dirty_log *l, const struct vt_guest *g, bool logging)
+{
+	long n = 0;
+
+	for (size_t i = next_diff(l, g, 0); i < g->mem_len; i = next_diff(l, g, i + 1)) {
+		n++;
+		if (logging && !logged(l, VT_GUEST_GPA_BASE + i)) {
+			printf("guest byte 0x%zx was written, its page is not in the log\n", i);
+			return -1;
+		}
+	}
+	for (size_t k = 0; !logging && k < l->len; k++) {
+		if (l->bits[k] != 0) {
+			printf("pages logged while logging is off (log byte %zu)\n", k);
+			return -1;
+		}
+	}
+	return n;
 }
 
 /* ---- frames ---- */

@@ -30,6 +30,7 @@
 #include "vs_evloop.h"
 #include "vs_json.h"
 #include "vs_port.h"
+#include "vs_switch.h"
 
 /* ---- environment ---- */
 
@@ -274,6 +275,74 @@ vt_guest_ptr(struct vt_guest *g, uint64_t gpa)
 {
 	return g->mem + (gpa - VT_GUEST_GPA_BASE);
 }
+
+/* ---- the engine with two vhost-user ports ---- */
+
+/*
+ * The engine as its two-guest tests run it: a control loop served by the
+ * test, one worker the test polls (manual mode), vhost-user ports "a" and
+ * "b" for two guests of our own.
+ */
+struct vt_vu_sw {
+	struct vs_evloop *loop;
+	struct vs_switch *sw;
+	int port[2];
+	char sock[2][256];
+};
+
+/*
+ * EAL (the test skips without it), the loop, engine @p name (4095 mbufs) and
+ * its ports on sockets @p name "a.sock" and "b.sock". Returns a TEST_* value;
+ * vt_vu_sw_fini() undoes any part of it.
+ */
+int vt_vu_sw_init(struct vt_vu_sw *s, const char *name);
+/*
+ * Connects @p g[0] and @p g[1] (initialised) to ports a and b, waits until
+ * both are up and polled and checks that each guest negotiated @p features.
+ * Returns a TEST_* value.
+ */
+int vt_vu_sw_connect(struct vt_vu_sw *s, struct vt_guest *const *g, uint64_t features);
+/* Serves the loop (the guests gone first), then frees the engine and the loop. */
+void vt_vu_sw_fini(struct vt_vu_sw *s);
+/* Serves the control loop for @p ms. */
+void vt_vu_sw_serve(struct vt_vu_sw *s, unsigned int ms);
+/* Runs @p fn(@p arg) on a thread while serving the loop (front-end requests
+ * need its answers); returns @p fn's value, or -errno if no thread started. */
+int vt_vu_sw_run(struct vt_vu_sw *s, int (*fn)(void *arg), void *arg);
+/* Whether port @p i (0: a, 1: b) is up with its rx queue polled. */
+bool vt_vu_sw_port_ready(struct vt_vu_sw *s, int i);
+/* Port @p i's counters. */
+struct vs_switch_port_counters vt_vu_sw_counters(struct vt_vu_sw *s, int i);
+
+/* ---- a dirty log (vhost-user "Migration") ---- */
+
+/*
+ * The log a front-end gives with SET_LOG_BASE: one bit per 4 KiB page of
+ * guest-physical memory up to the guest's end, in a memfd. With a copy of
+ * the guest's memory, to find every byte the back-end wrote and check that
+ * its page is logged.
+ */
+struct vt_dirty_log {
+	int fd; /* -1 before vt_dirty_log_init() */
+	uint8_t *bits;
+	size_t len; /* bytes of bits, whole pages */
+	uint8_t *shadow;
+};
+
+/* Makes @p l for guest @p g. Returns 0, or -1 with the reason printed. */
+int vt_dirty_log_init(struct vt_dirty_log *l, const struct vt_guest *g);
+/* Frees what vt_dirty_log_init() made of @p l (any part of it). */
+void vt_dirty_log_fini(struct vt_dirty_log *l);
+/* The area for vt_guest_log_start(). */
+struct vh_log_area vt_dirty_log_area(const struct vt_dirty_log *l);
+/* Copies @p g's memory and clears the log: what changes from now on is new. */
+void vt_dirty_log_snapshot(struct vt_dirty_log *l, const struct vt_guest *g);
+/*
+ * Checks what changed in @p g since the snapshot: with @p logging, every
+ * changed byte's page is logged; without, no page is. Returns how many bytes
+ * changed, or -1 after printing the first byte or page that breaks the rule.
+ */
+long vt_dirty_log_check(const struct vt_dirty_log *l, const struct vt_guest *g, bool logging);
 
 /* ---- frames ---- */
 
