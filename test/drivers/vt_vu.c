@@ -139,6 +139,18 @@ vt_vu_env_fini(struct vt_vu_env *e)
 	e->job_fd = -1;
 }
 
+int
+vt_vu_env_end(struct vt_vu_env *e, int rc)
+{
+	unsigned int in_use = rte_mempool_in_use_count(e->mp);
+
+	vt_vu_env_fini(e);
+	if (in_use == 0)
+		return rc;
+	printf("FAIL: %u mbufs did not come back\n", in_use);
+	return TEST_FAILED;
+}
+
 void
 vt_vu_run(struct vt_vu_env *e, void (*fn)(void *), void *arg)
 {

@@ -63,6 +63,11 @@ int vt_vu_env_init(struct vt_vu_env *e, const char *name, unsigned int nmbufs, u
 
 /* Stops the loop thread and frees everything (ports must be gone). */
 void vt_vu_env_fini(struct vt_vu_env *e);
+/*
+ * The end of a port test (ports gone): every mbuf must be back in the pool;
+ * then vt_vu_env_fini(). Returns @p rc, or TEST_FAILED (said) if mbufs leaked.
+ */
+int vt_vu_env_end(struct vt_vu_env *e, int rc);
 
 /* Runs @p fn(@p arg) on the loop thread and waits for it. */
 void vt_vu_run(struct vt_vu_env *e, void (*fn)(void *), void *arg);
