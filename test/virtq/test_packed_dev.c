@@ -191,8 +191,8 @@ REGISTER_TEST(virtq_packed_device_call_follows_driver_event_suppression, fast, t
 static int
 test_call_after_restart(void)
 {
-	const struct vq_dev_state resume = {.last_avail = 2, .used_idx = 2, .avail_wrap = 1,
-					    .used_wrap = 1};
+	const struct vq_dev_state resume = {
+		.last_avail = 2, .used_idx = 2, .avail_wrap = 1, .used_wrap = 1};
 	struct vq_env e;
 	struct vq_burst b;
 
@@ -388,7 +388,8 @@ test_batch_falls_back(void)
 	vq_dev_return(&e.dev, &b);
 	/* Slots 4-7: the fourth with an id past the queue: three taken, then broken. */
 	for (uint16_t i = 0; i < 4; i++)
-		vq_env_packed_put(&e, vq_env_ga(&e, 1024 + 256u * i), 100, i == 3 ? 8 : i, 0, false);
+		vq_env_packed_put(&e, vq_env_ga(&e, 1024 + 256u * i), 100, i == 3 ? 8 : i, 0,
+				  false);
 	TEST_ASSERT_EQUAL(vq_dev_take(&e.dev, &b, 32), 3, "three good ones");
 	TEST_ASSERT_EQUAL(vq_dev_error(&e.dev), -ERANGE, "id 8 >= size 8 refused");
 	vq_env_free(&e);
