@@ -456,11 +456,8 @@ vu_put_burst(struct vu_ring *r, const struct vs_port_frame *const *f, uint16_t n
 		*stop = caps == 0;
 		return (uint16_t)k;
 	}
-	/* As vu_enqueue_burst(): a frame no buffer can ever hold is dropped
-	 * (buffers, not descriptors: a packed ring's buffer may take several). */
-	if ((!r->mrg_rxbuf && vq_dev_avail_hint(&r->vq, 1) > 0) ||
-	    (r->mrg_rxbuf && vq_dev_avail_bufs(&r->vq, VQ_BURST_CHAINS) == VQ_BURST_CHAINS))
-		goto drop;
+	if (vu_ring_has_buffers(r))
+		goto drop; /* as vu_enqueue_burst(): no buffer can ever hold it */
 	*stop = true;
 	return 0;
 drop:
@@ -470,18 +467,9 @@ drop:
 }
 
 static __rte_always_inline uint16_t
-vu_tx_frames_ring(struct vu_ring *r, const struct vs_port_frame *const *f, uint16_t nb)
+vu_put_from(struct vu_ring *r, const void *items, uint16_t first, uint16_t n, bool *stop)
 {
-	uint16_t done = 0;
-	bool stop = false;
-
-	while (done < nb && !stop) {
-		uint16_t want = (uint16_t)RTE_MIN(nb - done, VQ_BURST_MAX);
-
-		done = (uint16_t)(done + vu_put_burst(r, f + done, want, &stop));
-		r->done = done;
-	}
-	return done;
+	return vu_put_burst(r, (const struct vs_port_frame *const *)items + first, n, stop);
 }
 
 /*
@@ -507,7 +495,7 @@ vu_tx_frames_guarded(struct vu_ring *r, const struct vs_port_frame *const *f, ui
 		return r->done;
 	}
 	vh_guard_arm(g);
-	n = vu_tx_frames_ring(r, f, nb);
+	n = vu_ring_put_all(r, f, nb, vu_put_from);
 	vh_guard_disarm(g);
 	return n;
 }
@@ -525,7 +513,7 @@ vu_tx_frames(struct vs_port *port, uint16_t queue, const struct vs_port_frame *c
 		return 0;
 	if (r->guard || __atomic_load_n(&vu_ports_can_fault, __ATOMIC_RELAXED) != 0)
 		return vu_tx_frames_guarded(r, f, nb);
-	return vu_tx_frames_ring(r, f, nb);
+	return vu_ring_put_all(r, f, nb, vu_put_from);
 }
 
 const struct vs_port_onecopy_ops vu_onecopy_ops = {
