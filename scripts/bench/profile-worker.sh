@@ -10,7 +10,7 @@
 #   scripts/bench/profile-worker.sh [--build DIR] [--size BYTES] [--seconds N]
 #                                   [--ports N] [--queues Q] [--one-copy 0|1]
 #                                   [--state-dir DIR] [--capture PORT]
-#                                   [--ring split|packed] [--in-order 0|1]
+#                                   [--ring split|packed | --packed 0|1] [--in-order 0|1]
 #                                   [--offloads 0|1] [--switch vswitch|testpmd]
 #                                   [--out DIR]
 #
@@ -23,7 +23,8 @@
 # transactions, doc/vhost_user_port.md; default none); --capture: capture
 # port PORT (vm0, vm1, ...) both ways with `vswitchctl capture` while the
 # traffic runs (with --ports 3 and PORT vm2: the cost of a capture for the
-# ports not captured); --ring: the VMs' ring layout (split); --in-order:
+# ports not captured); --ring: the VMs' ring layout (split; --packed 1 is
+# --ring packed, net_virtio_user's packed_vq=1); --in-order:
 # the VMs' in_order (1, virtio_user's default; the benchmark's headline is
 # 0); --offloads: the VMs negotiate the offloads a Linux guest does, as in
 # the benchmark (0); the VMs have mrg_rxbuf on, as in the benchmark.
@@ -47,7 +48,7 @@ ONECOPY=1
 STATE=
 CAPTURE=
 OUT=
-RING=split
+PACKED=0
 INORDER=1
 OFFLOADS=0
 SWITCH=vswitch
@@ -62,7 +63,8 @@ while [ $# -gt 0 ]; do
 	--capture) CAPTURE=$2; shift ;;
 	--out) OUT=$2; shift ;;
 	--queues) NQ=$2; shift ;;
-	--ring) RING=$2; shift ;;
+	--ring) case $2 in split) PACKED=0 ;; packed) PACKED=1 ;; *) PACKED=bad ;; esac; shift ;;
+	--packed) PACKED=$2; shift ;;
 	--in-order) INORDER=$2; shift ;;
 	--offloads) OFFLOADS=$2; shift ;;
 	--switch) SWITCH=$2; shift ;;
@@ -74,7 +76,7 @@ done
 case $NP in '' | *[!0-9]*) echo "profile-worker: --ports wants a number" >&2; exit 2 ;; esac
 case $NQ in 1 | 2 | 4 | 8) ;; *) echo "profile-worker: --queues wants 1, 2, 4 or 8" >&2; exit 2 ;; esac
 case $ONECOPY in 0 | 1) ;; *) echo "profile-worker: --one-copy wants 0 or 1" >&2; exit 2 ;; esac
-case $RING in split) PACKED=0 ;; packed) PACKED=1 ;; *) echo "profile-worker: --ring wants split or packed" >&2; exit 2 ;; esac
+case $PACKED in 0 | 1) ;; *) echo "profile-worker: --ring wants split or packed (--packed 0 or 1)" >&2; exit 2 ;; esac
 case $INORDER in 0 | 1) ;; *) echo "profile-worker: --in-order wants 0 or 1" >&2; exit 2 ;; esac
 case $OFFLOADS in 0 | 1) ;; *) echo "profile-worker: --offloads wants 0 or 1" >&2; exit 2 ;; esac
 case $SWITCH in vswitch | testpmd) ;; *) echo "profile-worker: --switch wants vswitch or testpmd" >&2; exit 2 ;; esac
