@@ -18,7 +18,8 @@
  *
  * SIGBUS (vhost_guard.h): each call that touches the memory of a guest
  * that can pull it away runs armed, as the bursts of vs_vhost_user_rxtx.c
- * do. tx_frames reads the sender's memory too, so it runs armed while any
+ * do (as theirs, an empty rx_frames poll only peeks: vu_ring_idle()).
+ * tx_frames reads the sender's memory too, so it runs armed while any
  * connected guest's memory can fault; a fault there in the sender's memory
  * gives this ring's taken buffers back untouched (only vu_frame_put() reads
  * the sender, and that is before the buffers are returned) and tells the
@@ -158,13 +159,19 @@ vu_rx_frames_ring(struct vu_ring *r, struct vs_port_frame *f, uint16_t nb, void 
 	return n;
 }
 
-/* Memory that may fault: armed. After a fault nothing is handed over (the ring is failed). */
+/*
+ * Memory that may fault: armed, but an empty ring arms nothing
+ * (vu_ring_idle()). After a fault nothing is handed over (the ring is failed).
+ */
 static __rte_noinline uint16_t
 vu_rx_frames_guarded(struct vu_ring *r, struct vs_port_frame *f, uint16_t nb, void **ctx)
 {
-	struct vh_guard *g = vh_guard_self();
+	struct vh_guard *g;
 	uint16_t n;
 
+	if (likely(vu_ring_idle(r)))
+		return 0;
+	g = vh_guard_self();
 	if (unlikely(sigsetjmp(g->jb, 0) != 0)) {
 		vu_ring_fault(r, g);
 		return 0;

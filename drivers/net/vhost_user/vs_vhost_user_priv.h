@@ -30,9 +30,11 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_common.h>
 #include <rte_log.h>
 
+#include "vhost_guard.h"
 #include "vhost_user_backend.h"
 #include "vhost_user_conn.h"
 #include "vhost_user_handover.h"
@@ -317,6 +319,33 @@ void vu_ring_start_abandon(struct vs_vu_port *p);
 struct vh_guard;
 /* The bursting thread, after a SIGBUS recovered in @p r's burst: @p r stops, its owner hears. */
 void vu_ring_fault(struct vu_ring *r, const struct vh_guard *g);
+
+/* vu_ring_fault() after vh_guard_peek16() found @p r's memory gone. */
+void vu_ring_peek_fault(struct vu_ring *r);
+
+/*
+ * A guarded ring (its memory may fault) before a poll arms: true when it
+ * has nothing to take, found without arming. An empty poll reads one word
+ * of guest memory (vq_dev_poll_word()); vh_guard_peek16() reads it so that
+ * a fault there returns instead of killing the process: the ring is then
+ * failed (and has nothing to take). False when the ring may have work,
+ * is broken already (the armed path reports it, reading nothing), or
+ * where the peek is no cheaper than arming (VH_GUARD_PEEK_FAST).
+ */
+static __rte_always_inline bool
+vu_ring_idle(struct vu_ring *r)
+{
+	int w;
+
+	if (!VH_GUARD_PEEK_FAST || unlikely(vq_dev_error(&r->vq) != 0))
+		return false;
+	w = vh_guard_peek16(vq_dev_poll_word(&r->vq));
+	if (unlikely(w < 0)) {
+		vu_ring_peek_fault(r);
+		return true;
+	}
+	return !vq_dev_poll_ready(&r->vq, (uint16_t)w);
+}
 
 /*
  * Connected ports whose guest memory can fault (any thread reads it): a

@@ -428,6 +428,12 @@ vu_ring_fault(struct vu_ring *r, const struct vh_guard *g)
 	vu_memory_fault(g->fault_owner, g->fault_addr);
 }
 
+void __rte_noinline __rte_cold
+vu_ring_peek_fault(struct vu_ring *r)
+{
+	vu_ring_fault(r, vh_guard_self());
+}
+
 /* After a recovery in rx: the finished bursts' packets go on, the interrupted one's go back. */
 static __rte_noinline __rte_cold uint16_t
 vu_rx_fault(struct vu_ring *r, const struct vh_guard *g)
@@ -440,13 +446,20 @@ vu_rx_fault(struct vu_ring *r, const struct vh_guard *g)
 	return r->done;
 }
 
-/* A ring whose memory may fault (vhost_guard.h): the burst runs armed. */
+/*
+ * A ring whose memory may fault (vhost_guard.h): the burst runs armed, but
+ * an empty ring arms nothing (vu_ring_idle()). Out of line, so that an
+ * unguarded ring's poll is built as if this were not there.
+ */
 static __rte_noinline uint16_t
 vu_rx_guarded(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
 {
-	struct vh_guard *g = vh_guard_self();
+	struct vh_guard *g;
 	uint16_t n;
 
+	if (likely(vu_ring_idle(r)))
+		return 0;
+	g = vh_guard_self();
 	r->done = 0;
 	r->nheld = 0;
 	if (unlikely(sigsetjmp(g->jb, 0) != 0))
