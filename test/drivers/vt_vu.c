@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/virtio_config.h>
@@ -28,6 +29,7 @@
 
 #include "test.h"
 #include "test_eal.h"
+#include "vhost_inflight.h"
 #include "vhost_user_conn.h"
 #include "vt_vu.h"
 
@@ -531,6 +533,7 @@ vt_guest_init(struct vt_guest *g, const struct vt_guest_cfg *cfg)
 
 	memset(g, 0, sizeof(*g));
 	g->memfd = -1;
+	g->inflight_fd = -1;
 	g->cfg = *cfg;
 	g->nrings = 2 * cfg->queues;
 	if (g->nrings > VT_GUEST_MAX_RINGS || cfg->ring_size == 0 || cfg->buf_size < 64)
@@ -593,13 +596,31 @@ rings_down(struct vt_guest *g)
 	}
 }
 
-void
-vt_guest_disconnect(struct vt_guest *g)
+/* Closes the connection; the rings keep their state. */
+static void
+drop_connection(struct vt_guest *g)
 {
 	if (g->b != NULL)
 		vh_backend_destroy(g->b); /* destroys the front-end too */
+	else
+		vh_user_frontend_destroy(g->fe);
 	g->b = NULL;
 	g->fe = NULL;
+}
+
+static void
+inflight_drop(struct vt_guest *g)
+{
+	if (g->inflight_area != NULL)
+		munmap(g->inflight_area, g->inflight.mmap_size);
+	g->inflight_area = NULL;
+	close_fd(&g->inflight_fd);
+}
+
+void
+vt_guest_disconnect(struct vt_guest *g)
+{
+	drop_connection(g);
 	rings_down(g);
 }
 
@@ -613,6 +634,7 @@ void
 vt_guest_fini(struct vt_guest *g)
 {
 	vt_guest_disconnect(g);
+	inflight_drop(g);
 	for (unsigned int i = 0; i < VT_GUEST_MAX_RINGS; i++)
 		free(g->ring[i].free);
 	if (g->mem != NULL)
@@ -621,6 +643,7 @@ vt_guest_fini(struct vt_guest *g)
 		close(g->memfd);
 	memset(g, 0, sizeof(*g));
 	g->memfd = -1;
+	g->inflight_fd = -1;
 }
 
 int
@@ -654,12 +677,13 @@ ring_addr(struct vt_guest *g, unsigned int idx, uint32_t flags, struct vh_vring_
 	a->log_guest_addr = dev;
 }
 
+static int ring_send(struct vt_guest *g, unsigned int idx, uint32_t base);
+
 static int
 ring_up(struct vt_guest *g, unsigned int idx)
 {
 	struct vt_guest_ring *r = &g->ring[idx];
 	struct vq_drv_config c = ring_config(g);
-	struct vh_vring_addr a;
 	int rc;
 
 	c.mem = g->mem + r->ring_off;
@@ -678,11 +702,21 @@ ring_up(struct vt_guest *g, unsigned int idx)
 	r->err = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (r->kick < 0 || r->call < 0 || r->err < 0)
 		return -errno;
+	/* Packed: both wrap counters start at 1 (2.8.1), bit 15. */
+	return ring_send(g, idx, g->features & (1ULL << VIRTIO_F_RING_PACKED) ? 0x8000 : 0);
+}
+
+/* The ring's messages, from SET_VRING_NUM to SET_VRING_ENABLE, at @p base. */
+static int
+ring_send(struct vt_guest *g, unsigned int idx, uint32_t base)
+{
+	struct vt_guest_ring *r = &g->ring[idx];
+	struct vh_vring_addr a;
+	int rc;
+
 	ring_addr(g, idx, 0, &a);
 	if ((rc = vh_backend_set_vring_num(g->b, idx, g->cfg.ring_size)) != 0 ||
-	    /* Packed: both wrap counters start at 1 (2.8.1), bit 15. */
-	    (rc = vh_backend_set_vring_base(
-		     g->b, idx, g->features & (1ULL << VIRTIO_F_RING_PACKED) ? 0x8000 : 0)) != 0 ||
+	    (rc = vh_backend_set_vring_base(g->b, idx, base)) != 0 ||
 	    (rc = vh_backend_set_vring_addr(g->b, idx, &a)) != 0 ||
 	    (rc = vh_backend_set_vring_call(g->b, idx, r->call)) != 0 ||
 	    (rc = vh_backend_set_vring_err(g->b, idx, r->err)) != 0 ||
@@ -692,10 +726,10 @@ ring_up(struct vt_guest *g, unsigned int idx)
 	return 0;
 }
 
-static int guest_start(struct vt_guest *g);
+static int guest_start(struct vt_guest *g, bool resume);
 
-int
-vt_guest_connect(struct vt_guest *g, const char *path, unsigned int timeout_ms)
+static struct vh_user_frontend_config
+frontend_config(const struct vt_guest *g)
 {
 	struct vh_user_frontend_config fc = {
 		.protocol_features =
@@ -703,23 +737,26 @@ vt_guest_connect(struct vt_guest *g, const char *path, unsigned int timeout_ms)
 		.timeout_ms = 5000,
 		.name = "vt-guest",
 	};
+	return fc;
+}
+
+int
+vt_guest_connect(struct vt_guest *g, const char *path, unsigned int timeout_ms)
+{
+	struct vh_user_frontend_config fc = frontend_config(g);
 	int rc;
 
 	rc = vh_user_frontend_connect(path, timeout_ms, &fc, &g->fe);
 	if (rc != 0)
 		return rc;
-	return guest_start(g);
+	return guest_start(g, false);
 }
 
-int
-vt_guest_connect_fd(struct vt_guest *g, int fd)
+/* A front-end over @p fd (taken), negotiated. */
+static int
+frontend_over_fd(struct vt_guest *g, int fd)
 {
-	struct vh_user_frontend_config fc = {
-		.protocol_features =
-			g->cfg.protocol_features != 0 ? g->cfg.protocol_features : ~0ULL,
-		.timeout_ms = 5000,
-		.name = "vt-guest",
-	};
+	struct vh_user_frontend_config fc = frontend_config(g);
 	int rc;
 
 	g->fe = vh_user_frontend_create(fd, &fc);
@@ -729,14 +766,130 @@ vt_guest_connect_fd(struct vt_guest *g, int fd)
 	if (rc != 0) {
 		vh_user_frontend_destroy(g->fe);
 		g->fe = NULL;
-		return rc;
 	}
-	return guest_start(g);
+	return rc;
 }
 
-/* Owner, features, memory, rings: what QEMU does when the guest starts the NIC. */
+int
+vt_guest_connect_fd(struct vt_guest *g, int fd)
+{
+	int rc = frontend_over_fd(g, fd);
+
+	return rc != 0 ? rc : guest_start(g, false);
+}
+
+int
+vt_guest_resume_fd(struct vt_guest *g, int fd)
+{
+	int rc;
+
+	drop_connection(g);
+	for (unsigned int i = 0; i < g->nrings; i++)
+		if (!g->ring[i].up) {
+			close(fd);
+			return -EINVAL; /* never started: nothing to resume */
+		}
+	rc = frontend_over_fd(g, fd);
+	return rc != 0 ? rc : guest_start(g, true);
+}
+
+bool
+vt_guest_hung_up(struct vt_guest *g)
+{
+	struct pollfd p = {.events = POLLIN | POLLRDHUP};
+
+	if (g->fe == NULL)
+		return true;
+	p.fd = vh_user_frontend_fd(g->fe);
+	/* A back-end sends nothing unasked on the main socket: readable is the end. */
+	return poll(&p, 1, 0) != 0;
+}
+
+void *
+vt_guest_inflight_region(struct vt_guest *g, unsigned int idx)
+{
+	const bool packed = g->features & (1ULL << VIRTIO_F_RING_PACKED);
+
+	if (g->inflight_area == NULL || idx >= g->inflight.num_queues)
+		return NULL;
+	return g->inflight_area +
+	       idx * vh_inflight_queue_region_size(g->inflight.queue_size, packed);
+}
+
+/*
+ * The area of GET_INFLIGHT_FD, checked as anything from a back-end: its
+ * size must hold a region per ring, and the file that much (else reading it
+ * would fault).
+ */
 static int
-guest_start(struct vt_guest *g)
+inflight_get(struct vt_guest *g)
+{
+	const bool packed = g->features & (1ULL << VIRTIO_F_RING_PACKED);
+	const uint64_t need =
+		g->nrings * vh_inflight_queue_region_size((uint16_t)g->cfg.ring_size, packed);
+	struct stat st;
+	void *p;
+	int rc;
+
+	rc = vh_user_frontend_get_inflight_fd(g->fe, (uint16_t)g->nrings,
+					      (uint16_t)g->cfg.ring_size, &g->inflight,
+					      &g->inflight_fd);
+	if (rc != 0)
+		return rc;
+	if (g->inflight.mmap_size < need || g->inflight.mmap_size > VH_INFLIGHT_MAX_SIZE ||
+	    g->inflight.mmap_offset % 4096 != 0 || g->inflight.num_queues != g->nrings ||
+	    g->inflight.queue_size != g->cfg.ring_size || fstat(g->inflight_fd, &st) != 0 ||
+	    (uint64_t)st.st_size < g->inflight.mmap_offset + g->inflight.mmap_size) {
+		inflight_drop(g);
+		return -EPROTO;
+	}
+	p = mmap(NULL, g->inflight.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, g->inflight_fd,
+		 (off_t)g->inflight.mmap_offset);
+	if (p == MAP_FAILED) {
+		rc = -errno;
+		inflight_drop(g);
+		return rc;
+	}
+	g->inflight_area = p;
+	return 0;
+}
+
+/*
+ * Inflight tracking as QEMU's vhost-user-blk: a fresh device asks for a new
+ * area (after the features, which say its layout), and every start sends
+ * the area it has.
+ */
+static int
+inflight_start(struct vt_guest *g, bool resume)
+{
+	int rc;
+
+	if (!resume)
+		inflight_drop(g);
+	if (g->inflight_area == NULL && (rc = inflight_get(g)) != 0)
+		return rc;
+	return vh_user_frontend_set_inflight_fd(g->fe, &g->inflight, g->inflight_fd);
+}
+
+/* Where a resumed ring starts (see vt_guest_resume_fd()). */
+static uint32_t
+resume_base(struct vt_guest *g, unsigned int idx)
+{
+	uint64_t desc, drv, dev;
+
+	if (g->features & (1ULL << VIRTIO_F_RING_PACKED))
+		return 0x8000;
+	vq_drv_ring_addrs(&g->ring[idx].q, &desc, &drv, &dev);
+	return __atomic_load_n(&((const struct vq_used *)vt_guest_ptr(g, dev))->idx,
+			       __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Owner, features, memory, rings: what QEMU does when the guest starts the
+ * NIC, or (@p resume) when it connects again to a back-end that died.
+ */
+static int
+guest_start(struct vt_guest *g, bool resume)
 {
 	uint64_t offered;
 	int rc;
@@ -745,21 +898,28 @@ guest_start(struct vt_guest *g)
 	if ((rc = vh_backend_set_owner(g->b)) != 0 ||
 	    (rc = vh_backend_get_features(g->b, &offered)) != 0)
 		goto fail;
-	g->features = offered & g->cfg.features;
+	if (!resume)
+		g->features = offered & g->cfg.features;
+	else if ((offered & g->features) != g->features)
+		rc = -ENOTSUP; /* the new back-end lacks what the rings use */
 	g->hdr_len = g->features & ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_MRG_RXBUF))
 			     ? 12
 			     : 10;
-	if ((rc = vh_backend_set_features(g->b, g->features)) != 0 ||
+	if (rc != 0 || (rc = vh_backend_set_features(g->b, g->features)) != 0 ||
+	    (g->cfg.inflight && (rc = inflight_start(g, resume)) != 0) ||
 	    (rc = vt_guest_set_memory(g, g->cfg.split_memory)) != 0)
 		goto fail;
 	for (unsigned int i = 0; i < g->nrings; i++)
-		if ((rc = ring_up(g, i)) != 0)
+		if ((rc = resume ? ring_send(g, i, resume_base(g, i)) : ring_up(g, i)) != 0)
 			goto fail;
 	if ((rc = vh_backend_driver_ok(g->b)) != 0)
 		goto fail;
 	return 0;
 fail:
-	vt_guest_disconnect(g);
+	if (resume)
+		drop_connection(g);
+	else
+		vt_guest_disconnect(g);
 	return rc;
 }
 

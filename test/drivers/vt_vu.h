@@ -160,6 +160,10 @@ struct vt_guest_cfg {
 	bool split_memory;	    /* two regions instead of one */
 	unsigned int rx_descs;	    /* descriptors per RX buffer (halves); 0: 1 */
 	bool sealed;		    /* memfd sealed against shrinking and growing (as QEMU's) */
+	/* Inflight I/O tracking as QEMU's vhost-user-blk does it: GET_INFLIGHT_FD
+	 * once (and on every fresh connect), SET_INFLIGHT_FD with that area on
+	 * every connect and resume (needs INFLIGHT_SHMFD offered) */
+	bool inflight;
 };
 
 struct vt_guest_ring {
@@ -193,6 +197,10 @@ struct vt_guest {
 	unsigned int nrings;
 	bool two_regions; /* the memory table now in use */
 	struct vt_guest_ring ring[VT_GUEST_MAX_RINGS];
+	/* The inflight area (cfg.inflight), kept across reconnects. */
+	struct vh_user_inflight inflight;
+	int inflight_fd;
+	uint8_t *inflight_area;
 };
 
 /* Allocates the guest memory and rings (no connection yet). */
@@ -209,6 +217,27 @@ int vt_guest_connect(struct vt_guest *g, const char *path, unsigned int timeout_
 int vt_guest_connect_fd(struct vt_guest *g, int fd);
 /* Closes the connection (the port sees a disconnect). */
 void vt_guest_disconnect(struct vt_guest *g);
+
+/*
+ * What a VMM does when its back-end died and connects again (QEMU after a
+ * vhost-user back-end crash): the old connection is dropped, the rings keep
+ * their driver state (chains posted, buffers in use, used entries not yet
+ * reaped); over @p fd (taken) it negotiates, sends the inflight area again
+ * with SET_INFLIGHT_FD (cfg.inflight; vhost-user "Inflight I/O tracking"),
+ * the memory table, and every ring with its old eventfds: a split ring at
+ * the base its used index shows (QEMU: virtio_queue_restore_last_avail_idx),
+ * a packed ring at the base it started with (QEMU cannot tell where a packed
+ * ring stopped; only the inflight area can). Returns 0 or a negative errno
+ * (the rings are kept; only the new connection is dropped).
+ */
+int vt_guest_resume_fd(struct vt_guest *g, int fd);
+
+/* True once the back-end closed the connection (it died), or when there is none. */
+bool vt_guest_hung_up(struct vt_guest *g);
+
+/* Ring @p idx's region of the inflight area (struct vq_inflight_split or
+ * vq_inflight_packed), or NULL without an area. */
+void *vt_guest_inflight_region(struct vt_guest *g, unsigned int idx);
 
 /* Sends the memory table as one region or two (a real replacement). */
 int vt_guest_set_memory(struct vt_guest *g, bool two_regions);
