@@ -389,6 +389,42 @@ vu_copy_segs(const struct vq_seg *dst, unsigned int ndst, uint32_t doff,
 	}
 }
 
+/*
+ * Puts header @p h (@p hdr_len bytes: 12, or 10 without num_buffers) at
+ * @p dst, each part only where the buffer does not hold it already, as
+ * vu_put_plain_hdr() does for the mbuf path: the guest's buffers are
+ * recycled, so the bytes (zeros, num_buffers 1) are usually there, and not
+ * storing them leaves the line before the frame shared with the guest
+ * instead of taking it away on every frame (the guest reads num_buffers of
+ * each frame it receives, and would miss). The guest may change its own
+ * buffer meanwhile; it can only hurt its own view of the header.
+ */
+static __rte_always_inline void
+vu_put_hdr(uint8_t *dst, const struct virtio_net_hdr_mrg_rxbuf *h, uint32_t hdr_len)
+{
+	uint64_t want, have;
+
+	memcpy(&want, h, sizeof(want));
+	memcpy(&have, dst, sizeof(have));
+	if (unlikely(have != want))
+		memcpy(dst, &want, sizeof(want));
+	if (likely(hdr_len == VU_HDR_LEN_MODERN)) {
+		uint32_t want4, have4;
+
+		memcpy(&want4, (const uint8_t *)h + 8, sizeof(want4));
+		memcpy(&have4, dst + 8, sizeof(have4));
+		if (unlikely(have4 != want4))
+			memcpy(dst + 8, &want4, sizeof(want4));
+	} else {
+		uint16_t want2, have2;
+
+		memcpy(&want2, (const uint8_t *)h + 8, sizeof(want2));
+		memcpy(&have2, dst + 8, sizeof(have2));
+		if (unlikely(have2 != want2))
+			memcpy(dst + 8, &want2, sizeof(want2));
+	}
+}
+
 /* Header, head and the rest of frame @p f into the packet @p pk placed for it. */
 static inline void
 vu_frame_put(const struct vu_ring *r, const struct vq_pkt *pk, const struct vs_port_frame *f)
@@ -402,7 +438,7 @@ vu_frame_put(const struct vu_ring *r, const struct vq_pkt *pk, const struct vs_p
 	if (likely(pk->nseg == 1 && f->nseg == 1 && f->seg[0].len >= soff + rest)) {
 		uint8_t *dst = pk->seg[0].addr;
 
-		memcpy(dst, &h, hdr_len);
+		vu_put_hdr(dst, &h, hdr_len);
 		memcpy(dst + hdr_len, f->head, VS_FRAME_HEAD);
 		rte_memcpy(dst + hdr_len + VS_FRAME_HEAD, f->seg[0].addr + soff, rest);
 		return;
