@@ -89,8 +89,7 @@ main(int argc, char **argv)
 		int rc;
 
 		if (t == NULL) {
-			fprintf(stderr, "vswitch-test: no test named '%s' (see --list)\n",
-				argv[i]);
+			fprintf(stderr, "vswitch-test: no test named '%s' (see --list)\n", argv[i]);
 			return 2;
 		}
 		rc = run_one(t);

@@ -25,7 +25,7 @@
 #include <string.h>
 
 #define TEST_SUCCESS 0
-#define TEST_FAILED 1
+#define TEST_FAILED  1
 #define TEST_SKIPPED 77
 
 struct vt_test {
@@ -40,8 +40,8 @@ void vt_register(struct vt_test *t);
 
 /**
  * Registers @p func as test @p name in suite @p suite (a bare word: fast,
- * interop, vm, perf, fuzz, or guest for tests run inside a QEMU guest by a vm test). Must appear at file scope, on one line, so the
- * configure-time scanner finds it.
+ * interop, vm, perf, fuzz, or guest for tests run inside a QEMU guest by a vm test). Must appear at
+ * file scope, on one line, so the configure-time scanner finds it.
  */
 #define REGISTER_TEST(name, suite, func)                                                           \
 	static struct vt_test vt_test_##name = {#name, #suite, func, NULL};                        \
@@ -75,7 +75,7 @@ void vt_register(struct vt_test *t);
 		}                                                                                  \
 	} while (0)
 
-#define TEST_ASSERT_SUCCESS(v, ...) TEST_ASSERT_EQUAL((v), 0, __VA_ARGS__)
+#define TEST_ASSERT_SUCCESS(v, ...)  TEST_ASSERT_EQUAL((v), 0, __VA_ARGS__)
 #define TEST_ASSERT_NOT_NULL(p, ...) TEST_ASSERT((p) != NULL, __VA_ARGS__)
 
 /** Prints "SKIP: reason" and returns TEST_SKIPPED. */
@@ -83,7 +83,7 @@ void vt_register(struct vt_test *t);
 	do {                                                                                       \
 		printf("SKIP: ");                                                                  \
 		printf(__VA_ARGS__);                                                               \
-		printf("\n");                                                              \
+		printf("\n");                                                                      \
 		fflush(stdout);                                                                    \
 		return TEST_SKIPPED;                                                               \
 	} while (0)

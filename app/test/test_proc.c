@@ -266,7 +266,8 @@ vt_hugepages_ok(unsigned min_pages, char *why, size_t len)
 	snprintf(path, sizeof(path), "%s/free_hugepages", dir);
 	free_pages = read_long(path);
 	if (free_pages < (long)min_pages) {
-		snprintf(why, len, "%ld free 2 MiB hugepages, need %u (run scripts/setup.sh test as root)",
+		snprintf(why, len,
+			 "%ld free 2 MiB hugepages, need %u (run scripts/setup.sh test as root)",
 			 free_pages < 0 ? 0 : free_pages, min_pages);
 		return false;
 	}

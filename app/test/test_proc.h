@@ -15,9 +15,9 @@
 
 struct vt_proc {
 	pid_t pid;
-	int stdin_fd;    /**< write end of the child's stdin, -1 once closed */
-	char log[256];   /**< file holding the child's stdout and stderr */
-	int status;      /**< wait status once reaped */
+	int stdin_fd;  /**< write end of the child's stdin, -1 once closed */
+	char log[256]; /**< file holding the child's stdout and stderr */
+	int status;    /**< wait status once reaped */
 	bool reaped;
 };
 

@@ -28,9 +28,9 @@ struct vs_options {
 	uint32_t fdb_aging;
 	uint32_t mbufs;
 	uint32_t tx_retries;
-	int sock_mode; /* -1: the driver's default */
+	int sock_mode;	     /* -1: the driver's default */
 	char state_dir[256]; /* --state-dir; "": none */
-	bool no_onecopy; /* --one-copy 0 */
+	bool no_onecopy;     /* --one-copy 0 */
 	bool auto_lb;
 	uint32_t auto_lb_interval; /* 0: the engine's defaults */
 	uint32_t auto_lb_threshold;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The mbuf pools as an operator sees them (`vswitchctl show mempool`,
- * telemetry /vswitch/mempool): size, in use, free, so that a leak shows
+ * telemetry /vswitch/show/mempool): size, in use, free, so that a leak shows
  * as "in use" growing while traffic is idle.
  */
 #include <stdio.h>

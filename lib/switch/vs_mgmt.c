@@ -727,6 +727,44 @@ clear_stale(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* An instance with its commands, serving nothing yet; NULL: out of memory. */
+static struct vs_mgmt *
+mgmt_alloc(struct vs_switch *sw, struct vs_evloop *loop, const char *path)
+{
+	struct vs_mgmt *m = calloc(1, sizeof(*m));
+
+	if (m == NULL)
+		return NULL;
+	if (set_init(&m->cmds) != 0) {
+		free(m);
+		return NULL;
+	}
+	m->sw = sw;
+	m->loop = loop;
+	m->fd = -1;
+	snprintf(m->path, sizeof(m->path), "%s", path);
+	return m;
+}
+
+static void
+mgmt_free(struct vs_mgmt *m)
+{
+	free(m->cmds.refs);
+	free(m);
+}
+
+/* Serves @p m's listening socket, and its show commands through telemetry. */
+static int
+mgmt_serve(struct vs_mgmt *m)
+{
+	if (vs_evloop_add_fd(m->loop, m->fd, EPOLLIN, accept_ready, m) != 0)
+		return -1;
+	vs_mgmt_tel_register(vs_mgmt_switch_cmds, vs_mgmt_switch_nb_cmds);
+	if (vs_mgmt_tel_attach(m, m->loop) != 0)
+		MGMT_LOG(WARNING, "the show commands are not in telemetry: no pipe");
+	return 0;
+}
+
 struct vs_mgmt *
 vs_mgmt_create(struct vs_switch *sw, struct vs_evloop *loop, const char *path, char *err,
 	       size_t errlen)
@@ -741,36 +779,23 @@ vs_mgmt_create(struct vs_switch *sw, struct vs_evloop *loop, const char *path, c
 	}
 	if (clear_stale(path, err, errlen) != 0)
 		return NULL;
-	m = calloc(1, sizeof(*m));
+	m = mgmt_alloc(sw, loop, path);
 	if (m == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	m->sw = sw;
-	m->loop = loop;
-	if (set_init(&m->cmds) != 0) {
-		snprintf(err, errlen, "out of memory");
-		free(m);
-		return NULL;
-	}
-	snprintf(m->path, sizeof(m->path), "%s", path);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	m->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (m->fd < 0 || bind(m->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    chmod(path, 0660) != 0 || listen(m->fd, 16) != 0 ||
-	    vs_evloop_add_fd(loop, m->fd, EPOLLIN, accept_ready, m) != 0) {
+	    chmod(path, 0660) != 0 || listen(m->fd, 16) != 0 || mgmt_serve(m) != 0) {
 		snprintf(err, errlen, "--ctl %s: %s", path, strerror(errno));
 		if (m->fd >= 0) {
 			close(m->fd);
 			unlink(path);
 		}
-		free(m->cmds.refs);
-		free(m);
+		mgmt_free(m);
 		return NULL;
 	}
-	vs_mgmt_tel_register(vs_mgmt_switch_cmds, vs_mgmt_switch_nb_cmds);
-	if (vs_mgmt_tel_attach(m, loop) != 0)
-		MGMT_LOG(WARNING, "the show commands are not in telemetry: no pipe");
 	MGMT_LOG(INFO, "listening on %s", path);
 	return m;
 }
@@ -787,8 +812,7 @@ vs_mgmt_destroy(struct vs_mgmt *m)
 	close(m->fd);
 	if (!m->handed_over)
 		unlink(m->path);
-	free(m->cmds.refs);
-	free(m);
+	mgmt_free(m);
 }
 
 bool
@@ -801,31 +825,23 @@ struct vs_mgmt *
 vs_mgmt_adopt(struct vs_switch *sw, struct vs_evloop *loop, const char *path, int fd, char *err,
 	      size_t errlen)
 {
-	struct vs_mgmt *m = calloc(1, sizeof(*m));
+	struct vs_mgmt *m = NULL;
 
-	if (m == NULL || strlen(path) >= sizeof(m->path) || set_init(&m->cmds) != 0) {
+	if (strlen(path) < sizeof(m->path))
+		m = mgmt_alloc(sw, loop, path);
+	if (m == NULL) {
 		snprintf(err, errlen, "--ctl %s: %s", path,
-			 m == NULL || strlen(path) < sizeof(m->path) ? "out of memory"
-								     : "too long");
-		free(m);
+			 strlen(path) < sizeof(m->path) ? "out of memory" : "too long");
 		close(fd);
 		return NULL;
 	}
-	m->sw = sw;
-	m->loop = loop;
 	m->fd = fd;
-	snprintf(m->path, sizeof(m->path), "%s", path);
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0 ||
-	    vs_evloop_add_fd(loop, fd, EPOLLIN, accept_ready, m) != 0) {
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0 || mgmt_serve(m) != 0) {
 		snprintf(err, errlen, "--ctl %s: %s", path, strerror(errno));
 		close(fd);
-		free(m->cmds.refs);
-		free(m);
+		mgmt_free(m);
 		return NULL;
 	}
-	vs_mgmt_tel_register(vs_mgmt_switch_cmds, vs_mgmt_switch_nb_cmds);
-	if (vs_mgmt_tel_attach(m, loop) != 0)
-		MGMT_LOG(WARNING, "the show commands are not in telemetry: no pipe");
 	MGMT_LOG(INFO, "serving %s (taken over)", path);
 	return m;
 }

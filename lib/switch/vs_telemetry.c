@@ -5,7 +5,8 @@
  *   /vswitch/port,NAME      one port: state, counters, drops by reason
  *   /vswitch/lcores         every worker: lcore, cycles, packets
  *   /vswitch/fdb            FDB size and learning counters
- *   /vswitch/mempool        every mbuf pool: size, in use, free
+ * The show commands (show mempool among them) come through the bridge of
+ * vs_mgmt_telemetry.c as /vswitch/show/...
  * Telemetry commands cannot be unregistered, so they are registered once
  * and look up the engine attached now, under a lock the detach takes too.
  */
@@ -161,39 +162,6 @@ tel_fdb(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
-static int
-tel_mempool_entry(const struct vs_switch_mempool_view *v, void *arg)
-{
-	struct rte_tel_data *d = arg, *c = rte_tel_data_alloc();
-
-	if (c == NULL)
-		return 1;
-	rte_tel_data_start_dict(c);
-	rte_tel_data_add_dict_int(c, "socket", v->socket);
-	rte_tel_data_add_dict_u64(c, "size", v->size);
-	rte_tel_data_add_dict_u64(c, "in_use", v->in_use);
-	rte_tel_data_add_dict_u64(c, "free", v->free);
-	rte_tel_data_add_dict_u64(c, "cached", v->cached);
-	rte_tel_data_add_dict_u64(c, "cache_size", v->cache_size);
-	rte_tel_data_add_dict_u64(c, "data_room", v->data_room);
-	if (rte_tel_data_add_dict_container(d, v->name, c, 0) != 0) {
-		rte_tel_data_free(c);
-		return 1;
-	}
-	return 0;
-}
-
-/* Every mbuf pool of the process, whatever engine is attached. */
-static int
-tel_mempool(const char *cmd, const char *params, struct rte_tel_data *d)
-{
-	(void)cmd;
-	(void)params;
-	rte_tel_data_start_dict(d);
-	vs_switch_mempool_walk(tel_mempool_entry, d);
-	return 0;
-}
-
 void
 vs_telemetry_attach(struct vs_switch *sw)
 {
@@ -208,8 +176,6 @@ vs_telemetry_attach(struct vs_switch *sw)
 					   "vswitch workers: busy/idle cycles, packets");
 		rte_telemetry_register_cmd("/vswitch/fdb", tel_fdb,
 					   "vswitch FDB size and learning counters");
-		rte_telemetry_register_cmd("/vswitch/mempool", tel_mempool,
-					   "vswitch mbuf pools: size, in use, free");
 		tel_registered = true;
 	}
 	pthread_mutex_unlock(&tel_lock);

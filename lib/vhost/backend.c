@@ -26,8 +26,8 @@ vh_backend_kind_name(enum vh_backend_kind kind)
 /* Calls op when both the handle and the op exist, else -EINVAL / -ENOTSUP. */
 #define VH_BACKEND_CALL(b, op, ...)                                                                \
 	((b) == NULL || (b)->ops == NULL ? -EINVAL                                                 \
-	 : (b)->ops->op == NULL         ? -ENOTSUP                                                 \
-					: (b)->ops->op((b), ##__VA_ARGS__))
+	 : (b)->ops->op == NULL		 ? -ENOTSUP                                                \
+					 : (b)->ops->op((b), ##__VA_ARGS__))
 
 int
 vh_backend_get_features(struct vh_backend *b, uint64_t *features)
@@ -85,8 +85,7 @@ vh_backend_set_vring_num(struct vh_backend *b, unsigned int idx, unsigned int nu
 }
 
 int
-vh_backend_set_vring_addr(struct vh_backend *b, unsigned int idx,
-			  const struct vh_vring_addr *addr)
+vh_backend_set_vring_addr(struct vh_backend *b, unsigned int idx, const struct vh_vring_addr *addr)
 {
 	if (addr == NULL)
 		return -EINVAL;

@@ -22,6 +22,7 @@
  * fd index checked, trailing bytes refused.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "private.h"
@@ -34,6 +35,104 @@
 #define RING_ENABLED  0x4
 #define RING_STARTED  0x8
 #define RING_FLAGS    0xf
+
+/* ---- fields ---- */
+
+/*
+ * The fixed fields of the layout above, in their order: where each is in
+ * its struct, and its size there, which is its size on the wire (an i32 is
+ * written as its u32 bits, a bool as a byte 0 or 1). One table serves both
+ * directions.
+ */
+struct field {
+	uint16_t off;
+	uint8_t size;
+	bool is_bool;
+};
+
+#define FIELD_AS(type, member, is_bool)                                                            \
+	{                                                                                          \
+		offsetof(type, member), sizeof(((type *)NULL)->member), is_bool                    \
+	}
+#define FIELD(type, member)	 FIELD_AS(type, member, false)
+#define BOOL_FIELD(type, member) FIELD_AS(type, member, true)
+#define NB(a)			 (sizeof(a) / sizeof((a)[0]))
+
+_Static_assert(sizeof(bool) == 1, "a bool is one byte on the wire and in the structs");
+
+static const struct field conn_fields[] = {
+	FIELD(struct vh_user_handover, features),
+	FIELD(struct vh_user_handover, protocol_features),
+	BOOL_FIELD(struct vh_user_handover, features_set),
+	FIELD(struct vh_user_handover, status),
+	FIELD(struct vh_user_handover, conn),
+	FIELD(struct vh_user_handover, backend_req),
+	FIELD(struct vh_user_handover, log_fd),
+	FIELD(struct vh_user_handover, log),
+	FIELD(struct vh_user_handover, log_size),
+	FIELD(struct vh_user_handover, log_offset),
+	FIELD(struct vh_user_handover, inflight),
+	FIELD(struct vh_user_handover, inflight_size),
+	FIELD(struct vh_user_handover, inflight_offset),
+	FIELD(struct vh_user_handover, inflight_queues),
+	FIELD(struct vh_user_handover, inflight_queue_size),
+	BOOL_FIELD(struct vh_user_handover, inflight_packed),
+};
+
+static const struct field region_fields[] = {
+	FIELD(struct vh_user_handover_region, guest_phys_addr),
+	FIELD(struct vh_user_handover_region, size),
+	FIELD(struct vh_user_handover_region, user_addr),
+	FIELD(struct vh_user_handover_region, mmap_offset),
+	FIELD(struct vh_user_handover_region, fd),
+};
+
+/* A ring's fields before its flags byte (RING_*). */
+static const struct field ring_fields[] = {
+	FIELD(struct vh_user_handover_ring, num),
+	FIELD(struct vh_user_handover_ring, base),
+	FIELD(struct vh_user_handover_ring, addr.flags),
+	FIELD(struct vh_user_handover_ring, addr.desc_user_addr),
+	FIELD(struct vh_user_handover_ring, addr.used_user_addr),
+	FIELD(struct vh_user_handover_ring, addr.avail_user_addr),
+	FIELD(struct vh_user_handover_ring, addr.log_guest_addr),
+	FIELD(struct vh_user_handover_ring, kick),
+	FIELD(struct vh_user_handover_ring, call),
+	FIELD(struct vh_user_handover_ring, err),
+};
+
+union field_bits {
+	uint8_t u8;
+	uint16_t u16;
+	uint32_t u32;
+	uint64_t u64;
+};
+
+/* Field @p f of @p obj, its bytes read as an unsigned number. */
+static uint64_t
+field_load(const void *obj, const struct field *f)
+{
+	union field_bits v;
+
+	memcpy(&v, (const uint8_t *)obj + f->off, f->size);
+	return f->size == 1 ? v.u8 : f->size == 2 ? v.u16 : f->size == 4 ? v.u32 : v.u64;
+}
+
+static void
+field_store(void *obj, const struct field *f, uint64_t x)
+{
+	union field_bits v;
+
+	if (f->size == 1)
+		v.u8 = (uint8_t)x;
+	else if (f->size == 2)
+		v.u16 = (uint16_t)x;
+	else if (f->size == 4)
+		v.u32 = (uint32_t)x;
+	else
+		v.u64 = x;
+	memcpy((uint8_t *)obj + f->off, &v, f->size);
+}
 
 /* ---- writing ---- */
 
@@ -70,15 +169,10 @@ put_u32(struct wr *w, uint32_t v)
 }
 
 static void
-put_i32(struct wr *w, int32_t v)
+put_fields(struct wr *w, const void *obj, const struct field *f, size_t n)
 {
-	put(w, (uint32_t)v, 4);
-}
-
-static void
-put_u64(struct wr *w, uint64_t v)
-{
-	put(w, v, 8);
+	for (size_t i = 0; i < n; i++)
+		put(w, field_load(obj, &f[i]), f[i].size);
 }
 
 static bool
@@ -104,16 +198,7 @@ state_fds_ok(const struct vh_user_handover *st, unsigned int nfds)
 static void
 put_ring(struct wr *w, const struct vh_user_handover_ring *r)
 {
-	put_u32(w, r->num);
-	put_u32(w, r->base);
-	put_u32(w, r->addr.flags);
-	put_u64(w, r->addr.desc_user_addr);
-	put_u64(w, r->addr.used_user_addr);
-	put_u64(w, r->addr.avail_user_addr);
-	put_u64(w, r->addr.log_guest_addr);
-	put_i32(w, r->kick);
-	put_i32(w, r->call);
-	put_i32(w, r->err);
+	put_fields(w, r, ring_fields, NB(ring_fields));
 	put_u8(w, (uint8_t)((r->addr_set ? RING_ADDR_SET : 0) | (r->kick_set ? RING_KICK_SET : 0) |
 			    (r->enabled ? RING_ENABLED : 0) | (r->started ? RING_STARTED : 0)));
 }
@@ -126,32 +211,10 @@ put_state(struct wr *w, const struct vh_user_handover *st, unsigned int nfds)
 	put_u16(w, 0);
 	put_u32(w, 0); /* the length, patched by the caller */
 	put_u32(w, nfds);
-	put_u64(w, st->features);
-	put_u64(w, st->protocol_features);
-	put_u8(w, st->features_set ? 1 : 0);
-	put_u8(w, st->status);
-	put_i32(w, st->conn);
-	put_i32(w, st->backend_req);
-	put_i32(w, st->log_fd);
-	put_i32(w, st->log);
-	put_u64(w, st->log_size);
-	put_u64(w, st->log_offset);
-	put_i32(w, st->inflight);
-	put_u64(w, st->inflight_size);
-	put_u64(w, st->inflight_offset);
-	put_u16(w, st->inflight_queues);
-	put_u16(w, st->inflight_queue_size);
-	put_u8(w, st->inflight_packed ? 1 : 0);
+	put_fields(w, st, conn_fields, NB(conn_fields));
 	put_u32(w, st->nregions);
-	for (uint32_t i = 0; i < st->nregions; i++) {
-		const struct vh_user_handover_region *r = &st->regions[i];
-
-		put_u64(w, r->guest_phys_addr);
-		put_u64(w, r->size);
-		put_u64(w, r->user_addr);
-		put_u64(w, r->mmap_offset);
-		put_i32(w, r->fd);
-	}
+	for (uint32_t i = 0; i < st->nregions; i++)
+		put_fields(w, &st->regions[i], region_fields, NB(region_fields));
 	put_u32(w, st->nrings);
 	for (uint32_t i = 0; i < st->nrings; i++)
 		put_ring(w, &st->rings[i]);
@@ -215,27 +278,19 @@ get_u32(struct rd *r)
 	return (uint32_t)get(r, 4);
 }
 
-static int32_t
-get_i32(struct rd *r)
+/* A bool other than 0 or 1 marks the input bad. */
+static void
+get_fields(struct rd *r, void *obj, const struct field *f, size_t n)
 {
-	return (int32_t)(uint32_t)get(r, 4);
-}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = get(r, f[i].size);
 
-static uint64_t
-get_u64(struct rd *r)
-{
-	return get(r, 8);
-}
-
-/* Reads a bool stored as 0/1; anything else marks the input bad. */
-static bool
-get_bool(struct rd *r)
-{
-	uint8_t v = get_u8(r);
-
-	if (v > 1)
-		r->bad = true;
-	return v == 1;
+		if (f[i].is_bool && v > 1) {
+			r->bad = true;
+			v = 0;
+		}
+		field_store(obj, &f[i], v);
+	}
 }
 
 static void
@@ -243,17 +298,8 @@ get_ring(struct rd *r, struct vh_user_handover_ring *ring, uint32_t idx)
 {
 	uint8_t flags;
 
-	ring->num = get_u32(r);
-	ring->base = get_u32(r);
+	get_fields(r, ring, ring_fields, NB(ring_fields));
 	ring->addr.index = idx;
-	ring->addr.flags = get_u32(r);
-	ring->addr.desc_user_addr = get_u64(r);
-	ring->addr.used_user_addr = get_u64(r);
-	ring->addr.avail_user_addr = get_u64(r);
-	ring->addr.log_guest_addr = get_u64(r);
-	ring->kick = get_i32(r);
-	ring->call = get_i32(r);
-	ring->err = get_i32(r);
 	flags = get_u8(r);
 	if (flags & ~RING_FLAGS)
 		r->bad = true;
@@ -316,32 +362,6 @@ decode_header(struct rd *r, size_t len, unsigned int nfds)
 	return 0;
 }
 
-static void
-decode_conn(struct rd *r, struct vh_user_handover *st)
-{
-	uint8_t flags;
-
-	st->features = get_u64(r);
-	st->protocol_features = get_u64(r);
-	flags = get_u8(r);
-	if (flags > 1)
-		r->bad = true;
-	st->features_set = flags == 1;
-	st->status = get_u8(r);
-	st->conn = get_i32(r);
-	st->backend_req = get_i32(r);
-	st->log_fd = get_i32(r);
-	st->log = get_i32(r);
-	st->log_size = get_u64(r);
-	st->log_offset = get_u64(r);
-	st->inflight = get_i32(r);
-	st->inflight_size = get_u64(r);
-	st->inflight_offset = get_u64(r);
-	st->inflight_queues = get_u16(r);
-	st->inflight_queue_size = get_u16(r);
-	st->inflight_packed = get_bool(r);
-}
-
 int
 vh_user_handover_decode(const void *buf, size_t len, unsigned int nfds, struct vh_user_handover *st)
 {
@@ -356,19 +376,12 @@ vh_user_handover_decode(const void *buf, size_t len, unsigned int nfds, struct v
 	rc = decode_header(&r, len, nfds);
 	if (rc < 0)
 		return rc;
-	decode_conn(&r, st);
+	get_fields(&r, st, conn_fields, NB(conn_fields));
 	st->nregions = get_u32(&r);
 	if (st->nregions > VH_USER_MAX_MEM_SLOTS)
 		r.bad = true;
-	for (uint32_t i = 0; !r.bad && i < st->nregions; i++) {
-		struct vh_user_handover_region *g = &st->regions[i];
-
-		g->guest_phys_addr = get_u64(&r);
-		g->size = get_u64(&r);
-		g->user_addr = get_u64(&r);
-		g->mmap_offset = get_u64(&r);
-		g->fd = get_i32(&r);
-	}
+	for (uint32_t i = 0; !r.bad && i < st->nregions; i++)
+		get_fields(&r, &st->regions[i], region_fields, NB(region_fields));
 	st->nrings = get_u32(&r);
 	if (st->nrings > VH_USER_HANDOVER_MAX_RINGS)
 		r.bad = true;

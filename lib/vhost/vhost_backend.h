@@ -32,23 +32,23 @@ extern "C" {
 /** Kinds of vhost device behind a struct vh_backend. */
 enum vh_backend_kind {
 	VH_BACKEND_KERN_NET = 1, /**< /dev/vhost-net */
-	VH_BACKEND_KERN_VSOCK,   /**< /dev/vhost-vsock */
-	VH_BACKEND_VDPA,         /**< /dev/vhost-vdpa-N */
-	VH_BACKEND_USER,         /**< a vhost-user back-end, through our front-end */
+	VH_BACKEND_KERN_VSOCK,	 /**< /dev/vhost-vsock */
+	VH_BACKEND_VDPA,	 /**< /dev/vhost-vdpa-N */
+	VH_BACKEND_USER,	 /**< a vhost-user back-end, through our front-end */
 };
 
 /** One region of the driver's memory, as the device must see it. */
 struct vh_mem_region {
 	uint64_t guest_phys_addr; /**< guest-physical address / IOVA of the start */
-	uint64_t memory_size;     /**< length in bytes, > 0 */
+	uint64_t memory_size;	  /**< length in bytes, > 0 */
 	uint64_t userspace_addr;  /**< the driver's virtual address of the start */
-	uint64_t mmap_offset;     /**< offset of the start in @ref fd (vhost-user) */
-	int fd;                   /**< fd backing the region (vhost-user), else -1 */
+	uint64_t mmap_offset;	  /**< offset of the start in @ref fd (vhost-user) */
+	int fd;			  /**< fd backing the region (vhost-user), else -1 */
 };
 
 /** Ring addresses, as struct vhost_vring_addr. */
 struct vh_vring_addr {
-	uint32_t flags;          /**< VH_VRING_F_LOG to log used-ring writes */
+	uint32_t flags;		  /**< VH_VRING_F_LOG to log used-ring writes */
 	uint64_t desc_user_addr;  /**< descriptor table (packed: descriptor ring) */
 	uint64_t used_user_addr;  /**< used ring (packed: device event suppression) */
 	uint64_t avail_user_addr; /**< available ring (packed: driver event suppression) */
@@ -59,10 +59,10 @@ struct vh_vring_addr {
 
 /** Dirty log area for live migration. */
 struct vh_log_area {
-	uint64_t size;   /**< bytes of the log (vhost-user: mmap size) */
+	uint64_t size;	 /**< bytes of the log (vhost-user: mmap size) */
 	uint64_t offset; /**< offset in @ref fd (vhost-user) */
-	uint64_t base;   /**< the driver's virtual address of the log (kernel) */
-	int fd;          /**< shared-memory fd of the log (vhost-user), else -1 */
+	uint64_t base;	 /**< the driver's virtual address of the log (kernel) */
+	int fd;		 /**< shared-memory fd of the log (vhost-user), else -1 */
 };
 
 struct vh_backend;

@@ -35,6 +35,19 @@
  * handler runs with SA_NODEFER, so SIGBUS is never left blocked. Objects
  * modified after sigsetjmp() and read after a recovery must be volatile.
  * Guards do not nest.
+ *
+ * A look at one word that decides whether there is work at all (a poll of
+ * an empty ring reads only its available index) need not arm:
+ * vh_guard_peek16() reads it with one load the handler knows by its
+ * address, and a SIGBUS there resumes at a fix-up that returns -EFAULT (as
+ * the kernel's exception tables do for copy_from_user). Arm only when the
+ * word says there is work:
+ *
+ *     int w = vh_guard_peek16(word);
+ *     if (w < 0)
+ *             // recovered, as above: g->fault_addr, g->fault_owner
+ *     else if (<w says there is work>)
+ *             // sigsetjmp(), arm, work, disarm
  */
 
 #include <setjmp.h>
@@ -86,6 +99,33 @@ vh_guard_disarm(struct vh_guard *g)
 	g->armed = 0;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
+
+/*
+ * Whether vh_guard_peek16() is a plain load with a fix-up (x86-64 Linux),
+ * far cheaper than arming; elsewhere it arms and disarms around the load,
+ * as cheap as a guard and no cheaper, and a caller may as well arm at once.
+ */
+#ifndef VH_GUARD_PEEK_FAST
+#if defined(__x86_64__) && defined(__linux__)
+#define VH_GUARD_PEEK_FAST 1
+#else
+#define VH_GUARD_PEEK_FAST 0
+#endif
+#endif
+
+/**
+ * Reads the 16-bit word at @p p (2-byte aligned, in memory recorded with
+ * vh_guard_register()) without arming: a SIGBUS on that read inside a
+ * recorded mapping is recovered as an armed guard's would be (the calling
+ * thread's vh_guard_self() gets fault_owner and fault_addr, the recovery
+ * is counted) and the call returns -EFAULT. A fault outside every recorded
+ * mapping goes to the previous handler, as for a guard. One load: as
+ * ordered as a relaxed atomic load, and a compiler barrier (a call). Not
+ * while the calling thread's guard is armed.
+ *
+ * @return the word (0..65535), or -EFAULT when its memory is gone
+ */
+int vh_guard_peek16(const void *p);
 
 /**
  * Records [@p start, +@p len) as memory of @p owner that may fault. The

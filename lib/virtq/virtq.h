@@ -130,6 +130,41 @@ vq_dev_avail_hint(struct vq_dev *q, unsigned int max)
 }
 
 /**
+ * The one 16-bit word of the driver's memory that says whether the ring
+ * has anything available (split: the available index, 2.7.6; packed: the
+ * flags of the next descriptor, 2.8.1), for a caller that reads it by its
+ * own means (a read that survives the memory going away, for example)
+ * before deciding to take. vq_dev_poll_ready() says what the value means.
+ *
+ * @param q the queue (not broken: see vq_dev_error())
+ * @return the word's address in the driver's memory
+ */
+static VQ_ALWAYS_INLINE const uint16_t *
+vq_dev_poll_word(const struct vq_dev *q)
+{
+	if (q->flags & VQ_QF_PACKED)
+		return &q->packed.desc[q->last_avail].flags;
+	return &q->split.avail->idx;
+}
+
+/**
+ * Whether @p word, read at vq_dev_poll_word(), says something may be
+ * available: false is what vq_dev_avail_hint() would find (0); true asks
+ * for vq_dev_avail_hint() or a take, which read again and validate.
+ *
+ * @param q the queue
+ * @param word the value read
+ * @return true if a take may find a chain
+ */
+static VQ_ALWAYS_INLINE bool
+vq_dev_poll_ready(const struct vq_dev *q, uint16_t word)
+{
+	if (q->flags & VQ_QF_PACKED)
+		return vq_packed_desc_avail(word, q->avail_wrap);
+	return word != q->last_avail;
+}
+
+/**
  * How many buffers (chains) are available, at most @p max: exact for both
  * layouts (a packed ring's descriptors ahead are walked to the end of each
  * chain), where vq_dev_avail_hint() counts a packed ring's descriptors.

@@ -1159,6 +1159,14 @@ body_telemetry(struct scene *s)
 	TEST_RUN(telemetry(s, "/vswitch/show/log,vswitch.*", &t));
 	TEST_ASSERT(strcmp(vs_json_str(t, "ok"), "true") == 0, "show log");
 	json_decref(t);
+	/* show mempool: the switch's pool, its mbufs counted (only this way in). */
+	TEST_RUN(telemetry(s, "/vswitch/show/mempool", &t));
+	p = json_object_get(json_object_get(t, "mempools"), "0");
+	TEST_ASSERT(p != NULL && vs_json_str(p, "name") != NULL && vs_json_u64_of(p, "size") > 0 &&
+			    vs_json_u64_of(p, "in_use") + vs_json_u64_of(p, "free") ==
+				    vs_json_u64_of(p, "size"),
+		    "show mempool: a pool, in use + free = size");
+	json_decref(t);
 	return TEST_SUCCESS;
 }
 

@@ -108,20 +108,6 @@ find_gaps(const struct pings *pg, struct gap *gaps, unsigned int max)
 	return n;
 }
 
-static int
-run_guests(struct vt_vm *vm, const char (*chardev)[420], const char (*cmd)[640])
-{
-	for (int i = 0; i < 2; i++) {
-		char mac[18];
-
-		snprintf(mac, sizeof(mac), "52:54:00:00:01:0%d", i + 1);
-		if (vt_vm_start_vhost_user_guest(&vm[i], i == 0 ? "r1" : "r2", chardev[i], mac,
-						 cmd[i]) != 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* Kills and restarts the switch KILLS times while the guest pings. */
 static int
 kill_and_restart(struct vt_vswitch *sw, struct vt_vm *pinger, const char *const *specs,
@@ -199,6 +185,7 @@ check_outages(struct vt_vm *pinger, const uint64_t *restart_ms)
 static int
 test_vm_guests_ping_across_switch_kill_and_restart(void)
 {
+	static const char *const names[2] = {"r1", "r2"};
 	char sock[2][200], spec[2][300], chardev[2][420], cmd[2][640], why[256], state[200];
 	const char *specs[3], *opts[3];
 	struct vt_vm vm[2];
@@ -244,10 +231,10 @@ test_vm_guests_ping_across_switch_kill_and_restart(void)
 		 "i=$((i+1)); done; echo PING-ST\"\"ART; "
 		 "ping -i 0.05 -c %d -W 2 10.0.1.2; echo PING-DONE",
 		 "10.0.1.1", PINGS);
-	if (run_guests(vm, (const char(*)[420])chardev, (const char(*)[640])cmd) != 0) {
-		printf("FAIL: cannot start the guests\n");
+	if (vt_vm_start_two_guests(vm, names, "52:54:00:00:01",
+				   (const char *const[]){chardev[0], chardev[1]},
+				   (const char *const[]){cmd[0], cmd[1]}) != 0)
 		goto out;
-	}
 	/* The switch connects to the sockets QEMU made (it retries until they exist). */
 	if (vt_vswitch_start(&sw, NULL, specs, opts, why, sizeof(why)) != 0) {
 		printf("FAIL: %s\n", why);
@@ -269,15 +256,7 @@ test_vm_guests_ping_across_switch_kill_and_restart(void)
 	}
 	rc = check_outages(&vm[0], restart_ms);
 out:
-	if (rc == TEST_FAILED) {
-		vt_vm_dump(&vm[0], "r1");
-		vt_vm_dump(&vm[1], "r2");
-		vt_vswitch_dump(&sw);
-	}
-	vt_vm_cleanup(&vm[0]);
-	vt_vm_cleanup(&vm[1]);
-	if (sw.running)
-		vt_vswitch_stop(&sw, SIGTERM);
+	vt_vm_two_guests_end(vm, names, &sw, rc);
 	vt_rm_tree(state);
 	return rc;
 }

@@ -48,6 +48,7 @@ parse_counts(struct vt_vm *vm, struct guest_counts *c)
 static int
 test_vm_guests_ping_and_transfer_through_the_switch(void)
 {
+	static const char *const names[2] = {"g1", "g2"};
 	char chardev[2][420], cmd[2][640], why[256];
 	struct vt_vm vm[2];
 	struct vt_vswitch sw;
@@ -77,16 +78,10 @@ test_vm_guests_ping_and_transfer_through_the_switch(void)
 		 "dd if=/dev/zero bs=64k count=64 2>/dev/null | timeout 120 nc 10.0.0.2 5000 "
 		 "&& echo BULK-OK; sleep 2; " GUEST_COUNTERS,
 		 "10.0.0.1");
-	for (int i = 0; i < 2; i++) {
-		char mac[18];
-
-		snprintf(mac, sizeof(mac), "52:54:00:00:00:0%d", i + 1);
-		if (vt_vm_start_vhost_user_guest(&vm[i], i == 0 ? "g1" : "g2", chardev[i], mac,
-						 cmd[i]) != 0) {
-			printf("FAIL: cannot start guest %d\n", i + 1);
-			goto out;
-		}
-	}
+	if (vt_vm_start_two_guests(vm, names, "52:54:00:00:00",
+				   (const char *const[]){chardev[0], chardev[1]},
+				   (const char *const[]){cmd[0], cmd[1]}) != 0)
+		goto out;
 	/* The server first: it must be listening when the client connects. */
 	st[0] = vt_vm_wait(&vm[0]);
 	st[1] = vt_vm_wait(&vm[1]);
@@ -129,14 +124,7 @@ test_vm_guests_ping_and_transfer_through_the_switch(void)
 		}
 	}
 out:
-	if (rc == TEST_FAILED) {
-		vt_vm_dump(&vm[0], "g1");
-		vt_vm_dump(&vm[1], "g2");
-		vt_vswitch_dump(&sw);
-	}
-	vt_vm_cleanup(&vm[0]);
-	vt_vm_cleanup(&vm[1]);
-	vt_vswitch_stop(&sw, SIGTERM);
+	vt_vm_two_guests_end(vm, names, &sw, rc);
 	return rc;
 }
 /* clang-format off */

@@ -81,6 +81,7 @@ wait_for_output(struct vt_vm *vm, const char *needle, unsigned int ms)
 static int
 test_vm_takeover_guests_keep_pinging(void)
 {
+	static const char *const names[2] = {"tk-g1", "tk-g2"};
 	char chardev[2][420], cmd[2][700], why[256], load[96];
 	struct vt_vm vm[2];
 	struct vt_vswitch sw, nw;
@@ -106,16 +107,10 @@ test_vm_takeover_guests_keep_pinging(void)
 			     "ping -i 0.05 -c %d -W 2 10.0.0.2 > /tmp/ping; tail -n 3 /tmp/ping; "
 			     "echo TCP-OK | timeout 30 nc 10.0.0.2 5000 && echo TCP-OK",
 		 "10.0.0.1", PINGS);
-	for (int i = 0; i < 2; i++) {
-		char mac[18];
-
-		snprintf(mac, sizeof(mac), "52:54:00:00:01:0%d", i + 1);
-		if (vt_vm_start_vhost_user_guest(&vm[i], i == 0 ? "tk-g1" : "tk-g2", chardev[i],
-						 mac, cmd[i]) != 0) {
-			printf("FAIL: cannot start guest %d\n", i + 1);
-			goto out;
-		}
-	}
+	if (vt_vm_start_two_guests(vm, names, "52:54:00:00:01",
+				   (const char *const[]){chardev[0], chardev[1]},
+				   (const char *const[]){cmd[0], cmd[1]}) != 0)
+		goto out;
 	if (wait_for_output(&vm[0], "PING-START", 240000) != 0) {
 		st[0] = vt_vm_wait(&vm[0]);
 		if (st[0] == -ENOTSUP) {
@@ -168,19 +163,11 @@ test_vm_takeover_guests_keep_pinging(void)
 		rc = TEST_FAILED;
 	}
 out:
-	if (rc == TEST_FAILED) {
-		vt_vm_dump(&vm[0], "g1");
-		vt_vm_dump(&vm[1], "g2");
-		vt_vswitch_dump(&sw);
-		if (nw.running)
-			vt_vswitch_dump(&nw);
-	}
-	vt_vm_cleanup(&vm[0]);
-	vt_vm_cleanup(&vm[1]);
+	if (rc == TEST_FAILED && nw.running)
+		vt_vswitch_dump(&nw);
+	vt_vm_two_guests_end(vm, names, &sw, rc);
 	if (nw.running)
 		vt_vswitch_stop(&nw, SIGTERM);
-	if (sw.running)
-		vt_vswitch_stop(&sw, SIGTERM);
 	return rc;
 }
 /* clang-format off */

@@ -637,6 +637,36 @@ vt_vm_start_vhost_user_guest(struct vt_vm *vm, const char *name, const char *cha
 }
 
 int
+vt_vm_start_two_guests(struct vt_vm *vm, const char *const *names, const char *mac_prefix,
+		       const char *const *chardev, const char *const *cmd)
+{
+	for (int i = 0; i < 2; i++) {
+		char mac[24];
+
+		snprintf(mac, sizeof(mac), "%s:0%d", mac_prefix, i + 1);
+		if (vt_vm_start_vhost_user_guest(&vm[i], names[i], chardev[i], mac, cmd[i]) != 0) {
+			printf("FAIL: cannot start guest %s\n", names[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+vt_vm_two_guests_end(struct vt_vm *vm, const char *const *names, struct vt_vswitch *sw, int rc)
+{
+	if (rc == TEST_FAILED) {
+		vt_vm_dump(&vm[0], names[0]);
+		vt_vm_dump(&vm[1], names[1]);
+		vt_vswitch_dump(sw);
+	}
+	vt_vm_cleanup(&vm[0]);
+	vt_vm_cleanup(&vm[1]);
+	if (sw->running)
+		vt_vswitch_stop(sw, SIGTERM);
+}
+
+int
 vt_vswitch_start_two_guest_ports(struct vt_vswitch *v, const char *prefix, char (*chardev)[420],
 				 char *why, size_t len)
 {

@@ -41,6 +41,14 @@ int vt_tcpdump_lines(const char *path, const char *needle);
 int vt_vm_start_vhost_user_guest(struct vt_vm *vm, const char *name, const char *chardev,
 				 const char *mac, const char *command);
 
+/*
+ * Starts guests @p names[0] and @p names[1] as vt_vm_start_vhost_user_guest():
+ * guest i on @p chardev[i], MAC @p mac_prefix ":0" i+1, running @p cmd[i].
+ * Returns 0, or -1 after printing which guest did not start.
+ */
+int vt_vm_start_two_guests(struct vt_vm *vm, const char *const *names, const char *mac_prefix,
+			   const char *const *chardev, const char *const *cmd);
+
 /* ---- the switch ---- */
 
 struct vt_vswitch {
@@ -82,6 +90,14 @@ int vt_vswitch_start_two_guest_ports(struct vt_vswitch *v, const char *prefix, c
 				     char *why, size_t len);
 
 int vt_vswitch_stop(struct vt_vswitch *v, int sig);
+
+/*
+ * The end of a test with two guests on switch @p sw: after a failure
+ * (@p rc TEST_FAILED) the guests' (@p names) and the switch's output;
+ * then the guests go and the switch stops (if it runs).
+ */
+void vt_vm_two_guests_end(struct vt_vm *vm, const char *const *names, struct vt_vswitch *sw,
+			  int rc);
 
 /* Kills it at once (SIGKILL), as a crash would. */
 void vt_vswitch_kill(struct vt_vswitch *v);

@@ -458,9 +458,7 @@ run_chaos(bool packed)
 	vt_vu_worker_stop(&w[1]);
 	vt_guest_fini(&g);
 	vt_vu_port_destroy(&e, port);
-	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(e.mp), 0, "every mbuf came back");
-	vt_vu_env_fini(&e);
-	return rc;
+	return vt_vu_env_end(&e, rc);
 }
 
 static int
@@ -1013,9 +1011,7 @@ test_vhost_user_port_carries_offloads_between_guests(void)
 	vt_vu_port_destroy(&e, a);
 	vt_vu_port_destroy(&e, b);
 	vt_vu_reader_unregister(&e, 0);
-	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(e.mp), 0, "every mbuf came back");
-	vt_vu_env_fini(&e);
-	return TEST_SUCCESS;
+	return vt_vu_env_end(&e, TEST_SUCCESS);
 }
 REGISTER_TEST(vhost_user_port_carries_offloads_between_guests, fast,
 	      test_vhost_user_port_carries_offloads_between_guests)

@@ -5,17 +5,19 @@
  * QEMU's memory-backend-memfd: the bursts run unguarded) and one whose
  * memfd is not (as DPDK's virtio-user: every burst arms a vh_guard, one
  * sigsetjmp). The same guest traffic through both, interleaved round by
- * round: an empty poll, a 32-packet rx burst and a 32-packet tx burst of
- * 64-byte frames. Cycles per call (medians of windows) and the ratio
+ * round: an empty poll (rx_burst, and one copy's rx_frames), a 32-packet
+ * rx burst and a 32-packet tx burst of 64-byte frames; split rings, packed
+ * with VT_PERF_FORMAT=packed. Cycles per call (medians of windows) and the ratio
  * guarded / sealed are printed, never asserted (a shared CPU makes them
  * indicative). Under callgrind the out-of-line wrappers
- * {sealed,guarded}_{empty,rx,tx} give the instructions per call:
+ * {sealed,guarded}_{empty,frames,rx,tx} give the instructions per call:
  *
  *   VT_PERF_VALGRIND=1 valgrind --tool=callgrind --callgrind-out-file=cg.out \
  *       build/app/test/vswitch-test vhost_user_port_guard_cost
- *   callgrind_annotate --inclusive=yes cg.out | grep -E '(sealed|guarded)_(empty|rx|tx)'
+ *   callgrind_annotate --inclusive=yes cg.out | grep -E '(sealed|guarded)_(empty|frames|rx|tx)'
  */
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <linux/virtio_config.h>
@@ -30,6 +32,7 @@
 #define BURST	32
 #define LEN	64
 #define READER	0
+#define NCALL	4
 
 struct side {
 	int idx; /* 0 sealed, 1 guarded */
@@ -37,9 +40,9 @@ struct side {
 	struct vs_port *port;
 	struct vt_guest g;
 	char path[256];
-	uint64_t cyc[3]; /* empty poll, rx, tx: this window */
-	uint64_t n[3];
-	double med[3][WINDOWS];
+	uint64_t cyc[NCALL]; /* empty poll, empty rx_frames, rx, tx: this window */
+	uint64_t n[NCALL];
+	double med[NCALL][WINDOWS];
 };
 
 static struct vt_vu_env env;
@@ -50,6 +53,15 @@ static struct vt_vu_env env;
 	side##_empty(struct vs_port *port, struct rte_mbuf **m)                                    \
 	{                                                                                          \
 		return vs_port_rx_burst(port, 0, m, BURST);                                        \
+	}                                                                                          \
+	static uint16_t __attribute__((noinline))                                                  \
+	side##_frames(struct vs_port *port, struct rte_mbuf **m)                                   \
+	{                                                                                          \
+		struct vs_port_frame f[BURST];                                                     \
+		void *ctx = NULL;                                                                  \
+                                                                                                   \
+		(void)m;                                                                           \
+		return port->ops->onecopy->rx_frames(port, 0, f, BURST, &ctx);                     \
 	}                                                                                          \
 	static uint16_t __attribute__((noinline))                                                  \
 	side##_rx(struct vs_port *port, struct rte_mbuf **m)                                       \
@@ -64,17 +76,20 @@ static struct vt_vu_env env;
 WRAPPERS(sealed)
 WRAPPERS(guarded)
 
-static uint16_t (*const call[2][3])(struct vs_port *, struct rte_mbuf **) = {
-	{sealed_empty, sealed_rx, sealed_tx},
-	{guarded_empty, guarded_rx, guarded_tx},
+static uint16_t (*const call[2][NCALL])(struct vs_port *, struct rte_mbuf **) = {
+	{sealed_empty, sealed_frames, sealed_rx, sealed_tx},
+	{guarded_empty, guarded_frames, guarded_rx, guarded_tx},
 };
 
 static int
 side_up(struct side *s, const char *name, bool sealed, const char *sock)
 {
+	const char *fmt = getenv("VT_PERF_FORMAT");
+	const bool packed = fmt != NULL && strcmp(fmt, "packed") == 0;
 	const struct vt_guest_cfg gc = {.queues = 1,
 					.ring_size = 256,
-					.features = 1ULL << VIRTIO_F_VERSION_1,
+					.features = (1ULL << VIRTIO_F_VERSION_1) |
+						    (packed ? 1ULL << VIRTIO_F_RING_PACKED : 0),
 					.buf_size = 2048,
 					.sealed = sealed};
 	char spec[512], err[256];
@@ -84,6 +99,7 @@ side_up(struct side *s, const char *name, bool sealed, const char *sock)
 	snprintf(spec, sizeof(spec), "vhost-user,path=%s", vt_path(s->path, sizeof(s->path), sock));
 	s->port = vt_vu_port_start(&env, spec, err, sizeof(err));
 	TEST_ASSERT_NOT_NULL(s->port, "%s: %s", spec, err);
+	TEST_ASSERT_NOT_NULL(s->port->ops->onecopy, "one copy");
 	TEST_ASSERT_SUCCESS(vt_guest_init(&s->g, &gc), "guest");
 	TEST_ASSERT_SUCCESS(vt_guest_connect(&s->g, s->path, 5000), "connect");
 	TEST_ASSERT(vt_vu_wait_queues(&env, s->port, 1, 1, 5000), "up");
@@ -105,21 +121,27 @@ round_on(struct side *s, const uint8_t *frame)
 	TEST_ASSERT_EQUAL(n, 0, "empty");
 	s->cyc[0] += t1 - t0;
 	s->n[0]++;
+	t0 = rte_rdtsc_precise();
+	n = call[s->idx][1](s->port, m);
+	t1 = rte_rdtsc_precise();
+	TEST_ASSERT_EQUAL(n, 0, "empty rx_frames");
+	s->cyc[1] += t1 - t0;
+	s->n[1]++;
 	vt_guest_fill_rx(&s->g, 0);
 	for (int i = 0; i < BURST; i++)
 		TEST_ASSERT_SUCCESS(vt_guest_send(&s->g, 0, frame, LEN, NULL, VT_TX_ONE), "send");
 	t0 = rte_rdtsc_precise();
-	n = call[s->idx][1](s->port, m);
-	t1 = rte_rdtsc_precise();
-	TEST_ASSERT_EQUAL(n, BURST, "%s: rx burst", s->name);
-	s->cyc[1] += t1 - t0;
-	s->n[1]++;
-	t0 = rte_rdtsc_precise();
 	n = call[s->idx][2](s->port, m);
 	t1 = rte_rdtsc_precise();
-	TEST_ASSERT_EQUAL(n, BURST, "%s: tx burst", s->name);
+	TEST_ASSERT_EQUAL(n, BURST, "%s: rx burst", s->name);
 	s->cyc[2] += t1 - t0;
 	s->n[2]++;
+	t0 = rte_rdtsc_precise();
+	n = call[s->idx][3](s->port, m);
+	t1 = rte_rdtsc_precise();
+	TEST_ASSERT_EQUAL(n, BURST, "%s: tx burst", s->name);
+	s->cyc[3] += t1 - t0;
+	s->n[3]++;
 	rte_rcu_qsbr_quiescent(env.qsbr, READER);
 	rte_rcu_qsbr_thread_offline(env.qsbr, READER);
 	for (int got = 0; got < BURST;) {
@@ -145,7 +167,8 @@ cmp_double(const void *a, const void *b)
 static int
 test_guard_cost(void)
 {
-	static const char *what[3] = {"empty poll", "rx 32 x 64 B", "tx 32 x 64 B"};
+	static const char *what[NCALL] = {"empty poll", "empty frames", "rx 32 x 64 B",
+					  "tx 32 x 64 B"};
 	static struct side sides[2];
 	static uint8_t frame[LEN];
 	char why[256];
@@ -167,14 +190,15 @@ test_guard_cost(void)
 			for (int s = 0; s < 2; s++)
 				TEST_RUN(round_on(&sides[(r + s) & 1], frame));
 		for (int s = 0; s < 2; s++)
-			for (int k = 0; k < 3; k++)
+			for (int k = 0; k < NCALL; k++)
 				sides[s].med[k][w] =
 					(double)sides[s].cyc[k] / (double)sides[s].n[k];
 	}
-	printf("vhost-user port, cycles per call (median of %d windows of %d rounds; shared CPU: "
-	       "indicative):\n",
-	       WINDOWS, ROUNDS);
-	for (int k = 0; k < 3; k++) {
+	printf("vhost-user port, %s rings, cycles per call (median of %d windows of %d rounds; "
+	       "shared CPU: indicative):\n",
+	       getenv("VT_PERF_FORMAT") != NULL ? getenv("VT_PERF_FORMAT") : "split", WINDOWS,
+	       ROUNDS);
+	for (int k = 0; k < NCALL; k++) {
 		double m[2];
 
 		for (int s = 0; s < 2; s++) {

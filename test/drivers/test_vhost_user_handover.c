@@ -266,9 +266,7 @@ hands_over(const char *name, uint64_t features)
 	}
 	vt_guest_fini(&g);
 	vt_vu_port_destroy(&e, port);
-	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(e.mp), 0, "every mbuf came back");
-	vt_vu_env_fini(&e);
-	return rc;
+	return vt_vu_env_end(&e, rc);
 }
 
 /*
@@ -320,9 +318,7 @@ cut_during_hand_over(const char *name, uint64_t features)
 	TEST_ASSERT(vt_vu_wait_queues(&e, port, 1, 1, WAIT_MS), "queues up again");
 	vt_guest_fini(&g);
 	vt_vu_port_destroy(&e, port);
-	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(e.mp), 0, "every mbuf came back");
-	vt_vu_env_fini(&e);
-	return TEST_SUCCESS;
+	return vt_vu_env_end(&e, TEST_SUCCESS);
 }
 
 static int
@@ -512,9 +508,7 @@ disabled_ring_across(const char *name, uint64_t features)
 			    st.rx[0].packets, st.tx[0].packets);
 	}
 	ring_scene_down(&s);
-	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(s.e.mp), 0, "every mbuf came back");
-	vt_vu_env_fini(&s.e);
-	return rc;
+	return vt_vu_env_end(&s.e, rc);
 }
 
 static int
@@ -626,9 +620,7 @@ test_hand_over_from_version_2(void)
 		TEST_RUN(enabled_again(&s, 8, 0, 16));
 	}
 	ring_scene_down(&s);
-	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(s.e.mp), 0, "every mbuf came back");
-	vt_vu_env_fini(&s.e);
-	return rc;
+	return vt_vu_env_end(&s.e, rc);
 }
 REGISTER_TEST(vhost_user_port_takes_over_from_hand_over_version_2, fast,
 	      test_hand_over_from_version_2)
@@ -727,9 +719,7 @@ test_hand_over_keeps_the_state_lock(void)
 		vt_vu_worker_stop(&s.w);
 	}
 	ring_scene_down(&s);
-	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(s.e.mp), 0, "every mbuf came back");
-	vt_vu_env_fini(&s.e);
-	return TEST_SUCCESS;
+	return vt_vu_env_end(&s.e, TEST_SUCCESS);
 }
 REGISTER_TEST(vhost_user_port_hand_over_keeps_the_state_directory_locked, fast,
 	      test_hand_over_keeps_the_state_lock)

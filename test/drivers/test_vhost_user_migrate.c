@@ -18,7 +18,6 @@
  *   or zero MAC is refused; a frame never taken is freed with the port.
  */
 #include <poll.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <linux/virtio_config.h>
@@ -31,7 +30,6 @@
 
 #define F(bit)	(1ULL << (bit))
 #define WAIT_MS 5000
-#define PAGE	4096u
 #define ROUNDS	60
 #define READER	0
 #define LOG_ALL F(VH_VHOST_F_LOG_ALL)
@@ -47,11 +45,7 @@ struct mig {
 	unsigned int queues;
 	char path[256];
 	char spec[512];
-	/* the dirty log, shared with the port */
-	int log_fd;
-	uint8_t *log;
-	size_t log_len;
-	uint8_t *shadow;
+	struct vt_dirty_log log; /* shared with the port */
 	uint32_t seq;
 	unsigned long changed, frames;
 };
@@ -80,7 +74,7 @@ mig_open_mq(struct mig *m, const char *name, uint64_t features, bool client, uns
 	int rc;
 
 	memset(m, 0, sizeof(*m));
-	m->lfd = m->log_fd = m->g.memfd = -1;
+	m->lfd = m->log.fd = m->g.memfd = -1;
 	if (vt_vu_env_init(&m->e, name, 8191, 0, why, sizeof(why)) != 0)
 		TEST_SKIP("%s", why);
 	vt_path(m->path, sizeof(m->path), client ? "qemu-mig.sock" : "vu-mig.sock");
@@ -109,15 +103,7 @@ mig_open_mq(struct mig *m, const char *name, uint64_t features, bool client, uns
 		    "%u queue pairs up", queues);
 	vt_vu_reader_register(&m->e, READER);
 	m->reader = true;
-	/* One bit per page of guest-physical memory, up to the guest's end. */
-	m->log_len =
-		((VT_GUEST_GPA_BASE + m->g.mem_len) / PAGE / 8 + PAGE - 1) & ~(size_t)(PAGE - 1);
-	m->log_fd = memfd_create("vt-dirty-log", MFD_CLOEXEC);
-	TEST_ASSERT(m->log_fd >= 0 && ftruncate(m->log_fd, (off_t)m->log_len) == 0, "log memfd");
-	m->log = mmap(NULL, m->log_len, PROT_READ | PROT_WRITE, MAP_SHARED, m->log_fd, 0);
-	TEST_ASSERT(m->log != MAP_FAILED, "log mapping");
-	m->shadow = malloc(m->g.mem_len);
-	TEST_ASSERT_NOT_NULL(m->shadow, "shadow");
+	TEST_ASSERT_SUCCESS(vt_dirty_log_init(&m->log, &m->g), "the dirty log");
 	return TEST_SUCCESS;
 }
 
@@ -137,46 +123,12 @@ mig_close(struct mig *m)
 	vt_guest_fini(&m->g);
 	if (m->port != NULL)
 		vt_vu_port_destroy(&m->e, m->port);
-	if (m->log != NULL && m->log != MAP_FAILED)
-		munmap(m->log, m->log_len);
-	if (m->log_fd >= 0)
-		close(m->log_fd);
+	vt_dirty_log_fini(&m->log);
 	if (m->lfd >= 0) {
 		close(m->lfd);
 		unlink(m->path);
 	}
-	free(m->shadow);
 	vt_vu_env_fini(&m->e);
-}
-
-static bool
-logged(const struct mig *m, uint64_t gpa)
-{
-	uint64_t pg = gpa / PAGE;
-
-	return pg / 8 < m->log_len && (m->log[pg / 8] >> (pg % 8)) & 1;
-}
-
-static bool
-log_empty(const struct mig *m)
-{
-	for (size_t i = 0; i < m->log_len; i++)
-		if (m->log[i] != 0)
-			return false;
-	return true;
-}
-
-/* The next byte at or after @p i where guest memory differs from the copy. */
-static size_t
-next_diff(const struct mig *m, size_t i)
-{
-	const size_t len = m->g.mem_len;
-
-	while (len - i >= 64 && memcmp(m->g.mem + i, m->shadow + i, 64) == 0)
-		i += 64;
-	while (i < len && m->g.mem[i] == m->shadow[i])
-		i++;
-	return i;
 }
 
 /*
@@ -195,6 +147,7 @@ round_trip_queue(struct mig *m, uint16_t q, bool logging)
 	struct rte_mbuf *pkts[32];
 	unsigned int want = 1 + m->seq % 12, sent = 0, got = 0;
 	uint64_t deadline = vt_now_ms() + WAIT_MS;
+	long changed;
 	uint16_t n;
 
 	vt_guest_fill_rx(&m->g, q);
@@ -209,8 +162,7 @@ round_trip_queue(struct mig *m, uint16_t q, bool logging)
 		sent++;
 	}
 	TEST_ASSERT(sent > 0, "the guest sent");
-	memcpy(m->shadow, m->g.mem, m->g.mem_len);
-	memset(m->log, 0, m->log_len);
+	vt_dirty_log_snapshot(&m->log, &m->g);
 	while (got < sent) {
 		n = vt_vu_rx(&m->e, READER, m->port, q, pkts, RTE_DIM(pkts));
 		TEST_ASSERT(n > 0 || vt_now_ms() < deadline, "the port took %u of %u", got, sent);
@@ -218,13 +170,10 @@ round_trip_queue(struct mig *m, uint16_t q, bool logging)
 				  "the guest's RX ring took them all");
 		got += n;
 	}
-	for (size_t i = next_diff(m, 0); i < m->g.mem_len; i = next_diff(m, i + 1)) {
-		m->changed++;
-		TEST_ASSERT(!logging || logged(m, VT_GUEST_GPA_BASE + i),
-			    "guest byte 0x%zx changed by the port, its page is not in the log", i);
-	}
-	if (!logging)
-		TEST_ASSERT(log_empty(m), "pages logged while logging is off");
+	changed = vt_dirty_log_check(&m->log, &m->g, logging);
+	TEST_ASSERT(changed >= 0, "queue %u: the log %s", q,
+		    logging ? "holds every page the port wrote" : "stays empty");
+	m->changed += (unsigned long)changed;
 	for (unsigned int i = 0; i < sent; i++) {
 		struct virtio_net_hdr_mrg_rxbuf h;
 		uint32_t len;
@@ -262,7 +211,7 @@ run_logging_mq(const char *name, uint64_t features, bool client, bool base_last,
 	rc = TEST_FAILED;
 	if (round_trip(&m, false) != TEST_SUCCESS)
 		goto out;
-	la = (struct vh_log_area){m.log_len, 0, 0, m.log_fd};
+	la = vt_dirty_log_area(&m.log);
 	if (vt_guest_log_start(&m.g, &la, base_last) != 0) {
 		printf("FAIL: %s: starting the log\n", name);
 		goto out;
@@ -382,7 +331,7 @@ run_logging_across_hand_over(const char *name, uint64_t features, bool client)
 	if (rc != TEST_SUCCESS)
 		goto out;
 	rc = TEST_FAILED;
-	la = (struct vh_log_area){m.log_len, 0, 0, m.log_fd};
+	la = vt_dirty_log_area(&m.log);
 	if (vt_guest_log_start(&m.g, &la, false) != 0) {
 		printf("FAIL: %s: starting the log\n", name);
 		goto out;

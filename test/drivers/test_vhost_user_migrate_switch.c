@@ -24,10 +24,8 @@
  * off; the one-copy counters prove which path ran.
  */
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <linux/virtio_config.h>
@@ -37,15 +35,12 @@
 #include <rte_mempool.h>
 
 #include "test.h"
-#include "test_eal.h"
-#include "vs_evloop.h"
 #include "vs_switch.h"
 #include "vt_vu.h"
 
 #define F(bit)	(1ULL << (bit))
 #define WAIT_MS 5000
 #define RING	256
-#define PAGE	4096u
 #define ROUNDS	24
 #define BASE	(F(VIRTIO_F_VERSION_1) | F(VIRTIO_RING_F_EVENT_IDX) | F(VIRTIO_RING_F_INDIRECT_DESC))
 
@@ -53,43 +48,35 @@ static const uint8_t macs[2][6] = {{0x02, 0, 0, 0, 0, 0x0a}, {0x02, 0, 0, 0, 0, 
 
 struct ms_guest {
 	struct vt_guest g;
-	char sock[256];
-	int port;
-	int log_fd;
-	uint8_t *log;
-	size_t log_len;
-	uint8_t *shadow;
+	struct vt_dirty_log log;
 	uint32_t seq_out; /* next sequence number sent */
 	uint32_t seq_in;  /* next one the other guest expects from it */
 };
 
 struct ms_test {
-	struct vs_evloop *loop;
-	struct vs_switch *sw;
+	struct vt_vu_sw s; /* port i is guest i's */
 	struct ms_guest gu[2];
 	bool logging[2];
 	bool mrg;
 	unsigned long changed, frames;
 };
 
-/* A front-end request sequence run on a thread while the control loop serves. */
+/* A front-end request sequence for guests first..last, on a thread while the loop serves. */
 struct fe_job {
 	struct ms_test *t;
 	int (*fn)(struct ms_test *t, int i);
 	int first, last;
 	int rc[2];
-	volatile bool done;
 };
 
-static void *
+static int
 fe_main(void *arg)
 {
 	struct fe_job *j = arg;
 
 	for (int i = j->first; i <= j->last; i++)
 		j->rc[i] = j->fn(j->t, i);
-	j->done = true;
-	return NULL;
+	return 0;
 }
 
 /* Runs @p fn for guests @p first..@p last. */
@@ -98,27 +85,17 @@ fe_run(struct ms_test *t, int (*fn)(struct ms_test *t, int i), int first, int la
        const char *what)
 {
 	struct fe_job job = {.t = t, .fn = fn, .first = first, .last = last};
-	pthread_t th;
 
-	TEST_ASSERT_SUCCESS(pthread_create(&th, NULL, fe_main, &job), "thread");
-	while (!job.done)
-		vs_evloop_run_once(t->loop, 5);
-	pthread_join(th, NULL);
+	TEST_ASSERT_SUCCESS(vt_vu_sw_run(&t->s, fe_main, &job), "thread");
 	TEST_ASSERT(job.rc[0] == 0 && job.rc[1] == 0, "%s (%d, %d)", what, job.rc[0], job.rc[1]);
 	return TEST_SUCCESS;
-}
-
-static int
-fe_connect(struct ms_test *t, int i)
-{
-	return vt_guest_connect(&t->gu[i].g, t->gu[i].sock, WAIT_MS);
 }
 
 static int
 fe_log_start(struct ms_test *t, int i)
 {
 	struct ms_guest *m = &t->gu[i];
-	struct vh_log_area la = {m->log_len, 0, 0, m->log_fd};
+	struct vh_log_area la = vt_dirty_log_area(&m->log);
 
 	/* The second guest's log comes last, as for a device started during
 	 * the migration (the rings already run without one). */
@@ -131,103 +108,38 @@ fe_log_stop(struct ms_test *t, int i)
 	return vt_guest_log_stop(&t->gu[i].g);
 }
 
-static bool
-port_ready(struct ms_test *t, int i)
-{
-	struct vs_switch_port_view v;
-
-	return vs_switch_port_view(t->sw, (uint16_t)t->gu[i].port, &v) == 0 &&
-	       v.info.link == VS_PORT_LINK_UP && v.info.nb_txq >= 1 && v.rxq_worker[0] >= 0;
-}
-
 static struct vs_switch_port_counters
 counters(struct ms_test *t, int i)
 {
-	struct vs_switch_port_view v;
-
-	memset(&v, 0, sizeof(v));
-	vs_switch_port_view(t->sw, (uint16_t)t->gu[i].port, &v);
-	return v.counters;
-}
-
-static void
-serve(struct ms_test *t, unsigned int ms)
-{
-	uint64_t end = vt_now_ms() + ms;
-
-	while (vt_now_ms() < end)
-		vs_evloop_run_once(t->loop, 5);
-}
-
-/* The guest's log: one bit per page of guest-physical memory, to its end. */
-static int
-log_init(struct ms_guest *m)
-{
-	m->log_len =
-		((VT_GUEST_GPA_BASE + m->g.mem_len) / PAGE / 8 + PAGE - 1) & ~(size_t)(PAGE - 1);
-	m->log_fd = memfd_create("vt-dirty-log", MFD_CLOEXEC);
-	TEST_ASSERT(m->log_fd >= 0 && ftruncate(m->log_fd, (off_t)m->log_len) == 0, "log memfd");
-	m->log = mmap(NULL, m->log_len, PROT_READ | PROT_WRITE, MAP_SHARED, m->log_fd, 0);
-	TEST_ASSERT(m->log != MAP_FAILED, "log mapping");
-	m->shadow = malloc(m->g.mem_len);
-	TEST_ASSERT_NOT_NULL(m->shadow, "shadow");
-	return TEST_SUCCESS;
+	return vt_vu_sw_counters(&t->s, i);
 }
 
 static int
 ms_setup(struct ms_test *t, uint64_t features)
 {
 	struct vt_guest_cfg cfg = {.queues = 1, .ring_size = RING, .tx_buf_size = 10240};
-	struct vs_switch_config sc = {0};
-	char why[256], spec[400];
-	uint64_t end;
 
 	memset(t, 0, sizeof(*t));
 	for (int i = 0; i < 2; i++) {
-		t->gu[i].log_fd = -1;
+		t->gu[i].log.fd = -1;
 		t->gu[i].g.memfd = -1;
 	}
-	if (vt_eal_init("migrate_switch", why, sizeof(why)) != 0)
-		TEST_SKIP("%s", why);
+	TEST_RUN(vt_vu_sw_init(&t->s, "ms"));
 	t->mrg = (features & F(VIRTIO_NET_F_MRG_RXBUF)) != 0;
-	t->loop = vs_evloop_create();
-	TEST_ASSERT_NOT_NULL(t->loop, "event loop");
-	sc.loop = t->loop;
-	sc.name = "ms";
-	sc.fdb_size = 1024;
-	sc.nb_mbufs = 4095;
-	sc.tx_retries = 1;
-	sc.manual = true;
-	sc.nb_workers = 1;
-	t->sw = vs_switch_create(&sc, why, sizeof(why));
-	TEST_ASSERT_NOT_NULL(t->sw, "engine: %s", why);
 	/* Without mergeable buffers one buffer holds the largest frame. */
 	cfg.buf_size = t->mrg ? 2048 : 10240;
 	cfg.features = features;
 	for (int i = 0; i < 2; i++) {
 		struct ms_guest *m = &t->gu[i];
-		char name[16];
 
-		snprintf(name, sizeof(name), "ms%c.sock", 'a' + i);
-		vt_path(m->sock, sizeof(m->sock), name);
-		unlink(m->sock);
-		snprintf(spec, sizeof(spec), "vhost-user,path=%s,name=%c", m->sock, 'a' + i);
-		m->port = vs_switch_add_port(t->sw, spec, why, sizeof(why));
-		TEST_ASSERT(m->port >= 0, "port %d: %s", i, why);
 		TEST_ASSERT_SUCCESS(vt_guest_init(&m->g, &cfg), "guest %d", i);
-		TEST_RUN(log_init(m));
+		TEST_ASSERT_SUCCESS(vt_dirty_log_init(&m->log, &m->g), "guest %d: the dirty log",
+				    i);
 	}
-	TEST_RUN(fe_run(t, fe_connect, 0, 1, "guests connect"));
-	end = vt_now_ms() + WAIT_MS;
-	while (vt_now_ms() < end && !(port_ready(t, 0) && port_ready(t, 1)))
-		serve(t, 10);
-	TEST_ASSERT(port_ready(t, 0) && port_ready(t, 1), "both ports up and polled");
-	for (int i = 0; i < 2; i++) {
-		TEST_ASSERT((t->gu[i].g.features & features) == features,
-			    "guest %d negotiated 0x%" PRIx64 " of 0x%" PRIx64, i,
-			    t->gu[i].g.features & features, features);
+	TEST_RUN(vt_vu_sw_connect(&t->s, (struct vt_guest *const[]){&t->gu[0].g, &t->gu[1].g},
+				  features));
+	for (int i = 0; i < 2; i++)
 		vt_guest_fill_rx(&t->gu[i].g, 0);
-	}
 	return TEST_SUCCESS;
 }
 
@@ -236,65 +148,21 @@ ms_teardown(struct ms_test *t)
 {
 	for (int i = 0; i < 2; i++)
 		vt_guest_fini(&t->gu[i].g);
-	if (t->loop != NULL)
-		serve(t, 20);
-	if (t->sw != NULL)
-		vs_switch_destroy(t->sw);
-	if (t->loop != NULL)
-		vs_evloop_destroy(t->loop);
-	for (int i = 0; i < 2; i++) {
-		struct ms_guest *m = &t->gu[i];
-
-		if (m->log != NULL && m->log != MAP_FAILED)
-			munmap(m->log, m->log_len);
-		if (m->log_fd >= 0)
-			close(m->log_fd);
-		free(m->shadow);
-	}
-}
-
-static bool
-logged(const struct ms_guest *m, uint64_t gpa)
-{
-	uint64_t pg = gpa / PAGE;
-
-	return pg / 8 < m->log_len && (m->log[pg / 8] >> (pg % 8)) & 1;
-}
-
-static size_t
-next_diff(const struct ms_guest *m, size_t i)
-{
-	const size_t len = m->g.mem_len;
-
-	while (len - i >= 64 && memcmp(m->g.mem + i, m->shadow + i, 64) == 0)
-		i += 64;
-	while (i < len && m->g.mem[i] == m->shadow[i])
-		i++;
-	return i;
+	vt_vu_sw_fini(&t->s);
+	for (int i = 0; i < 2; i++)
+		vt_dirty_log_fini(&t->gu[i].log);
 }
 
 /* Every byte of guest @p i that changed since the copy lies in a logged page. */
 static int
 check_logged(struct ms_test *t, int i, bool logging, const char *what)
 {
-	struct ms_guest *m = &t->gu[i];
-	unsigned long n = 0;
+	long n = vt_dirty_log_check(&t->gu[i].log, &t->gu[i].g, logging);
 
-	for (size_t k = next_diff(m, 0); k < m->g.mem_len; k = next_diff(m, k + 1)) {
-		n++;
-		TEST_ASSERT(!logging || logged(m, VT_GUEST_GPA_BASE + k),
-			    "%s: guest %d byte 0x%zx changed by the switch, its page is not in "
-			    "the log",
-			    what, i, k);
-	}
-	if (!logging)
-		for (size_t k = 0; k < m->log_len; k++)
-			TEST_ASSERT_EQUAL(m->log[k], 0,
-					  "%s: guest %d: pages logged while "
-					  "logging is off",
-					  what, i);
+	TEST_ASSERT(n >= 0, "%s: guest %d: the log %s", what, i,
+		    logging ? "holds every page the switch wrote" : "stays empty");
 	TEST_ASSERT(n > 0, "%s: the switch wrote into guest %d", what, i);
-	t->changed += n;
+	t->changed += (unsigned long)n;
 	return TEST_SUCCESS;
 }
 
@@ -327,18 +195,16 @@ round_trip(struct ms_test *t, unsigned int n, const char *what)
 		}
 		TEST_ASSERT(sent[i] > 0, "%s: guest %d sent", what, i);
 	}
-	for (int i = 0; i < 2; i++) {
-		memcpy(t->gu[i].shadow, t->gu[i].g.mem, t->gu[i].g.mem_len);
-		memset(t->gu[i].log, 0, t->gu[i].log_len);
-	}
+	for (int i = 0; i < 2; i++)
+		vt_dirty_log_snapshot(&t->gu[i].log, &t->gu[i].g);
 	/* Until both received what the other sent, then a few idle polls. */
 	while (counters(t, 0).tx_packets - c0[0].tx_packets < sent[1] ||
 	       counters(t, 1).tx_packets - c0[1].tx_packets < sent[0]) {
 		TEST_ASSERT(vt_now_ms() < end, "%s: the switch forwards", what);
-		vs_switch_poll(t->sw, 0);
+		vs_switch_poll(t->s.sw, 0);
 	}
 	for (int k = 0; k < 4; k++)
-		vs_switch_poll(t->sw, 0);
+		vs_switch_poll(t->s.sw, 0);
 	for (int i = 0; i < 2; i++)
 		TEST_RUN(check_logged(t, i, t->logging[i], what));
 	for (int i = 0; i < 2; i++) {
@@ -403,7 +269,7 @@ run_steps(struct ms_test *t)
 	/* The mbuf path by choice. */
 	for (int i = 0; i < 2; i++)
 		TEST_ASSERT_SUCCESS(
-			vs_switch_port_set_onecopy(t->sw, (uint16_t)t->gu[i].port, false),
+			vs_switch_port_set_onecopy(t->s.sw, (uint16_t)t->s.port[i], false),
 			"port %d off one copy", i);
 	TEST_RUN(rounds(t, ROUNDS / 2, oc_none, "both log, ports off one copy"));
 	/* The migrations end: nothing is logged any more. */

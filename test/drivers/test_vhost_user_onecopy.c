@@ -18,8 +18,6 @@
  * with the new mappings.
  */
 #include <errno.h>
-#include <inttypes.h>
-#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -30,8 +28,6 @@
 #include <rte_mempool.h>
 
 #include "test.h"
-#include "test_eal.h"
-#include "vs_evloop.h"
 #include "vs_switch.h"
 #include "vt_vu.h"
 
@@ -49,62 +45,18 @@ static const uint8_t mac_b[6] = {0x02, 0, 0, 0, 0, 0x0b};
 static const uint8_t mac_c[6] = {0x02, 0, 0, 0, 0, 0x0c};
 
 struct oc_test {
-	struct vs_evloop *loop;
-	struct vs_switch *sw;
-	int port[2];
+	struct vt_vu_sw s; /* port i is guest i's */
 	struct vt_guest g[2];
-	char sock[2][256];
 	bool mrg;
 	unsigned int reaped[2]; /* transmit chains completed (send_n) */
 };
 
 /* ---- set-up ---- */
 
-struct connect_job {
-	struct oc_test *t;
-	int rc[2];
-	volatile bool done;
-};
-
-static void *
-connect_main(void *arg)
-{
-	struct connect_job *j = arg;
-
-	for (int i = 0; i < 2; i++)
-		j->rc[i] = vt_guest_connect(&j->t->g[i], j->t->sock[i], WAIT_MS);
-	j->done = true;
-	return NULL;
-}
-
-/* Serves the control loop for @p ms. */
-static void
-serve(struct oc_test *t, unsigned int ms)
-{
-	uint64_t end = vt_now_ms() + ms;
-
-	while (vt_now_ms() < end)
-		vs_evloop_run_once(t->loop, 5);
-}
-
-/* Whether port @p i is up with its rx queue polled. */
-static bool
-port_ready(struct oc_test *t, int i)
-{
-	struct vs_switch_port_view v;
-
-	return vs_switch_port_view(t->sw, (uint16_t)t->port[i], &v) == 0 &&
-	       v.info.link == VS_PORT_LINK_UP && v.info.nb_txq >= 1 && v.rxq_worker[0] >= 0;
-}
-
 static struct vs_switch_port_counters
 counters(struct oc_test *t, int i)
 {
-	struct vs_switch_port_view v;
-
-	memset(&v, 0, sizeof(v));
-	vs_switch_port_view(t->sw, (uint16_t)t->port[i], &v);
-	return v.counters;
+	return vt_vu_sw_counters(&t->s, i);
 }
 
 /* Both guests' receive buffers hold @p buf_size bytes (0: the default). */
@@ -112,55 +64,18 @@ static int
 oc_setup_bufs(struct oc_test *t, uint64_t features, bool b_offloads, unsigned int buf_size)
 {
 	struct vt_guest_cfg cfg = {.queues = 1, .ring_size = RING, .tx_buf_size = 10240};
-	struct vs_switch_config sc = {0};
-	struct connect_job job = {.t = t};
-	char why[256], spec[400];
-	pthread_t th;
-	uint64_t end;
 
 	memset(t, 0, sizeof(*t));
-	if (vt_eal_init("onecopy", why, sizeof(why)) != 0)
-		TEST_SKIP("%s", why);
+	t->g[0].memfd = t->g[1].memfd = -1;
+	TEST_RUN(vt_vu_sw_init(&t->s, "oc"));
 	t->mrg = (features & F(VIRTIO_NET_F_MRG_RXBUF)) != 0;
-	t->loop = vs_evloop_create();
-	TEST_ASSERT_NOT_NULL(t->loop, "event loop");
-	sc.loop = t->loop;
-	sc.name = "oc";
-	sc.fdb_size = 1024;
-	sc.nb_mbufs = 4095;
-	sc.tx_retries = 1;
-	sc.manual = true;
-	sc.nb_workers = 1;
-	t->sw = vs_switch_create(&sc, why, sizeof(why));
-	TEST_ASSERT_NOT_NULL(t->sw, "engine: %s", why);
 	for (int i = 0; i < 2; i++) {
-		char name[16];
-
-		snprintf(name, sizeof(name), "oc%c.sock", 'a' + i);
-		vt_path(t->sock[i], sizeof(t->sock[i]), name);
-		unlink(t->sock[i]);
-		snprintf(spec, sizeof(spec), "vhost-user,path=%s,name=%c", t->sock[i], 'a' + i);
-		t->port[i] = vs_switch_add_port(t->sw, spec, why, sizeof(why));
-		TEST_ASSERT(t->port[i] >= 0, "port %d: %s", i, why);
 		/* Without mergeable buffers one buffer holds the largest frame. */
 		cfg.buf_size = buf_size != 0 ? buf_size : t->mrg ? 2048 : 10240;
 		cfg.features = features | (i == 0 || b_offloads ? GUEST_OFFLOADS : 0);
 		TEST_ASSERT_SUCCESS(vt_guest_init(&t->g[i], &cfg), "guest %d", i);
 	}
-	TEST_ASSERT_SUCCESS(pthread_create(&th, NULL, connect_main, &job), "thread");
-	while (!job.done)
-		vs_evloop_run_once(t->loop, 5);
-	pthread_join(th, NULL);
-	TEST_ASSERT(job.rc[0] == 0 && job.rc[1] == 0, "guests connect (%d, %d)", job.rc[0],
-		    job.rc[1]);
-	end = vt_now_ms() + WAIT_MS;
-	while (vt_now_ms() < end && !(port_ready(t, 0) && port_ready(t, 1)))
-		serve(t, 10);
-	TEST_ASSERT(port_ready(t, 0) && port_ready(t, 1), "both ports up and polled");
-	for (int i = 0; i < 2; i++)
-		TEST_ASSERT((t->g[i].features & features) == features,
-			    "guest %d negotiated 0x%" PRIx64 " of 0x%" PRIx64, i,
-			    t->g[i].features & features, features);
+	TEST_RUN(vt_vu_sw_connect(&t->s, (struct vt_guest *const[]){&t->g[0], &t->g[1]}, features));
 	vt_guest_fill_rx(&t->g[0], 0);
 	vt_guest_fill_rx(&t->g[1], 0);
 	return TEST_SUCCESS;
@@ -175,18 +90,14 @@ oc_setup(struct oc_test *t, uint64_t features, bool b_offloads)
 struct remap_job {
 	struct vt_guest *g;
 	bool two;
-	int rc;
-	volatile bool done;
 };
 
-static void *
+static int
 remap_main(void *arg)
 {
 	struct remap_job *j = arg;
 
-	j->rc = vt_guest_set_memory(j->g, j->two);
-	j->done = true;
-	return NULL;
+	return vt_guest_set_memory(j->g, j->two);
 }
 
 /* Guest @p i sends a new memory table (one region or two), as QEMU does on
@@ -195,16 +106,13 @@ static int
 remap(struct oc_test *t, int i, bool two)
 {
 	struct remap_job job = {.g = &t->g[i], .two = two};
-	pthread_t th;
 
-	TEST_ASSERT_SUCCESS(pthread_create(&th, NULL, remap_main, &job), "thread");
-	while (!job.done)
-		vs_evloop_run_once(t->loop, 5);
-	pthread_join(th, NULL);
-	TEST_ASSERT_SUCCESS(job.rc, "guest %d: new memory table (%s)", i,
+	TEST_ASSERT_SUCCESS(vt_vu_sw_run(&t->s, remap_main, &job),
+			    "guest %d: new memory table (%s)", i,
 			    two ? "two regions" : "one region");
-	serve(t, 20);
-	TEST_ASSERT(port_ready(t, 0) && port_ready(t, 1), "both ports up after the remap");
+	vt_vu_sw_serve(&t->s, 20);
+	TEST_ASSERT(vt_vu_sw_port_ready(&t->s, 0) && vt_vu_sw_port_ready(&t->s, 1),
+		    "both ports up after the remap");
 	return TEST_SUCCESS;
 }
 
@@ -213,9 +121,7 @@ oc_teardown(struct oc_test *t)
 {
 	for (int i = 0; i < 2; i++)
 		vt_guest_fini(&t->g[i]);
-	serve(t, 20);
-	vs_switch_destroy(t->sw);
-	vs_evloop_destroy(t->loop);
+	vt_vu_sw_fini(&t->s);
 }
 
 /* ---- traffic ---- */
@@ -235,7 +141,7 @@ recv_frame(struct oc_test *t, int to, struct virtio_net_hdr_mrg_rxbuf *h, uint8_
 	int rc;
 
 	for (;;) {
-		vs_switch_poll(t->sw, 0);
+		vs_switch_poll(t->s.sw, 0);
 		rc = vt_guest_recv(&t->g[to], 0, h, f, VT_FRAME_MAX, len);
 		if (rc != 0 || vt_now_ms() > end)
 			break;
@@ -351,8 +257,8 @@ offloads(struct oc_test *t, bool b_offloads)
 	set_macs(f, mac_b, mac_a);
 	TEST_ASSERT_SUCCESS(vt_guest_send(&t->g[0], 0, f, len, &hdr, VT_TX_MANY), "TSO sent");
 	for (int i = 0; i < 10; i++)
-		vs_switch_poll(t->sw, 0);
-	vs_switch_port_driver_stats(t->sw, (uint16_t)t->port[1], &st);
+		vs_switch_poll(t->s.sw, 0);
+	vs_switch_port_driver_stats(t->s.sw, (uint16_t)t->s.port[1], &st);
 	TEST_ASSERT_EQUAL(st.tx[0].drops, 1u, "b's port dropped the TSO segment");
 	TEST_ASSERT_EQUAL(vt_guest_reap_tx(&t->g[0], 0), 2u, "both transmit chains completed");
 	TEST_ASSERT_EQUAL(counters(t, 1).onecopy - before, 0u, "neither by one copy");
@@ -382,7 +288,7 @@ ring_full(struct oc_test *t)
 					    "frame %u sent", sent);
 		}
 		for (int i = 0; i < 20; i++)
-			vs_switch_poll(t->sw, 0);
+			vs_switch_poll(t->s.sw, 0);
 		reaped += vt_guest_reap_tx(&t->g[0], 0);
 	}
 	TEST_ASSERT_EQUAL(reaped, total, "every transmit chain completed");
@@ -411,7 +317,7 @@ hairpin(struct oc_test *t)
 	set_macs(f, mac_a, mac_a);
 	TEST_ASSERT_SUCCESS(vt_guest_send(&t->g[0], 0, f, 200, NULL, VT_TX_ONE), "sent");
 	for (int i = 0; i < 10; i++)
-		vs_switch_poll(t->sw, 0);
+		vs_switch_poll(t->s.sw, 0);
 	c1 = counters(t, 0);
 	TEST_ASSERT_EQUAL(c1.rx_dropped - c0.rx_dropped, 1u, "dropped as sent to itself");
 	TEST_ASSERT_EQUAL(vt_guest_reap_tx(&t->g[0], 0), 1u, "chain completed");
@@ -470,13 +376,13 @@ run_case(uint64_t features, bool b_offloads)
 	TEST_RUN(relearn(&t));
 	TEST_RUN(sizes_and_layouts(&t, true));
 	/* Kept on the mbuf path: the same bytes, no one copy. */
-	TEST_ASSERT_SUCCESS(vs_switch_port_set_onecopy(t.sw, (uint16_t)t.port[1], false),
+	TEST_ASSERT_SUCCESS(vs_switch_port_set_onecopy(t.s.sw, (uint16_t)t.s.port[1], false),
 			    "b off one copy");
 	TEST_RUN(sizes_and_layouts(&t, false));
-	TEST_ASSERT_SUCCESS(vs_switch_port_set_onecopy(t.sw, (uint16_t)t.port[1], true),
+	TEST_ASSERT_SUCCESS(vs_switch_port_set_onecopy(t.s.sw, (uint16_t)t.s.port[1], true),
 			    "b back on");
 	TEST_RUN(sizes_and_layouts(&t, true));
-	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(vs_switch_mempool(t.sw)), 0,
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(vs_switch_mempool(t.s.sw)), 0,
 			  "every mbuf came back");
 	oc_teardown(&t);
 	return TEST_SUCCESS;
@@ -544,12 +450,12 @@ send_n(struct oc_test *t, int from, unsigned int n, const uint8_t *dst, uint32_t
 				    "frame %u sent", *sent);
 		(*sent)++;
 		for (int k = 0; k < 4; k++)
-			vs_switch_poll(t->sw, 0);
+			vs_switch_poll(t->s.sw, 0);
 		if (i % 64 == 63)
 			t->reaped[from] += vt_guest_reap_tx(&t->g[from], 0);
 	}
 	for (int k = 0; k < 20; k++)
-		vs_switch_poll(t->sw, 0);
+		vs_switch_poll(t->s.sw, 0);
 	return TEST_SUCCESS;
 }
 
@@ -573,7 +479,7 @@ reasons_add_up(struct oc_test *t, int port, const char *name)
 {
 	struct vs_switch_port_view v;
 
-	TEST_ASSERT_SUCCESS(vs_switch_port_view(t->sw, (uint16_t)port, &v), "%s", name);
+	TEST_ASSERT_SUCCESS(vs_switch_port_view(t->s.sw, (uint16_t)port, &v), "%s", name);
 	TEST_ASSERT_EQUAL(v.counters.rx_dropped, sum_reasons(v.counters.rx_drop), "%s rx", name);
 	TEST_ASSERT_EQUAL(v.counters.tx_dropped, sum_reasons(v.counters.tx_drop), "%s tx", name);
 	return TEST_SUCCESS;
@@ -606,10 +512,12 @@ drops_add_up(bool onecopy)
 	/* Receive buffers of 2048 bytes, no mergeable buffers: 4000 bytes is too long. */
 	TEST_RUN(oc_setup_bufs(&t, BASE, false, 2048));
 	if (!onecopy) {
-		TEST_ASSERT_SUCCESS(vs_switch_port_set_onecopy(t.sw, (uint16_t)t.port[0], false),
-				    "a on the mbuf path");
-		TEST_ASSERT_SUCCESS(vs_switch_port_set_onecopy(t.sw, (uint16_t)t.port[1], false),
-				    "b on the mbuf path");
+		TEST_ASSERT_SUCCESS(
+			vs_switch_port_set_onecopy(t.s.sw, (uint16_t)t.s.port[0], false),
+			"a on the mbuf path");
+		TEST_ASSERT_SUCCESS(
+			vs_switch_port_set_onecopy(t.s.sw, (uint16_t)t.s.port[1], false),
+			"b on the mbuf path");
 	}
 	vt_frame_fill(f, 100, 1);
 	set_macs(f, mac_b, mac_a);
@@ -621,11 +529,11 @@ drops_add_up(bool onecopy)
 	vt_path(csock, sizeof(csock), "occ.sock");
 	unlink(csock);
 	snprintf(spec, sizeof(spec), "vhost-user,path=%s,name=c", csock);
-	pc = vs_switch_add_port(t.sw, spec, why, sizeof(why));
+	pc = vs_switch_add_port(t.s.sw, spec, why, sizeof(why));
 	TEST_ASSERT(pc >= 0, "port c: %s", why);
-	TEST_ASSERT_SUCCESS(vs_switch_fdb_add(t.sw, mac_c, 1, (uint16_t)pc, why, sizeof(why)),
+	TEST_ASSERT_SUCCESS(vs_switch_fdb_add(t.s.sw, mac_c, 1, (uint16_t)pc, why, sizeof(why)),
 			    "static C on c: %s", why);
-	TEST_ASSERT_SUCCESS(vs_switch_clear_counters(t.sw, -1), "from zero");
+	TEST_ASSERT_SUCCESS(vs_switch_clear_counters(t.s.sw, -1), "from zero");
 	bufs_b = t.g[1].ring[0].nbufs - t.g[1].ring[0].nfree;
 
 	TEST_RUN(send_n(&t, 0, 2, mac_b, 0, NULL, 0, &sent));	 /* header only */
@@ -645,9 +553,9 @@ drops_add_up(bool onecopy)
 	/* b administratively down: both ways dropped (B static, else its station
 	 * is forgotten and frames for it are floods to nobody, no drops). */
 	TEST_ASSERT_SUCCESS(
-		vs_switch_fdb_add(t.sw, mac_b, 1, (uint16_t)t.port[1], why, sizeof(why)),
+		vs_switch_fdb_add(t.s.sw, mac_b, 1, (uint16_t)t.s.port[1], why, sizeof(why)),
 		"static B: %s", why);
-	TEST_ASSERT_SUCCESS(vs_switch_set_port(t.sw, "b", 1, (const char *const[]){"admin=down"},
+	TEST_ASSERT_SUCCESS(vs_switch_set_port(t.s.sw, "b", 1, (const char *const[]){"admin=down"},
 					       why, sizeof(why)),
 			    "b down: %s", why);
 	TEST_RUN(send_n(&t, 0, 9, mac_b, 64, NULL, 0, &sent));
@@ -661,7 +569,7 @@ drops_add_up(bool onecopy)
 	}
 	reaped = t.reaped[0];
 	for (int k = 0; k < 50 && reaped < sent; k++) {
-		vs_switch_poll(t.sw, 0);
+		vs_switch_poll(t.s.sw, 0);
 		reaped += vt_guest_reap_tx(&t.g[0], 0);
 	}
 	TEST_ASSERT_EQUAL(take_received(&t, 1), 0u, "nothing for b while down");
@@ -671,7 +579,7 @@ drops_add_up(bool onecopy)
 	{
 		struct vs_switch_port_view v;
 
-		TEST_ASSERT_SUCCESS(vs_switch_port_view(t.sw, (uint16_t)pc, &v), "c");
+		TEST_ASSERT_SUCCESS(vs_switch_port_view(t.s.sw, (uint16_t)pc, &v), "c");
 		c = v.counters;
 	}
 	TEST_ASSERT_EQUAL(a.rx_drop[VS_DROP_BAD_CHAIN], 2, "a rx bad_chain");
@@ -689,27 +597,27 @@ drops_add_up(bool onecopy)
 	TEST_ASSERT_EQUAL(b.rx_dropped, 10, "b rx: nothing else");
 	TEST_ASSERT_EQUAL(b.tx_dropped, 1 + 8 + 9, "b tx: nothing else");
 	TEST_ASSERT_EQUAL(c.tx_dropped, 7, "c tx: nothing else");
-	TEST_RUN(reasons_add_up(&t, t.port[0], "a"));
-	TEST_RUN(reasons_add_up(&t, t.port[1], "b"));
+	TEST_RUN(reasons_add_up(&t, t.s.port[0], "a"));
+	TEST_RUN(reasons_add_up(&t, t.s.port[1], "b"));
 	TEST_RUN(reasons_add_up(&t, pc, "c"));
 	/* Conservation: every frame a sent was received by the engine or dropped by
 	 * a's driver; every frame for b reached it or is one of b's tx drops. */
 	TEST_ASSERT_EQUAL(reaped, sent, "every transmit chain of a completed");
-	vs_switch_port_driver_stats(t.sw, (uint16_t)t.port[0], &st);
+	vs_switch_port_driver_stats(t.s.sw, (uint16_t)t.s.port[0], &st);
 	for (unsigned int q = 0; q < VS_PORT_MAX_QUEUES; q++)
 		drv_rx += sum_reasons(st.rx[q].drop);
 	TEST_ASSERT_EQUAL(a.rx_packets + drv_rx, sent, "a: received or dropped by its driver");
 	/* tx_packets counts what the engine handed to b's port, its driver's
 	 * drops (too long) included (vs_switch.h). */
-	vs_switch_port_driver_stats(t.sw, (uint16_t)t.port[1], &st);
+	vs_switch_port_driver_stats(t.s.sw, (uint16_t)t.s.port[1], &st);
 	for (unsigned int q = 0; q < VS_PORT_MAX_QUEUES; q++)
 		drv_tx += sum_reasons(st.tx[q].drop);
 	TEST_ASSERT_EQUAL(drv_tx, 1, "b's driver dropped the frame too long");
 	TEST_ASSERT_EQUAL(b.tx_packets - drv_tx, got_b,
 			  "b got what was handed, less its driver's drops");
 	TEST_ASSERT_EQUAL(b.tx_packets + b.tx_dropped - drv_tx, to_b, "b: handed or dropped");
-	TEST_ASSERT_SUCCESS(vs_switch_del_port(t.sw, "c", why, sizeof(why)), "c: %s", why);
-	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(vs_switch_mempool(t.sw)), 0,
+	TEST_ASSERT_SUCCESS(vs_switch_del_port(t.s.sw, "c", why, sizeof(why)), "c: %s", why);
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(vs_switch_mempool(t.s.sw)), 0,
 			  "every mbuf came back");
 	oc_teardown(&t);
 	return TEST_SUCCESS;

@@ -8,7 +8,8 @@
  * port says "broken" and counts the fault; a second port with its own
  * guest forwards before and after; the control thread keeps serving. Split
  * and packed, in rx (the guest's transmit buffers are gone) and tx (its
- * receive buffers are), and on the control thread (a ring started on
+ * receive buffers are), in an empty poll (its transmit ring is gone: the
+ * poll's one read, unarmed, faults), and on the control thread (a ring started on
  * memory already cut). Bursts are called by hand, as a worker would.
  */
 #include <sys/eventfd.h>
@@ -186,6 +187,61 @@ cut_under_tx(struct two *t)
 	return after_the_cut(t, in_use, recovered);
 }
 
+/*
+ * An empty poll: A sent nothing, then cut its memfd from its transmit ring
+ * on (the ring itself, not only its buffers). The poll's only read of
+ * guest memory, the ring's available index (split) or next descriptor's
+ * flags (packed), is a vh_guard_peek16() with no guard armed: it faults,
+ * comes back, the poll returns nothing and the ring fails. A second poll
+ * of the failed ring reads nothing (one fault in all). @p frames: the
+ * poll is one copy's rx_frames rather than rx_burst.
+ */
+static int
+cut_under_empty_poll(struct two *t, bool frames)
+{
+	const struct vs_port_onecopy_ops *oc = t->port[0]->ops->onecopy;
+	struct vt_guest *a = &t->g[0];
+	uint64_t recovered = vh_guard_recovered();
+	struct vs_port_frame f[8];
+	struct rte_mbuf *m[32];
+	unsigned int in_use;
+
+	TEST_ASSERT_NOT_NULL(oc, "the port does one copy");
+	TEST_RUN(b_loops(t, 16, 0));
+	in_use = rte_mempool_in_use_count(t->e.mp);
+	TEST_ASSERT_SUCCESS(vt_guest_truncate(a, a->ring[1].ring_off), "A cuts its transmit ring");
+	for (int i = 0; i < 2; i++) {
+		uint16_t n;
+
+		if (frames) {
+			void *ctx = NULL;
+
+			rte_rcu_qsbr_thread_online(t->e.qsbr, READER);
+			n = oc->rx_frames(t->port[0], 0, f, 8, &ctx);
+			rte_rcu_qsbr_quiescent(t->e.qsbr, READER);
+			rte_rcu_qsbr_thread_offline(t->e.qsbr, READER);
+		} else {
+			n = vt_vu_rx(&t->e, READER, t->port[0], 0, m, 32);
+		}
+		TEST_ASSERT_EQUAL(n, 0, "poll %d comes back empty", i);
+		TEST_ASSERT_EQUAL(vh_guard_recovered() - recovered, 1, "one fault after poll %d",
+				  i);
+	}
+	return after_the_cut(t, in_use, recovered);
+}
+
+static int
+cut_under_empty_rx(struct two *t)
+{
+	return cut_under_empty_poll(t, false);
+}
+
+static int
+cut_under_empty_rx_frames(struct two *t)
+{
+	return cut_under_empty_poll(t, true);
+}
+
 static int
 on_two(const char *name, uint64_t features, int (*body)(struct two *t))
 {
@@ -229,6 +285,38 @@ test_sigbus_packed_tx(void)
 	return on_two("sigbus-ptx", PACKED, cut_under_tx);
 }
 REGISTER_TEST(vhost_user_port_survives_a_memfd_cut_under_tx_packed, fast, test_sigbus_packed_tx)
+
+static int
+test_sigbus_split_empty(void)
+{
+	return on_two("sigbus-se", SPLIT, cut_under_empty_rx);
+}
+REGISTER_TEST(vhost_user_port_survives_a_memfd_cut_under_an_empty_poll_split, fast,
+	      test_sigbus_split_empty)
+
+static int
+test_sigbus_packed_empty(void)
+{
+	return on_two("sigbus-pe", PACKED, cut_under_empty_rx);
+}
+REGISTER_TEST(vhost_user_port_survives_a_memfd_cut_under_an_empty_poll_packed, fast,
+	      test_sigbus_packed_empty)
+
+static int
+test_sigbus_split_empty_frames(void)
+{
+	return on_two("sigbus-sef", SPLIT, cut_under_empty_rx_frames);
+}
+REGISTER_TEST(vhost_user_port_survives_a_memfd_cut_under_an_empty_one_copy_poll_split, fast,
+	      test_sigbus_split_empty_frames)
+
+static int
+test_sigbus_packed_empty_frames(void)
+{
+	return on_two("sigbus-pef", PACKED, cut_under_empty_rx_frames);
+}
+REGISTER_TEST(vhost_user_port_survives_a_memfd_cut_under_an_empty_one_copy_poll_packed, fast,
+	      test_sigbus_packed_empty_frames)
 
 /*
  * The control thread: a front-end gives its memory, cuts it, then starts a

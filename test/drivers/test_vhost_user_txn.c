@@ -21,6 +21,7 @@
  * destination (both of A's rings in the transaction). Split rings (a
  * packed ring holds only with an inflight region, which this guest does
  * not keep). The bursts run on a worker lcore, as the engine's.
+ * And `show port` gives the same driver state as without a state directory.
  */
 #include <sys/stat.h>
 #include <unistd.h>
@@ -390,3 +391,45 @@ test_commit_cut_source(void)
 }
 REGISTER_TEST(vhost_user_port_commit_survives_a_source_cutting_its_memory, fast,
 	      test_commit_cut_source)
+
+/* show port NAME in crash-safe mode: the socket, the features, the rings. */
+static int
+shows_its_state(struct txn_scene *s)
+{
+	for (int i = 0; i < 2; i++) {
+		json_t *d = vt_vu_describe(&s->e, s->port[i]);
+		const json_t *names, *ring, *x;
+		bool version_1 = false;
+		size_t k;
+
+		TEST_ASSERT_NOT_NULL(d, "port %d describes itself", i);
+		TEST_ASSERT(vs_json_str(d, "socket") != NULL &&
+				    strcmp(vs_json_str(d, "socket"), s->path[i]) == 0,
+			    "port %d: its socket", i);
+		TEST_ASSERT(json_is_true(json_object_get(d, "connected")), "port %d: connected", i);
+		names = json_object_get(json_object_get(d, "features"), "names");
+		json_array_foreach (names, k, x)
+			version_1 |=
+				json_is_string(x) && strcmp(json_string_value(x), "VERSION_1") == 0;
+		TEST_ASSERT(version_1, "port %d: VERSION_1 in the features negotiated", i);
+		TEST_ASSERT_EQUAL(json_array_size(json_object_get(d, "rings")), 2,
+				  "port %d: its two rings", i);
+		json_array_foreach (json_object_get(d, "rings"), k, ring) {
+			const char *layout = vs_json_str(ring, "layout");
+
+			TEST_ASSERT(json_is_true(json_object_get(ring, "started")) &&
+					    layout != NULL && strcmp(layout, "split") == 0,
+				    "port %d: ring %zu started, split", i, k);
+		}
+		json_decref(d);
+	}
+	return TEST_SUCCESS;
+}
+
+static int
+test_crash_safe_shows_its_state(void)
+{
+	return on_scene("txn-show", shows_its_state);
+}
+REGISTER_TEST(vhost_user_port_in_crash_safe_mode_shows_features_and_rings, fast,
+	      test_crash_safe_shows_its_state)

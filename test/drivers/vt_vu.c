@@ -5,6 +5,7 @@
  * side (see vt_vu.h).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/virtio_config.h>
@@ -28,6 +30,7 @@
 
 #include "test.h"
 #include "test_eal.h"
+#include "vhost_inflight.h"
 #include "vhost_user_conn.h"
 #include "vt_vu.h"
 
@@ -136,6 +139,18 @@ vt_vu_env_fini(struct vt_vu_env *e)
 	rte_mempool_free(e->mp);
 	memset(e, 0, sizeof(*e));
 	e->job_fd = -1;
+}
+
+int
+vt_vu_env_end(struct vt_vu_env *e, int rc)
+{
+	unsigned int in_use = rte_mempool_in_use_count(e->mp);
+
+	vt_vu_env_fini(e);
+	if (in_use == 0)
+		return rc;
+	printf("FAIL: %u mbufs did not come back\n", in_use);
+	return TEST_FAILED;
 }
 
 void
@@ -356,6 +371,45 @@ vt_vu_state_changes(struct vt_vu_env *e)
 	return j.changes;
 }
 
+struct describe_job {
+	struct vs_port *port;
+	struct vs_jw w;
+};
+
+static void
+describe_job(void *arg)
+{
+	struct describe_job *j = arg;
+
+	vs_jw_object_open(&j->w);
+	j->port->ops->describe(j->port, &j->w);
+	vs_jw_object_close(&j->w);
+}
+
+json_t *
+vt_vu_describe(struct vt_vu_env *e, struct vs_port *port)
+{
+	struct describe_job j = {.port = port};
+	const char *text;
+	char why[128];
+	json_t *d = NULL;
+
+	if (port->ops->describe == NULL) {
+		printf("port %s: no describe (show port gives no driver state)\n", port->name);
+		return NULL;
+	}
+	vs_jw_init(&j.w, 0);
+	vt_vu_run(e, describe_job, &j);
+	text = vs_jw_text(&j.w);
+	if (text != NULL)
+		d = vs_json_load(text, strlen(text), why, sizeof(why));
+	if (d == NULL)
+		printf("port %s: describe wrote no JSON: %s\n", port->name,
+		       text != NULL ? why : "writer failed");
+	vs_jw_free(&j.w);
+	return d;
+}
+
 bool
 vt_vu_wait_queues(struct vt_vu_env *e, struct vs_port *port, uint16_t rxq, uint16_t txq,
 		  unsigned int ms)
@@ -531,6 +585,7 @@ vt_guest_init(struct vt_guest *g, const struct vt_guest_cfg *cfg)
 
 	memset(g, 0, sizeof(*g));
 	g->memfd = -1;
+	g->inflight_fd = -1;
 	g->cfg = *cfg;
 	g->nrings = 2 * cfg->queues;
 	if (g->nrings > VT_GUEST_MAX_RINGS || cfg->ring_size == 0 || cfg->buf_size < 64)
@@ -593,13 +648,31 @@ rings_down(struct vt_guest *g)
 	}
 }
 
-void
-vt_guest_disconnect(struct vt_guest *g)
+/* Closes the connection; the rings keep their state. */
+static void
+drop_connection(struct vt_guest *g)
 {
 	if (g->b != NULL)
 		vh_backend_destroy(g->b); /* destroys the front-end too */
+	else
+		vh_user_frontend_destroy(g->fe);
 	g->b = NULL;
 	g->fe = NULL;
+}
+
+static void
+inflight_drop(struct vt_guest *g)
+{
+	if (g->inflight_area != NULL)
+		munmap(g->inflight_area, g->inflight.mmap_size);
+	g->inflight_area = NULL;
+	close_fd(&g->inflight_fd);
+}
+
+void
+vt_guest_disconnect(struct vt_guest *g)
+{
+	drop_connection(g);
 	rings_down(g);
 }
 
@@ -613,6 +686,7 @@ void
 vt_guest_fini(struct vt_guest *g)
 {
 	vt_guest_disconnect(g);
+	inflight_drop(g);
 	for (unsigned int i = 0; i < VT_GUEST_MAX_RINGS; i++)
 		free(g->ring[i].free);
 	if (g->mem != NULL)
@@ -621,6 +695,7 @@ vt_guest_fini(struct vt_guest *g)
 		close(g->memfd);
 	memset(g, 0, sizeof(*g));
 	g->memfd = -1;
+	g->inflight_fd = -1;
 }
 
 int
@@ -654,12 +729,13 @@ ring_addr(struct vt_guest *g, unsigned int idx, uint32_t flags, struct vh_vring_
 	a->log_guest_addr = dev;
 }
 
+static int ring_send(struct vt_guest *g, unsigned int idx, uint32_t base);
+
 static int
 ring_up(struct vt_guest *g, unsigned int idx)
 {
 	struct vt_guest_ring *r = &g->ring[idx];
 	struct vq_drv_config c = ring_config(g);
-	struct vh_vring_addr a;
 	int rc;
 
 	c.mem = g->mem + r->ring_off;
@@ -678,11 +754,21 @@ ring_up(struct vt_guest *g, unsigned int idx)
 	r->err = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (r->kick < 0 || r->call < 0 || r->err < 0)
 		return -errno;
+	/* Packed: both wrap counters start at 1 (2.8.1), bit 15. */
+	return ring_send(g, idx, g->features & (1ULL << VIRTIO_F_RING_PACKED) ? 0x8000 : 0);
+}
+
+/* The ring's messages, from SET_VRING_NUM to SET_VRING_ENABLE, at @p base. */
+static int
+ring_send(struct vt_guest *g, unsigned int idx, uint32_t base)
+{
+	struct vt_guest_ring *r = &g->ring[idx];
+	struct vh_vring_addr a;
+	int rc;
+
 	ring_addr(g, idx, 0, &a);
 	if ((rc = vh_backend_set_vring_num(g->b, idx, g->cfg.ring_size)) != 0 ||
-	    /* Packed: both wrap counters start at 1 (2.8.1), bit 15. */
-	    (rc = vh_backend_set_vring_base(
-		     g->b, idx, g->features & (1ULL << VIRTIO_F_RING_PACKED) ? 0x8000 : 0)) != 0 ||
+	    (rc = vh_backend_set_vring_base(g->b, idx, base)) != 0 ||
 	    (rc = vh_backend_set_vring_addr(g->b, idx, &a)) != 0 ||
 	    (rc = vh_backend_set_vring_call(g->b, idx, r->call)) != 0 ||
 	    (rc = vh_backend_set_vring_err(g->b, idx, r->err)) != 0 ||
@@ -692,10 +778,10 @@ ring_up(struct vt_guest *g, unsigned int idx)
 	return 0;
 }
 
-static int guest_start(struct vt_guest *g);
+static int guest_start(struct vt_guest *g, bool resume);
 
-int
-vt_guest_connect(struct vt_guest *g, const char *path, unsigned int timeout_ms)
+static struct vh_user_frontend_config
+frontend_config(const struct vt_guest *g)
 {
 	struct vh_user_frontend_config fc = {
 		.protocol_features =
@@ -703,23 +789,26 @@ vt_guest_connect(struct vt_guest *g, const char *path, unsigned int timeout_ms)
 		.timeout_ms = 5000,
 		.name = "vt-guest",
 	};
+	return fc;
+}
+
+int
+vt_guest_connect(struct vt_guest *g, const char *path, unsigned int timeout_ms)
+{
+	struct vh_user_frontend_config fc = frontend_config(g);
 	int rc;
 
 	rc = vh_user_frontend_connect(path, timeout_ms, &fc, &g->fe);
 	if (rc != 0)
 		return rc;
-	return guest_start(g);
+	return guest_start(g, false);
 }
 
-int
-vt_guest_connect_fd(struct vt_guest *g, int fd)
+/* A front-end over @p fd (taken), negotiated. */
+static int
+frontend_over_fd(struct vt_guest *g, int fd)
 {
-	struct vh_user_frontend_config fc = {
-		.protocol_features =
-			g->cfg.protocol_features != 0 ? g->cfg.protocol_features : ~0ULL,
-		.timeout_ms = 5000,
-		.name = "vt-guest",
-	};
+	struct vh_user_frontend_config fc = frontend_config(g);
 	int rc;
 
 	g->fe = vh_user_frontend_create(fd, &fc);
@@ -729,14 +818,130 @@ vt_guest_connect_fd(struct vt_guest *g, int fd)
 	if (rc != 0) {
 		vh_user_frontend_destroy(g->fe);
 		g->fe = NULL;
-		return rc;
 	}
-	return guest_start(g);
+	return rc;
 }
 
-/* Owner, features, memory, rings: what QEMU does when the guest starts the NIC. */
+int
+vt_guest_connect_fd(struct vt_guest *g, int fd)
+{
+	int rc = frontend_over_fd(g, fd);
+
+	return rc != 0 ? rc : guest_start(g, false);
+}
+
+int
+vt_guest_resume_fd(struct vt_guest *g, int fd)
+{
+	int rc;
+
+	drop_connection(g);
+	for (unsigned int i = 0; i < g->nrings; i++)
+		if (!g->ring[i].up) {
+			close(fd);
+			return -EINVAL; /* never started: nothing to resume */
+		}
+	rc = frontend_over_fd(g, fd);
+	return rc != 0 ? rc : guest_start(g, true);
+}
+
+bool
+vt_guest_hung_up(struct vt_guest *g)
+{
+	struct pollfd p = {.events = POLLIN | POLLRDHUP};
+
+	if (g->fe == NULL)
+		return true;
+	p.fd = vh_user_frontend_fd(g->fe);
+	/* A back-end sends nothing unasked on the main socket: readable is the end. */
+	return poll(&p, 1, 0) != 0;
+}
+
+void *
+vt_guest_inflight_region(struct vt_guest *g, unsigned int idx)
+{
+	const bool packed = g->features & (1ULL << VIRTIO_F_RING_PACKED);
+
+	if (g->inflight_area == NULL || idx >= g->inflight.num_queues)
+		return NULL;
+	return g->inflight_area +
+	       idx * vh_inflight_queue_region_size(g->inflight.queue_size, packed);
+}
+
+/*
+ * The area of GET_INFLIGHT_FD, checked as anything from a back-end: its
+ * size must hold a region per ring, and the file that much (else reading it
+ * would fault).
+ */
 static int
-guest_start(struct vt_guest *g)
+inflight_get(struct vt_guest *g)
+{
+	const bool packed = g->features & (1ULL << VIRTIO_F_RING_PACKED);
+	const uint64_t need =
+		g->nrings * vh_inflight_queue_region_size((uint16_t)g->cfg.ring_size, packed);
+	struct stat st;
+	void *p;
+	int rc;
+
+	rc = vh_user_frontend_get_inflight_fd(g->fe, (uint16_t)g->nrings,
+					      (uint16_t)g->cfg.ring_size, &g->inflight,
+					      &g->inflight_fd);
+	if (rc != 0)
+		return rc;
+	if (g->inflight.mmap_size < need || g->inflight.mmap_size > VH_INFLIGHT_MAX_SIZE ||
+	    g->inflight.mmap_offset % 4096 != 0 || g->inflight.num_queues != g->nrings ||
+	    g->inflight.queue_size != g->cfg.ring_size || fstat(g->inflight_fd, &st) != 0 ||
+	    (uint64_t)st.st_size < g->inflight.mmap_offset + g->inflight.mmap_size) {
+		inflight_drop(g);
+		return -EPROTO;
+	}
+	p = mmap(NULL, g->inflight.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, g->inflight_fd,
+		 (off_t)g->inflight.mmap_offset);
+	if (p == MAP_FAILED) {
+		rc = -errno;
+		inflight_drop(g);
+		return rc;
+	}
+	g->inflight_area = p;
+	return 0;
+}
+
+/*
+ * Inflight tracking as QEMU's vhost-user-blk: a fresh device asks for a new
+ * area (after the features, which say its layout), and every start sends
+ * the area it has.
+ */
+static int
+inflight_start(struct vt_guest *g, bool resume)
+{
+	int rc;
+
+	if (!resume)
+		inflight_drop(g);
+	if (g->inflight_area == NULL && (rc = inflight_get(g)) != 0)
+		return rc;
+	return vh_user_frontend_set_inflight_fd(g->fe, &g->inflight, g->inflight_fd);
+}
+
+/* Where a resumed ring starts (see vt_guest_resume_fd()). */
+static uint32_t
+resume_base(struct vt_guest *g, unsigned int idx)
+{
+	uint64_t desc, drv, dev;
+
+	if (g->features & (1ULL << VIRTIO_F_RING_PACKED))
+		return 0x8000;
+	vq_drv_ring_addrs(&g->ring[idx].q, &desc, &drv, &dev);
+	return __atomic_load_n(&((const struct vq_used *)vt_guest_ptr(g, dev))->idx,
+			       __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Owner, features, memory, rings: what QEMU does when the guest starts the
+ * NIC, or (@p resume) when it connects again to a back-end that died.
+ */
+static int
+guest_start(struct vt_guest *g, bool resume)
 {
 	uint64_t offered;
 	int rc;
@@ -745,21 +950,28 @@ guest_start(struct vt_guest *g)
 	if ((rc = vh_backend_set_owner(g->b)) != 0 ||
 	    (rc = vh_backend_get_features(g->b, &offered)) != 0)
 		goto fail;
-	g->features = offered & g->cfg.features;
+	if (!resume)
+		g->features = offered & g->cfg.features;
+	else if ((offered & g->features) != g->features)
+		rc = -ENOTSUP; /* the new back-end lacks what the rings use */
 	g->hdr_len = g->features & ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_MRG_RXBUF))
 			     ? 12
 			     : 10;
-	if ((rc = vh_backend_set_features(g->b, g->features)) != 0 ||
+	if (rc != 0 || (rc = vh_backend_set_features(g->b, g->features)) != 0 ||
+	    (g->cfg.inflight && (rc = inflight_start(g, resume)) != 0) ||
 	    (rc = vt_guest_set_memory(g, g->cfg.split_memory)) != 0)
 		goto fail;
 	for (unsigned int i = 0; i < g->nrings; i++)
-		if ((rc = ring_up(g, i)) != 0)
+		if ((rc = resume ? ring_send(g, i, resume_base(g, i)) : ring_up(g, i)) != 0)
 			goto fail;
 	if ((rc = vh_backend_driver_ok(g->b)) != 0)
 		goto fail;
 	return 0;
 fail:
-	vt_guest_disconnect(g);
+	if (resume)
+		drop_connection(g);
+	else
+		vt_guest_disconnect(g);
 	return rc;
 }
 
@@ -1015,6 +1227,247 @@ vt_guest_recv(struct vt_guest *g, unsigned int q, struct virtio_net_hdr_mrg_rxbu
 	}
 	*len = got;
 	return rc;
+}
+
+/* ---- the engine with two vhost-user ports ---- */
+
+int
+vt_vu_sw_init(struct vt_vu_sw *s, const char *name)
+{
+	struct vs_switch_config sc = {
+		.name = name,
+		.fdb_size = 1024,
+		.nb_mbufs = 4095,
+		.tx_retries = 1,
+		.manual = true,
+		.nb_workers = 1,
+	};
+	char why[256], spec[400];
+
+	memset(s, 0, sizeof(*s));
+	if (vt_eal_init(name, why, sizeof(why)) != 0)
+		TEST_SKIP("%s", why);
+	s->loop = vs_evloop_create();
+	TEST_ASSERT_NOT_NULL(s->loop, "event loop");
+	sc.loop = s->loop;
+	s->sw = vs_switch_create(&sc, why, sizeof(why));
+	TEST_ASSERT_NOT_NULL(s->sw, "engine: %s", why);
+	for (int i = 0; i < 2; i++) {
+		char file[64];
+
+		snprintf(file, sizeof(file), "%s%c.sock", name, 'a' + i);
+		vt_path(s->sock[i], sizeof(s->sock[i]), file);
+		unlink(s->sock[i]);
+		snprintf(spec, sizeof(spec), "vhost-user,path=%s,name=%c", s->sock[i], 'a' + i);
+		s->port[i] = vs_switch_add_port(s->sw, spec, why, sizeof(why));
+		TEST_ASSERT(s->port[i] >= 0, "port %c: %s", 'a' + i, why);
+	}
+	return TEST_SUCCESS;
+}
+
+struct sw_connect {
+	struct vt_vu_sw *s;
+	struct vt_guest *const *g;
+	int rc[2];
+};
+
+static int
+sw_connect_both(void *arg)
+{
+	struct sw_connect *c = arg;
+
+	for (int i = 0; i < 2; i++)
+		c->rc[i] = vt_guest_connect(c->g[i], c->s->sock[i], 5000);
+	return 0;
+}
+
+int
+vt_vu_sw_connect(struct vt_vu_sw *s, struct vt_guest *const *g, uint64_t features)
+{
+	struct sw_connect c = {.s = s, .g = g};
+	uint64_t end;
+
+	TEST_ASSERT_SUCCESS(vt_vu_sw_run(s, sw_connect_both, &c), "connect thread");
+	TEST_ASSERT(c.rc[0] == 0 && c.rc[1] == 0, "guests connect (%d, %d)", c.rc[0], c.rc[1]);
+	end = vt_now_ms() + 5000;
+	while (vt_now_ms() < end && !(vt_vu_sw_port_ready(s, 0) && vt_vu_sw_port_ready(s, 1)))
+		vt_vu_sw_serve(s, 10);
+	TEST_ASSERT(vt_vu_sw_port_ready(s, 0) && vt_vu_sw_port_ready(s, 1),
+		    "both ports up and polled");
+	for (int i = 0; i < 2; i++)
+		TEST_ASSERT((g[i]->features & features) == features,
+			    "guest %d negotiated 0x%" PRIx64 " of 0x%" PRIx64, i,
+			    g[i]->features & features, features);
+	return TEST_SUCCESS;
+}
+
+void
+vt_vu_sw_fini(struct vt_vu_sw *s)
+{
+	if (s->loop != NULL)
+		vt_vu_sw_serve(s, 20);
+	if (s->sw != NULL)
+		vs_switch_destroy(s->sw);
+	if (s->loop != NULL)
+		vs_evloop_destroy(s->loop);
+	s->sw = NULL;
+	s->loop = NULL;
+}
+
+void
+vt_vu_sw_serve(struct vt_vu_sw *s, unsigned int ms)
+{
+	uint64_t end = vt_now_ms() + ms;
+
+	while (vt_now_ms() < end)
+		vs_evloop_run_once(s->loop, 5);
+}
+
+struct sw_job {
+	int (*fn)(void *arg);
+	void *arg;
+	int rc;
+	volatile bool done;
+};
+
+static void *
+sw_job_main(void *arg)
+{
+	struct sw_job *j = arg;
+
+	j->rc = j->fn(j->arg);
+	j->done = true;
+	return NULL;
+}
+
+int
+vt_vu_sw_run(struct vt_vu_sw *s, int (*fn)(void *arg), void *arg)
+{
+	struct sw_job j = {.fn = fn, .arg = arg};
+	pthread_t th;
+	int rc = pthread_create(&th, NULL, sw_job_main, &j);
+
+	if (rc != 0)
+		return -rc;
+	while (!j.done)
+		vs_evloop_run_once(s->loop, 5);
+	pthread_join(th, NULL);
+	return j.rc;
+}
+
+bool
+vt_vu_sw_port_ready(struct vt_vu_sw *s, int i)
+{
+	struct vs_switch_port_view v;
+
+	return vs_switch_port_view(s->sw, (uint16_t)s->port[i], &v) == 0 &&
+	       v.info.link == VS_PORT_LINK_UP && v.info.nb_txq >= 1 && v.rxq_worker[0] >= 0;
+}
+
+struct vs_switch_port_counters
+vt_vu_sw_counters(struct vt_vu_sw *s, int i)
+{
+	struct vs_switch_port_view v;
+
+	memset(&v, 0, sizeof(v));
+	vs_switch_port_view(s->sw, (uint16_t)s->port[i], &v);
+	return v.counters;
+}
+
+/* ---- a dirty log ---- */
+
+#define VT_PAGE 4096u
+
+int
+vt_dirty_log_init(struct vt_dirty_log *l, const struct vt_guest *g)
+{
+	l->bits = NULL;
+	l->shadow = NULL;
+	l->len = ((VT_GUEST_GPA_BASE + g->mem_len) / VT_PAGE / 8 + VT_PAGE - 1) &
+		 ~(size_t)(VT_PAGE - 1);
+	l->fd = memfd_create("vt-dirty-log", MFD_CLOEXEC);
+	if (l->fd < 0 || ftruncate(l->fd, (off_t)l->len) != 0) {
+		printf("dirty log memfd: %s\n", strerror(errno));
+		return -1;
+	}
+	l->bits = mmap(NULL, l->len, PROT_READ | PROT_WRITE, MAP_SHARED, l->fd, 0);
+	if (l->bits == MAP_FAILED) {
+		l->bits = NULL;
+		printf("dirty log mapping: %s\n", strerror(errno));
+		return -1;
+	}
+	l->shadow = malloc(g->mem_len);
+	if (l->shadow == NULL) {
+		printf("dirty log: no memory for the copy of the guest\n");
+		return -1;
+	}
+	return 0;
+}
+
+void
+vt_dirty_log_fini(struct vt_dirty_log *l)
+{
+	if (l->bits != NULL)
+		munmap(l->bits, l->len);
+	if (l->fd >= 0)
+		close(l->fd);
+	free(l->shadow);
+	*l = (struct vt_dirty_log){.fd = -1};
+}
+
+struct vh_log_area
+vt_dirty_log_area(const struct vt_dirty_log *l)
+{
+	return (struct vh_log_area){.size = l->len, .fd = l->fd};
+}
+
+void
+vt_dirty_log_snapshot(struct vt_dirty_log *l, const struct vt_guest *g)
+{
+	memcpy(l->shadow, g->mem, g->mem_len);
+	memset(l->bits, 0, l->len);
+}
+
+static bool
+logged(const struct vt_dirty_log *l, uint64_t gpa)
+{
+	uint64_t pg = gpa / VT_PAGE;
+
+	return pg / 8 < l->len && (l->bits[pg / 8] >> (pg % 8)) & 1;
+}
+
+/* The next byte at or after @p i where guest memory differs from the copy. */
+static size_t
+next_diff(const struct vt_dirty_log *l, const struct vt_guest *g, size_t i)
+{
+	const size_t len = g->mem_len;
+
+	while (len - i >= 64 && memcmp(g->mem + i, l->shadow + i, 64) == 0)
+		i += 64;
+	while (i < len && g->mem[i] == l->shadow[i])
+		i++;
+	return i;
+}
+
+long
+vt_dirty_log_check(const struct vt_dirty_log *l, const struct vt_guest *g, bool logging)
+{
+	long n = 0;
+
+	for (size_t i = next_diff(l, g, 0); i < g->mem_len; i = next_diff(l, g, i + 1)) {
+		n++;
+		if (logging && !logged(l, VT_GUEST_GPA_BASE + i)) {
+			printf("guest byte 0x%zx was written, its page is not in the log\n", i);
+			return -1;
+		}
+	}
+	for (size_t k = 0; !logging && k < l->len; k++) {
+		if (l->bits[k] != 0) {
+			printf("pages logged while logging is off (log byte %zu)\n", k);
+			return -1;
+		}
+	}
+	return n;
 }
 
 /* ---- frames ---- */

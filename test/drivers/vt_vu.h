@@ -28,7 +28,9 @@
 #include "vhost_user_frontend.h"
 #include "virtq.h"
 #include "vs_evloop.h"
+#include "vs_json.h"
 #include "vs_port.h"
+#include "vs_switch.h"
 
 /* ---- environment ---- */
 
@@ -61,6 +63,11 @@ int vt_vu_env_init(struct vt_vu_env *e, const char *name, unsigned int nmbufs, u
 
 /* Stops the loop thread and frees everything (ports must be gone). */
 void vt_vu_env_fini(struct vt_vu_env *e);
+/*
+ * The end of a port test (ports gone): every mbuf must be back in the pool;
+ * then vt_vu_env_fini(). Returns @p rc, or TEST_FAILED (said) if mbufs leaked.
+ */
+int vt_vu_env_end(struct vt_vu_env *e, int rc);
 
 /* Runs @p fn(@p arg) on the loop thread and waits for it. */
 void vt_vu_run(struct vt_vu_env *e, void (*fn)(void *), void *arg);
@@ -84,6 +91,13 @@ void vt_vu_port_destroy(struct vt_vu_env *e, struct vs_port *port);
 void vt_vu_info(struct vt_vu_env *e, struct vs_port *port, struct vs_port_info *info);
 void vt_vu_stats(struct vt_vu_env *e, struct vs_port *port, struct vs_port_stats *stats);
 int vt_vu_state_changes(struct vt_vu_env *e);
+
+/*
+ * The port's describe (what `show port` gives as "driver"), run on the loop
+ * thread and parsed. NULL (with the reason printed) if the port has none or
+ * it wrote no valid JSON; the caller json_decref()s it.
+ */
+json_t *vt_vu_describe(struct vt_vu_env *e, struct vs_port *port);
 
 /*
  * Waits up to @p ms until the port reports at least @p rxq rx and @p txq tx
@@ -160,6 +174,10 @@ struct vt_guest_cfg {
 	bool split_memory;	    /* two regions instead of one */
 	unsigned int rx_descs;	    /* descriptors per RX buffer (halves); 0: 1 */
 	bool sealed;		    /* memfd sealed against shrinking and growing (as QEMU's) */
+	/* Inflight I/O tracking as QEMU's vhost-user-blk does it: GET_INFLIGHT_FD
+	 * once (and on every fresh connect), SET_INFLIGHT_FD with that area on
+	 * every connect and resume (needs INFLIGHT_SHMFD offered) */
+	bool inflight;
 };
 
 struct vt_guest_ring {
@@ -193,6 +211,10 @@ struct vt_guest {
 	unsigned int nrings;
 	bool two_regions; /* the memory table now in use */
 	struct vt_guest_ring ring[VT_GUEST_MAX_RINGS];
+	/* The inflight area (cfg.inflight), kept across reconnects. */
+	struct vh_user_inflight inflight;
+	int inflight_fd;
+	uint8_t *inflight_area;
 };
 
 /* Allocates the guest memory and rings (no connection yet). */
@@ -209,6 +231,27 @@ int vt_guest_connect(struct vt_guest *g, const char *path, unsigned int timeout_
 int vt_guest_connect_fd(struct vt_guest *g, int fd);
 /* Closes the connection (the port sees a disconnect). */
 void vt_guest_disconnect(struct vt_guest *g);
+
+/*
+ * What a VMM does when its back-end died and connects again (QEMU after a
+ * vhost-user back-end crash): the old connection is dropped, the rings keep
+ * their driver state (chains posted, buffers in use, used entries not yet
+ * reaped); over @p fd (taken) it negotiates, sends the inflight area again
+ * with SET_INFLIGHT_FD (cfg.inflight; vhost-user "Inflight I/O tracking"),
+ * the memory table, and every ring with its old eventfds: a split ring at
+ * the base its used index shows (QEMU: virtio_queue_restore_last_avail_idx),
+ * a packed ring at the base it started with (QEMU cannot tell where a packed
+ * ring stopped; only the inflight area can). Returns 0 or a negative errno
+ * (the rings are kept; only the new connection is dropped).
+ */
+int vt_guest_resume_fd(struct vt_guest *g, int fd);
+
+/* True once the back-end closed the connection (it died), or when there is none. */
+bool vt_guest_hung_up(struct vt_guest *g);
+
+/* Ring @p idx's region of the inflight area (struct vq_inflight_split or
+ * vq_inflight_packed), or NULL without an area. */
+void *vt_guest_inflight_region(struct vt_guest *g, unsigned int idx);
 
 /* Sends the memory table as one region or two (a real replacement). */
 int vt_guest_set_memory(struct vt_guest *g, bool two_regions);
@@ -266,6 +309,74 @@ vt_guest_ptr(struct vt_guest *g, uint64_t gpa)
 {
 	return g->mem + (gpa - VT_GUEST_GPA_BASE);
 }
+
+/* ---- the engine with two vhost-user ports ---- */
+
+/*
+ * The engine as its two-guest tests run it: a control loop served by the
+ * test, one worker the test polls (manual mode), vhost-user ports "a" and
+ * "b" for two guests of our own.
+ */
+struct vt_vu_sw {
+	struct vs_evloop *loop;
+	struct vs_switch *sw;
+	int port[2];
+	char sock[2][256];
+};
+
+/*
+ * EAL (the test skips without it), the loop, engine @p name (4095 mbufs) and
+ * its ports on sockets @p name "a.sock" and "b.sock". Returns a TEST_* value;
+ * vt_vu_sw_fini() undoes any part of it.
+ */
+int vt_vu_sw_init(struct vt_vu_sw *s, const char *name);
+/*
+ * Connects @p g[0] and @p g[1] (initialised) to ports a and b, waits until
+ * both are up and polled and checks that each guest negotiated @p features.
+ * Returns a TEST_* value.
+ */
+int vt_vu_sw_connect(struct vt_vu_sw *s, struct vt_guest *const *g, uint64_t features);
+/* Serves the loop (the guests gone first), then frees the engine and the loop. */
+void vt_vu_sw_fini(struct vt_vu_sw *s);
+/* Serves the control loop for @p ms. */
+void vt_vu_sw_serve(struct vt_vu_sw *s, unsigned int ms);
+/* Runs @p fn(@p arg) on a thread while serving the loop (front-end requests
+ * need its answers); returns @p fn's value, or -errno if no thread started. */
+int vt_vu_sw_run(struct vt_vu_sw *s, int (*fn)(void *arg), void *arg);
+/* Whether port @p i (0: a, 1: b) is up with its rx queue polled. */
+bool vt_vu_sw_port_ready(struct vt_vu_sw *s, int i);
+/* Port @p i's counters. */
+struct vs_switch_port_counters vt_vu_sw_counters(struct vt_vu_sw *s, int i);
+
+/* ---- a dirty log (vhost-user "Migration") ---- */
+
+/*
+ * The log a front-end gives with SET_LOG_BASE: one bit per 4 KiB page of
+ * guest-physical memory up to the guest's end, in a memfd. With a copy of
+ * the guest's memory, to find every byte the back-end wrote and check that
+ * its page is logged.
+ */
+struct vt_dirty_log {
+	int fd; /* -1 before vt_dirty_log_init() */
+	uint8_t *bits;
+	size_t len; /* bytes of bits, whole pages */
+	uint8_t *shadow;
+};
+
+/* Makes @p l for guest @p g. Returns 0, or -1 with the reason printed. */
+int vt_dirty_log_init(struct vt_dirty_log *l, const struct vt_guest *g);
+/* Frees what vt_dirty_log_init() made of @p l (any part of it). */
+void vt_dirty_log_fini(struct vt_dirty_log *l);
+/* The area for vt_guest_log_start(). */
+struct vh_log_area vt_dirty_log_area(const struct vt_dirty_log *l);
+/* Copies @p g's memory and clears the log: what changes from now on is new. */
+void vt_dirty_log_snapshot(struct vt_dirty_log *l, const struct vt_guest *g);
+/*
+ * Checks what changed in @p g since the snapshot: with @p logging, every
+ * changed byte's page is logged; without, no page is. Returns how many bytes
+ * changed, or -1 after printing the first byte or page that breaks the rule.
+ */
+long vt_dirty_log_check(const struct vt_dirty_log *l, const struct vt_guest *g, bool logging);
 
 /* ---- frames ---- */
 

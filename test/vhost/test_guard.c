@@ -86,11 +86,55 @@ REGISTER_TEST(guard_recovers_a_fault_in_recorded_memory, fast,
 	      test_guard_recovers_in_recorded_memory)
 
 /*
+ * vh_guard_peek16(): a word of recorded memory read without arming; once
+ * its page is cut, the read comes back -EFAULT with the owner and the
+ * address, counted as a recovery, and the thread goes on (a second peek
+ * faults the same way; the page left still reads). With the fix-up broken
+ * the fault kills the test.
+ */
+static int
+test_guard_peek_recovers(void)
+{
+	static int owner_cookie;
+	uint64_t before = vh_guard_recovered();
+	struct vh_guard *g = vh_guard_self();
+	uint8_t *p;
+	int fd;
+
+	TEST_ASSERT_SUCCESS(vh_guard_install(), "handler");
+	p = map_memfd(&fd, 4, false);
+	TEST_ASSERT_NOT_NULL(p, "memfd");
+	memcpy(p + 3 * PAGE + 6, &(uint16_t){0xfffe}, 2);
+	memcpy(p, &(uint16_t){7}, 2);
+	TEST_ASSERT_SUCCESS(vh_guard_register(p, 4 * PAGE, &owner_cookie), "record");
+	TEST_ASSERT_EQUAL(vh_guard_peek16(p + 3 * PAGE + 6), 0xfffe, "reads while whole");
+	TEST_ASSERT_SUCCESS(ftruncate(fd, PAGE), "truncate");
+	for (int i = 0; i < 2; i++) {
+		g->fault_owner = NULL;
+		g->fault_addr = 0;
+		TEST_ASSERT_EQUAL(vh_guard_peek16(p + 3 * PAGE + 6), -EFAULT, "fault %d came back",
+				  i);
+		TEST_ASSERT(g->fault_owner == &owner_cookie, "with the owner");
+		TEST_ASSERT_EQUAL(g->fault_addr, (uintptr_t)(p + 3 * PAGE + 6), "and the address");
+		TEST_ASSERT(!g->armed, "not armed");
+	}
+	TEST_ASSERT_EQUAL(vh_guard_peek16(p), 7, "the page left still reads");
+	TEST_ASSERT_EQUAL(vh_guard_recovered() - before, 2, "two recoveries counted");
+	printf("vh_guard_peek16: %s\n",
+	       VH_GUARD_PEEK_FAST ? "a load with a fix-up" : "armed (portable fallback)");
+	vh_guard_unregister(p);
+	munmap(p, 4 * PAGE);
+	close(fd);
+	return TEST_SUCCESS;
+}
+REGISTER_TEST(guard_peek_recovers_a_fault_in_recorded_memory, fast, test_guard_peek_recovers)
+
+/*
  * In a child: a fault the guard must not swallow (unarmed, or outside any
  * recorded mapping). Returns the child's wait status.
  */
 static int
-child_faults(bool record, bool arm)
+child_faults(bool record, bool arm, bool peek)
 {
 	pid_t pid = fork();
 	int st = 0;
@@ -105,6 +149,8 @@ child_faults(bool record, bool arm)
 			_exit(2);
 		if (record)
 			vh_guard_register(p, 2 * PAGE, NULL);
+		if (peek)
+			_exit(vh_guard_peek16(p) == -EFAULT ? 3 : 4);
 		if (arm)
 			_exit(guarded_read(p, &v) == 1 ? 3 : 4);
 		v = ((volatile uint8_t *)p)[0];
@@ -146,15 +192,21 @@ test_guard_leaves_other_faults_fatal(void)
 {
 	int st;
 
-	st = child_faults(false, true);
+	st = child_faults(false, true, false);
 	TEST_ASSERT(died_of_sigbus(st),
 		    "armed, outside recorded memory: the fault is fatal (status 0x%x)", st);
-	st = child_faults(true, false);
+	st = child_faults(true, false, false);
 	TEST_ASSERT(died_of_sigbus(st),
 		    "recorded memory, not armed: the fault is fatal (status 0x%x)", st);
-	st = child_faults(true, true);
+	st = child_faults(true, true, false);
 	TEST_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 3,
 		    "recorded and armed: recovered (status 0x%x)", st);
+	st = child_faults(false, false, true);
+	TEST_ASSERT(died_of_sigbus(st),
+		    "a peek outside recorded memory: the fault is fatal (status 0x%x)", st);
+	st = child_faults(true, false, true);
+	TEST_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 3,
+		    "a peek in recorded memory: recovered (status 0x%x)", st);
 	return TEST_SUCCESS;
 }
 REGISTER_TEST(guard_leaves_other_faults_fatal, fast, test_guard_leaves_other_faults_fatal)

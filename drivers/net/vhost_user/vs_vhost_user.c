@@ -465,44 +465,28 @@ vu_destroy(struct vs_port *port)
 	vu_free(p);
 }
 
-static const struct vs_port_ops vu_ops = {
-	.rx_burst = vu_rx_burst,
-	.tx_burst = vu_tx_burst,
-	.start = vu_start,
-	.stop = vu_stop,
-	.info_get = vu_info_get,
-	.stats_get = vu_stats_get,
-	.stats_reset = vu_stats_reset,
-	.describe = vu_describe,
-	.destroy = vu_destroy,
-	.handover_save = vu_handover_save,
-	.handover_resume = vu_handover_resume,
-	.handover_load = vu_handover_load,
-	.handover_release = vu_handover_release,
-	.onecopy = &vu_onecopy_ops,
-};
+/*
+ * The ops of every vhost-user port, in one list so that the two tables
+ * below cannot drift apart (the crash-safe one once lacked describe).
+ */
+#define VU_OPS_COMMON                                                                              \
+	.rx_burst = vu_rx_burst, .tx_burst = vu_tx_burst, .start = vu_start, .stop = vu_stop,      \
+	.info_get = vu_info_get, .stats_get = vu_stats_get, .stats_reset = vu_stats_reset,         \
+	.describe = vu_describe, .destroy = vu_destroy, .handover_save = vu_handover_save,         \
+	.handover_resume = vu_handover_resume, .handover_load = vu_handover_load,                  \
+	.handover_release = vu_handover_release, .onecopy = &vu_onecopy_ops
+
+static const struct vs_port_ops vu_ops = {VU_OPS_COMMON};
 
 /*
- * With a state directory: transactions end in rx_done (vs_vhost_user_txn.c).
- * Otherwise the same ops: one copy journals its returns too, and a
+ * With a state directory: transactions end in rx_done (vs_vhost_user_txn.c),
+ * and only these two differ. One copy journals its returns too, and a
  * hand-over passes the state directory on (vs_vhost_user_handover.c).
  */
 static const struct vs_port_ops vu_ops_crash_safe = {
-	.rx_burst = vu_rx_burst,
-	.tx_burst = vu_tx_burst,
+	VU_OPS_COMMON,
 	.rx_done = vu_rx_done,
 	.tx_flush = vu_tx_flush,
-	.start = vu_start,
-	.stop = vu_stop,
-	.info_get = vu_info_get,
-	.stats_get = vu_stats_get,
-	.stats_reset = vu_stats_reset,
-	.destroy = vu_destroy,
-	.handover_save = vu_handover_save,
-	.handover_resume = vu_handover_resume,
-	.handover_load = vu_handover_load,
-	.handover_release = vu_handover_release,
-	.onecopy = &vu_onecopy_ops,
 };
 
 /* ---- create ---- */

@@ -18,7 +18,8 @@
  *
  * SIGBUS (vhost_guard.h): each call that touches the memory of a guest
  * that can pull it away runs armed, as the bursts of vs_vhost_user_rxtx.c
- * do. tx_frames reads the sender's memory too, so it runs armed while any
+ * do (as theirs, an empty rx_frames poll only peeks: vu_ring_idle()).
+ * tx_frames reads the sender's memory too, so it runs armed while any
  * connected guest's memory can fault; a fault there in the sender's memory
  * gives this ring's taken buffers back untouched (only vu_frame_put() reads
  * the sender, and that is before the buffers are returned) and tells the
@@ -158,13 +159,19 @@ vu_rx_frames_ring(struct vu_ring *r, struct vs_port_frame *f, uint16_t nb, void 
 	return n;
 }
 
-/* Memory that may fault: armed. After a fault nothing is handed over (the ring is failed). */
+/*
+ * Memory that may fault: armed, but an empty ring arms nothing
+ * (vu_ring_idle()). After a fault nothing is handed over (the ring is failed).
+ */
 static __rte_noinline uint16_t
 vu_rx_frames_guarded(struct vu_ring *r, struct vs_port_frame *f, uint16_t nb, void **ctx)
 {
-	struct vh_guard *g = vh_guard_self();
+	struct vh_guard *g;
 	uint16_t n;
 
+	if (likely(vu_ring_idle(r)))
+		return 0;
+	g = vh_guard_self();
 	if (unlikely(sigsetjmp(g->jb, 0) != 0)) {
 		vu_ring_fault(r, g);
 		return 0;
@@ -382,6 +389,42 @@ vu_copy_segs(const struct vq_seg *dst, unsigned int ndst, uint32_t doff,
 	}
 }
 
+/*
+ * Puts header @p h (@p hdr_len bytes: 12, or 10 without num_buffers) at
+ * @p dst, each part only where the buffer does not hold it already, as
+ * vu_put_plain_hdr() does for the mbuf path: the guest's buffers are
+ * recycled, so the bytes (zeros, num_buffers 1) are usually there, and not
+ * storing them leaves the line before the frame shared with the guest
+ * instead of taking it away on every frame (the guest reads num_buffers of
+ * each frame it receives, and would miss). The guest may change its own
+ * buffer meanwhile; it can only hurt its own view of the header.
+ */
+static __rte_always_inline void
+vu_put_hdr(uint8_t *dst, const struct virtio_net_hdr_mrg_rxbuf *h, uint32_t hdr_len)
+{
+	uint64_t want, have;
+
+	memcpy(&want, h, sizeof(want));
+	memcpy(&have, dst, sizeof(have));
+	if (unlikely(have != want))
+		memcpy(dst, &want, sizeof(want));
+	if (likely(hdr_len == VU_HDR_LEN_MODERN)) {
+		uint32_t want4, have4;
+
+		memcpy(&want4, (const uint8_t *)h + 8, sizeof(want4));
+		memcpy(&have4, dst + 8, sizeof(have4));
+		if (unlikely(have4 != want4))
+			memcpy(dst + 8, &want4, sizeof(want4));
+	} else {
+		uint16_t want2, have2;
+
+		memcpy(&want2, (const uint8_t *)h + 8, sizeof(want2));
+		memcpy(&have2, dst + 8, sizeof(have2));
+		if (unlikely(have2 != want2))
+			memcpy(dst + 8, &want2, sizeof(want2));
+	}
+}
+
 /* Header, head and the rest of frame @p f into the packet @p pk placed for it. */
 static inline void
 vu_frame_put(const struct vu_ring *r, const struct vq_pkt *pk, const struct vs_port_frame *f)
@@ -395,7 +438,7 @@ vu_frame_put(const struct vu_ring *r, const struct vq_pkt *pk, const struct vs_p
 	if (likely(pk->nseg == 1 && f->nseg == 1 && f->seg[0].len >= soff + rest)) {
 		uint8_t *dst = pk->seg[0].addr;
 
-		memcpy(dst, &h, hdr_len);
+		vu_put_hdr(dst, &h, hdr_len);
 		memcpy(dst + hdr_len, f->head, VS_FRAME_HEAD);
 		rte_memcpy(dst + hdr_len + VS_FRAME_HEAD, f->seg[0].addr + soff, rest);
 		return;
@@ -456,11 +499,8 @@ vu_put_burst(struct vu_ring *r, const struct vs_port_frame *const *f, uint16_t n
 		*stop = caps == 0;
 		return (uint16_t)k;
 	}
-	/* As vu_enqueue_burst(): a frame no buffer can ever hold is dropped
-	 * (buffers, not descriptors: a packed ring's buffer may take several). */
-	if ((!r->mrg_rxbuf && vq_dev_avail_hint(&r->vq, 1) > 0) ||
-	    (r->mrg_rxbuf && vq_dev_avail_bufs(&r->vq, VQ_BURST_CHAINS) == VQ_BURST_CHAINS))
-		goto drop;
+	if (vu_ring_has_buffers(r))
+		goto drop; /* as vu_enqueue_burst(): no buffer can ever hold it */
 	*stop = true;
 	return 0;
 drop:
@@ -470,18 +510,9 @@ drop:
 }
 
 static __rte_always_inline uint16_t
-vu_tx_frames_ring(struct vu_ring *r, const struct vs_port_frame *const *f, uint16_t nb)
+vu_put_from(struct vu_ring *r, const void *items, uint16_t first, uint16_t n, bool *stop)
 {
-	uint16_t done = 0;
-	bool stop = false;
-
-	while (done < nb && !stop) {
-		uint16_t want = (uint16_t)RTE_MIN(nb - done, VQ_BURST_MAX);
-
-		done = (uint16_t)(done + vu_put_burst(r, f + done, want, &stop));
-		r->done = done;
-	}
-	return done;
+	return vu_put_burst(r, (const struct vs_port_frame *const *)items + first, n, stop);
 }
 
 /*
@@ -507,7 +538,7 @@ vu_tx_frames_guarded(struct vu_ring *r, const struct vs_port_frame *const *f, ui
 		return r->done;
 	}
 	vh_guard_arm(g);
-	n = vu_tx_frames_ring(r, f, nb);
+	n = vu_ring_put_all(r, f, nb, vu_put_from);
 	vh_guard_disarm(g);
 	return n;
 }
@@ -525,7 +556,7 @@ vu_tx_frames(struct vs_port *port, uint16_t queue, const struct vs_port_frame *c
 		return 0;
 	if (r->guard || __atomic_load_n(&vu_ports_can_fault, __ATOMIC_RELAXED) != 0)
 		return vu_tx_frames_guarded(r, f, nb);
-	return vu_tx_frames_ring(r, f, nb);
+	return vu_ring_put_all(r, f, nb, vu_put_from);
 }
 
 const struct vs_port_onecopy_ops vu_onecopy_ops = {

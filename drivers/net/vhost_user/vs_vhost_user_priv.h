@@ -30,9 +30,11 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_common.h>
 #include <rte_log.h>
 
+#include "vhost_guard.h"
 #include "vhost_user_backend.h"
 #include "vhost_user_conn.h"
 #include "vhost_user_handover.h"
@@ -225,6 +227,46 @@ void vu_inject_drop(struct vs_vu_port *p);
  * carries one not yet taken); 0, -EINVAL (not a station address), -ENOMEM. */
 int vu_inject_rarp(struct vs_vu_port *p, const uint8_t mac[6]);
 
+/*
+ * A guest's RX ring took not even the first frame of a burst: whether
+ * buffers are posted all the same (without mergeable buffers one, with them
+ * a burst's worth; buffers, not descriptors: a packed ring's buffer may take
+ * several). Then no buffer can ever hold that frame and it must be dropped,
+ * or it blocks the queue for good; otherwise the ring is just full.
+ */
+static __rte_always_inline bool
+vu_ring_has_buffers(struct vu_ring *r)
+{
+	return (!r->mrg_rxbuf && vq_dev_avail_hint(&r->vq, 1) > 0) ||
+	       (r->mrg_rxbuf && vq_dev_avail_bufs(&r->vq, VQ_BURST_CHAINS) == VQ_BURST_CHAINS);
+}
+
+/* Places up to @p n of @p items from index @p first on @p r; sets *@p stop
+ * when the ring takes no more now. Returns how many it consumed. */
+typedef uint16_t (*vu_put_fn)(struct vu_ring *r, const void *items, uint16_t first, uint16_t n,
+			      bool *stop);
+
+/*
+ * tx_burst and tx_frames: @p nb items into @p r, a lib/virtq burst at a
+ * time through @p put, until all went or the ring is full. r->done follows
+ * each burst (after a SIGBUS the guard answers with it). Always inlined with
+ * a constant @p put, which so becomes a direct call.
+ */
+static __rte_always_inline uint16_t
+vu_ring_put_all(struct vu_ring *r, const void *items, uint16_t nb, vu_put_fn put)
+{
+	uint16_t done = 0;
+	bool stop = false;
+
+	while (done < nb && !stop) {
+		uint16_t want = (uint16_t)RTE_MIN(nb - done, VQ_BURST_MAX);
+
+		done = (uint16_t)(done + put(r, items, done, want, &stop));
+		r->done = done;
+	}
+	return done;
+}
+
 /* The data path (vs_vhost_user_rxtx.c). */
 uint16_t vu_rx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb);
 uint16_t vu_tx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb);
@@ -319,6 +361,33 @@ void vu_ring_start_abandon(struct vs_vu_port *p);
 struct vh_guard;
 /* The bursting thread, after a SIGBUS recovered in @p r's burst: @p r stops, its owner hears. */
 void vu_ring_fault(struct vu_ring *r, const struct vh_guard *g);
+
+/* vu_ring_fault() after vh_guard_peek16() found @p r's memory gone. */
+void vu_ring_peek_fault(struct vu_ring *r);
+
+/*
+ * A guarded ring (its memory may fault) before a poll arms: true when it
+ * has nothing to take, found without arming. An empty poll reads one word
+ * of guest memory (vq_dev_poll_word()); vh_guard_peek16() reads it so that
+ * a fault there returns instead of killing the process: the ring is then
+ * failed (and has nothing to take). False when the ring may have work,
+ * is broken already (the armed path reports it, reading nothing), or
+ * where the peek is no cheaper than arming (VH_GUARD_PEEK_FAST).
+ */
+static __rte_always_inline bool
+vu_ring_idle(struct vu_ring *r)
+{
+	int w;
+
+	if (!VH_GUARD_PEEK_FAST || unlikely(vq_dev_error(&r->vq) != 0))
+		return false;
+	w = vh_guard_peek16(vq_dev_poll_word(&r->vq));
+	if (unlikely(w < 0)) {
+		vu_ring_peek_fault(r);
+		return true;
+	}
+	return !vq_dev_poll_ready(&r->vq, (uint16_t)w);
+}
 
 /*
  * Connected ports whose guest memory can fault (any thread reads it): a

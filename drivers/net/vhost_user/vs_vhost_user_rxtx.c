@@ -428,6 +428,12 @@ vu_ring_fault(struct vu_ring *r, const struct vh_guard *g)
 	vu_memory_fault(g->fault_owner, g->fault_addr);
 }
 
+void __rte_noinline __rte_cold
+vu_ring_peek_fault(struct vu_ring *r)
+{
+	vu_ring_fault(r, vh_guard_self());
+}
+
 /* After a recovery in rx: the finished bursts' packets go on, the interrupted one's go back. */
 static __rte_noinline __rte_cold uint16_t
 vu_rx_fault(struct vu_ring *r, const struct vh_guard *g)
@@ -440,13 +446,20 @@ vu_rx_fault(struct vu_ring *r, const struct vh_guard *g)
 	return r->done;
 }
 
-/* A ring whose memory may fault (vhost_guard.h): the burst runs armed. */
+/*
+ * A ring whose memory may fault (vhost_guard.h): the burst runs armed, but
+ * an empty ring arms nothing (vu_ring_idle()). Out of line, so that an
+ * unguarded ring's poll is built as if this were not there.
+ */
 static __rte_noinline uint16_t
 vu_rx_guarded(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
 {
-	struct vh_guard *g = vh_guard_self();
+	struct vh_guard *g;
 	uint16_t n;
 
+	if (likely(vu_ring_idle(r)))
+		return 0;
+	g = vh_guard_self();
 	r->done = 0;
 	r->nheld = 0;
 	if (unlikely(sigsetjmp(g->jb, 0) != 0))
@@ -760,11 +773,9 @@ vu_enqueue_burst(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb, bool *s
 	 * Not even the first packet found room. While buffers are available,
 	 * one that can never hold it (without mergeable buffers: too long for
 	 * one buffer; with them: more than a burst carries) would block the
-	 * queue for good: drop it. Else the ring is full. Buffers, not
-	 * descriptors: a packed ring's buffer may take several.
+	 * queue for good: drop it. Else the ring is full.
 	 */
-	if ((!r->mrg_rxbuf && vq_dev_avail_hint(&r->vq, 1) > 0) ||
-	    (r->mrg_rxbuf && vq_dev_avail_bufs(&r->vq, VQ_BURST_CHAINS) == VQ_BURST_CHAINS))
+	if (vu_ring_has_buffers(r))
 		goto drop;
 	*stop = true;
 	return 0;
@@ -776,18 +787,9 @@ drop:
 }
 
 static __rte_always_inline uint16_t
-vu_tx_ring(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
+vu_enqueue_from(struct vu_ring *r, const void *items, uint16_t first, uint16_t n, bool *stop)
 {
-	uint16_t done = 0;
-	bool stop = false;
-
-	while (done < nb && !stop) {
-		uint16_t want = (uint16_t)RTE_MIN(nb - done, VQ_BURST_MAX);
-
-		done = (uint16_t)(done + vu_enqueue_burst(r, pkts + done, want, &stop));
-		r->done = done;
-	}
-	return done;
+	return vu_enqueue_burst(r, (struct rte_mbuf **)(uintptr_t)items + first, n, stop);
 }
 
 /*
@@ -808,7 +810,7 @@ vu_tx_guarded(struct vu_ring *r, struct rte_mbuf **pkts, uint16_t nb)
 		return r->done;
 	}
 	vh_guard_arm(g);
-	n = vu_tx_ring(r, pkts, nb);
+	n = vu_ring_put_all(r, pkts, nb, vu_enqueue_from);
 	vh_guard_disarm(g);
 	return n;
 }
@@ -825,5 +827,5 @@ vu_tx_burst(struct vs_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16
 		return 0;
 	if (r->guard)
 		return vu_tx_guarded(r, pkts, nb);
-	return vu_tx_ring(r, pkts, nb);
+	return vu_ring_put_all(r, pkts, nb, vu_enqueue_from);
 }

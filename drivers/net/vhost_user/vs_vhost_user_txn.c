@@ -345,34 +345,28 @@ vu_redo_ring(struct vs_vu_port *p, const struct vh_user_ring *ring, const struct
  * in between. Returns 0, -EBUSY (held elsewhere) or -errno.
  */
 static int
-state_lock_nolog(void)
+state_lock(void)
 {
 	char path[VU_STATE_PATH_LEN];
-	int fd;
+	int fd, rc;
 
-	if (state_path(path, sizeof(path), "lock") != 0)
+	if (state_path(path, sizeof(path), "lock") != 0) {
+		VU_LOG(ERR, "state directory %s: the path of its lock is too long", vu_state_dir);
 		return -ENAMETOOLONG;
+	}
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		rc = -errno;
+		VU_LOG(ERR, "cannot open %s: %s", path, strerror(-rc));
+		return rc;
+	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		VU_LOG(ERR, "state directory %s is in use by another process", vu_state_dir);
 		close(fd);
 		return -EBUSY;
 	}
 	vu_state_lock_fd = fd;
 	return 0;
-}
-
-static int
-state_lock(void)
-{
-	int rc = state_lock_nolog();
-
-	if (rc == -EBUSY)
-		VU_LOG(ERR, "state directory %s is in use by another process", vu_state_dir);
-	else if (rc < 0)
-		VU_LOG(ERR, "cannot open %s/lock: %s", vu_state_dir, strerror(-rc));
-	return rc;
 }
 
 /* ---- journals ---- */
