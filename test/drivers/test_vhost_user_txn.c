@@ -429,7 +429,7 @@ shows_its_state(struct txn_scene *s)
 static int
 test_crash_safe_shows_its_state(void)
 {
-	return on_scene("txn-show", shows_its_state);
+	return on_scene("txn-show", false, shows_its_state);
 }
 REGISTER_TEST(vhost_user_port_in_crash_safe_mode_shows_features_and_rings, fast,
 	      test_crash_safe_shows_its_state)
